@@ -1,0 +1,1 @@
+//! The scrutin voting server.
