@@ -1,0 +1,200 @@
+//! Group elements and scalars with their encodings (spec §2).
+//!
+//! A [`Point`] is a Ristretto255 element together with its canonical 32-byte encoding
+//! (RFC 9496 §4.3.2). Keeping both avoids compressing again each time a point enters a
+//! hash, which is most of the cost of hashing a proof's statement.
+//!
+//! In JSON, points and scalars are lowercase hexadecimal strings of 64 characters;
+//! scalars are the 32-byte little-endian canonical encoding (value < ℓ).
+
+use core::fmt;
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::Identity;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::CryptoError;
+
+/// A Ristretto255 group element and its canonical encoding.
+#[derive(Clone, Copy)]
+pub struct Point {
+    point: RistrettoPoint,
+    bytes: [u8; 32],
+}
+
+impl Point {
+    /// Wraps a computed point, encoding it once.
+    pub fn from_point(point: RistrettoPoint) -> Self {
+        Point { point, bytes: point.compress().to_bytes() }
+    }
+
+    /// Decodes a canonical encoding; fails on any byte string that is not one (spec §2.1).
+    pub fn from_bytes(bytes: &[u8; 32]) -> Result<Self, CryptoError> {
+        let point = CompressedRistretto(*bytes).decompress().ok_or_else(|| {
+            CryptoError::InvalidEncoding {
+                what: "group element",
+                why: "not the canonical encoding of a Ristretto255 element".into(),
+            }
+        })?;
+        Ok(Point { point, bytes: *bytes })
+    }
+
+    /// Decodes 64 hexadecimal characters.
+    pub fn from_hex(text: &str) -> Result<Self, CryptoError> {
+        Self::from_bytes(&decode_hex32(text, "group element")?)
+    }
+
+    /// The standard base point `G`.
+    pub fn generator() -> Self {
+        Self::from_point(RISTRETTO_BASEPOINT_POINT)
+    }
+
+    /// The neutral element.
+    pub fn identity() -> Self {
+        Self::from_point(RistrettoPoint::identity())
+    }
+
+    /// The group element.
+    pub fn point(&self) -> &RistrettoPoint {
+        &self.point
+    }
+
+    /// The canonical 32-byte encoding.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.bytes
+    }
+
+    /// Lowercase hexadecimal encoding.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.bytes)
+    }
+
+    /// True for the neutral element, which is never a valid public key.
+    pub fn is_identity(&self) -> bool {
+        self.bytes == [0u8; 32]
+    }
+}
+
+impl PartialEq for Point {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes == other.bytes
+    }
+}
+impl Eq for Point {}
+
+impl core::hash::Hash for Point {
+    fn hash<H: core::hash::Hasher>(&self, state: &mut H) {
+        self.bytes.hash(state)
+    }
+}
+
+impl fmt::Debug for Point {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Point({})", self.to_hex())
+    }
+}
+
+impl Serialize for Point {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Point {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <&str>::deserialize(d).or_else(|_| {
+            Err(serde::de::Error::custom("a group element must be a 64-character hex string"))
+        })?;
+        Point::from_hex(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Decodes exactly 64 hexadecimal characters into 32 bytes.
+pub fn decode_hex32(text: &str, what: &'static str) -> Result<[u8; 32], CryptoError> {
+    if text.len() != 64 {
+        return Err(CryptoError::InvalidEncoding {
+            what,
+            why: format!("expected 64 hex characters, found {}", text.len().min(1_000_000)),
+        });
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out)
+        .map_err(|e| CryptoError::InvalidEncoding { what, why: e.to_string() })?;
+    Ok(out)
+}
+
+/// Decodes a canonical scalar (spec §2.2): 32 bytes little-endian, value below ℓ.
+pub fn scalar_from_bytes(bytes: &[u8; 32]) -> Result<Scalar, CryptoError> {
+    Option::from(Scalar::from_canonical_bytes(*bytes)).ok_or_else(|| CryptoError::InvalidEncoding {
+        what: "scalar",
+        why: "not a canonical scalar (value not below the group order)".into(),
+    })
+}
+
+/// Decodes a scalar from 64 hexadecimal characters.
+pub fn scalar_from_hex(text: &str) -> Result<Scalar, CryptoError> {
+    scalar_from_bytes(&decode_hex32(text, "scalar")?)
+}
+
+/// The scalar `n` for a small non-negative integer.
+pub fn scalar_from_u64(n: u64) -> Scalar {
+    Scalar::from(n)
+}
+
+/// Serde helpers: a scalar as 64 hexadecimal characters.
+pub mod hex_scalar {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(x: &Scalar, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(x.as_bytes()))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        let text = <&str>::deserialize(d)
+            .or_else(|_| Err(serde::de::Error::custom("a scalar must be a 64-character hex string")))?;
+        scalar_from_hex(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde helpers: a list of scalars, each as 64 hexadecimal characters.
+pub mod hex_scalar_vec {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(xs: &[Scalar], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(xs.iter().map(|x| hex::encode(x.as_bytes())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Scalar>, D::Error> {
+        let texts = Vec::<&str>::deserialize(d)?;
+        texts.into_iter().map(|t| scalar_from_hex(t).map_err(serde::de::Error::custom)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generator_round_trips() {
+        let g = Point::generator();
+        assert_eq!(
+            g.to_hex(),
+            "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
+        );
+        assert_eq!(Point::from_hex(&g.to_hex()).unwrap(), g);
+    }
+
+    #[test]
+    fn bad_encodings_are_refused() {
+        assert!(Point::from_hex("00").is_err());
+        assert!(Point::from_hex(&"zz".repeat(32)).is_err());
+        // Not canonical: all 0xff.
+        assert!(Point::from_hex(&"ff".repeat(32)).is_err());
+        // ℓ itself is not a canonical scalar.
+        let l = "edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010";
+        assert!(scalar_from_hex(l).is_err());
+        assert!(scalar_from_hex(&"00".repeat(32)).is_ok());
+    }
+}
