@@ -1,1 +1,31 @@
-//! The scrutin voting server.
+//! The scrutin voting server: HTTP plumbing, storage, authentication, mail and audit,
+//! independent of the election protocol, which plugs in through [`http::build_router`]'s
+//! `extra` routes, [`state::AppState`] and the opaque event lines of [`storage::Storage`].
+//!
+//! Module map:
+//! - [`config`]: the TOML configuration, every key documented;
+//! - [`storage`]: the `Storage` trait (board + private store) and its SQLite backend;
+//! - [`auth`]: admin passwords (argon2id), bearer sessions, voter one-time codes;
+//! - [`mail`]: SMTP or dry-run outbox, with delivery status;
+//! - [`audit`]: append-only log of administrative actions;
+//! - [`ratelimit`]: token buckets per key;
+//! - [`voters`]: voter-list (CSV) parsing;
+//! - [`http`]: errors, extractors, middleware, router assembly, listener;
+//! - [`routes`]: the protocol-independent API routes;
+//! - [`state`]: the shared application state.
+
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod http;
+pub mod mail;
+pub mod ratelimit;
+pub mod routes;
+pub mod state;
+pub mod storage;
+pub mod voters;
+
+pub use config::ServerConfig;
+pub use http::{ApiError, RunningServer, ServeError, build_router, serve, start};
+pub use state::AppState;
+pub use storage::{SharedStorage, Storage};

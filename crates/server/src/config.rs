@@ -1,0 +1,391 @@
+//! Server configuration: one TOML file, every key documented, every field public so that a
+//! command line can override what it was given.
+//!
+//! Invariants, checked by [`ServerConfig::validate`] (which [`ServerConfig::load`] and
+//! [`ServerConfig::from_toml_str`] call): every limit is positive, TLS has both a certificate
+//! and a key or neither, SMTP and the dry-run outbox are never both selected, and the one-time
+//! code policy stays within 6–8 digits. Unknown keys are an error, so a typo never silently
+//! falls back to a default.
+//!
+//! A complete file, with the default of every key:
+//!
+//! ```toml
+//! # Directory holding board.sqlite (public record) and private.sqlite (voters, admins,
+//! # sessions, audit log, mail status). Created if missing.
+//! data_dir = "data"
+//! # Address and port to listen on.
+//! listen = "127.0.0.1:8080"
+//! # Base URL voters see in mails, without a trailing slash.
+//! public_url = "http://127.0.0.1:8080"
+//! # Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
+//! insecure_http = false
+//! # Take the client address for rate limiting from the last X-Forwarded-For entry
+//! # (only behind a reverse proxy that sets it).
+//! trust_forwarded_for = false
+//!
+//! [tls]                       # optional; when present the server speaks HTTPS only
+//! cert = "/etc/scrutin/fullchain.pem"   # PEM certificate chain
+//! key = "/etc/scrutin/key.pem"          # PEM private key (PKCS#8, PKCS#1 or SEC1)
+//!
+//! [mail]
+//! from = "scrutin <noreply@localhost>"  # From: header of every mail
+//! # Dry run: write each mail as a file in this directory instead of sending it.
+//! # When neither outbox nor [mail.smtp] is given, mails go to <data_dir>/outbox.
+//! # outbox = "data/outbox"
+//! max_concurrent_sends = 8              # SMTP deliveries in flight at once
+//!
+//! [mail.smtp]                 # optional; SMTP relay
+//! host = "smtp.example.org"
+//! port = 587
+//! security = "starttls"       # "starttls", "tls" (implicit TLS, port 465) or "plain" (local sink only)
+//! username = "scrutin"        # optional
+//! password = "secret"         # optional
+//! timeout_secs = 30
+//!
+//! [limits]
+//! body_limit_bytes = 1048576          # largest JSON body accepted (413 beyond)
+//! voter_list_limit_bytes = 16777216   # largest voter-list upload
+//! voter_list_max_lines = 1000000      # most lines in one voter-list upload
+//! request_timeout_secs = 30           # a request still running after this gets 503
+//! max_concurrent_requests = 256       # in-flight requests; more get 503 + Retry-After
+//! per_ip_rate_per_sec = 20.0          # token-bucket refill per client address
+//! per_ip_burst = 100                  # token-bucket capacity per client address
+//! max_tracked_clients = 100000        # most client addresses remembered by the limiter
+//!
+//! [otp]
+//! digits = 8                    # length of voter one-time codes (6 to 8)
+//! ttl_secs = 900                # a code expires this long after it was sent
+//! max_attempts = 5              # wrong tries before the code is locked
+//! max_sends_per_hour = 5        # codes sent to one login per election per hour
+//!
+//! [sessions]
+//! admin_ttl_secs = 28800        # admin bearer tokens live 8 hours
+//! voter_ttl_secs = 3600         # voter bearer tokens live 1 hour
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this schema.
+    #[error("invalid configuration: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// The values are inconsistent.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The whole server configuration. See the module documentation for every key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Directory of `board.sqlite` and `private.sqlite`.
+    pub data_dir: PathBuf,
+    /// Listening address.
+    pub listen: SocketAddr,
+    /// Base URL shown to voters, without trailing slash.
+    pub public_url: String,
+    /// Allow plain HTTP on a non-loopback address.
+    pub insecure_http: bool,
+    /// Use the last `X-Forwarded-For` entry as the client address.
+    pub trust_forwarded_for: bool,
+    /// TLS certificate and key; HTTPS when present.
+    pub tls: Option<TlsConfig>,
+    /// Outgoing mail.
+    pub mail: MailConfig,
+    /// Request limits.
+    pub limits: Limits,
+    /// Voter one-time code policy.
+    pub otp: OtpPolicy,
+    /// Session lifetimes.
+    pub sessions: SessionPolicy,
+}
+
+/// PEM files of the TLS certificate chain and private key.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Certificate chain, PEM.
+    pub cert: PathBuf,
+    /// Private key, PEM.
+    pub key: PathBuf,
+}
+
+/// Outgoing mail: SMTP or a dry-run outbox directory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// `From:` header.
+    pub from: String,
+    /// Dry-run directory.
+    pub outbox: Option<PathBuf>,
+    /// SMTP relay.
+    pub smtp: Option<SmtpConfig>,
+    /// Deliveries in flight at once.
+    pub max_concurrent_sends: usize,
+}
+
+/// How to reach the SMTP relay.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// Host name (also the TLS server name).
+    pub host: String,
+    /// Port.
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    /// Transport security.
+    #[serde(default)]
+    pub security: SmtpSecurity,
+    /// Login, if the relay wants one.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Password, if the relay wants one.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Connection and command timeout.
+    #[serde(default = "default_smtp_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_smtp_port() -> u16 {
+    587
+}
+fn default_smtp_timeout() -> u64 {
+    30
+}
+
+/// SMTP transport security.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS (required, not opportunistic).
+    #[default]
+    Starttls,
+    /// Implicit TLS from the first byte.
+    Tls,
+    /// No encryption at all: only for a local sink or a relay on the same host.
+    Plain,
+}
+
+/// Request limits.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body for JSON routes.
+    pub body_limit_bytes: usize,
+    /// Largest voter-list upload.
+    pub voter_list_limit_bytes: usize,
+    /// Most lines in one voter-list upload.
+    pub voter_list_max_lines: usize,
+    /// Time limit of one request.
+    pub request_timeout_secs: u64,
+    /// Requests in flight; more are shed with 503.
+    pub max_concurrent_requests: usize,
+    /// Token-bucket refill rate per client address, tokens per second.
+    pub per_ip_rate_per_sec: f64,
+    /// Token-bucket capacity per client address.
+    pub per_ip_burst: u32,
+    /// Most client addresses tracked by the limiter.
+    pub max_tracked_clients: usize,
+}
+
+/// Voter one-time code policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct OtpPolicy {
+    /// Number of decimal digits, 6 to 8.
+    pub digits: u32,
+    /// Lifetime of a code in seconds.
+    pub ttl_secs: u64,
+    /// Wrong attempts before a code is locked.
+    pub max_attempts: u32,
+    /// Codes sent per login per election per hour.
+    pub max_sends_per_hour: u32,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionPolicy {
+    /// Admin token lifetime in seconds.
+    pub admin_ttl_secs: u64,
+    /// Voter token lifetime in seconds.
+    pub voter_ttl_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            insecure_http: false,
+            trust_forwarded_for: false,
+            tls: None,
+            mail: MailConfig::default(),
+            limits: Limits::default(),
+            otp: OtpPolicy::default(),
+            sessions: SessionPolicy::default(),
+        }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            from: "scrutin <noreply@localhost>".to_owned(),
+            outbox: None,
+            smtp: None,
+            max_concurrent_sends: 8,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 1024 * 1024,
+            voter_list_limit_bytes: 16 * 1024 * 1024,
+            voter_list_max_lines: 1_000_000,
+            request_timeout_secs: 30,
+            max_concurrent_requests: 256,
+            per_ip_rate_per_sec: 20.0,
+            per_ip_burst: 100,
+            max_tracked_clients: 100_000,
+        }
+    }
+}
+
+impl Default for OtpPolicy {
+    fn default() -> Self {
+        Self {
+            digits: 8,
+            ttl_secs: 15 * 60,
+            max_attempts: 5,
+            max_sends_per_hour: 5,
+        }
+    }
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            admin_ttl_secs: 8 * 3600,
+            voter_ttl_secs: 3600,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads and validates a TOML file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml_str(&text)
+    }
+
+    /// Parses and validates TOML text.
+    pub fn from_toml_str(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the invariants listed in the module documentation.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        let l = &self.limits;
+        if l.body_limit_bytes == 0 || l.voter_list_limit_bytes == 0 || l.voter_list_max_lines == 0 {
+            return bad("size limits must be positive");
+        }
+        if l.request_timeout_secs == 0 {
+            return bad("limits.request_timeout_secs must be positive");
+        }
+        if l.max_concurrent_requests == 0 {
+            return bad("limits.max_concurrent_requests must be positive");
+        }
+        if !(l.per_ip_rate_per_sec.is_finite() && l.per_ip_rate_per_sec > 0.0) {
+            return bad("limits.per_ip_rate_per_sec must be a positive number");
+        }
+        if l.per_ip_burst == 0 || l.max_tracked_clients == 0 {
+            return bad("limits.per_ip_burst and limits.max_tracked_clients must be positive");
+        }
+        if !(6..=8).contains(&self.otp.digits) {
+            return bad("otp.digits must be between 6 and 8");
+        }
+        if self.otp.ttl_secs == 0 || self.otp.max_attempts == 0 || self.otp.max_sends_per_hour == 0
+        {
+            return bad("otp values must be positive");
+        }
+        if self.sessions.admin_ttl_secs == 0 || self.sessions.voter_ttl_secs == 0 {
+            return bad("session lifetimes must be positive");
+        }
+        if self.mail.outbox.is_some() && self.mail.smtp.is_some() {
+            return bad("mail.outbox and mail.smtp are exclusive");
+        }
+        if self.mail.max_concurrent_sends == 0 {
+            return bad("mail.max_concurrent_sends must be positive");
+        }
+        if self.public_url.ends_with('/') {
+            return bad("public_url must not end with '/'");
+        }
+        Ok(())
+    }
+
+    /// Where dry-run mails go, if mail is not sent over SMTP.
+    pub fn outbox_dir(&self) -> Option<PathBuf> {
+        match (&self.mail.smtp, &self.mail.outbox) {
+            (Some(_), _) => None,
+            (None, Some(dir)) => Some(dir.clone()),
+            (None, None) => Some(self.data_dir.join("outbox")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        ServerConfig::default().validate().unwrap();
+        let c = ServerConfig::from_toml_str("").unwrap();
+        assert_eq!(c, ServerConfig::default());
+    }
+
+    #[test]
+    fn module_doc_example_parses() {
+        let text = "data_dir = \"d\"\nlisten = \"0.0.0.0:443\"\n[tls]\ncert = \"c\"\nkey = \"k\"\n\
+                    [mail.smtp]\nhost = \"h\"\nsecurity = \"tls\"\n[otp]\ndigits = 6\n";
+        let c = ServerConfig::from_toml_str(text).unwrap();
+        assert_eq!(c.otp.digits, 6);
+        assert_eq!(c.mail.smtp.unwrap().security, SmtpSecurity::Tls);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_rejected() {
+        assert!(ServerConfig::from_toml_str("data_dri = \"x\"").is_err());
+        assert!(ServerConfig::from_toml_str("[otp]\ndigits = 4").is_err());
+        assert!(ServerConfig::from_toml_str("[limits]\nper_ip_rate_per_sec = nan").is_err());
+        assert!(
+            ServerConfig::from_toml_str("[mail]\noutbox = \"o\"\n[mail.smtp]\nhost = \"h\"")
+                .is_err()
+        );
+    }
+}

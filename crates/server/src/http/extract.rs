@@ -1,0 +1,124 @@
+//! Request extractors whose rejections are [`ApiError`]s: JSON bodies and bearer sessions.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::auth;
+use crate::state::AppState;
+use crate::storage::{SessionSubject, blocking, now};
+
+/// A JSON body; malformed JSON → 400, wrong shape → 422, wrong content type → 415,
+/// too large → 413, all as JSON errors.
+#[derive(Debug, Clone)]
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    match r {
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.body_text())
+        }
+        JsonRejection::JsonDataError(e) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            e.body_text(),
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected Content-Type: application/json",
+        ),
+        other => {
+            let status = other.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "request body too large".to_owned()
+            } else {
+                other.body_text()
+            };
+            ApiError::new(status, ApiError::code_for(status), message)
+        }
+    }
+}
+
+/// The bearer token of a request, if well-formed.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+async fn subject(parts: &Parts, state: &AppState) -> Result<SessionSubject, ApiError> {
+    let token = bearer_token(parts)
+        .ok_or_else(ApiError::unauthorized)?
+        .to_owned();
+    let found = blocking(&state.storage, move |s| {
+        auth::authenticate(s, &token, now()).map_err(|e| match e {
+            auth::AuthError::Storage(se) => se,
+            other => crate::storage::StorageError::Backend(other.to_string()),
+        })
+    })
+    .await?;
+    found.ok_or_else(ApiError::unauthorized)
+}
+
+/// An authenticated election official.
+#[derive(Debug, Clone)]
+pub struct AdminAuth {
+    /// User name.
+    pub username: String,
+    /// The bearer token (for logout).
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for AdminAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match subject(parts, state).await? {
+            SessionSubject::Admin { username } => Ok(Self {
+                username,
+                token: bearer_token(parts).unwrap_or_default().to_owned(),
+            }),
+            SessionSubject::Voter { .. } => Err(ApiError::forbidden("admin session required")),
+        }
+    }
+}
+
+/// An authenticated voter of one election. Handlers must check that `election` is the one
+/// in the path.
+#[derive(Debug, Clone)]
+pub struct VoterAuth {
+    /// Election the session is for.
+    pub election: String,
+    /// Voter login.
+    pub login: String,
+}
+
+impl FromRequestParts<AppState> for VoterAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match subject(parts, state).await? {
+            SessionSubject::Voter { election, login } => Ok(Self { election, login }),
+            SessionSubject::Admin { .. } => Err(ApiError::forbidden("voter session required")),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Middleware applied to every request.
+//!
+//! Order, outermost first: security headers → JSON errors → per-IP rate limit → load
+//! shedding → timeout → handler. So every response, even a 429 or 503 made by the layers
+//! below, carries the security headers and a JSON error body. `/api/health` bypasses the rate
+//! limit and load shedding, so a load balancer does not take an overloaded node for a dead one.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::error::ApiError;
+use crate::ratelimit::{client_key, retry_after_secs};
+use crate::state::AppState;
+
+/// Content-Security-Policy of every response.
+pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
+base-uri 'none'; form-action 'self'";
+
+/// Permissions-Policy of every response.
+pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), \
+gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
+
+/// HSTS when TLS is on: two years, subdomains included.
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+const HEALTH_PATH: &str = "/api/health";
+
+/// The client address: the socket peer, or the last `X-Forwarded-For` entry when trusted.
+pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> IpAddr {
+    if trust_forwarded_for {
+        let forwarded = req
+            .headers()
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| s.rsplit(',').next())
+            .and_then(|s| s.trim().parse::<IpAddr>().ok());
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+}
+
+/// Adds the security headers to every response.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+        h.insert(name, HeaderValue::from_static(value));
+    };
+    set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(h, header::REFERRER_POLICY, "no-referrer");
+    set(h, header::X_FRAME_OPTIONS, "DENY");
+    set(
+        h,
+        HeaderName::from_static("permissions-policy"),
+        PERMISSIONS_POLICY,
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        h,
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    if state.config.tls.is_some() {
+        set(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    resp
+}
+
+/// Turns any error response without a JSON body (axum rejections, 404, 405, …) into the
+/// API's JSON error shape, keeping `Allow` and `Retry-After`.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let (parts, _) = resp.into_parts();
+    let message = match status.as_u16() {
+        413 => "request body too large".to_owned(),
+        415 => "unsupported content type".to_owned(),
+        _ => status.canonical_reason().unwrap_or("error").to_owned(),
+    };
+    let mut new = ApiError::new(status, ApiError::code_for(status), message).into_response();
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            new.headers_mut().insert(name, v.clone());
+        }
+    }
+    new
+}
+
+/// Per-client token bucket: 429 with `Retry-After` when empty.
+pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.uri().path() != HEALTH_PATH {
+        let ip = client_key(client_ip(&req, state.config.trust_forwarded_for));
+        if let Err(wait) = state.guards.per_ip.check(&ip) {
+            return ApiError::too_many_requests(retry_after_secs(wait)).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// Global concurrency limit: when every permit is taken the request is refused at once with
+/// 503 and `Retry-After` instead of waiting in an unbounded queue.
+pub async fn load_shed(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.uri().path() == HEALTH_PATH {
+        return next.run(req).await;
+    }
+    match state.guards.in_flight.clone().try_acquire_owned() {
+        Ok(permit) => {
+            let resp = next.run(req).await;
+            drop(permit);
+            resp
+        }
+        Err(_) => ApiError::overloaded(1).into_response(),
+    }
+}
+
+/// Request time limit: 503 with `Retry-After` when exceeded. Storage calls already started
+/// run to completion on the blocking pool, so a write is never torn by a timeout.
+pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = Duration::from_secs(state.config.limits.request_timeout_secs);
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long; retry shortly",
+        )
+        .with_retry_after(2)
+        .into_response(),
+    }
+}

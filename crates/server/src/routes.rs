@@ -1,0 +1,438 @@
+//! The routes that do not depend on the election protocol: health, admin login, voter-list
+//! import, audit log, mail status, voter one-time-code login.
+//!
+//! Invariants: every admin route requires an admin bearer session and writes an audit entry
+//! when it changes something; the voter list can change only while the election is a draft
+//! (the roll is frozen at opening); the voter login answer is the same whether or not the
+//! login is listed, so it cannot be used to enumerate voters.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit;
+use crate::auth;
+use crate::config::ServerConfig;
+use crate::http::error::ApiError;
+use crate::http::extract::{AdminAuth, JsonBody};
+use crate::mail::OutgoingMail;
+use crate::ratelimit::retry_after_secs;
+use crate::state::AppState;
+use crate::storage::{
+    ElectionMeta, ElectionState, OtpOutcome, SessionSubject, blocking, now, valid_election_id,
+};
+use crate::voters::{self, LineError};
+
+/// The built-in routes (state not yet attached).
+pub fn routes(config: &ServerConfig) -> Router<AppState> {
+    Router::new()
+        .route("/api/health", get(health))
+        .route("/api/admin/login", post(admin_login))
+        .route("/api/admin/logout", post(admin_logout))
+        .route(
+            "/api/admin/elections/{id}/voters",
+            post(upload_voters).layer(DefaultBodyLimit::max(config.limits.voter_list_limit_bytes)),
+        )
+        .route("/api/admin/elections/{id}/audit-log", get(audit_log))
+        .route("/api/admin/elections/{id}/mail-status", get(mail_status))
+        .route("/api/elections/{id}/login", post(voter_login))
+        .route("/api/elections/{id}/verify-code", post(verify_code))
+}
+
+/// Loads an election or answers 404 (also for ids that are not well-formed).
+pub async fn load_election(state: &AppState, id: &str) -> Result<ElectionMeta, ApiError> {
+    if !valid_election_id(id) {
+        return Err(ApiError::not_found("no such election"));
+    }
+    let id = id.to_owned();
+    blocking(&state.storage, move |s| s.election(&id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such election"))
+}
+
+async fn health() -> impl IntoResponse {
+    axum::Json(json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdminLoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct TokenResponse {
+    token: String,
+    expires_at: i64,
+}
+
+async fn admin_login(
+    State(state): State<AppState>,
+    JsonBody(req): JsonBody<AdminLoginRequest>,
+) -> Result<Response, ApiError> {
+    if !auth::valid_username(&req.username) {
+        return Err(invalid_credentials());
+    }
+    if let Err(wait) = state.guards.admin_logins.check(&req.username) {
+        return Err(ApiError::too_many_requests(retry_after_secs(wait)));
+    }
+    let ttl = state.config.sessions.admin_ttl_secs;
+    let (username, password) = (req.username.clone(), req.password);
+    let issued = tokio::task::spawn_blocking({
+        let storage = state.storage.clone();
+        move || auth::admin_login(storage.as_ref(), &username, &password, now(), ttl)
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    match issued {
+        Some(t) => {
+            audit::record(
+                &state.storage,
+                &req.username,
+                None,
+                "admin.login",
+                json!({}),
+            )
+            .await?;
+            Ok(axum::Json(TokenResponse {
+                token: t.token,
+                expires_at: t.expires_at,
+            })
+            .into_response())
+        }
+        None => {
+            audit::record(
+                &state.storage,
+                audit::SYSTEM_ACTOR,
+                None,
+                "admin.login_failed",
+                json!({"username": req.username}),
+            )
+            .await?;
+            Err(invalid_credentials())
+        }
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_credentials",
+        "wrong user name or password",
+    )
+}
+
+async fn admin_logout(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+) -> Result<StatusCode, ApiError> {
+    let token = admin.token.clone();
+    blocking(&state.storage, move |s| {
+        s.delete_session(&auth::token_hash(&token))
+    })
+    .await?;
+    audit::record(
+        &state.storage,
+        &admin.username,
+        None,
+        "admin.logout",
+        json!({}),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Report of a voter-list import.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ImportReport {
+    /// Voters added.
+    pub accepted: usize,
+    /// Lines refused.
+    pub rejected: usize,
+    /// Refused lines with reasons (the first 1000).
+    pub errors: Vec<LineErrorOut>,
+    /// More refused lines than listed.
+    pub errors_truncated: bool,
+    /// Voters on the list after the import.
+    pub total_voters: u64,
+    /// Their total weight.
+    pub total_weight: u64,
+}
+
+/// A refused line in a report.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LineErrorOut {
+    /// 1-based line number.
+    pub line: usize,
+    /// Why.
+    pub reason: String,
+}
+
+impl From<LineError> for LineErrorOut {
+    fn from(e: LineError) -> Self {
+        Self {
+            line: e.line,
+            reason: e.reason,
+        }
+    }
+}
+
+async fn upload_voters(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::Json<ImportReport>, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if mime != "text/csv" && mime != "text/plain" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected Content-Type: text/csv",
+        ));
+    }
+    let election = load_election(&state, &id).await?;
+    if election.state != ElectionState::Draft {
+        return Err(ApiError::conflict(
+            "voter_list_frozen",
+            "the voter list can only change while the election is a draft",
+        ));
+    }
+    let max_lines = state.config.limits.voter_list_max_lines;
+    let eid = id.clone();
+    let report = blocking(&state.storage, move |s| {
+        let mut parsed = voters::parse_voter_list(&body, max_lines);
+        let list: Vec<_> = parsed.voters.iter().map(|(_, v)| v.clone()).collect();
+        let refused = s.add_voters(&eid, &list)?;
+        for i in &refused {
+            if let Some((line, _)) = parsed.voters.get(*i) {
+                parsed.refuse(*line, "login already on the voter list");
+            }
+        }
+        parsed.errors.sort_by_key(|e| e.line);
+        let (total_voters, total_weight) = s.voter_count(&eid)?;
+        Ok(ImportReport {
+            accepted: list.len() - refused.len(),
+            rejected: parsed.error_count,
+            errors_truncated: parsed.errors.len() < parsed.error_count,
+            errors: parsed.errors.into_iter().map(Into::into).collect(),
+            total_voters,
+            total_weight,
+        })
+    })
+    .await?;
+    audit::record(
+        &state.storage,
+        &admin.username,
+        Some(&id),
+        "voters.import",
+        json!({
+            "accepted": report.accepted,
+            "rejected": report.rejected,
+            "total_voters": report.total_voters,
+        }),
+    )
+    .await?;
+    Ok(axum::Json(report))
+}
+
+#[derive(Deserialize)]
+struct AuditQuery {
+    after: Option<i64>,
+    limit: Option<usize>,
+}
+
+async fn audit_log(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    Path(id): Path<String>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    load_election(&state, &id).await?;
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = audit::entries(&state.storage, Some(&id), q.after.unwrap_or(0), limit).await?;
+    Ok(axum::Json(json!({ "entries": entries })).into_response())
+}
+
+async fn mail_status(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    load_election(&state, &id).await?;
+    let eid = id.clone();
+    let (counts, failures) = blocking(&state.storage, move |s| {
+        Ok((s.mail_status_counts(&eid)?, s.mail_failures(&eid, 50)?))
+    })
+    .await?;
+    Ok(axum::Json(json!({ "counts": counts, "recent_failures": failures })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoterLoginRequest {
+    login: String,
+}
+
+async fn open_election(state: &AppState, id: &str) -> Result<ElectionMeta, ApiError> {
+    let election = load_election(state, id).await?;
+    if election.state != ElectionState::Open {
+        return Err(ApiError::conflict(
+            "election_not_open",
+            "this election is not open for voting",
+        ));
+    }
+    Ok(election)
+}
+
+fn check_login_field(login: &str) -> Result<(), ApiError> {
+    if login.is_empty() || login.len() > voters::MAX_LOGIN_BYTES {
+        return Err(ApiError::bad_request("invalid login"));
+    }
+    Ok(())
+}
+
+async fn voter_login(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<VoterLoginRequest>,
+) -> Result<Response, ApiError> {
+    let login = req.login.trim().to_owned();
+    check_login_field(&login)?;
+    open_election(&state, &id).await?;
+    if let Err(wait) = state
+        .guards
+        .otp_requests
+        .check(&(id.clone(), login.clone()))
+    {
+        return Err(ApiError::too_many_requests(retry_after_secs(wait)));
+    }
+    let policy = state.config.otp.clone();
+    let (eid, lg) = (id.clone(), login.clone());
+    let issued = tokio::task::spawn_blocking({
+        let storage = state.storage.clone();
+        move || -> Result<_, auth::AuthError> {
+            match storage.voter(&eid, &lg)? {
+                Some(voter) => {
+                    let code = auth::new_voter_code(storage.as_ref(), &policy, &eid, &lg, now())?;
+                    Ok(Some((voter, code)))
+                }
+                None => Ok(None),
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    if let Some((voter, code)) = issued {
+        let minutes = state.config.otp.ttl_secs.div_ceil(60);
+        let body = format!(
+            "Your one-time code for election {id} is:\n\n    {code}\n\n\
+             It is valid for {minutes} minutes and can be used once.\n\
+             Voting page: {}/elections/{id}\n\n\
+             If you did not ask for this code, ignore this message.\n",
+            state.config.public_url
+        );
+        state
+            .mailer
+            .queue(OutgoingMail {
+                election: Some(id.clone()),
+                login: voter.login,
+                kind: "otp".to_owned(),
+                to: voter.email,
+                subject: format!("Your voting code for {id}"),
+                body,
+            })
+            .await?;
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({
+            "status": "sent",
+            "message": "if this login is on the voter list, a code was sent to its mail address",
+        })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyCodeRequest {
+    login: String,
+    code: String,
+}
+
+async fn verify_code(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<VerifyCodeRequest>,
+) -> Result<Response, ApiError> {
+    let login = req.login.trim().to_owned();
+    check_login_field(&login)?;
+    if req.code.len() > 64 {
+        return Err(ApiError::bad_request("invalid code"));
+    }
+    open_election(&state, &id).await?;
+    let policy = state.config.otp.clone();
+    let ttl = state.config.sessions.voter_ttl_secs;
+    let (eid, lg, code) = (id.clone(), login.clone(), req.code);
+    let result = tokio::task::spawn_blocking({
+        let storage = state.storage.clone();
+        move || -> Result<_, auth::AuthError> {
+            let t = now();
+            let outcome = auth::check_voter_code(storage.as_ref(), &policy, &eid, &lg, &code, t)?;
+            if outcome != OtpOutcome::Accepted {
+                return Ok(Err(outcome));
+            }
+            let subject = SessionSubject::Voter {
+                election: eid,
+                login: lg,
+            };
+            Ok(Ok(auth::issue_session(storage.as_ref(), subject, t, ttl)?))
+        }
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    match result {
+        Ok(t) => Ok(axum::Json(TokenResponse {
+            token: t.token,
+            expires_at: t.expires_at,
+        })
+        .into_response()),
+        Err(OtpOutcome::Rejected { remaining }) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_code",
+            format!("wrong code; {remaining} attempts left"),
+        )),
+        Err(OtpOutcome::Expired) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "code_expired",
+            "this code has expired; request a new one",
+        )),
+        Err(OtpOutcome::Locked) => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "code_locked",
+            "too many wrong attempts; request a new code",
+        )),
+        Err(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "no_code",
+            "no valid code for this login; request one",
+        )),
+    }
+}

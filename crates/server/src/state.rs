@@ -1,0 +1,94 @@
+//! Shared application state handed to every handler.
+//!
+//! Invariant: one `AppState` per server; cloning it clones `Arc`s only. The election protocol
+//! integration adds its own fields here (e.g. a cache of election parameters) and its routes
+//! through [`crate::http::build_router`]'s `extra` argument.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::config::ServerConfig;
+use crate::mail::{MailError, Mailer};
+use crate::ratelimit::KeyedLimiter;
+use crate::storage::sqlite::SqliteStorage;
+use crate::storage::{SharedStorage, StorageError};
+
+/// Errors while assembling the state.
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The mailer could not be built.
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// Rate limiters and the concurrency gate, shared by the middleware and handlers.
+pub struct Guards {
+    /// Per client address (IPv6 by /64).
+    pub per_ip: KeyedLimiter<IpAddr>,
+    /// Per (election, login) requests for a one-time code.
+    pub otp_requests: KeyedLimiter<(String, String)>,
+    /// Per admin user name login attempts.
+    pub admin_logins: KeyedLimiter<String>,
+    /// Permits for requests in flight.
+    pub in_flight: Arc<Semaphore>,
+}
+
+impl Guards {
+    /// Limiters sized from the configuration.
+    pub fn new(config: &ServerConfig) -> Self {
+        let l = &config.limits;
+        let sends = config.otp.max_sends_per_hour;
+        Self {
+            per_ip: KeyedLimiter::new(l.per_ip_rate_per_sec, l.per_ip_burst, l.max_tracked_clients),
+            otp_requests: KeyedLimiter::new(
+                f64::from(sends) / 3600.0,
+                sends,
+                l.max_tracked_clients,
+            ),
+            admin_logins: KeyedLimiter::new(10.0 / 3600.0, 10, 10_000),
+            in_flight: Arc::new(Semaphore::new(l.max_concurrent_requests)),
+        }
+    }
+}
+
+/// The state of a running server.
+#[derive(Clone)]
+pub struct AppState {
+    /// Configuration.
+    pub config: Arc<ServerConfig>,
+    /// Database.
+    pub storage: SharedStorage,
+    /// Outgoing mail.
+    pub mailer: Arc<Mailer>,
+    /// Limiters.
+    pub guards: Arc<Guards>,
+}
+
+impl AppState {
+    /// Assembles the state from a configuration and an open storage.
+    pub fn new(config: ServerConfig, storage: SharedStorage) -> Result<Self, StateError> {
+        config.validate()?;
+        let mailer = Mailer::new(&config, Arc::clone(&storage))?;
+        Ok(Self {
+            guards: Arc::new(Guards::new(&config)),
+            config: Arc::new(config),
+            storage,
+            mailer: Arc::new(mailer),
+        })
+    }
+
+    /// Opens the SQLite storage in `config.data_dir` and assembles the state.
+    pub fn open(config: ServerConfig) -> Result<Self, StateError> {
+        config.validate()?;
+        let storage: SharedStorage = Arc::new(SqliteStorage::open(&config.data_dir)?);
+        Self::new(config, storage)
+    }
+}

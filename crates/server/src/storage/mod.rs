@@ -1,0 +1,452 @@
+//! Storage: the one seam between the server and its database.
+//!
+//! [`Storage`] is a synchronous trait; the HTTP layer calls it through [`blocking`], which runs
+//! the call on tokio's blocking pool, so a backend may do plain blocking I/O. SQLite
+//! ([`sqlite::SqliteStorage`]) is the default backend; a PostgreSQL backend is one more `impl`.
+//!
+//! Two stores with different audiences:
+//! - the **board** (public): elections' metadata and state, the append-only record of opaque
+//!   event lines `(election, seq, line)`, and the ballot index (tracker → seq, credential →
+//!   latest seq). Nothing in it identifies a voter;
+//! - the **private** store: voter lists (login, email, weight), hashed one-time codes, admin
+//!   accounts, hashed session tokens, the audit log and mail delivery status.
+//!
+//! Invariants every backend keeps:
+//! - a method that returns `Ok` after a write has made it durable (committed and synced);
+//! - event sequence numbers of an election are `0, 1, 2, …` without gaps; events and audit
+//!   entries are never updated or deleted; [`Storage::append_events`] is atomic: all lines
+//!   and index entries, or none;
+//! - a line never contains `\n` or `\r` (the record is JSON Lines);
+//! - secrets (session tokens, one-time codes, passwords) are stored only as hashes.
+
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+/// Errors of a storage backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The election (or other named object) does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// An object with that key exists already.
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    /// `append_events` was called with a stale sequence number.
+    #[error("sequence mismatch: expected next seq {expected}, board is at {actual}")]
+    SeqMismatch {
+        /// What the caller believed the next seq to be.
+        expected: u64,
+        /// The actual next seq.
+        actual: u64,
+    },
+    /// A state transition was refused because the current state differs.
+    #[error("election state is {actual:?}, not {expected:?}")]
+    StateMismatch {
+        /// The state the caller required.
+        expected: ElectionState,
+        /// The current state.
+        actual: ElectionState,
+    },
+    /// The caller passed data that breaks an invariant.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+/// Result of storage calls.
+pub type StorageResult<T> = Result<T, StorageError>;
+
+/// Seconds since the Unix epoch.
+pub type UnixTime = i64;
+
+/// Lifecycle of an election.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElectionState {
+    /// Being set up: voter list and parameters may change.
+    Draft,
+    /// Accepting ballots.
+    Open,
+    /// No more ballots; tally pending.
+    Closed,
+    /// Result published.
+    Tallied,
+    /// Kept for the record only.
+    Archived,
+}
+
+impl ElectionState {
+    /// Stable lowercase name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Open => "open",
+            Self::Closed => "closed",
+            Self::Tallied => "tallied",
+            Self::Archived => "archived",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "draft" => Self::Draft,
+            "open" => Self::Open,
+            "closed" => Self::Closed,
+            "tallied" => Self::Tallied,
+            "archived" => Self::Archived,
+            _ => return None,
+        })
+    }
+}
+
+/// Public metadata of an election.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectionMeta {
+    /// Identifier (see [`valid_election_id`]).
+    pub id: String,
+    /// Lifecycle state.
+    pub state: ElectionState,
+    /// The election description as the official wrote it (TOML).
+    pub description_toml: String,
+    /// Planned opening time.
+    pub opens_at: Option<UnixTime>,
+    /// Planned closing time.
+    pub closes_at: Option<UnixTime>,
+    /// Creation time.
+    pub created_at: UnixTime,
+}
+
+/// Where the board of an election stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardHead {
+    /// Sequence number the next event will get (= number of events).
+    pub next_seq: u64,
+    /// The last line, if any (for chaining its hash).
+    pub last_line: Option<String>,
+}
+
+/// A ballot index entry written atomically with its event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BallotIndexEntry {
+    /// Sequence number of the ballot event (must be one of the appended lines).
+    pub seq: u64,
+    /// The ballot tracker (hash) shown to the voter; unique per election.
+    pub tracker: String,
+    /// The public credential that signed the ballot.
+    pub credential: String,
+}
+
+/// One voter of an election's list (private store).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Voter {
+    /// Login, unique per election.
+    pub login: String,
+    /// Mail address.
+    pub email: String,
+    /// Voting weight (1 unless weighted).
+    pub weight: u64,
+}
+
+/// An admin account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAccount {
+    /// User name.
+    pub username: String,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+}
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum SessionSubject {
+    /// An election official.
+    Admin {
+        /// User name.
+        username: String,
+    },
+    /// A voter of one election.
+    Voter {
+        /// Election.
+        election: String,
+        /// Login.
+        login: String,
+    },
+}
+
+/// A stored session; the token itself is never stored, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// Hex SHA-256 of the bearer token.
+    pub token_hash: String,
+    /// Owner.
+    pub subject: SessionSubject,
+    /// Expiry.
+    pub expires_at: UnixTime,
+}
+
+/// The current one-time code of a voter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtpRecord {
+    /// Hex hash of the code (see `auth`).
+    pub code_hash: String,
+    /// Hex salt of the hash.
+    pub salt: String,
+    /// Expiry.
+    pub expires_at: UnixTime,
+    /// Wrong attempts so far.
+    pub attempts: u32,
+    /// Already used successfully.
+    pub used: bool,
+}
+
+/// What happened to a one-time code attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtpOutcome {
+    /// Correct; the code is now spent.
+    Accepted,
+    /// Wrong; this many attempts remain.
+    Rejected {
+        /// Attempts left before the code locks.
+        remaining: u32,
+    },
+    /// Past its expiry.
+    Expired,
+    /// Too many wrong attempts.
+    Locked,
+    /// No live code (never sent, or already used).
+    NoCode,
+}
+
+/// An audit-log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log (assigned by storage; ignored on append).
+    pub id: i64,
+    /// Time of the action.
+    pub at: UnixTime,
+    /// Admin who acted (or `"system"`).
+    pub actor: String,
+    /// Election concerned, if any.
+    pub election: Option<String>,
+    /// Short action name, e.g. `"voters.import"`.
+    pub action: String,
+    /// Free-form details.
+    pub details: serde_json::Value,
+}
+
+/// Delivery status of a mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailStatus {
+    /// Recorded, not yet handed over.
+    Queued,
+    /// Accepted by the relay (or written to the outbox).
+    Sent,
+    /// Delivery failed; see the error.
+    Failed,
+}
+
+impl MailStatus {
+    /// Stable name, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// Counts of mails by status for one election.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailStatusCounts {
+    /// Not yet handed over.
+    pub queued: u64,
+    /// Handed over.
+    pub sent: u64,
+    /// Failed.
+    pub failed: u64,
+}
+
+/// One failed mail, for officials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailFailure {
+    /// Mail id.
+    pub id: i64,
+    /// Voter login.
+    pub login: String,
+    /// Error text.
+    pub error: String,
+    /// Last update.
+    pub at: UnixTime,
+}
+
+/// The storage seam. Every method may block; call it through [`blocking`] from async code.
+pub trait Storage: Send + Sync + 'static {
+    // ---- board (public) ----
+
+    /// Creates an election in [`ElectionState::Draft`]. `AlreadyExists` if the id is taken.
+    fn create_election(&self, meta: &ElectionMeta) -> StorageResult<()>;
+    /// Metadata of one election.
+    fn election(&self, id: &str) -> StorageResult<Option<ElectionMeta>>;
+    /// All elections, oldest first.
+    fn list_elections(&self) -> StorageResult<Vec<ElectionMeta>>;
+    /// Compare-and-set of the state: `StateMismatch` unless the state is `from`.
+    fn set_election_state(
+        &self,
+        id: &str,
+        from: ElectionState,
+        to: ElectionState,
+    ) -> StorageResult<()>;
+    /// Replaces description and planned times; only while in `Draft`.
+    fn update_election_draft(
+        &self,
+        id: &str,
+        description_toml: &str,
+        opens_at: Option<UnixTime>,
+        closes_at: Option<UnixTime>,
+    ) -> StorageResult<()>;
+    /// Appends `lines` at `expected_next_seq, expected_next_seq + 1, …` with the ballot index
+    /// entries, atomically and durably; returns the new next seq. `SeqMismatch` if the board
+    /// is not at `expected_next_seq`; `AlreadyExists` if a tracker is already indexed.
+    fn append_events(
+        &self,
+        election: &str,
+        expected_next_seq: u64,
+        lines: &[String],
+        index: &[BallotIndexEntry],
+    ) -> StorageResult<u64>;
+    /// Up to `limit` lines starting at `from_seq` (line `i` has seq `from_seq + i`).
+    fn events_from(
+        &self,
+        election: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<String>>;
+    /// Next seq and last line.
+    fn head(&self, election: &str) -> StorageResult<BoardHead>;
+    /// Seq of the ballot with this tracker.
+    fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>>;
+    /// Seq of the latest ballot of this credential.
+    fn latest_ballot_of_credential(
+        &self,
+        election: &str,
+        credential: &str,
+    ) -> StorageResult<Option<u64>>;
+
+    // ---- private ----
+
+    /// Adds voters in one transaction. Returns, for each voter refused because the login is
+    /// already on the list, its index in `voters`; the others are all added.
+    fn add_voters(&self, election: &str, voters: &[Voter]) -> StorageResult<Vec<usize>>;
+    /// One voter.
+    fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>>;
+    /// Number of voters and total weight.
+    fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)>;
+
+    /// Creates an admin; `AlreadyExists` if the name is taken.
+    fn create_admin(&self, account: &AdminAccount) -> StorageResult<()>;
+    /// One admin.
+    fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>>;
+
+    /// Stores a session.
+    fn insert_session(&self, session: &SessionRecord) -> StorageResult<()>;
+    /// Looks a session up by token hash (expired ones included; the caller checks).
+    fn session(&self, token_hash: &str) -> StorageResult<Option<SessionRecord>>;
+    /// Deletes one session.
+    fn delete_session(&self, token_hash: &str) -> StorageResult<()>;
+    /// Deletes sessions expired before `now`; returns how many.
+    fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64>;
+
+    /// Replaces the voter's one-time code and records a send at `now`.
+    fn put_otp(
+        &self,
+        election: &str,
+        login: &str,
+        record: &OtpRecord,
+        now: UnixTime,
+    ) -> StorageResult<()>;
+    /// Number of codes sent to this voter since `since`.
+    fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32>;
+    /// Checks an attempt atomically: loads the code, applies expiry, lock and single use,
+    /// calls `matches` on the record, then counts the attempt or spends the code.
+    fn otp_attempt(
+        &self,
+        election: &str,
+        login: &str,
+        now: UnixTime,
+        max_attempts: u32,
+        matches: &mut dyn FnMut(&OtpRecord) -> bool,
+    ) -> StorageResult<OtpOutcome>;
+
+    /// Appends to the audit log; returns the entry id.
+    fn append_audit(&self, entry: &AuditEntry) -> StorageResult<i64>;
+    /// Audit entries of an election (or global ones with `None`) with id > `after_id`.
+    fn audit_log(
+        &self,
+        election: Option<&str>,
+        after_id: i64,
+        limit: usize,
+    ) -> StorageResult<Vec<AuditEntry>>;
+
+    /// Records a mail as queued; returns its id.
+    fn insert_mail(
+        &self,
+        election: Option<&str>,
+        login: &str,
+        kind: &str,
+        now: UnixTime,
+    ) -> StorageResult<i64>;
+    /// Updates the status of a mail.
+    fn set_mail_status(
+        &self,
+        id: i64,
+        status: MailStatus,
+        error: Option<&str>,
+        now: UnixTime,
+    ) -> StorageResult<()>;
+    /// Counts by status for an election.
+    fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts>;
+    /// Latest failures for an election.
+    fn mail_failures(&self, election: &str, limit: usize) -> StorageResult<Vec<MailFailure>>;
+}
+
+/// A storage backend shared by the server.
+pub type SharedStorage = Arc<dyn Storage>;
+
+/// Runs a storage call on the blocking pool. The call completes even if the awaiting future
+/// is dropped (e.g. on a request timeout), so a write is never torn.
+pub async fn blocking<T, F>(storage: &SharedStorage, f: F) -> StorageResult<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&dyn Storage) -> StorageResult<T> + Send + 'static,
+{
+    let storage = Arc::clone(storage);
+    tokio::task::spawn_blocking(move || f(storage.as_ref()))
+        .await
+        .map_err(|e| StorageError::Backend(format!("storage task failed: {e}")))?
+}
+
+/// An election id is 1 to 64 characters of `[A-Za-z0-9_-]`: safe in URLs, file names and logs.
+pub fn valid_election_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Current time in Unix seconds.
+pub fn now() -> UnixTime {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}

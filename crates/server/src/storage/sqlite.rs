@@ -1,0 +1,963 @@
+//! SQLite backend: `board.sqlite` (public) and `private.sqlite` (private) in the data dir.
+//!
+//! Both files run in WAL mode with `synchronous=FULL`, so a commit is fsynced before the call
+//! returns: an acknowledged write survives a kill or a power loss. Each file has one writer
+//! connection and one reader connection (WAL lets readers proceed during a write), each behind
+//! a mutex. Triggers make the event table and the audit log append-only at the database level.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+use super::{
+    AdminAccount, AuditEntry, BallotIndexEntry, BoardHead, ElectionMeta, ElectionState,
+    MailFailure, MailStatus, MailStatusCounts, OtpOutcome, OtpRecord, SessionRecord,
+    SessionSubject, Storage, StorageError, StorageResult, UnixTime, Voter,
+};
+
+const BOARD_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS elections (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    description_toml TEXT NOT NULL,
+    opens_at INTEGER,
+    closes_at INTEGER,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    election_id TEXT NOT NULL REFERENCES elections(id),
+    seq INTEGER NOT NULL,
+    line TEXT NOT NULL,
+    PRIMARY KEY (election_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ballot_index (
+    election_id TEXT NOT NULL,
+    tracker TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (election_id, tracker)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ballot_by_credential ON ballot_index (election_id, credential, seq);
+CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+PRAGMA user_version = 1;
+";
+
+const PRIVATE_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS voters (
+    election_id TEXT NOT NULL,
+    login TEXT NOT NULL,
+    email TEXT NOT NULL,
+    weight INTEGER NOT NULL,
+    PRIMARY KEY (election_id, login)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS admins (
+    username TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
+CREATE TABLE IF NOT EXISTS otp_codes (
+    election_id TEXT NOT NULL,
+    login TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    attempts INTEGER NOT NULL,
+    used INTEGER NOT NULL,
+    PRIMARY KEY (election_id, login)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS otp_sends (
+    election_id TEXT NOT NULL,
+    login TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS otp_sends_by_login ON otp_sends (election_id, login, at);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    election_id TEXT,
+    action TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_by_election ON audit_log (election_id, id);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit_log
+    BEGIN SELECT RAISE(ABORT, 'audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS mails (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    election_id TEXT,
+    login TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mails_by_election ON mails (election_id, status);
+PRAGMA user_version = 1;
+";
+
+/// SQLite implementation of [`Storage`].
+pub struct SqliteStorage {
+    board_w: Mutex<Connection>,
+    board_r: Mutex<Connection>,
+    private_w: Mutex<Connection>,
+    private_r: Mutex<Connection>,
+}
+
+fn db(e: rusqlite::Error) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+fn to_i64(v: u64) -> StorageResult<i64> {
+    i64::try_from(v).map_err(|_| StorageError::Invalid("number out of range".to_owned()))
+}
+
+fn to_u64(v: i64) -> StorageResult<u64> {
+    u64::try_from(v).map_err(|_| StorageError::Backend("negative number in database".to_owned()))
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
+    // rolls back on drop), so a poisoned connection is still usable.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn open_conn(path: &Path, schema: Option<&str>) -> StorageResult<Connection> {
+    let conn = Connection::open(path).map_err(db)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(db)?;
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
+        .map_err(db)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StorageError::Backend(format!(
+            "cannot enable WAL on {}: journal_mode={mode}",
+            path.display()
+        )));
+    }
+    conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        .map_err(db)?;
+    if let Some(schema) = schema {
+        conn.execute_batch(schema).map_err(db)?;
+    }
+    Ok(conn)
+}
+
+fn state_of(s: &str) -> StorageResult<ElectionState> {
+    ElectionState::parse(s).ok_or_else(|| StorageError::Backend(format!("bad state {s}")))
+}
+
+fn read_election(row: &rusqlite::Row<'_>) -> rusqlite::Result<ElectionRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
+}
+
+type ElectionRow = (String, String, String, Option<i64>, Option<i64>, i64);
+
+fn election_from_row(r: ElectionRow) -> StorageResult<ElectionMeta> {
+    Ok(ElectionMeta {
+        id: r.0,
+        state: state_of(&r.1)?,
+        description_toml: r.2,
+        opens_at: r.3,
+        closes_at: r.4,
+        created_at: r.5,
+    })
+}
+
+const ELECTION_COLS: &str = "id, state, description_toml, opens_at, closes_at, created_at";
+
+fn current_state(conn: &Connection, id: &str) -> StorageResult<ElectionState> {
+    let s: Option<String> = conn
+        .query_row("SELECT state FROM elections WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(db)?;
+    match s {
+        Some(s) => state_of(&s),
+        None => Err(StorageError::NotFound(format!("election {id}"))),
+    }
+}
+
+fn next_seq(conn: &Connection, election: &str) -> StorageResult<u64> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(seq) + 1, 0) FROM events WHERE election_id = ?1",
+            [election],
+            |r| r.get(0),
+        )
+        .map_err(db)?;
+    to_u64(n)
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) `board.sqlite` and `private.sqlite` in `data_dir`.
+    pub fn open(data_dir: &Path) -> StorageResult<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StorageError::Backend(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let board = data_dir.join("board.sqlite");
+        let private = data_dir.join("private.sqlite");
+        let board_w = open_conn(&board, Some(BOARD_SCHEMA))?;
+        let board_r = open_conn(&board, None)?;
+        let private_w = open_conn(&private, Some(PRIVATE_SCHEMA))?;
+        let private_r = open_conn(&private, None)?;
+        Ok(Self {
+            board_w: Mutex::new(board_w),
+            board_r: Mutex::new(board_r),
+            private_w: Mutex::new(private_w),
+            private_r: Mutex::new(private_r),
+        })
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn create_election(&self, meta: &ElectionMeta) -> StorageResult<()> {
+        if !super::valid_election_id(&meta.id) {
+            return Err(StorageError::Invalid("bad election id".to_owned()));
+        }
+        let conn = lock(&self.board_w);
+        let r = conn.execute(
+            "INSERT INTO elections (id, state, description_toml, opens_at, closes_at, created_at)
+             VALUES (?1, 'draft', ?2, ?3, ?4, ?5)",
+            params![
+                meta.id,
+                meta.description_toml,
+                meta.opens_at,
+                meta.closes_at,
+                meta.created_at
+            ],
+        );
+        match r {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StorageError::AlreadyExists(format!("election {}", meta.id)))
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    fn election(&self, id: &str) -> StorageResult<Option<ElectionMeta>> {
+        let conn = lock(&self.board_r);
+        let row = conn
+            .query_row(
+                &format!("SELECT {ELECTION_COLS} FROM elections WHERE id = ?1"),
+                [id],
+                read_election,
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(election_from_row).transpose()
+    }
+
+    fn list_elections(&self) -> StorageResult<Vec<ElectionMeta>> {
+        let conn = lock(&self.board_r);
+        let mut stmt = conn
+            .prepare(&format!(
+                "SELECT {ELECTION_COLS} FROM elections ORDER BY created_at, id"
+            ))
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], read_election)
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows.into_iter().map(election_from_row).collect()
+    }
+
+    fn set_election_state(
+        &self,
+        id: &str,
+        from: ElectionState,
+        to: ElectionState,
+    ) -> StorageResult<()> {
+        let mut conn = lock(&self.board_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let actual = current_state(&tx, id)?;
+        if actual != from {
+            return Err(StorageError::StateMismatch {
+                expected: from,
+                actual,
+            });
+        }
+        tx.execute(
+            "UPDATE elections SET state = ?2 WHERE id = ?1",
+            params![id, to.as_str()],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn update_election_draft(
+        &self,
+        id: &str,
+        description_toml: &str,
+        opens_at: Option<UnixTime>,
+        closes_at: Option<UnixTime>,
+    ) -> StorageResult<()> {
+        let mut conn = lock(&self.board_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let actual = current_state(&tx, id)?;
+        if actual != ElectionState::Draft {
+            return Err(StorageError::StateMismatch {
+                expected: ElectionState::Draft,
+                actual,
+            });
+        }
+        tx.execute(
+            "UPDATE elections SET description_toml = ?2, opens_at = ?3, closes_at = ?4 WHERE id = ?1",
+            params![id, description_toml, opens_at, closes_at],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn append_events(
+        &self,
+        election: &str,
+        expected_next_seq: u64,
+        lines: &[String],
+        index: &[BallotIndexEntry],
+    ) -> StorageResult<u64> {
+        if lines.iter().any(|l| l.contains(['\n', '\r'])) {
+            return Err(StorageError::Invalid(
+                "an event line contains a line break".to_owned(),
+            ));
+        }
+        let end = expected_next_seq
+            .checked_add(lines.len() as u64)
+            .ok_or_else(|| StorageError::Invalid("seq overflow".to_owned()))?;
+        if index
+            .iter()
+            .any(|e| e.seq < expected_next_seq || e.seq >= end)
+        {
+            return Err(StorageError::Invalid(
+                "ballot index entry outside the appended events".to_owned(),
+            ));
+        }
+        let mut conn = lock(&self.board_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        current_state(&tx, election)?;
+        let actual = next_seq(&tx, election)?;
+        if actual != expected_next_seq {
+            return Err(StorageError::SeqMismatch {
+                expected: expected_next_seq,
+                actual,
+            });
+        }
+        {
+            let mut ins = tx
+                .prepare_cached("INSERT INTO events (election_id, seq, line) VALUES (?1, ?2, ?3)")
+                .map_err(db)?;
+            for (i, line) in lines.iter().enumerate() {
+                let seq = to_i64(expected_next_seq + i as u64)?;
+                ins.execute(params![election, seq, line]).map_err(db)?;
+            }
+            let mut idx = tx
+                .prepare_cached(
+                    "INSERT INTO ballot_index (election_id, tracker, credential, seq)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
+            for e in index {
+                match idx.execute(params![election, e.tracker, e.credential, to_i64(e.seq)?]) {
+                    Ok(_) => {}
+                    Err(rusqlite::Error::SqliteFailure(f, _))
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        return Err(StorageError::AlreadyExists(format!(
+                            "tracker {}",
+                            e.tracker
+                        )));
+                    }
+                    Err(err) => return Err(db(err)),
+                }
+            }
+        }
+        tx.commit().map_err(db)?;
+        Ok(end)
+    }
+
+    fn events_from(
+        &self,
+        election: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<String>> {
+        let conn = lock(&self.board_r);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT line FROM events WHERE election_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        stmt.query_map(params![election, to_i64(from_seq)?, limit], |r| r.get(0))
+            .map_err(db)?
+            .collect::<Result<Vec<String>, _>>()
+            .map_err(db)
+    }
+
+    fn head(&self, election: &str) -> StorageResult<BoardHead> {
+        let conn = lock(&self.board_r);
+        current_state(&conn, election)?;
+        let last: Option<(i64, String)> = conn
+            .query_row(
+                "SELECT seq, line FROM events WHERE election_id = ?1 ORDER BY seq DESC LIMIT 1",
+                [election],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        Ok(match last {
+            Some((seq, line)) => BoardHead {
+                next_seq: to_u64(seq)? + 1,
+                last_line: Some(line),
+            },
+            None => BoardHead {
+                next_seq: 0,
+                last_line: None,
+            },
+        })
+    }
+
+    fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>> {
+        let conn = lock(&self.board_r);
+        let seq: Option<i64> = conn
+            .query_row(
+                "SELECT seq FROM ballot_index WHERE election_id = ?1 AND tracker = ?2",
+                [election, tracker],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        seq.map(to_u64).transpose()
+    }
+
+    fn latest_ballot_of_credential(
+        &self,
+        election: &str,
+        credential: &str,
+    ) -> StorageResult<Option<u64>> {
+        let conn = lock(&self.board_r);
+        let seq: Option<i64> = conn
+            .query_row(
+                "SELECT MAX(seq) FROM ballot_index WHERE election_id = ?1 AND credential = ?2",
+                [election, credential],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        seq.map(to_u64).transpose()
+    }
+
+    fn add_voters(&self, election: &str, voters: &[Voter]) -> StorageResult<Vec<usize>> {
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let mut refused = Vec::new();
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO voters (election_id, login, email, weight)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(db)?;
+            for (i, v) in voters.iter().enumerate() {
+                let n = ins
+                    .execute(params![election, v.login, v.email, to_i64(v.weight)?])
+                    .map_err(db)?;
+                if n == 0 {
+                    refused.push(i);
+                }
+            }
+        }
+        tx.commit().map_err(db)?;
+        Ok(refused)
+    }
+
+    fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>> {
+        let conn = lock(&self.private_r);
+        let row: Option<(String, String, i64)> = conn
+            .query_row(
+                "SELECT login, email, weight FROM voters WHERE election_id = ?1 AND login = ?2",
+                [election, login],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(|(login, email, weight)| {
+            Ok(Voter {
+                login,
+                email,
+                weight: to_u64(weight)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)> {
+        let conn = lock(&self.private_r);
+        let (n, w): (i64, i64) = conn
+            .query_row(
+                "SELECT COUNT(*), COALESCE(SUM(weight), 0) FROM voters WHERE election_id = ?1",
+                [election],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(db)?;
+        Ok((to_u64(n)?, to_u64(w)?))
+    }
+
+    fn create_admin(&self, account: &AdminAccount) -> StorageResult<()> {
+        let conn = lock(&self.private_w);
+        let r = conn.execute(
+            "INSERT INTO admins (username, password_hash, created_at) VALUES (?1, ?2, ?3)",
+            params![account.username, account.password_hash, super::now()],
+        );
+        match r {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StorageError::AlreadyExists(format!(
+                    "admin {}",
+                    account.username
+                )))
+            }
+            Err(e) => Err(db(e)),
+        }
+    }
+
+    fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>> {
+        let conn = lock(&self.private_r);
+        conn.query_row(
+            "SELECT username, password_hash FROM admins WHERE username = ?1",
+            [username],
+            |r| {
+                Ok(AdminAccount {
+                    username: r.get(0)?,
+                    password_hash: r.get(1)?,
+                })
+            },
+        )
+        .optional()
+        .map_err(db)
+    }
+
+    fn insert_session(&self, session: &SessionRecord) -> StorageResult<()> {
+        let subject = serde_json::to_string(&session.subject)
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
+        let conn = lock(&self.private_w);
+        conn.execute(
+            "INSERT INTO sessions (token_hash, subject, expires_at) VALUES (?1, ?2, ?3)",
+            params![session.token_hash, subject, session.expires_at],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    fn session(&self, token_hash: &str) -> StorageResult<Option<SessionRecord>> {
+        let conn = lock(&self.private_r);
+        let row: Option<(String, i64)> = conn
+            .query_row(
+                "SELECT subject, expires_at FROM sessions WHERE token_hash = ?1",
+                [token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(|(subject, expires_at)| {
+            let subject: SessionSubject = serde_json::from_str(&subject)
+                .map_err(|e| StorageError::Backend(format!("bad session subject: {e}")))?;
+            Ok(SessionRecord {
+                token_hash: token_hash.to_owned(),
+                subject,
+                expires_at,
+            })
+        })
+        .transpose()
+    }
+
+    fn delete_session(&self, token_hash: &str) -> StorageResult<()> {
+        let conn = lock(&self.private_w);
+        conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute("DELETE FROM sessions WHERE expires_at < ?1", [now])
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+
+    fn put_otp(
+        &self,
+        election: &str,
+        login: &str,
+        record: &OtpRecord,
+        now: UnixTime,
+    ) -> StorageResult<()> {
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.execute(
+            "INSERT OR REPLACE INTO otp_codes
+             (election_id, login, code_hash, salt, expires_at, attempts, used)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                election,
+                login,
+                record.code_hash,
+                record.salt,
+                record.expires_at,
+                record.attempts,
+                record.used
+            ],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "INSERT INTO otp_sends (election_id, login, at) VALUES (?1, ?2, ?3)",
+            params![election, login, now],
+        )
+        .map_err(db)?;
+        // Sends older than a day no longer matter for any hourly limit.
+        tx.execute(
+            "DELETE FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at < ?3",
+            params![election, login, now.saturating_sub(86_400)],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32> {
+        let conn = lock(&self.private_r);
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
+                params![election, login, since],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    fn otp_attempt(
+        &self,
+        election: &str,
+        login: &str,
+        now: UnixTime,
+        max_attempts: u32,
+        matches: &mut dyn FnMut(&OtpRecord) -> bool,
+    ) -> StorageResult<OtpOutcome> {
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let rec: Option<OtpRecord> = tx
+            .query_row(
+                "SELECT code_hash, salt, expires_at, attempts, used FROM otp_codes
+                 WHERE election_id = ?1 AND login = ?2",
+                [election, login],
+                |r| {
+                    Ok(OtpRecord {
+                        code_hash: r.get(0)?,
+                        salt: r.get(1)?,
+                        expires_at: r.get(2)?,
+                        attempts: r.get(3)?,
+                        used: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db)?;
+        let Some(rec) = rec else {
+            return Ok(OtpOutcome::NoCode);
+        };
+        if rec.used {
+            return Ok(OtpOutcome::NoCode);
+        }
+        if rec.attempts >= max_attempts {
+            return Ok(OtpOutcome::Locked);
+        }
+        if now >= rec.expires_at {
+            return Ok(OtpOutcome::Expired);
+        }
+        let outcome = if matches(&rec) {
+            tx.execute(
+                "UPDATE otp_codes SET used = 1 WHERE election_id = ?1 AND login = ?2",
+                [election, login],
+            )
+            .map_err(db)?;
+            OtpOutcome::Accepted
+        } else {
+            tx.execute(
+                "UPDATE otp_codes SET attempts = attempts + 1 WHERE election_id = ?1 AND login = ?2",
+                [election, login],
+            )
+            .map_err(db)?;
+            OtpOutcome::Rejected {
+                remaining: max_attempts.saturating_sub(rec.attempts + 1),
+            }
+        };
+        tx.commit().map_err(db)?;
+        Ok(outcome)
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> StorageResult<i64> {
+        let details = serde_json::to_string(&entry.details)
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
+        let conn = lock(&self.private_w);
+        conn.execute(
+            "INSERT INTO audit_log (at, actor, election_id, action, details) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![entry.at, entry.actor, entry.election, entry.action, details],
+        )
+        .map_err(db)?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn audit_log(
+        &self,
+        election: Option<&str>,
+        after_id: i64,
+        limit: usize,
+    ) -> StorageResult<Vec<AuditEntry>> {
+        let conn = lock(&self.private_r);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, at, actor, election_id, action, details FROM audit_log
+                 WHERE election_id IS ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![election, after_id, limit], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                ))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows.into_iter()
+            .map(|(id, at, actor, election, action, details)| {
+                Ok(AuditEntry {
+                    id,
+                    at,
+                    actor,
+                    election,
+                    action,
+                    details: serde_json::from_str(&details)
+                        .map_err(|e| StorageError::Backend(format!("bad audit details: {e}")))?,
+                })
+            })
+            .collect()
+    }
+
+    fn insert_mail(
+        &self,
+        election: Option<&str>,
+        login: &str,
+        kind: &str,
+        now: UnixTime,
+    ) -> StorageResult<i64> {
+        let conn = lock(&self.private_w);
+        conn.execute(
+            "INSERT INTO mails (election_id, login, kind, status, error, created_at, updated_at)
+             VALUES (?1, ?2, ?3, 'queued', NULL, ?4, ?4)",
+            params![election, login, kind, now],
+        )
+        .map_err(db)?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    fn set_mail_status(
+        &self,
+        id: i64,
+        status: MailStatus,
+        error: Option<&str>,
+        now: UnixTime,
+    ) -> StorageResult<()> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute(
+                "UPDATE mails SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, status.as_str(), error, now],
+            )
+            .map_err(db)?;
+        if n == 0 {
+            return Err(StorageError::NotFound(format!("mail {id}")));
+        }
+        Ok(())
+    }
+
+    fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts> {
+        let conn = lock(&self.private_r);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT status, COUNT(*) FROM mails WHERE election_id = ?1 GROUP BY status",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([election], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        let mut counts = MailStatusCounts::default();
+        for (status, n) in rows {
+            let n = to_u64(n)?;
+            match status.as_str() {
+                "queued" => counts.queued = n,
+                "sent" => counts.sent = n,
+                "failed" => counts.failed = n,
+                other => return Err(StorageError::Backend(format!("bad mail status {other}"))),
+            }
+        }
+        Ok(counts)
+    }
+
+    fn mail_failures(&self, election: &str, limit: usize) -> StorageResult<Vec<MailFailure>> {
+        let conn = lock(&self.private_r);
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, login, COALESCE(error, ''), updated_at FROM mails
+                 WHERE election_id = ?1 AND status = 'failed' ORDER BY id DESC LIMIT ?2",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        stmt.query_map(params![election, limit], |r| {
+            Ok(MailFailure {
+                id: r.get(0)?,
+                login: r.get(1)?,
+                error: r.get(2)?,
+                at: r.get(3)?,
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    fn meta(id: &str) -> ElectionMeta {
+        ElectionMeta {
+            id: id.to_owned(),
+            state: ElectionState::Draft,
+            description_toml: "name = \"x\"".to_owned(),
+            opens_at: None,
+            closes_at: None,
+            created_at: 1,
+        }
+    }
+
+    #[test]
+    fn append_is_atomic_and_checks_seq() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        s.create_election(&meta("e1")).unwrap();
+        assert!(matches!(
+            s.create_election(&meta("e1")),
+            Err(StorageError::AlreadyExists(_))
+        ));
+        let lines: Vec<String> = vec!["a".into(), "b".into()];
+        let idx = vec![BallotIndexEntry {
+            seq: 1,
+            tracker: "t1".into(),
+            credential: "c1".into(),
+        }];
+        assert_eq!(s.append_events("e1", 0, &lines, &idx).unwrap(), 2);
+        assert!(matches!(
+            s.append_events("e1", 0, &lines, &[]),
+            Err(StorageError::SeqMismatch {
+                expected: 0,
+                actual: 2
+            })
+        ));
+        // duplicate tracker: nothing of the batch is written
+        let dup = vec![BallotIndexEntry {
+            seq: 3,
+            tracker: "t1".into(),
+            credential: "c2".into(),
+        }];
+        assert!(matches!(
+            s.append_events("e1", 2, &["c".into(), "d".into()], &dup),
+            Err(StorageError::AlreadyExists(_))
+        ));
+        assert_eq!(s.head("e1").unwrap().next_seq, 2);
+        assert!(s.append_events("e1", 2, &["x\ny".into()], &[]).is_err());
+        assert!(matches!(
+            s.append_events("nope", 0, &lines, &[]),
+            Err(StorageError::NotFound(_))
+        ));
+        assert_eq!(s.events_from("e1", 1, 10).unwrap(), vec!["b".to_owned()]);
+        assert_eq!(s.ballot_by_tracker("e1", "t1").unwrap(), Some(1));
+        assert_eq!(s.latest_ballot_of_credential("e1", "c1").unwrap(), Some(1));
+        assert_eq!(s.latest_ballot_of_credential("e1", "zz").unwrap(), None);
+    }
+
+    #[test]
+    fn state_is_compare_and_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        s.create_election(&meta("e")).unwrap();
+        s.set_election_state("e", ElectionState::Draft, ElectionState::Open)
+            .unwrap();
+        assert!(matches!(
+            s.set_election_state("e", ElectionState::Draft, ElectionState::Open),
+            Err(StorageError::StateMismatch { .. })
+        ));
+        assert!(s.update_election_draft("e", "", None, None).is_err());
+    }
+
+    #[test]
+    fn append_only_triggers() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        s.create_election(&meta("e")).unwrap();
+        s.append_events("e", 0, &["a".into()], &[]).unwrap();
+        let conn = lock(&s.board_w);
+        assert!(conn.execute("DELETE FROM events", []).is_err());
+        assert!(conn.execute("UPDATE events SET line = 'b'", []).is_err());
+    }
+}
