@@ -30,6 +30,8 @@ pub struct BatchVerifier {
     scalars: Vec<Scalar>,
     points: Vec<RistrettoPoint>,
     equations: usize,
+    /// Set when a term named a base this batch does not know: the batch then fails.
+    poisoned: bool,
 }
 
 impl BatchVerifier {
@@ -44,6 +46,7 @@ impl BatchVerifier {
             scalars: Vec::new(),
             points: Vec::new(),
             equations: 0,
+            poisoned: false,
         }
     }
 
@@ -78,6 +81,9 @@ impl BatchVerifier {
 
     /// True when every equation added holds (except with probability `N/ℓ`).
     pub fn verify(mut self) -> bool {
+        if self.poisoned {
+            return false;
+        }
         self.scalars.push(self.g);
         self.points.push(RISTRETTO_BASEPOINT_POINT);
         for (s, p) in self.bases {
@@ -102,8 +108,9 @@ impl Equation<'_> {
 
     /// Adds `s·B` for a registered base `B`.
     pub fn base(&mut self, id: BaseId, s: Scalar) -> &mut Self {
-        if let Some(entry) = self.batch.bases.get_mut(id.0) {
-            entry.0 += self.batch.weight * s;
+        match self.batch.bases.get_mut(id.0) {
+            Some(entry) => entry.0 += self.batch.weight * s,
+            None => self.batch.poisoned = true,
         }
         self
     }

@@ -101,6 +101,9 @@ impl MembershipProof {
         let g = curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
         let (alpha, beta, h) = (s.ciphertext.alpha.point(), s.ciphertext.beta.point(), s.key.point());
         let w = hedged_nonce(rng, r, &t);
+        // Simulated branches draw from a generator seeded by another hedged value, so that
+        // a predictable system generator alone does not reveal which branch is true.
+        let mut sim_rng = crate::rng::SeededRng::new(hedged_nonce(rng, &w, &t).as_bytes());
         let mut sim = Vec::with_capacity(s.values.len());
         let mut commitments = Vec::with_capacity(s.values.len());
         for (j, v) in s.values.iter().enumerate() {
@@ -113,7 +116,7 @@ impl MembershipProof {
                 ));
             } else {
                 // Simulated branch: random public values, variable time is harmless.
-                let (c, r) = (Scalar::random(rng), Scalar::random(rng));
+                let (c, r) = (Scalar::random(&mut sim_rng), Scalar::random(&mut sim_rng));
                 let a = RistrettoPoint::vartime_double_scalar_mul_basepoint(&-c, alpha, &r);
                 let b = RistrettoPoint::vartime_multiscalar_mul(
                     [r, -c, c * Scalar::from(*v)],

@@ -42,7 +42,7 @@ pub mod tags {
 }
 
 /// `n` trustees, threshold `k`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct DkgParameters {
     pub trustees: u32,
     pub threshold: u32,
@@ -338,6 +338,7 @@ pub fn check_shares<R: CryptoRng + ?Sized>(
 ) -> Result<TrusteeCheck, CryptoError> {
     check_all_commitments(params, commitments)?;
     let me = secrets.index;
+    params.check_index(me, "trustee")?;
     let my_commitment = commitments
         .get(me as usize - 1)
         .ok_or(CryptoError::Inconsistent { what: "trustee index", why: format!("{me}") })?;
@@ -379,7 +380,11 @@ pub fn verify_complaint(
     let share = dealt
         .shares
         .get((recipient.index as usize).wrapping_sub(1))
-        .filter(|s| s.recipient == recipient.index && dealt.dealer == dealer.index)
+        .filter(|s| {
+            s.recipient == recipient.index
+                && dealt.dealer == dealer.index
+                && complaint.dealer == dealer.index
+        })
         .ok_or(CryptoError::Inconsistent { what: "complaint", why: "no such share".into() })?;
     let statement = DleqStatement {
         base: &share.ephemeral,
@@ -406,12 +411,20 @@ pub fn joint_key(
     disqualified: &[u32],
 ) -> Result<JointKey, CryptoError> {
     check_all_commitments(params, commitments)?;
+    for &i in disqualified {
+        params.check_index(i, "disqualified dealer")?;
+    }
     let qualified: Vec<u32> =
         (1..=params.trustees).filter(|i| !disqualified.contains(i)).collect();
-    if qualified.is_empty() {
+    // With fewer than k qualified dealers, k − 1 colluders could be all of them.
+    if qualified.len() < params.threshold as usize {
         return Err(CryptoError::Inconsistent {
             what: "key generation",
-            why: "every dealer is disqualified".into(),
+            why: format!(
+                "only {} qualified dealers remain, at least the threshold {} are needed",
+                qualified.len(),
+                params.threshold
+            ),
         });
     }
     let q: Vec<&TrusteeCommitment> =

@@ -1,7 +1,7 @@
 //! Bounded discrete logarithms by baby-step giant-step (spec §7.3).
 //!
 //! A tally `m` is known to lie in `[0, B]` where `B` is the total voter weight times the
-//! largest value of one selection. With `s = ⌈√(B+1)⌉`, the table holds `jG` for
+//! largest value of one selection. With `s = ⌊√(B+1)⌋ + 1`, the table holds `jG` for
 //! `0 ≤ j < s` and the search subtracts `sG` at most `s` times: `O(√B)` time and memory.
 //! Bounds above [`MAX_BOUND`] are refused rather than allocating without limit.
 

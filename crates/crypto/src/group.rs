@@ -4,7 +4,8 @@
 //! (RFC 9496 §4.3.2). Keeping both avoids compressing again each time a point enters a
 //! hash, which is most of the cost of hashing a proof's statement.
 //!
-//! In JSON, points and scalars are lowercase hexadecimal strings of 64 characters;
+//! In JSON, points and scalars are hexadecimal strings of 64 characters, written in
+//! lowercase (decoders accept either case; compare decoded bytes, never JSON text);
 //! scalars are the 32-byte little-endian canonical encoding (value < ℓ).
 
 use core::fmt;
@@ -104,10 +105,8 @@ impl Serialize for Point {
 
 impl<'de> Deserialize<'de> for Point {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <&str>::deserialize(d).or_else(|_| {
-            Err(serde::de::Error::custom("a group element must be a 64-character hex string"))
-        })?;
-        Point::from_hex(text).map_err(serde::de::Error::custom)
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Point::from_hex(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -152,9 +151,8 @@ pub mod hex_scalar {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
-        let text = <&str>::deserialize(d)
-            .or_else(|_| Err(serde::de::Error::custom("a scalar must be a 64-character hex string")))?;
-        scalar_from_hex(text).map_err(serde::de::Error::custom)
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        scalar_from_hex(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -167,8 +165,8 @@ pub mod hex_scalar_vec {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Scalar>, D::Error> {
-        let texts = Vec::<&str>::deserialize(d)?;
-        texts.into_iter().map(|t| scalar_from_hex(t).map_err(serde::de::Error::custom)).collect()
+        let texts = Vec::<std::borrow::Cow<'de, str>>::deserialize(d)?;
+        texts.into_iter().map(|t| scalar_from_hex(&t).map_err(serde::de::Error::custom)).collect()
     }
 }
 

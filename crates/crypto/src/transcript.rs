@@ -77,8 +77,8 @@ impl Transcript {
     }
 }
 
-/// SHA-512 of `lp(PROTOCOL) ‖ lp(tag) ‖ lp(data)`, reduced to a scalar: derives secrets
-/// such as a credential's signing key or a share's one-time pad (spec §3.2).
+/// The challenge of a transcript `tag` holding each item under the label `"item"`
+/// (spec §3.2).
 pub fn hash_to_scalar(tag: &str, items: &[&[u8]]) -> Scalar {
     let mut t = Transcript::new(tag);
     for item in items {

@@ -1,1 +1,80 @@
+//! # scrutin-election
+//!
+//! The election protocol of scrutin on top of [`scrutin_crypto`]: what an election is,
+//! how voters' credentials and ballots are made, how the public election record is
+//! written, how it is tallied, and how anyone verifies it.
+//!
+//! | module | what it is | spec section |
+//! |---|---|---|
+//! | [`definition`] | questions, rules, trustees; bounds on every size | §8 |
+//! | [`credential`] | human-typable voting credentials and the public list | §9 |
+//! | [`ballot`] | encrypting, proving, signing and checking a ballot; trackers; Benaloh audits | §10 |
+//! | [`record`] | the JSON Lines hash chain and its events | §11 |
+//! | [`tally`] | the encrypted tally, decryption shares, the result | §11.8–§11.10 |
+//! | [`verify`] | the universal verifier: every numbered check of §12 | §12 |
+//! | [`ceremony`] | the roles' steps (trustees, credential authority, administrator) on a record | §6, §9 |
+//! | [`demo`] | a whole election in one process, for demos, benchmarks and tests | — |
+//!
+//! The same code runs in the command-line tool, the server and the browser booth.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod ballot;
+pub mod ceremony;
+pub mod credential;
+pub mod definition;
+pub mod demo;
+mod error;
+pub mod record;
+pub mod tally;
+pub mod verify;
+
+pub use error::ElectionError;
+pub use scrutin_crypto as crypto;
+
+/// A 32-byte hash (SHA-256), written as 64 lowercase hexadecimal characters in JSON.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Hash32(pub [u8; 32]);
+
+impl Hash32 {
+    /// SHA-256 of `bytes`.
+    pub fn of(bytes: &[u8]) -> Self {
+        use sha2::Digest;
+        Hash32(sha2::Sha256::digest(bytes).into())
+    }
+    /// Lowercase hexadecimal.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+    /// Parses 64 hexadecimal characters.
+    pub fn from_hex(text: &str) -> Result<Self, ElectionError> {
+        crypto::group::decode_hex32(text, "hash")
+            .map(Hash32)
+            .map_err(|e| ElectionError::Invalid(e.to_string()))
+    }
+}
+
+impl core::fmt::Debug for Hash32 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}", self.to_hex())
+    }
+}
+
+impl core::fmt::Display for Hash32 {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl serde::Serialize for Hash32 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Hash32 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Hash32::from_hex(&text).map_err(serde::de::Error::custom)
+    }
+}

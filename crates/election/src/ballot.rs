@@ -1,0 +1,482 @@
+//! Ballots (spec §10): encryption in the booth, proofs, the credential's signature, the
+//! tracker shown to the voter, Benaloh audits, and the checks the board and the verifier
+//! make.
+//!
+//! For each question, each answer's value `vᵢ` is encrypted as `Cᵢ` with a proof that
+//! `vᵢ ∈ 0 … max_per_answer` (§10.2). If blank votes are allowed, a blank indicator
+//! `b ∈ {0, 1}` is encrypted too. Unless implied by the per-answer proofs, a last proof
+//! shows that `Σ Cᵢ + M·C_b` encrypts a value of `min … max` or exactly `M`, where `M` is
+//! larger than any possible sum: so a blank ballot has all values 0 (§10.3).
+//!
+//! Every proof's transcript holds the election fingerprint and the voter's public
+//! credential, so a ballot cannot be replayed in another election nor its proofs reused
+//! under another credential (Cortier, Smyth, *Attacking and fixing Helios*, CSF 2011).
+//! The credential then signs a digest of the whole ballot (§10.4).
+
+use rand_core::CryptoRng;
+use scrutin_crypto::batch::{BaseId, BatchVerifier};
+use scrutin_crypto::disjunctive::{MembershipProof, MembershipStatement};
+use scrutin_crypto::elgamal::{Ciphertext, EncryptionKey, SecretScalar};
+use scrutin_crypto::group::{hex_scalar, hex_scalar_vec};
+use scrutin_crypto::schnorr::SchnorrProof;
+use scrutin_crypto::transcript::Transcript;
+use scrutin_crypto::{Point, RistrettoPoint, Scalar};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::Hash32;
+use crate::credential::Credential;
+use crate::definition::{ElectionDefinition, QuestionChoice, validate_choices};
+use crate::error::{ElectionError, invalid};
+
+/// Domain tags of ballots (spec §3, table 2).
+pub mod tags {
+    pub const CHOICE: &str = "ballot-choice";
+    pub const BLANK: &str = "ballot-blank";
+    pub const SUM: &str = "ballot-sum";
+    pub const CONTENT: &str = "ballot-content";
+    pub const SIGNATURE: &str = "ballot-signature";
+    pub const TRACKER: &str = "ballot-tracker";
+}
+
+/// The encrypted answer to one question.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EncryptedAnswer {
+    pub choices: Vec<Ciphertext>,
+    pub choice_proofs: Vec<MembershipProof>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank: Option<Ciphertext>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank_proof: Option<MembershipProof>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sum_proof: Option<MembershipProof>,
+}
+
+/// A signed ballot: the body of a `ballot` event (§11.7).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ballot {
+    pub election: Hash32,
+    pub credential: Point,
+    pub answers: Vec<EncryptedAnswer>,
+    pub signature: SchnorrProof,
+}
+
+/// What a booth needs to encrypt and a verifier to check ballots of one election.
+pub struct VotingContext {
+    pub definition: ElectionDefinition,
+    pub fingerprint: Hash32,
+    pub key: EncryptionKey,
+    choice_values: Vec<Vec<u64>>,
+    sum_values: Vec<Option<Vec<u64>>>,
+}
+
+impl VotingContext {
+    /// Prepares the context from a validated definition, the fingerprint and the key.
+    pub fn new(definition: ElectionDefinition, fingerprint: Hash32, key: Point) -> Self {
+        let choice_values = definition.questions.iter().map(|q| q.choice_values()).collect();
+        let sum_values = definition.questions.iter().map(|q| q.sum_values()).collect();
+        VotingContext { definition, fingerprint, key: EncryptionKey::new(key), choice_values, sum_values }
+    }
+}
+
+/// The randomness of one question's ciphertexts, revealed only in an audit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRandomness {
+    #[serde(with = "hex_scalar_vec")]
+    pub choices: Vec<Scalar>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_scalar")]
+    pub blank: Option<Scalar>,
+}
+
+mod opt_scalar {
+    use super::*;
+    pub fn serialize<S: serde::Serializer>(x: &Option<Scalar>, s: S) -> Result<S::Ok, S::Error> {
+        match x {
+            Some(x) => hex_scalar::serialize(x, s),
+            None => s.serialize_none(),
+        }
+    }
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Scalar>, D::Error> {
+        hex_scalar::deserialize(d).map(Some)
+    }
+}
+
+/// A ballot opened for a Benaloh audit (§10.6): never to be cast once shown.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditedBallot {
+    pub ballot: Ballot,
+    pub choices: Vec<QuestionChoice>,
+    pub randomness: Vec<AnswerRandomness>,
+}
+
+fn choice_transcript(fp: &Hash32, credential: &Point, q: usize, a: usize) -> Transcript {
+    let mut t = Transcript::new(tags::CHOICE);
+    t.append("election", &fp.0)
+        .append_point("credential", credential)
+        .append_u64("question", q as u64)
+        .append_u64("answer", a as u64);
+    t
+}
+
+fn question_transcript(tag: &str, fp: &Hash32, credential: &Point, q: usize) -> Transcript {
+    let mut t = Transcript::new(tag);
+    t.append("election", &fp.0).append_point("credential", credential).append_u64("question", q as u64);
+    t
+}
+
+fn append_proof(t: &mut Transcript, proof: &MembershipProof) {
+    for b in &proof.branches {
+        t.append_point("a", &b.a).append_point("b", &b.b).append_scalar("c", &b.c).append_scalar("r", &b.r);
+    }
+}
+
+fn append_ciphertext(t: &mut Transcript, c: &Ciphertext) {
+    t.append_point("alpha", &c.alpha).append_point("beta", &c.beta);
+}
+
+/// `Σ Cᵢ + M·C_b`: the ciphertext of the sum proof.
+fn sum_ciphertext(answer: &EncryptedAnswer, marker: u64) -> Ciphertext {
+    let mut alpha = RistrettoPoint::default();
+    let mut beta = RistrettoPoint::default();
+    for c in &answer.choices {
+        alpha += c.alpha.point();
+        beta += c.beta.point();
+    }
+    if let Some(b) = &answer.blank {
+        let m = Scalar::from(marker);
+        alpha += b.alpha.point() * m;
+        beta += b.beta.point() * m;
+    }
+    Ciphertext { alpha: Point::from_point(alpha), beta: Point::from_point(beta) }
+}
+
+impl Ballot {
+    /// The content digest: SHA-512 of the `ballot-content` transcript of everything but
+    /// the signature (§10.4).
+    pub fn content_digest(&self) -> [u8; 64] {
+        let mut t = Transcript::new(tags::CONTENT);
+        t.append("election", &self.election.0).append_point("credential", &self.credential);
+        for (q, answer) in self.answers.iter().enumerate() {
+            t.append_u64("question", q as u64);
+            for c in &answer.choices {
+                append_ciphertext(&mut t, c);
+            }
+            for p in &answer.choice_proofs {
+                append_proof(&mut t, p);
+            }
+            if let Some(b) = &answer.blank {
+                append_ciphertext(&mut t, b);
+            }
+            if let Some(p) = &answer.blank_proof {
+                append_proof(&mut t, p);
+            }
+            if let Some(p) = &answer.sum_proof {
+                append_proof(&mut t, p);
+            }
+        }
+        Sha512::digest(t.bytes()).into()
+    }
+
+    fn signature_transcript(fp: &Hash32, digest: &[u8; 64]) -> Transcript {
+        let mut t = Transcript::new(tags::SIGNATURE);
+        t.append("election", &fp.0).append("content", digest);
+        t
+    }
+
+    /// The tracker shown to the voter and found on the board (§10.5):
+    /// SHA-256 of the `ballot-tracker` transcript of the digest and the signature.
+    pub fn tracker(&self) -> Hash32 {
+        let mut t = Transcript::new(tags::TRACKER);
+        t.append("content", &self.content_digest())
+            .append_point("signature_commitment", &self.signature.commitment)
+            .append_scalar("signature_response", &self.signature.response);
+        Hash32(Sha256::digest(t.bytes()).into())
+    }
+
+    /// Every ciphertext of the ballot, for the check that no ciphertext is reused (§12 B7).
+    pub fn ciphertexts(&self) -> impl Iterator<Item = &Ciphertext> {
+        self.answers.iter().flat_map(|a| a.choices.iter().chain(a.blank.iter()))
+    }
+}
+
+/// Encrypts `choices`, proves them and signs with `credential` (§10.1–§10.4).
+/// Returns the ballot and its opening (kept by the booth for a possible audit).
+pub fn encrypt<R: CryptoRng + ?Sized>(
+    ctx: &VotingContext,
+    credential: &Credential,
+    choices: &[QuestionChoice],
+    rng: &mut R,
+) -> Result<(Ballot, Vec<AnswerRandomness>), ElectionError> {
+    validate_choices(&ctx.definition, choices)?;
+    let signing_key = credential.signing_key(&ctx.definition.id);
+    let public = signing_key.public();
+    let fp = &ctx.fingerprint;
+    let mut answers = Vec::with_capacity(choices.len());
+    let mut openings = Vec::with_capacity(choices.len());
+    for (q, (question, choice)) in ctx.definition.questions.iter().zip(choices).enumerate() {
+        let (values, is_blank): (Vec<u64>, bool) = match choice {
+            QuestionChoice::Blank(_) => (vec![0; question.answers.len()], true),
+            QuestionChoice::Values(v) => (v.clone(), false),
+        };
+        let randomness: Vec<SecretScalar> =
+            values.iter().map(|_| SecretScalar::new(Scalar::random(rng))).collect();
+        let mut cts = Vec::with_capacity(values.len());
+        let mut proofs = Vec::with_capacity(values.len());
+        for (a, (v, r)) in values.iter().zip(&randomness).enumerate() {
+            let ct = Ciphertext::encrypt(&ctx.key, *v, r.expose());
+            let statement = MembershipStatement { key: ctx.key.point(), ciphertext: &ct, values: &ctx.choice_values[q] };
+            let proof = MembershipProof::prove(
+                choice_transcript(fp, &public, q, a),
+                &ctx.key,
+                &statement,
+                *v as usize,
+                r.expose(),
+                rng,
+            )?;
+            cts.push(ct);
+            proofs.push(proof);
+        }
+        let mut answer = EncryptedAnswer { choices: cts, choice_proofs: proofs, blank: None, blank_proof: None, sum_proof: None };
+        let mut blank_r = None;
+        if question.blank {
+            let r = SecretScalar::new(Scalar::random(rng));
+            let b = u64::from(is_blank);
+            let ct = Ciphertext::encrypt(&ctx.key, b, r.expose());
+            let statement = MembershipStatement { key: ctx.key.point(), ciphertext: &ct, values: &[0, 1] };
+            let proof = MembershipProof::prove(
+                question_transcript(tags::BLANK, fp, &public, q),
+                &ctx.key,
+                &statement,
+                b as usize,
+                r.expose(),
+                rng,
+            )?;
+            answer.blank = Some(ct);
+            answer.blank_proof = Some(proof);
+            blank_r = Some(r);
+        }
+        if let Some(sum_values) = &ctx.sum_values[q] {
+            let marker = question.blank_marker();
+            let target = if is_blank { marker } else { values.iter().sum() };
+            let index = sum_values.iter().position(|v| *v == target).ok_or_else(|| {
+                ElectionError::Invalid(format!("question {}: the sum {target} is not allowed", q + 1))
+            })?;
+            let mut r_sum = randomness.iter().fold(Scalar::ZERO, |acc, r| acc + r.expose());
+            if let Some(rb) = &blank_r {
+                r_sum += Scalar::from(marker) * rb.expose();
+            }
+            let ct = sum_ciphertext(&answer, marker);
+            let statement = MembershipStatement { key: ctx.key.point(), ciphertext: &ct, values: sum_values };
+            let proof = MembershipProof::prove(
+                question_transcript(tags::SUM, fp, &public, q),
+                &ctx.key,
+                &statement,
+                index,
+                &r_sum,
+                rng,
+            )?;
+            answer.sum_proof = Some(proof);
+        }
+        openings.push(AnswerRandomness {
+            choices: randomness.iter().map(|r| *r.expose()).collect(),
+            blank: blank_r.map(|r| *r.expose()),
+        });
+        answers.push(answer);
+    }
+    let mut ballot = Ballot {
+        election: *fp,
+        credential: public,
+        answers,
+        signature: SchnorrProof { commitment: Point::identity(), response: Scalar::ZERO },
+    };
+    let digest = ballot.content_digest();
+    ballot.signature =
+        SchnorrProof::prove(Ballot::signature_transcript(fp, &digest), &public, signing_key.expose(), rng);
+    Ok((ballot, openings))
+}
+
+/// Which check of §12 a ballot failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BallotCheck {
+    /// B1: the ballot names another election.
+    Election,
+    /// B3: the ballot's shape does not match the questions.
+    Shape,
+    /// B4: the credential's signature.
+    Signature,
+    /// B5: a per-answer range proof.
+    ChoiceProof,
+    /// B6: a blank or sum proof.
+    RuleProof,
+}
+
+impl BallotCheck {
+    /// The check's number in §12.
+    pub fn code(self) -> &'static str {
+        match self {
+            BallotCheck::Election => "B1",
+            BallotCheck::Shape => "B3",
+            BallotCheck::Signature => "B4",
+            BallotCheck::ChoiceProof => "B5",
+            BallotCheck::RuleProof => "B6",
+        }
+    }
+}
+
+/// A ballot that failed a check, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BallotRejection {
+    pub check: BallotCheck,
+    pub reason: String,
+}
+
+fn reject<T>(check: BallotCheck, reason: impl Into<String>) -> Result<T, BallotRejection> {
+    Err(BallotRejection { check, reason: reason.into() })
+}
+
+/// Checks B1 and B3: the election and the shape of every question.
+pub fn check_shape(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRejection> {
+    if ballot.election != ctx.fingerprint {
+        return reject(BallotCheck::Election, "the ballot is for another election");
+    }
+    if ballot.credential.is_identity() {
+        return reject(BallotCheck::Shape, "the credential is the neutral element");
+    }
+    if ballot.answers.len() != ctx.definition.questions.len() {
+        return reject(BallotCheck::Shape, "wrong number of answers");
+    }
+    for (q, (answer, question)) in ballot.answers.iter().zip(&ctx.definition.questions).enumerate() {
+        let n = question.answers.len();
+        if answer.choices.len() != n || answer.choice_proofs.len() != n {
+            return reject(BallotCheck::Shape, format!("question {}: wrong number of choices", q + 1));
+        }
+        if answer.blank.is_some() != question.blank || answer.blank_proof.is_some() != question.blank {
+            return reject(BallotCheck::Shape, format!("question {}: blank indicator present iff blank is allowed", q + 1));
+        }
+        if answer.sum_proof.is_some() != ctx.sum_values[q].is_some() {
+            return reject(BallotCheck::Shape, format!("question {}: sum proof present iff required", q + 1));
+        }
+    }
+    Ok(())
+}
+
+/// Adds every equation of a ballot whose shape was checked to `batch`: the signature and
+/// all proofs. `key` is the election key registered in the batch.
+pub fn add_to_batch(
+    ctx: &VotingContext,
+    ballot: &Ballot,
+    batch: &mut BatchVerifier,
+    key: BaseId,
+    parts: BallotParts,
+) -> Result<(), BallotRejection> {
+    let fp = &ctx.fingerprint;
+    let cred = &ballot.credential;
+    if parts.signature {
+        let t = Ballot::signature_transcript(fp, &ballot.content_digest());
+        ballot.signature.add_to_batch(t, cred, batch);
+    }
+    for (q, (answer, question)) in ballot.answers.iter().zip(&ctx.definition.questions).enumerate() {
+        if parts.choices {
+            for (a, (ct, proof)) in answer.choices.iter().zip(&answer.choice_proofs).enumerate() {
+                let s = MembershipStatement { key: ctx.key.point(), ciphertext: ct, values: &ctx.choice_values[q] };
+                proof
+                    .add_to_batch(choice_transcript(fp, cred, q, a), &s, batch, key)
+                    .or_else(|e| reject(BallotCheck::ChoiceProof, format!("question {} answer {}: {e}", q + 1, a + 1)))?;
+            }
+        }
+        if parts.rules {
+            if let (Some(ct), Some(proof)) = (&answer.blank, &answer.blank_proof) {
+                let s = MembershipStatement { key: ctx.key.point(), ciphertext: ct, values: &[0, 1] };
+                proof
+                    .add_to_batch(question_transcript(tags::BLANK, fp, cred, q), &s, batch, key)
+                    .or_else(|e| reject(BallotCheck::RuleProof, format!("question {} blank: {e}", q + 1)))?;
+            }
+            if let (Some(values), Some(proof)) = (&ctx.sum_values[q], &answer.sum_proof) {
+                let ct = sum_ciphertext(answer, question.blank_marker());
+                let s = MembershipStatement { key: ctx.key.point(), ciphertext: &ct, values };
+                proof
+                    .add_to_batch(question_transcript(tags::SUM, fp, cred, q), &s, batch, key)
+                    .or_else(|e| reject(BallotCheck::RuleProof, format!("question {} sum: {e}", q + 1)))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Which parts of a ballot [`add_to_batch`] checks.
+#[derive(Clone, Copy, Debug)]
+pub struct BallotParts {
+    pub signature: bool,
+    pub choices: bool,
+    pub rules: bool,
+}
+
+impl BallotParts {
+    /// Everything.
+    pub const ALL: BallotParts = BallotParts { signature: true, choices: true, rules: true };
+}
+
+/// Verifies one ballot completely (shape, signature, every proof), naming the failed check.
+/// Membership of the credential in the list is the caller's check (B2).
+pub fn verify(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRejection> {
+    check_shape(ctx, ballot)?;
+    let parts = [
+        (BallotCheck::Signature, BallotParts { signature: true, choices: false, rules: false }),
+        (BallotCheck::ChoiceProof, BallotParts { signature: false, choices: true, rules: false }),
+        (BallotCheck::RuleProof, BallotParts { signature: false, choices: false, rules: true }),
+    ];
+    for (check, part) in parts {
+        let mut batch = BatchVerifier::new(&mut scrutin_crypto::rng::os_rng());
+        let key = batch.register_base(ctx.key.point().point());
+        add_to_batch(ctx, ballot, &mut batch, key, part)?;
+        if !batch.verify() {
+            return reject(check, format!("{} does not verify", match check {
+                BallotCheck::Signature => "the credential's signature",
+                BallotCheck::ChoiceProof => "a range proof of an answer",
+                _ => "a blank or sum proof",
+            }));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a Benaloh audit (§10.6): the ballot is valid for this election and every
+/// ciphertext opens to the claimed choices with the revealed randomness. On success
+/// returns the choices, for the voter to compare with what they selected.
+pub fn check_audit(ctx: &VotingContext, audit: &AuditedBallot) -> Result<Vec<QuestionChoice>, ElectionError> {
+    verify(ctx, &audit.ballot).map_err(|r| ElectionError::Invalid(format!("{}: {}", r.check.code(), r.reason)))?;
+    validate_choices(&ctx.definition, &audit.choices)?;
+    if audit.randomness.len() != audit.ballot.answers.len() {
+        return invalid("the audit data has the wrong number of questions");
+    }
+    for (q, ((answer, choice), r)) in
+        audit.ballot.answers.iter().zip(&audit.choices).zip(&audit.randomness).enumerate()
+    {
+        let (values, is_blank) = match choice {
+            QuestionChoice::Blank(_) => (vec![0; answer.choices.len()], true),
+            QuestionChoice::Values(v) => (v.clone(), false),
+        };
+        if r.choices.len() != answer.choices.len() {
+            return invalid(format!("question {}: wrong number of random values", q + 1));
+        }
+        for (a, ((ct, v), rr)) in answer.choices.iter().zip(&values).zip(&r.choices).enumerate() {
+            if !ct.opens_to(ctx.key.point(), *v, rr) {
+                return invalid(format!("question {} answer {}: the ciphertext does not encrypt {v}", q + 1, a + 1));
+            }
+        }
+        match (&answer.blank, r.blank) {
+            (Some(ct), Some(rb)) => {
+                if !ct.opens_to(ctx.key.point(), u64::from(is_blank), &rb) {
+                    return invalid(format!("question {}: the blank indicator does not match", q + 1));
+                }
+            }
+            (None, None) => {}
+            _ => return invalid(format!("question {}: blank randomness missing or extra", q + 1)),
+        }
+    }
+    Ok(audit.choices.clone())
+}

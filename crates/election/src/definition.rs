@@ -1,0 +1,372 @@
+//! The election definition (spec §8): questions with their rules, the trustees and the
+//! threshold. Every size is bounded before anything is allocated from it (a selection
+//! limit of 2³¹−1 once made a range proof allocate 51 GB elsewhere; here it is refused).
+//!
+//! A question has `answers`; a voter gives each answer a value in `0 … max_per_answer`
+//! (1 for approval or single choice, more for score voting), and the sum of the values
+//! must lie in `min … max`. If `blank` is allowed the voter may instead vote blank:
+//! every value 0, counted separately.
+
+use rand_core::CryptoRng;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ElectionError, invalid};
+use scrutin_crypto::disjunctive::MAX_VALUES;
+use scrutin_crypto::dkg::{DkgParameters, MAX_TRUSTEES};
+
+/// At most this many questions in an election.
+pub const MAX_QUESTIONS: usize = 50;
+/// At most this many answers in a question.
+pub const MAX_ANSWERS: usize = 100;
+/// At most this value for one answer (score voting).
+pub const MAX_PER_ANSWER: u64 = 100;
+/// At most this many proof branches in one ballot, which bounds a ballot's size and cost.
+pub const MAX_BRANCHES_PER_BALLOT: usize = 10_000;
+/// Longest title, answer or name, in characters.
+pub const MAX_TEXT: usize = 1_000;
+/// Longest description, in characters.
+pub const MAX_DESCRIPTION: usize = 20_000;
+
+/// One question of the ballot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    pub text: String,
+    pub answers: Vec<String>,
+    pub min: u64,
+    pub max: u64,
+    #[serde(default = "one")]
+    pub max_per_answer: u64,
+    #[serde(default)]
+    pub blank: bool,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// The whole election definition: the body of the `election` event (§11.2).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionDefinition {
+    pub id: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub trustees: Vec<String>,
+    pub threshold: u32,
+    pub questions: Vec<Question>,
+}
+
+/// The TOML description an administrator writes; `id` is drawn at random when absent.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ElectionDescription {
+    pub id: Option<String>,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub trustees: Vec<String>,
+    pub threshold: u32,
+    #[serde(rename = "question")]
+    pub questions: Vec<Question>,
+}
+
+fn check_text(what: &str, text: &str, max: usize) -> Result<(), ElectionError> {
+    let n = text.chars().count();
+    if n == 0 || n > max {
+        return invalid(format!("{what} must have 1 to {max} characters, found {n}"));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return invalid(format!("{what} contains control characters"));
+    }
+    Ok(())
+}
+
+impl Question {
+    /// The allowed values of one answer: `0 … max_per_answer`.
+    pub fn choice_values(&self) -> Vec<u64> {
+        (0..=self.max_per_answer).collect()
+    }
+
+    /// The largest possible sum of the answers' values.
+    pub fn max_sum(&self) -> u64 {
+        self.answers.len() as u64 * self.max_per_answer
+    }
+
+    /// The value that stands for a blank vote in the sum proof: larger than any real sum.
+    pub fn blank_marker(&self) -> u64 {
+        self.max_sum() + 1
+    }
+
+    /// The allowed values of `Σ choices + blank_marker·blank` (§10.3), or `None` when the
+    /// per-answer proofs already imply the rule (no blank, `min = 0`, `max ≥ max_sum`).
+    pub fn sum_values(&self) -> Option<Vec<u64>> {
+        if !self.blank && self.min == 0 && self.max >= self.max_sum() {
+            return None;
+        }
+        let mut values: Vec<u64> = (self.min..=self.max.min(self.max_sum())).collect();
+        if self.blank {
+            values.push(self.blank_marker());
+        }
+        Some(values)
+    }
+
+    /// The number of proof branches a ballot carries for this question.
+    pub fn branches(&self) -> usize {
+        let per_answer = self.answers.len() * (self.max_per_answer as usize + 1);
+        let blank = if self.blank { 2 } else { 0 };
+        per_answer + blank + self.sum_values().map_or(0, |v| v.len())
+    }
+
+    fn validate(&self, n: usize) -> Result<(), ElectionError> {
+        let what = format!("question {n}");
+        check_text(&format!("{what}: text"), &self.text, MAX_TEXT)?;
+        if self.answers.is_empty() || self.answers.len() > MAX_ANSWERS {
+            return invalid(format!("{what} must have 1 to {MAX_ANSWERS} answers"));
+        }
+        for (i, a) in self.answers.iter().enumerate() {
+            check_text(&format!("{what}: answer {}", i + 1), a, MAX_TEXT)?;
+        }
+        if self.max_per_answer == 0 || self.max_per_answer > MAX_PER_ANSWER {
+            return invalid(format!("{what}: max_per_answer must be 1 to {MAX_PER_ANSWER}"));
+        }
+        if self.min > self.max || self.max > self.max_sum() {
+            return invalid(format!(
+                "{what}: need min <= max <= {} (answers × max_per_answer), got min {} and max {}",
+                self.max_sum(),
+                self.min,
+                self.max
+            ));
+        }
+        if !self.blank && self.max == 0 {
+            return invalid(format!("{what}: max is 0 and blank is not allowed: no vote is possible"));
+        }
+        if let Some(values) = self.sum_values() {
+            if values.len() > MAX_VALUES {
+                return invalid(format!(
+                    "{what}: the range min..max holds {} sums, at most {MAX_VALUES} are allowed",
+                    values.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl ElectionDefinition {
+    /// Checks every rule and bound of §8.
+    pub fn validate(&self) -> Result<(), ElectionError> {
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 64
+            && self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !id_ok {
+            return invalid("election id must be 1 to 64 characters among A-Z a-z 0-9 - _");
+        }
+        check_text("title", &self.title, MAX_TEXT)?;
+        if self.description.chars().count() > MAX_DESCRIPTION {
+            return invalid(format!("description longer than {MAX_DESCRIPTION} characters"));
+        }
+        if self.trustees.is_empty() || self.trustees.len() > MAX_TRUSTEES as usize {
+            return invalid(format!("an election needs 1 to {MAX_TRUSTEES} trustees"));
+        }
+        for (i, t) in self.trustees.iter().enumerate() {
+            check_text(&format!("trustee {}", i + 1), t, MAX_TEXT)?;
+        }
+        self.dkg_parameters()?;
+        if self.questions.is_empty() || self.questions.len() > MAX_QUESTIONS {
+            return invalid(format!("an election needs 1 to {MAX_QUESTIONS} questions"));
+        }
+        let mut branches = 0usize;
+        for (n, q) in self.questions.iter().enumerate() {
+            q.validate(n + 1)?;
+            branches += q.branches();
+        }
+        if branches > MAX_BRANCHES_PER_BALLOT {
+            return invalid(format!(
+                "a ballot would carry {branches} proof branches, at most {MAX_BRANCHES_PER_BALLOT} are allowed"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The key-generation parameters `(n, k)`.
+    pub fn dkg_parameters(&self) -> Result<DkgParameters, ElectionError> {
+        Ok(DkgParameters::new(self.trustees.len() as u32, self.threshold)?)
+    }
+
+    /// The largest value one answer's tally can reach per unit of voter weight.
+    pub fn max_per_answer(&self) -> u64 {
+        self.questions.iter().map(|q| q.max_per_answer).max().unwrap_or(1)
+    }
+}
+
+impl ElectionDescription {
+    /// Parses the administrator's TOML description.
+    pub fn from_toml(text: &str) -> Result<Self, ElectionError> {
+        if text.len() > 1 << 20 {
+            return invalid("election description larger than 1 MiB");
+        }
+        Ok(toml::from_str(text)?)
+    }
+
+    /// The validated definition, with a random id if none was given.
+    pub fn into_definition<R: CryptoRng + ?Sized>(
+        self,
+        rng: &mut R,
+    ) -> Result<ElectionDefinition, ElectionError> {
+        let id = match self.id {
+            Some(id) => id,
+            None => {
+                let mut b = [0u8; 12];
+                rng.fill_bytes(&mut b);
+                hex::encode(b)
+            }
+        };
+        let def = ElectionDefinition {
+            id,
+            title: self.title,
+            description: self.description,
+            trustees: self.trustees,
+            threshold: self.threshold,
+            questions: self.questions,
+        };
+        def.validate()?;
+        Ok(def)
+    }
+}
+
+/// What a voter chose on one question: a value per answer, or blank.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum QuestionChoice {
+    /// The string `"blank"`.
+    Blank(BlankWord),
+    /// One value per answer.
+    Values(Vec<u64>),
+}
+
+/// The word `blank` in a choices file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlankWord {
+    Blank,
+}
+
+impl QuestionChoice {
+    /// A blank vote.
+    pub fn blank() -> Self {
+        QuestionChoice::Blank(BlankWord::Blank)
+    }
+
+    /// Checks the choice against the question's rules (before anything is encrypted).
+    pub fn validate(&self, q: &Question, n: usize) -> Result<(), ElectionError> {
+        match self {
+            QuestionChoice::Blank(_) if q.blank => Ok(()),
+            QuestionChoice::Blank(_) => invalid(format!("question {n} does not allow a blank vote")),
+            QuestionChoice::Values(v) => {
+                if v.len() != q.answers.len() {
+                    return invalid(format!(
+                        "question {n} has {} answers but {} values were given",
+                        q.answers.len(),
+                        v.len()
+                    ));
+                }
+                if let Some(bad) = v.iter().find(|x| **x > q.max_per_answer) {
+                    return invalid(format!(
+                        "question {n}: value {bad} is above the maximum of {} per answer",
+                        q.max_per_answer
+                    ));
+                }
+                let sum: u64 = v.iter().sum();
+                if sum < q.min || sum > q.max {
+                    return invalid(format!(
+                        "question {n}: the values add up to {sum}, they must add up to {} to {}",
+                        q.min, q.max
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Checks a whole set of choices against the definition.
+pub fn validate_choices(def: &ElectionDefinition, choices: &[QuestionChoice]) -> Result<(), ElectionError> {
+    if choices.len() != def.questions.len() {
+        return invalid(format!(
+            "the election has {} questions but {} answers were given",
+            def.questions.len(),
+            choices.len()
+        ));
+    }
+    for (n, (c, q)) in choices.iter().zip(&def.questions).enumerate() {
+        c.validate(q, n + 1)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use scrutin_crypto::rng::SeededRng;
+
+    const TOML: &str = r#"
+title = "Board election"
+trustees = ["Alice", "Bob", "Carol"]
+threshold = 2
+
+[[question]]
+text = "Who?"
+answers = ["A", "B", "C"]
+min = 1
+max = 1
+blank = true
+
+[[question]]
+text = "Approve"
+answers = ["x", "y"]
+min = 0
+max = 2
+"#;
+
+    #[test]
+    fn parses_and_validates() {
+        let d = ElectionDescription::from_toml(TOML).unwrap();
+        let def = d.into_definition(&mut SeededRng::new(b"id")).unwrap();
+        assert_eq!(def.questions[0].sum_values(), Some(vec![1, 4]));
+        assert_eq!(def.questions[1].sum_values(), None);
+        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![0, 1, 0]), QuestionChoice::Values(vec![1, 1])]).is_ok());
+        assert!(validate_choices(&def, &[QuestionChoice::blank(), QuestionChoice::Values(vec![0, 0])]).is_ok());
+        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![1, 1, 0]), QuestionChoice::Values(vec![1, 1])]).is_err());
+        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![0, 2, 0]), QuestionChoice::Values(vec![1, 1])]).is_err());
+        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![0, 1, 0]), QuestionChoice::blank()]).is_err());
+        let parsed: Vec<QuestionChoice> = serde_json::from_str(r#"[[0,1,0],"blank"]"#).unwrap();
+        assert_eq!(parsed[1], QuestionChoice::blank());
+    }
+
+    #[test]
+    fn hostile_sizes_are_refused_with_a_message() {
+        let mut rng = SeededRng::new(b"id");
+        for bad in [
+            TOML.replace("max = 1\n", "max = 2147483647\n"),
+            TOML.replace("threshold = 2", "threshold = 4"),
+            TOML.replace("threshold = 2", "threshold = 0"),
+            TOML.replace("min = 1", "min = 2"),
+            TOML.replace("title = \"Board election\"", "title = \"\""),
+            TOML.replace("answers = [\"x\", \"y\"]", &format!("answers = [{}]", vec!["\"a\""; 101].join(","))),
+            TOML.replace("blank = true", "blank = true\nmax_per_answer = 100000"),
+            TOML.replace("trustees = [", "unknown = 1\ntrustees = ["),
+        ] {
+            let r = ElectionDescription::from_toml(&bad).and_then(|d| d.into_definition(&mut rng));
+            assert!(r.is_err(), "accepted: {bad}");
+        }
+        assert!(ElectionDescription::from_toml("title = ").is_err());
+        let mut many = String::from(TOML);
+        for _ in 0..60 {
+            many.push_str("\n[[question]]\ntext = \"q\"\nanswers = [\"a\"]\nmin = 0\nmax = 1\n");
+        }
+        let r = ElectionDescription::from_toml(&many).and_then(|d| d.into_definition(&mut rng));
+        assert!(r.is_err());
+    }
+}

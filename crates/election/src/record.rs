@@ -1,0 +1,204 @@
+//! The election record (spec §11): one JSON Lines file, one event a line, each line
+//!
+//! ```text
+//! {"seq":N,"prev":"<64 hex>","type":"<type>","body":{…}}
+//! ```
+//! in this field order, with no spaces, ending with `\n`. `prev` is the SHA-256 of the
+//! previous line's bytes (without its `\n`), 64 zeros for the first line: editing,
+//! removing or reordering any line breaks the chain (§11.1). The order of events is fixed
+//! (§11.2): `election`, the key generation, `credentials`, `open`, ballots, `close`,
+//! decryption shares, `result`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::Hash32;
+use crate::ballot::Ballot;
+use crate::credential::CredentialList;
+use crate::definition::ElectionDefinition;
+use crate::error::{ElectionError, invalid};
+use crate::tally::{DecryptionShare, EncryptedTally, ElectionResult};
+use scrutin_crypto::dkg::{DealerShares, JointKey, TrusteeCheck, TrusteeCommitment};
+
+/// Longest line accepted, in bytes (a ballot of the largest allowed election fits).
+pub const MAX_LINE: usize = 16 << 20;
+
+/// The `prev` of the first line.
+pub const GENESIS: Hash32 = Hash32([0u8; 32]);
+
+/// The body of the `open` event: the election fingerprint, equal to the event's `prev`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Open {
+    pub fingerprint: Hash32,
+}
+
+/// The body of the `close` event: how many credentials voted, and the encrypted tally.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Close {
+    pub ballots_counted: u64,
+    pub tally: EncryptedTally,
+}
+
+/// Every event of the record, by `type`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Election(ElectionDefinition),
+    TrusteeCommitment(TrusteeCommitment),
+    DealerShares(DealerShares),
+    TrusteeCheck(TrusteeCheck),
+    ElectionKey(JointKey),
+    Credentials(CredentialList),
+    Open(Open),
+    Ballot(Box<Ballot>),
+    Close(Close),
+    DecryptionShare(DecryptionShare),
+    Result(ElectionResult),
+}
+
+impl Event {
+    /// The `type` field.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Election(_) => "election",
+            Event::TrusteeCommitment(_) => "trustee_commitment",
+            Event::DealerShares(_) => "dealer_shares",
+            Event::TrusteeCheck(_) => "trustee_check",
+            Event::ElectionKey(_) => "election_key",
+            Event::Credentials(_) => "credentials",
+            Event::Open(_) => "open",
+            Event::Ballot(_) => "ballot",
+            Event::Close(_) => "close",
+            Event::DecryptionShare(_) => "decryption_share",
+            Event::Result(_) => "result",
+        }
+    }
+
+    /// The body as compact JSON.
+    pub fn body_json(&self) -> Result<String, ElectionError> {
+        Ok(match self {
+            Event::Election(b) => serde_json::to_string(b),
+            Event::TrusteeCommitment(b) => serde_json::to_string(b),
+            Event::DealerShares(b) => serde_json::to_string(b),
+            Event::TrusteeCheck(b) => serde_json::to_string(b),
+            Event::ElectionKey(b) => serde_json::to_string(b),
+            Event::Credentials(b) => serde_json::to_string(b),
+            Event::Open(b) => serde_json::to_string(b),
+            Event::Ballot(b) => serde_json::to_string(b),
+            Event::Close(b) => serde_json::to_string(b),
+            Event::DecryptionShare(b) => serde_json::to_string(b),
+            Event::Result(b) => serde_json::to_string(b),
+        }?)
+    }
+
+    /// Parses a body of the given type.
+    pub fn parse(kind: &str, body: &str) -> Result<Event, ElectionError> {
+        Ok(match kind {
+            "election" => Event::Election(serde_json::from_str(body)?),
+            "trustee_commitment" => Event::TrusteeCommitment(serde_json::from_str(body)?),
+            "dealer_shares" => Event::DealerShares(serde_json::from_str(body)?),
+            "trustee_check" => Event::TrusteeCheck(serde_json::from_str(body)?),
+            "election_key" => Event::ElectionKey(serde_json::from_str(body)?),
+            "credentials" => Event::Credentials(serde_json::from_str(body)?),
+            "open" => Event::Open(serde_json::from_str(body)?),
+            "ballot" => Event::Ballot(Box::new(serde_json::from_str(body)?)),
+            "close" => Event::Close(serde_json::from_str(body)?),
+            "decryption_share" => Event::DecryptionShare(serde_json::from_str(body)?),
+            "result" => Event::Result(serde_json::from_str(body)?),
+            other => return invalid(format!("unknown event type {:?}", truncate(other))),
+        })
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(40).collect()
+}
+
+/// The envelope of a line, with the body left unparsed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Envelope<'a> {
+    pub seq: u64,
+    pub prev: Hash32,
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    #[serde(borrow)]
+    pub body: &'a RawValue,
+}
+
+/// One parsed line of the record.
+#[derive(Clone, Debug)]
+pub struct RecordLine {
+    pub seq: u64,
+    pub prev: Hash32,
+    /// SHA-256 of this line's bytes: the next line's `prev`.
+    pub hash: Hash32,
+    pub event: Event,
+}
+
+/// Parses one line (without its `\n`) and hashes it (§11.1, checks R1 and R5).
+pub fn parse_line(line: &[u8]) -> Result<RecordLine, ElectionError> {
+    if line.len() > MAX_LINE {
+        return invalid(format!("line longer than {MAX_LINE} bytes"));
+    }
+    let text = std::str::from_utf8(line).map_err(|_| ElectionError::Invalid("line is not UTF-8".into()))?;
+    let env: Envelope<'_> = serde_json::from_str(text)?;
+    let event = Event::parse(env.kind, env.body.get())?;
+    Ok(RecordLine { seq: env.seq, prev: env.prev, hash: Hash32::of(line), event })
+}
+
+/// Writes events as lines of the hash chain.
+#[derive(Clone, Debug)]
+pub struct RecordWriter {
+    next_seq: u64,
+    head: Hash32,
+}
+
+impl Default for RecordWriter {
+    fn default() -> Self {
+        RecordWriter { next_seq: 0, head: GENESIS }
+    }
+}
+
+impl RecordWriter {
+    /// Continues a record whose last line had number `next_seq − 1` and hash `head`.
+    pub fn resume(next_seq: u64, head: Hash32) -> Self {
+        RecordWriter { next_seq, head }
+    }
+
+    /// The hash of the last line written (the record's head).
+    pub fn head(&self) -> Hash32 {
+        self.head
+    }
+
+    /// The sequence number of the next line.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Formats the next line (without `\n`) and advances the chain.
+    pub fn line(&mut self, event: &Event) -> Result<String, ElectionError> {
+        let line = format!(
+            r#"{{"seq":{},"prev":"{}","type":"{}","body":{}}}"#,
+            self.next_seq,
+            self.head.to_hex(),
+            event.kind(),
+            event.body_json()?
+        );
+        self.head = Hash32::of(line.as_bytes());
+        self.next_seq += 1;
+        Ok(line)
+    }
+}
+
+/// Splits a record into lines; every line, the last included, must end with `\n` (R1).
+pub fn split_lines(record: &[u8]) -> Result<Vec<&[u8]>, ElectionError> {
+    if record.is_empty() {
+        return invalid("the record is empty");
+    }
+    if record.last() != Some(&b'\n') {
+        return invalid("the record does not end with a newline (truncated last line?)");
+    }
+    Ok(record[..record.len() - 1].split(|b| *b == b'\n').collect())
+}
