@@ -7,61 +7,10 @@
 //! code policy stays within 6–8 digits. Unknown keys are an error, so a typo never silently
 //! falls back to a default.
 //!
-//! A complete file, with the default of every key:
+//! A complete file, every key with its default (`config.example.toml` beside the crate's
+//! `Cargo.toml`, checked by a test):
 //!
-//! ```toml
-//! # Directory holding board.sqlite (public record) and private.sqlite (voters, admins,
-//! # sessions, audit log, mail status). Created if missing.
-//! data_dir = "data"
-//! # Address and port to listen on.
-//! listen = "127.0.0.1:8080"
-//! # Base URL voters see in mails, without a trailing slash.
-//! public_url = "http://127.0.0.1:8080"
-//! # Serve plain HTTP on a non-loopback address (only behind a TLS-terminating proxy).
-//! insecure_http = false
-//! # Take the client address for rate limiting from the last X-Forwarded-For entry
-//! # (only behind a reverse proxy that sets it).
-//! trust_forwarded_for = false
-//!
-//! [tls]                       # optional; when present the server speaks HTTPS only
-//! cert = "/etc/scrutin/fullchain.pem"   # PEM certificate chain
-//! key = "/etc/scrutin/key.pem"          # PEM private key (PKCS#8, PKCS#1 or SEC1)
-//!
-//! [mail]
-//! from = "scrutin <noreply@localhost>"  # From: header of every mail
-//! # Dry run: write each mail as a file in this directory instead of sending it.
-//! # When neither outbox nor [mail.smtp] is given, mails go to <data_dir>/outbox.
-//! # outbox = "data/outbox"
-//! max_concurrent_sends = 8              # SMTP deliveries in flight at once
-//!
-//! [mail.smtp]                 # optional; SMTP relay
-//! host = "smtp.example.org"
-//! port = 587
-//! security = "starttls"       # "starttls", "tls" (implicit TLS, port 465) or "plain" (local sink only)
-//! username = "scrutin"        # optional
-//! password = "secret"         # optional
-//! timeout_secs = 30
-//!
-//! [limits]
-//! body_limit_bytes = 1048576          # largest JSON body accepted (413 beyond)
-//! voter_list_limit_bytes = 16777216   # largest voter-list upload
-//! voter_list_max_lines = 1000000      # most lines in one voter-list upload
-//! request_timeout_secs = 30           # a request still running after this gets 503
-//! max_concurrent_requests = 256       # in-flight requests; more get 503 + Retry-After
-//! per_ip_rate_per_sec = 20.0          # token-bucket refill per client address
-//! per_ip_burst = 100                  # token-bucket capacity per client address
-//! max_tracked_clients = 100000        # most client addresses remembered by the limiter
-//!
-//! [otp]
-//! digits = 8                    # length of voter one-time codes (6 to 8)
-//! ttl_secs = 900                # a code expires this long after it was sent
-//! max_attempts = 5              # wrong tries before the code is locked
-//! max_sends_per_hour = 5        # codes sent to one login per election per hour
-//!
-//! [sessions]
-//! admin_ttl_secs = 28800        # admin bearer tokens live 8 hours
-//! voter_ttl_secs = 3600         # voter bearer tokens live 1 hour
-//! ```
+#![doc = concat!("```toml\n", include_str!("../config.example.toml"), "```")]
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -367,6 +316,17 @@ mod tests {
         ServerConfig::default().validate().unwrap();
         let c = ServerConfig::from_toml_str("").unwrap();
         assert_eq!(c, ServerConfig::default());
+    }
+
+    #[test]
+    fn example_file_parses_with_defaults() {
+        let c = ServerConfig::from_toml_str(include_str!("../config.example.toml")).unwrap();
+        let d = ServerConfig::default();
+        assert_eq!(c.limits, d.limits);
+        assert_eq!(c.otp, d.otp);
+        assert_eq!(c.sessions, d.sessions);
+        assert_eq!(c.data_dir, d.data_dir);
+        assert!(c.tls.is_some() && c.mail.smtp.is_some());
     }
 
     #[test]

@@ -6,12 +6,14 @@
 //! (the roll is frozen at opening); the voter login answer is the same whether or not the
 //! login is listed, so it cannot be used to enumerate voters.
 
-use axum::Router;
+use std::net::IpAddr;
+
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -20,8 +22,9 @@ use crate::auth;
 use crate::config::ServerConfig;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminAuth, JsonBody};
+use crate::http::middleware::ClientIp;
 use crate::mail::OutgoingMail;
-use crate::ratelimit::retry_after_secs;
+use crate::ratelimit::{client_key, retry_after_secs};
 use crate::state::AppState;
 use crate::storage::{
     ElectionMeta, ElectionState, OtpOutcome, SessionSubject, blocking, now, valid_election_id,
@@ -74,12 +77,16 @@ struct TokenResponse {
 
 async fn admin_login(
     State(state): State<AppState>,
+    client: Option<Extension<ClientIp>>,
     JsonBody(req): JsonBody<AdminLoginRequest>,
 ) -> Result<Response, ApiError> {
     if !auth::valid_username(&req.username) {
         return Err(invalid_credentials());
     }
-    if let Err(wait) = state.guards.admin_logins.check(&req.username) {
+    let ip = client
+        .map(|Extension(ClientIp(ip))| client_key(ip))
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    if let Err(wait) = state.guards.admin_logins.check(&(req.username.clone(), ip)) {
         return Err(ApiError::too_many_requests(retry_after_secs(wait)));
     }
     let ttl = state.config.sessions.admin_ttl_secs;

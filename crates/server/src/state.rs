@@ -35,8 +35,9 @@ pub struct Guards {
     pub per_ip: KeyedLimiter<IpAddr>,
     /// Per (election, login) requests for a one-time code.
     pub otp_requests: KeyedLimiter<(String, String)>,
-    /// Per admin user name login attempts.
-    pub admin_logins: KeyedLimiter<String>,
+    /// Admin login attempts per (user name, client address): password guessing is slowed
+    /// without letting a stranger lock an official out from everywhere.
+    pub admin_logins: KeyedLimiter<(String, IpAddr)>,
     /// Permits for requests in flight.
     pub in_flight: Arc<Semaphore>,
 }
@@ -53,7 +54,7 @@ impl Guards {
                 sends,
                 l.max_tracked_clients,
             ),
-            admin_logins: KeyedLimiter::new(10.0 / 3600.0, 10, 10_000),
+            admin_logins: KeyedLimiter::new(10.0 / 3600.0, 10, l.max_tracked_clients),
             in_flight: Arc::new(Semaphore::new(l.max_concurrent_requests)),
         }
     }
@@ -82,6 +83,27 @@ impl AppState {
             config: Arc::new(config),
             storage,
             mailer: Arc::new(mailer),
+        })
+    }
+
+    /// Starts the background upkeep: every `every`, expired sessions are purged. The task
+    /// ends when the returned handle is aborted or dropped with the runtime.
+    pub fn spawn_maintenance(&self, every: std::time::Duration) -> tokio::task::JoinHandle<()> {
+        let storage = Arc::clone(&self.storage);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                let now = crate::storage::now();
+                match crate::storage::blocking(&storage, move |s| s.purge_expired_sessions(now))
+                    .await
+                {
+                    Ok(n) if n > 0 => tracing::info!(purged = n, "expired sessions purged"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "session purge failed"),
+                }
+            }
         })
     }
 

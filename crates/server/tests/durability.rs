@@ -123,3 +123,68 @@ async fn data_survives_a_server_restart() {
     let hash = scrutin_server::auth::token_hash(&token);
     assert!(reopened.session(&hash).unwrap().is_some());
 }
+
+const CHILD_ENV: &str = "SCRUTIN_DURABILITY_CHILD_DIR";
+
+/// Child half of `acknowledged_appends_survive_kill_9`: appends one event at a time and
+/// prints `ack N` only after `append_events` returned. Does nothing in a normal test run.
+#[test]
+fn child_writer() {
+    use std::io::Write;
+    let Ok(dir) = std::env::var(CHILD_ENV) else {
+        return;
+    };
+    let s = SqliteStorage::open(std::path::Path::new(&dir)).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut out = std::io::stdout().lock();
+    let mut seq = 0u64;
+    while std::time::Instant::now() < deadline {
+        s.append_events("k", seq, &[format!("{{\"n\":{seq}}}")], &[])
+            .unwrap();
+        writeln!(out, "ack {seq}").unwrap();
+        out.flush().unwrap();
+        seq += 1;
+    }
+}
+
+#[test]
+fn acknowledged_appends_survive_kill_9() {
+    use std::io::BufRead;
+    if std::env::var(CHILD_ENV).is_ok() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    SqliteStorage::open(dir.path())
+        .unwrap()
+        .create_election(&meta("k"))
+        .unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut last_ack = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(n) = line.strip_prefix("ack ") {
+            let n: u64 = n.trim().parse().unwrap();
+            last_ack = Some(n);
+            if n >= 40 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap(); // SIGKILL: no destructor, no flush, no checkpoint
+    child.wait().unwrap();
+    let last_ack = last_ack.expect("child acknowledged nothing");
+    let s = SqliteStorage::open(dir.path()).unwrap();
+    let head = s.head("k").unwrap();
+    assert!(head.next_seq > last_ack, "{} <= {last_ack}", head.next_seq);
+    let lines = s.events_from("k", 0, usize::MAX).unwrap();
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line, &format!("{{\"n\":{i}}}"));
+    }
+}

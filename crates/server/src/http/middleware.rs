@@ -113,13 +113,22 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     new
 }
 
-/// Per-client token bucket: 429 with `Retry-After` when empty.
-pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.uri().path() != HEALTH_PATH {
-        let ip = client_key(client_ip(&req, state.config.trust_forwarded_for));
-        if let Err(wait) = state.guards.per_ip.check(&ip) {
-            return ApiError::too_many_requests(retry_after_secs(wait)).into_response();
-        }
+/// The client address as seen by the rate limiter, stored in the request extensions for
+/// handlers (`Option<Extension<ClientIp>>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+/// Per-client token bucket: 429 with `Retry-After` when empty. Also records [`ClientIp`].
+pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let ip = client_ip(&req, state.config.trust_forwarded_for);
+    req.extensions_mut().insert(ClientIp(ip));
+    let limited = if req.uri().path() == HEALTH_PATH {
+        Ok(())
+    } else {
+        state.guards.per_ip.check(&client_key(ip))
+    };
+    if let Err(wait) = limited {
+        return ApiError::too_many_requests(retry_after_secs(wait)).into_response();
     }
     next.run(req).await
 }

@@ -350,6 +350,14 @@ pub trait Storage: Send + Sync + 'static {
     fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>>;
     /// Number of voters and total weight.
     fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)>;
+    /// Voters in login order, after `after_login` (exclusive; `""` for the start), at most
+    /// `limit` of them: for the credential authority and for sending credentials.
+    fn list_voters(
+        &self,
+        election: &str,
+        after_login: &str,
+        limit: usize,
+    ) -> StorageResult<Vec<Voter>>;
 
     /// Creates an admin; `AlreadyExists` if the name is taken.
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()>;

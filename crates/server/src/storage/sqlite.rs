@@ -6,7 +6,8 @@
 //! a mutex. Triggers make the event table and the audit log append-only at the database level.
 
 use std::path::Path;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, TryLockError};
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -111,9 +112,39 @@ PRAGMA user_version = 1;
 /// SQLite implementation of [`Storage`].
 pub struct SqliteStorage {
     board_w: Mutex<Connection>,
-    board_r: Mutex<Connection>,
+    board_r: ReaderPool,
     private_w: Mutex<Connection>,
-    private_r: Mutex<Connection>,
+    private_r: ReaderPool,
+}
+
+/// A few read-only connections: a reader takes a free one, or waits on one in turn.
+struct ReaderPool {
+    conns: Vec<Mutex<Connection>>,
+    next: AtomicUsize,
+}
+
+impl ReaderPool {
+    fn open(path: &Path, n: usize) -> StorageResult<Self> {
+        let conns = (0..n.max(1))
+            .map(|_| open_conn(path, None).map(Mutex::new))
+            .collect::<StorageResult<Vec<_>>>()?;
+        Ok(Self {
+            conns,
+            next: AtomicUsize::new(0),
+        })
+    }
+
+    fn get(&self) -> MutexGuard<'_, Connection> {
+        for c in &self.conns {
+            match c.try_lock() {
+                Ok(g) => return g,
+                Err(TryLockError::Poisoned(p)) => return p.into_inner(),
+                Err(TryLockError::WouldBlock) => {}
+            }
+        }
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.conns.len();
+        lock(&self.conns[i])
+    }
 }
 
 fn db(e: rusqlite::Error) -> StorageError {
@@ -218,14 +249,14 @@ impl SqliteStorage {
         let board = data_dir.join("board.sqlite");
         let private = data_dir.join("private.sqlite");
         let board_w = open_conn(&board, Some(BOARD_SCHEMA))?;
-        let board_r = open_conn(&board, None)?;
+        let board_r = ReaderPool::open(&board, 4)?;
         let private_w = open_conn(&private, Some(PRIVATE_SCHEMA))?;
-        let private_r = open_conn(&private, None)?;
+        let private_r = ReaderPool::open(&private, 2)?;
         Ok(Self {
             board_w: Mutex::new(board_w),
-            board_r: Mutex::new(board_r),
+            board_r,
             private_w: Mutex::new(private_w),
-            private_r: Mutex::new(private_r),
+            private_r,
         })
     }
 }
@@ -259,7 +290,7 @@ impl Storage for SqliteStorage {
     }
 
     fn election(&self, id: &str) -> StorageResult<Option<ElectionMeta>> {
-        let conn = lock(&self.board_r);
+        let conn = self.board_r.get();
         let row = conn
             .query_row(
                 &format!("SELECT {ELECTION_COLS} FROM elections WHERE id = ?1"),
@@ -272,7 +303,7 @@ impl Storage for SqliteStorage {
     }
 
     fn list_elections(&self) -> StorageResult<Vec<ElectionMeta>> {
-        let conn = lock(&self.board_r);
+        let conn = self.board_r.get();
         let mut stmt = conn
             .prepare(&format!(
                 "SELECT {ELECTION_COLS} FROM elections ORDER BY created_at, id"
@@ -411,7 +442,7 @@ impl Storage for SqliteStorage {
         from_seq: u64,
         limit: usize,
     ) -> StorageResult<Vec<String>> {
-        let conn = lock(&self.board_r);
+        let conn = self.board_r.get();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT line FROM events WHERE election_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3",
@@ -425,7 +456,7 @@ impl Storage for SqliteStorage {
     }
 
     fn head(&self, election: &str) -> StorageResult<BoardHead> {
-        let conn = lock(&self.board_r);
+        let conn = self.board_r.get();
         current_state(&conn, election)?;
         let last: Option<(i64, String)> = conn
             .query_row(
@@ -448,7 +479,7 @@ impl Storage for SqliteStorage {
     }
 
     fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>> {
-        let conn = lock(&self.board_r);
+        let conn = self.board_r.get();
         let seq: Option<i64> = conn
             .query_row(
                 "SELECT seq FROM ballot_index WHERE election_id = ?1 AND tracker = ?2",
@@ -465,7 +496,7 @@ impl Storage for SqliteStorage {
         election: &str,
         credential: &str,
     ) -> StorageResult<Option<u64>> {
-        let conn = lock(&self.board_r);
+        let conn = self.board_r.get();
         let seq: Option<i64> = conn
             .query_row(
                 "SELECT MAX(seq) FROM ballot_index WHERE election_id = ?1 AND credential = ?2",
@@ -503,7 +534,7 @@ impl Storage for SqliteStorage {
     }
 
     fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         let row: Option<(String, String, i64)> = conn
             .query_row(
                 "SELECT login, email, weight FROM voters WHERE election_id = ?1 AND login = ?2",
@@ -523,7 +554,7 @@ impl Storage for SqliteStorage {
     }
 
     fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         let (n, w): (i64, i64) = conn
             .query_row(
                 "SELECT COUNT(*), COALESCE(SUM(weight), 0) FROM voters WHERE election_id = ?1",
@@ -532,6 +563,42 @@ impl Storage for SqliteStorage {
             )
             .map_err(db)?;
         Ok((to_u64(n)?, to_u64(w)?))
+    }
+
+    fn list_voters(
+        &self,
+        election: &str,
+        after_login: &str,
+        limit: usize,
+    ) -> StorageResult<Vec<Voter>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT login, email, weight FROM voters WHERE election_id = ?1 AND login > ?2
+                 ORDER BY login LIMIT ?3",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![election, after_login, limit], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows.into_iter()
+            .map(|(login, email, weight)| {
+                Ok(Voter {
+                    login,
+                    email,
+                    weight: to_u64(weight)?,
+                })
+            })
+            .collect()
     }
 
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()> {
@@ -555,7 +622,7 @@ impl Storage for SqliteStorage {
     }
 
     fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         conn.query_row(
             "SELECT username, password_hash FROM admins WHERE username = ?1",
             [username],
@@ -583,7 +650,7 @@ impl Storage for SqliteStorage {
     }
 
     fn session(&self, token_hash: &str) -> StorageResult<Option<SessionRecord>> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         let row: Option<(String, i64)> = conn
             .query_row(
                 "SELECT subject, expires_at FROM sessions WHERE token_hash = ?1",
@@ -660,7 +727,7 @@ impl Storage for SqliteStorage {
     }
 
     fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         let n: i64 = conn
             .query_row(
                 "SELECT COUNT(*) FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
@@ -751,7 +818,7 @@ impl Storage for SqliteStorage {
         after_id: i64,
         limit: usize,
     ) -> StorageResult<Vec<AuditEntry>> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, at, actor, election_id, action, details FROM audit_log
@@ -826,7 +893,7 @@ impl Storage for SqliteStorage {
     }
 
     fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT status, COUNT(*) FROM mails WHERE election_id = ?1 GROUP BY status",
@@ -853,7 +920,7 @@ impl Storage for SqliteStorage {
     }
 
     fn mail_failures(&self, election: &str, limit: usize) -> StorageResult<Vec<MailFailure>> {
-        let conn = lock(&self.private_r);
+        let conn = self.private_r.get();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT id, login, COALESCE(error, ''), updated_at FROM mails
@@ -934,6 +1001,33 @@ mod tests {
         assert_eq!(s.ballot_by_tracker("e1", "t1").unwrap(), Some(1));
         assert_eq!(s.latest_ballot_of_credential("e1", "c1").unwrap(), Some(1));
         assert_eq!(s.latest_ballot_of_credential("e1", "zz").unwrap(), None);
+    }
+
+    #[test]
+    fn voters_are_listed_in_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        let voters: Vec<Voter> = ["c", "a", "b"]
+            .iter()
+            .map(|l| Voter {
+                login: (*l).to_owned(),
+                email: format!("{l}@x.org"),
+                weight: 1,
+            })
+            .collect();
+        assert!(s.add_voters("e", &voters).unwrap().is_empty());
+        assert_eq!(s.add_voters("e", &voters[..1]).unwrap(), vec![0]);
+        let page = s.list_voters("e", "", 2).unwrap();
+        assert_eq!(
+            page.iter().map(|v| v.login.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        let page = s.list_voters("e", "b", 2).unwrap();
+        assert_eq!(
+            page.iter().map(|v| v.login.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
+        assert!(s.list_voters("other", "", 2).unwrap().is_empty());
     }
 
     #[test]
