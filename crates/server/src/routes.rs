@@ -1,5 +1,16 @@
-//! The routes that do not depend on the election protocol: health, admin login, voter-list
-//! import, audit log, mail status, voter one-time-code login.
+//! The routes that do not depend on the election protocol:
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `GET /api/health` | anyone | liveness (exempt from rate limit and load shedding) |
+//! | `POST /api/admin/login` | official | `{username, password}` → `{token, expires_at}` |
+//! | `POST /api/admin/logout` | official | ends the session |
+//! | `GET /api/admin/audit-log?after=&limit=` | official | entries not tied to an election |
+//! | `POST /api/admin/elections/{id}/voters` | official | `text/csv` `login,email[,weight]` → import report |
+//! | `GET /api/admin/elections/{id}/audit-log?after=&limit=` | official | the election's audit entries |
+//! | `GET /api/admin/elections/{id}/mail-status` | official | mail counts by status, recent failures |
+//! | `POST /api/elections/{id}/login` | voter | `{login}` → 202; a one-time code is mailed if listed |
+//! | `POST /api/elections/{id}/verify-code` | voter | `{login, code}` → `{token, expires_at}` |
 //!
 //! Invariants: every admin route requires an admin bearer session and writes an audit entry
 //! when it changes something; the voter list can change only while the election is a draft
@@ -41,6 +52,7 @@ pub fn routes(config: &ServerConfig) -> Router<AppState> {
             "/api/admin/elections/{id}/voters",
             post(upload_voters).layer(DefaultBodyLimit::max(config.limits.voter_list_limit_bytes)),
         )
+        .route("/api/admin/audit-log", get(global_audit_log))
         .route("/api/admin/elections/{id}/audit-log", get(audit_log))
         .route("/api/admin/elections/{id}/mail-status", get(mail_status))
         .route("/api/elections/{id}/login", post(voter_login))
@@ -274,6 +286,16 @@ async fn audit_log(
     load_election(&state, &id).await?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let entries = audit::entries(&state.storage, Some(&id), q.after.unwrap_or(0), limit).await?;
+    Ok(axum::Json(json!({ "entries": entries })).into_response())
+}
+
+async fn global_audit_log(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    let entries = audit::entries(&state.storage, None, q.after.unwrap_or(0), limit).await?;
     Ok(axum::Json(json!({ "entries": entries })).into_response())
 }
 

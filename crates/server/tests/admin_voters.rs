@@ -187,3 +187,35 @@ async fn mail_status_counts() {
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["counts"], json!({"queued": 0, "sent": 0, "failed": 0}));
 }
+
+#[tokio::test]
+async fn global_audit_log_records_logins_and_failures() {
+    let s = TestServer::start().await;
+    let r = s
+        .client
+        .post(s.url("/api/admin/login"))
+        .json(&json!({"username": ADMIN, "password": "not the password"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let token = s.admin_token().await;
+    let r = s
+        .client
+        .get(s.url("/api/admin/audit-log"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let v: Value = r.json().await.unwrap();
+    let actions: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["admin.login_failed", "admin.login"]);
+    // no secret in the log
+    assert!(!v.to_string().contains("not the password"));
+}

@@ -112,6 +112,17 @@ pub struct VoterAuth {
     pub login: String,
 }
 
+impl VoterAuth {
+    /// Refuses (403) a session of another election than `election`.
+    pub fn require_election(&self, election: &str) -> Result<(), ApiError> {
+        if self.election == election {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("this session is for another election"))
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for VoterAuth {
     type Rejection = ApiError;
 

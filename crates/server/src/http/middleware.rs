@@ -1,7 +1,7 @@
 //! Middleware applied to every request.
 //!
-//! Order, outermost first: security headers → JSON errors → per-IP rate limit → load
-//! shedding → timeout → handler. So every response, even a 429 or 503 made by the layers
+//! Order, outermost first: security headers → access log → JSON errors → per-IP rate limit →
+//! load shedding → timeout → handler. So every response, even a 429 or 503 made by the layers
 //! below, carries the security headers and a JSON error body. `/api/health` bypasses the rate
 //! limit and load shedding, so a load balancer does not take an overloaded node for a dead one.
 
@@ -79,6 +79,31 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     if state.config.tls.is_some() {
         set(h, header::STRICT_TRANSPORT_SECURITY, HSTS);
     }
+    // API answers (tokens, voter data) are not cached unless a route says otherwise.
+    if !h.contains_key(header::CACHE_CONTROL) {
+        set(h, header::CACHE_CONTROL, "no-store");
+    }
+    resp
+}
+
+/// One log line per request: method, route pattern (not the raw path), status, duration.
+/// Client addresses are not logged (they are personal data).
+pub async fn access_log(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "<unmatched>".to_owned());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        %method,
+        %route,
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
     resp
 }
 

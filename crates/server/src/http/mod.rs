@@ -59,6 +59,7 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
         .layer(from_fn_with_state(state.clone(), middleware::load_shed))
         .layer(from_fn_with_state(state.clone(), middleware::rate_limit))
         .layer(from_fn(middleware::json_errors))
+        .layer(from_fn(middleware::access_log))
         .layer(from_fn_with_state(
             state.clone(),
             middleware::security_headers,
