@@ -1,0 +1,455 @@
+//! Writes the test vectors of spec §13 into a directory:
+//!
+//! ```text
+//! cargo run --release -p scrutin-election --example test_vectors -- docs/test-vectors
+//! ```
+//!
+//! A small election (2 trustees, threshold 2; one question with 3 answers, min 1, max 1,
+//! blank allowed; 3 voters with weights 1, 1, 2, one of whom votes twice) is run from the
+//! seed `"scrutin test vectors"` through the roles' steps of [`scrutin_election::ceremony`].
+//! The example writes `record.jsonl` (the whole record) and `proofs.json` (one proof of
+//! each kind with its statement, exact transcript bytes and challenge; the credential,
+//! checksum, content digest and tracker derivations; every line hash; a Benaloh audit).
+//!
+//! Every transcript is rebuilt here **from the specification** (not with the library's
+//! private builders) and the challenge obtained is checked against the library's
+//! `challenge()` methods and against the verification equations. The whole run is done
+//! twice and the outputs compared, to check that they are deterministic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256, Sha512};
+
+use scrutin_election::ballot::{self, AuditedBallot, Ballot, VotingContext};
+use scrutin_election::ceremony;
+use scrutin_election::credential::{self, ALPHABET, Credential};
+use scrutin_election::crypto::chaum_pedersen::DleqStatement;
+use scrutin_election::crypto::disjunctive::{MembershipProof, MembershipStatement};
+use scrutin_election::crypto::elgamal::Ciphertext;
+use scrutin_election::crypto::rng::SeededRng;
+use scrutin_election::crypto::transcript::Transcript;
+use scrutin_election::crypto::{Point, RistrettoPoint, Scalar};
+use scrutin_election::definition::{ElectionDefinition, Question, QuestionChoice};
+use scrutin_election::record::{Event, split_lines};
+use scrutin_election::verify::{NoProgress, RecordState, Stage, verify_record};
+
+const SEED: &[u8] = b"scrutin test vectors";
+
+fn h(bytes: &[u8]) -> String {
+    hex::encode(bytes)
+}
+
+fn sh(s: &Scalar) -> String {
+    hex::encode(s.as_bytes())
+}
+
+fn mul_g(s: &Scalar) -> RistrettoPoint {
+    RistrettoPoint::mul_base(s)
+}
+
+/// `int_le(SHA-512(bytes)) mod ℓ`, computed from the bytes alone (spec §3.1).
+fn challenge_of(bytes: &[u8]) -> Scalar {
+    let d: [u8; 64] = Sha512::digest(bytes).into();
+    Scalar::from_bytes_mod_order_wide(&d)
+}
+
+fn state_of(record: &str) -> RecordState {
+    verify_record(record.as_bytes(), &NoProgress).map(|v| v.state).unwrap_or_else(|e| panic!("invalid record: {e}"))
+}
+
+fn push(record: &mut String, events: &[Event]) -> RecordState {
+    let state = if record.is_empty() { RecordState::empty() } else { state_of(record) };
+    record.push_str(&ceremony::lines_after(&state, events).unwrap());
+    state_of(record)
+}
+
+fn definition() -> ElectionDefinition {
+    ElectionDefinition {
+        id: "scrutin-test-vectors".into(),
+        title: "scrutin test vectors".into(),
+        description: String::new(),
+        trustees: vec!["Trustee 1".into(), "Trustee 2".into()],
+        threshold: 2,
+        questions: vec![Question {
+            text: "Who should chair the council?".into(),
+            answers: vec!["Ada".into(), "Blaise".into(), "Claude".into()],
+            min: 1,
+            max: 1,
+            max_per_answer: 1,
+            blank: true,
+        }],
+    }
+}
+
+/// The ciphertext as JSON.
+fn ct_json(c: &Ciphertext) -> Value {
+    json!({"alpha": c.alpha.to_hex(), "beta": c.beta.to_hex()})
+}
+
+/// A membership proof (spec §5.4) with its transcript rebuilt from the spec.
+fn membership_vector(
+    name: &str,
+    caller: Transcript,
+    key: &Point,
+    ct: &Ciphertext,
+    values: &[u64],
+    proof: &MembershipProof,
+) -> Value {
+    let caller_bytes = caller.bytes().to_vec();
+    let mut t = caller.clone();
+    t.append_point("key", key).append_point("alpha", &ct.alpha).append_point("beta", &ct.beta);
+    for v in values {
+        t.append_u64("value", *v);
+    }
+    for b in &proof.branches {
+        t.append_point("a", &b.a).append_point("b", &b.b);
+    }
+    let c = challenge_of(t.bytes());
+    let statement = MembershipStatement { key, ciphertext: ct, values };
+    assert_eq!(c, proof.challenge(caller, &statement), "{name}: challenge differs from the library's");
+    let sum = proof.branches.iter().fold(Scalar::ZERO, |acc, b| acc + b.c);
+    assert_eq!(sum, c, "{name}: challenges do not sum to c");
+    for (b, v) in proof.branches.iter().zip(values) {
+        assert_eq!(mul_g(&b.r), b.a.point() + ct.alpha.point() * b.c, "{name}: r·G");
+        let shifted = ct.beta.point() - mul_g(&Scalar::from(*v));
+        assert_eq!(key.point() * b.r, b.b.point() + shifted * b.c, "{name}: r·H");
+    }
+    json!({
+        "statement": {"key": key.to_hex(), "ciphertext": ct_json(ct), "values": values},
+        "caller_transcript_hex": h(&caller_bytes),
+        "transcript_hex": h(t.bytes()),
+        "sha512_hex": h(&Sha512::digest(t.bytes())),
+        "challenge": sh(&c),
+        "branches": serde_json::to_value(proof).unwrap(),
+    })
+}
+
+/// The `ballot-content` transcript, rebuilt from spec §10.4.
+fn content_transcript(b: &Ballot) -> Transcript {
+    let mut t = Transcript::new("ballot-content");
+    t.append("election", &b.election.0).append_point("credential", &b.credential);
+    let proof = |t: &mut Transcript, p: &MembershipProof| {
+        for br in &p.branches {
+            t.append_point("a", &br.a).append_point("b", &br.b).append_scalar("c", &br.c).append_scalar("r", &br.r);
+        }
+    };
+    for (q, a) in b.answers.iter().enumerate() {
+        t.append_u64("question", q as u64);
+        for c in &a.choices {
+            t.append_point("alpha", &c.alpha).append_point("beta", &c.beta);
+        }
+        for p in &a.choice_proofs {
+            proof(&mut t, p);
+        }
+        if let Some(c) = &a.blank {
+            t.append_point("alpha", &c.alpha).append_point("beta", &c.beta);
+        }
+        if let Some(p) = &a.blank_proof {
+            proof(&mut t, p);
+        }
+        if let Some(p) = &a.sum_proof {
+            proof(&mut t, p);
+        }
+    }
+    t
+}
+
+struct Output {
+    record: String,
+    proofs: String,
+}
+
+fn build() -> Output {
+    let mut rng = SeededRng::new(SEED);
+    let def = definition();
+    let mut record = String::new();
+
+    // §11.3: the election; §6: the key generation.
+    let mut state = push(&mut record, &[ceremony::election_event(&def).unwrap()]);
+    let mut secrets = Vec::new();
+    let mut events = Vec::new();
+    for i in 1..=2 {
+        let (s, e) = ceremony::trustee_commit(&state, i, &mut rng).unwrap();
+        secrets.push(s);
+        events.push(e);
+    }
+    state = push(&mut record, &events);
+    let deals: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_deal(&state, s, &mut rng).unwrap()).collect();
+    state = push(&mut record, &deals);
+    let checks: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap()).collect();
+    state = push(&mut record, &checks);
+    state = push(&mut record, &[ceremony::election_key_event(&state).unwrap()]);
+
+    // §9: credentials for three voters, weights 1, 1, 2.
+    let voters: Vec<(String, u64)> = vec![("voter1".into(), 1), ("voter2".into(), 1), ("voter3".into(), 2)];
+    let (issued, list) = credential::issue(&def.id, &voters, &mut rng).unwrap();
+    state = push(&mut record, &[ceremony::credentials_event(&state, list).unwrap()]);
+    state = push(&mut record, &[ceremony::open_event(&state).unwrap()]);
+
+    // §10: ballots. voter3 votes twice; the second ballot counts.
+    let creds: Vec<Credential> = issued.iter().map(|c| Credential::parse(&c.credential).unwrap()).collect();
+    let votes: Vec<(usize, QuestionChoice)> = vec![
+        (0, QuestionChoice::Values(vec![1, 0, 0])),
+        (1, QuestionChoice::blank()),
+        (2, QuestionChoice::Values(vec![0, 1, 0])),
+        (2, QuestionChoice::Values(vec![0, 0, 1])),
+    ];
+    let ctx: &VotingContext = state.context.as_ref().unwrap();
+    let mut ballots = Vec::new();
+    for (v, choice) in &votes {
+        let (b, _) = ballot::encrypt(ctx, &creds[*v], std::slice::from_ref(choice), &mut rng).unwrap();
+        ballots.push(b);
+    }
+    // A Benaloh audit (§10.6) of a ballot that is never cast.
+    let audit_choices = vec![QuestionChoice::Values(vec![0, 0, 1])];
+    let (audit_ballot, audit_randomness) = ballot::encrypt(ctx, &creds[0], &audit_choices, &mut rng).unwrap();
+    let audit = AuditedBallot { ballot: audit_ballot, choices: audit_choices.clone(), randomness: audit_randomness };
+    assert_eq!(ballot::check_audit(ctx, &audit).unwrap(), audit_choices);
+
+    let ballot_events: Vec<Event> = ballots.iter().map(|b| Event::Ballot(Box::new(b.clone()))).collect();
+    state = push(&mut record, &ballot_events);
+    state = push(&mut record, &[ceremony::close_event(&state).unwrap()]);
+    let shares: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap()).collect();
+    state = push(&mut record, &shares);
+    state = push(&mut record, &[ceremony::result_event(&state).unwrap()]);
+    assert_eq!(state.stage(), Stage::Tallied);
+    let result = state.result.clone().unwrap();
+    // voter1 → Ada (1), voter2 → blank (1), voter3 (weight 2) → Claude.
+    assert_eq!(result.questions[0].choices, vec![1, 0, 2]);
+    assert_eq!(result.questions[0].blank, Some(1));
+    assert_eq!(result.ballots_counted, 3);
+    assert_eq!(result.total_weight, 4);
+
+    let fp = state.fingerprint.unwrap();
+    let ctx_bytes = state.election_hash.0;
+    let key = state.joint_key.clone().unwrap();
+    let h_key = key.public_key;
+
+    // Line hashes (§11.1).
+    let lines = split_lines(record.as_bytes()).unwrap();
+    let mut prev = [0u8; 32];
+    let mut line_hashes = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        let v: Value = serde_json::from_slice(l).unwrap();
+        assert_eq!(v["seq"], json!(i));
+        assert_eq!(v["prev"], json!(h(&prev)));
+        let hash: [u8; 32] = Sha256::digest(l).into();
+        line_hashes.push(json!({"seq": i, "type": v["type"], "prev": h(&prev), "hash": h(&hash), "length": l.len()}));
+        prev = hash;
+    }
+    assert_eq!(h(&prev), state.head.to_hex());
+    assert_eq!(h(&ctx_bytes), line_hashes[0]["hash"].as_str().unwrap());
+    let open_seq = line_hashes.iter().position(|l| l["type"] == "open").unwrap();
+    assert_eq!(fp.to_hex(), line_hashes[open_seq]["prev"].as_str().unwrap());
+
+    // §9: credential of voter1.
+    let shown = issued[0].credential.clone();
+    let symbols: String = shown.chars().filter(|c| *c != '-').collect();
+    let random_part = &symbols[..22];
+    let mut ck = Transcript::new("credential-checksum");
+    ck.append("credential", random_part.as_bytes());
+    let ck_digest = Sha512::digest(ck.bytes());
+    let check_syms = [ALPHABET[(ck_digest[0] & 31) as usize] as char, ALPHABET[(ck_digest[1] & 31) as usize] as char];
+    assert_eq!(&symbols[22..], check_syms.iter().collect::<String>());
+    let mut sk_t = Transcript::new("credential-key");
+    sk_t.append("election", def.id.as_bytes()).append("credential", symbols.as_bytes());
+    let sk = challenge_of(sk_t.bytes());
+    assert_eq!(sk, *creds[0].signing_key(&def.id).expose());
+    let pk = Point::from_point(mul_g(&sk));
+    assert!(state.credentials.as_ref().unwrap().credentials.iter().any(|c| c.key == pk));
+    // A sloppy typing of the same credential parses to the same one.
+    let sloppy: String = shown
+        .to_lowercase()
+        .replace('-', " ")
+        .chars()
+        .map(|c| match c {
+            '0' => 'o',
+            '1' => 'l',
+            c => c,
+        })
+        .collect();
+    assert_eq!(Credential::parse(&sloppy).unwrap(), creds[0]);
+    let credential_vector = json!({
+        "election_id": def.id,
+        "voter": issued[0].voter,
+        "display": shown,
+        "typed_variant_accepted": sloppy,
+        "symbols": symbols,
+        "checksum": {
+            "random_symbols": random_part,
+            "transcript_hex": h(ck.bytes()),
+            "sha512_hex": h(&ck_digest),
+            "byte0": ck_digest[0],
+            "byte1": ck_digest[1],
+            "index0": ck_digest[0] & 31,
+            "index1": ck_digest[1] & 31,
+            "checksum_symbols": check_syms.iter().collect::<String>(),
+        },
+        "signing_key_transcript_hex": h(sk_t.bytes()),
+        "signing_key": sh(&sk),
+        "public_key": pk.to_hex(),
+    });
+
+    // §5.1 / §6.2: Schnorr proof of trustee 1's coefficient a₁₀.
+    let commitment = state.commitments[0].clone().unwrap();
+    let x = commitment.coefficient_commitments[0];
+    let proof = commitment.coefficient_proofs[0];
+    let mut caller = Transcript::new("dkg-coefficient");
+    caller.append("context", &ctx_bytes).append_u64("trustee", 1).append_u64("position", 0);
+    let mut t = caller.clone();
+    t.append_point("public", &x).append_point("commitment", &proof.commitment);
+    let c = challenge_of(t.bytes());
+    assert_eq!(c, proof.challenge(caller.clone(), &x));
+    assert_eq!(mul_g(&proof.response), proof.commitment.point() + x.point() * c);
+    let schnorr_vector = json!({
+        "tag": "dkg-coefficient",
+        "context_hex": h(&ctx_bytes),
+        "trustee": 1, "position": 0,
+        "statement": {"public": x.to_hex()},
+        "caller_transcript_hex": h(caller.bytes()),
+        "transcript_hex": h(t.bytes()),
+        "sha512_hex": h(&Sha512::digest(t.bytes())),
+        "challenge": sh(&c),
+        "commitment": proof.commitment.to_hex(),
+        "response": sh(&proof.response),
+    });
+
+    // §10.4: the signature of voter1's ballot, its content digest; §10.5: its tracker.
+    let b0 = &ballots[0];
+    let content = content_transcript(b0);
+    let digest: [u8; 64] = Sha512::digest(content.bytes()).into();
+    assert_eq!(digest, b0.content_digest());
+    let mut sig_caller = Transcript::new("ballot-signature");
+    sig_caller.append("election", &fp.0).append("content", &digest);
+    let mut t = sig_caller.clone();
+    t.append_point("public", &b0.credential).append_point("commitment", &b0.signature.commitment);
+    let c = challenge_of(t.bytes());
+    assert_eq!(c, b0.signature.challenge(sig_caller.clone(), &b0.credential));
+    assert_eq!(mul_g(&b0.signature.response), b0.signature.commitment.point() + b0.credential.point() * c);
+    let mut tr = Transcript::new("ballot-tracker");
+    tr.append("content", &digest)
+        .append_point("signature_commitment", &b0.signature.commitment)
+        .append_scalar("signature_response", &b0.signature.response);
+    let tracker: [u8; 32] = Sha256::digest(tr.bytes()).into();
+    assert_eq!(h(&tracker), b0.tracker().to_hex());
+    let ballot_seq = line_hashes.iter().position(|l| l["type"] == "ballot").unwrap();
+    let signature_vector = json!({
+        "ballot_seq": ballot_seq,
+        "content_transcript_hex": h(content.bytes()),
+        "content_digest": h(&digest),
+        "caller_transcript_hex": h(sig_caller.bytes()),
+        "transcript_hex": h(t.bytes()),
+        "sha512_hex": h(&Sha512::digest(t.bytes())),
+        "statement": {"public": b0.credential.to_hex()},
+        "challenge": sh(&c),
+        "commitment": b0.signature.commitment.to_hex(),
+        "response": sh(&b0.signature.response),
+        "tracker_transcript_hex": h(tr.bytes()),
+        "tracker": h(&tracker),
+    });
+
+    // §10.2: range proof of voter1's first answer; §10.3: blank and sum proofs.
+    let a0 = &b0.answers[0];
+    let mut ch = Transcript::new("ballot-choice");
+    ch.append("election", &fp.0).append_point("credential", &b0.credential).append_u64("question", 0).append_u64("answer", 0);
+    let choice_vector = membership_vector("choice", ch, &h_key, &a0.choices[0], &[0, 1], &a0.choice_proofs[0]);
+    let mut bl = Transcript::new("ballot-blank");
+    bl.append("election", &fp.0).append_point("credential", &b0.credential).append_u64("question", 0);
+    let blank_ct = a0.blank.unwrap();
+    let blank_vector = membership_vector("blank", bl, &h_key, &blank_ct, &[0, 1], a0.blank_proof.as_ref().unwrap());
+    let marker = Scalar::from(4u64);
+    let mut sa = RistrettoPoint::default();
+    let mut sb = RistrettoPoint::default();
+    for c in &a0.choices {
+        sa += c.alpha.point();
+        sb += c.beta.point();
+    }
+    sa += blank_ct.alpha.point() * marker;
+    sb += blank_ct.beta.point() * marker;
+    let sum_ct = Ciphertext { alpha: Point::from_point(sa), beta: Point::from_point(sb) };
+    let mut su = Transcript::new("ballot-sum");
+    su.append("election", &fp.0).append_point("credential", &b0.credential).append_u64("question", 0);
+    let sum_vector = membership_vector("sum", su, &h_key, &sum_ct, &[1, 4], a0.sum_proof.as_ref().unwrap());
+
+    // §5.3 / §11.9: trustee 1's decryption factor for position 0 (Ada).
+    let close = state.close.clone().unwrap();
+    let share = &state.shares[0];
+    let tally_ct = close.tally[0].choices[0];
+    let factor = share.factors[0].choices[0];
+    let y = key.verification_keys[0];
+    let mut dc = Transcript::new("decryption-share");
+    dc.append("election", &fp.0).append_u64("trustee", 1).append_u64("position", 0);
+    let mut t = dc.clone();
+    t.append_point("base", &tally_ct.alpha)
+        .append_point("public", &y)
+        .append_point("image", &factor.factor)
+        .append_point("commitment_g", &factor.proof.commitment_g)
+        .append_point("commitment_b", &factor.proof.commitment_b);
+    let c = challenge_of(t.bytes());
+    let st = DleqStatement { base: &tally_ct.alpha, public: &y, image: &factor.factor };
+    assert_eq!(c, factor.proof.challenge(dc.clone(), &st));
+    assert_eq!(mul_g(&factor.proof.response), factor.proof.commitment_g.point() + y.point() * c);
+    assert_eq!(
+        tally_ct.alpha.point() * factor.proof.response,
+        factor.proof.commitment_b.point() + factor.factor.point() * c
+    );
+    let dleq_vector = json!({
+        "tag": "decryption-share",
+        "trustee": 1, "position": 0,
+        "statement": {"base": tally_ct.alpha.to_hex(), "public": y.to_hex(), "image": factor.factor.to_hex()},
+        "caller_transcript_hex": h(dc.bytes()),
+        "transcript_hex": h(t.bytes()),
+        "sha512_hex": h(&Sha512::digest(t.bytes())),
+        "challenge": sh(&c),
+        "commitment_g": factor.proof.commitment_g.to_hex(),
+        "commitment_b": factor.proof.commitment_b.to_hex(),
+        "response": sh(&factor.proof.response),
+    });
+
+    // The private list of the credential authority (§9.4), with each derived public key.
+    let private: Vec<Value> = issued
+        .iter()
+        .zip(&creds)
+        .map(|(i, c)| {
+            json!({"issued": serde_json::to_value(i).unwrap(), "public_key": c.signing_key(&def.id).public().to_hex()})
+        })
+        .collect();
+
+    let proofs = json!({
+        "seed": String::from_utf8_lossy(SEED),
+        "election_id": def.id,
+        "dkg_context": h(&ctx_bytes),
+        "fingerprint": fp.to_hex(),
+        "election_key": h_key.to_hex(),
+        "head": state.head.to_hex(),
+        "line_hashes": line_hashes,
+        "credential": credential_vector,
+        "issued_credentials": private,
+        "schnorr_coefficient_proof": schnorr_vector,
+        "ballot_signature": signature_vector,
+        "choice_range_proof": choice_vector,
+        "blank_proof": blank_vector,
+        "sum_proof": sum_vector,
+        "decryption_factor_proof": dleq_vector,
+        "benaloh_audit": serde_json::to_value(&audit).unwrap(),
+        "benaloh_audit_tracker": audit.ballot.tracker().to_hex(),
+        "result": serde_json::to_value(&result).unwrap(),
+    });
+    Output { record, proofs: serde_json::to_string_pretty(&proofs).unwrap() + "\n" }
+}
+
+fn main() {
+    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "docs/test-vectors".into()));
+    let first = build();
+    let second = build();
+    assert_eq!(first.record, second.record, "the record is not deterministic");
+    assert_eq!(first.proofs, second.proofs, "proofs.json is not deterministic");
+    let verified = verify_record(first.record.as_bytes(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("record.jsonl"), &first.record).unwrap();
+    std::fs::write(dir.join("proofs.json"), &first.proofs).unwrap();
+    println!("{}", verified.summary());
+    println!("wrote {} and {}", dir.join("record.jsonl").display(), dir.join("proofs.json").display());
+}
