@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -12,11 +14,20 @@ use common::{TestServer, assert_security_headers, json_error};
 use scrutin_server::AppState;
 
 fn slow_routes(secs: u64) -> Router<AppState> {
+    slow_routes_counted(secs, Arc::new(AtomicUsize::new(0)))
+}
+
+/// A route that sleeps `secs`, counting the requests that reached it in `entered`.
+fn slow_routes_counted(secs: u64, entered: Arc<AtomicUsize>) -> Router<AppState> {
     Router::new().route(
         "/test/slow",
-        get(move || async move {
-            tokio::time::sleep(Duration::from_secs(secs)).await;
-            "done"
+        get(move || {
+            let entered = entered.clone();
+            async move {
+                entered.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_secs(secs)).await;
+                "done"
+            }
         }),
     )
 }
@@ -173,7 +184,12 @@ async fn per_ip_rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn overload_is_shed_with_503_and_retry_after() {
-    let s = TestServer::start_with(|c| c.limits.max_concurrent_requests = 2, slow_routes(2)).await;
+    let entered = Arc::new(AtomicUsize::new(0));
+    let s = TestServer::start_with(
+        |c| c.limits.max_concurrent_requests = 2,
+        slow_routes_counted(3, entered.clone()),
+    )
+    .await;
     let slow = s.url("/test/slow");
     let c1 = s.client.clone();
     let c2 = s.client.clone();
@@ -277,4 +293,40 @@ async fn https_with_rustls_and_hsts() {
             .map(|r| r.status() != 200)
             .unwrap_or(true)
     );
+}
+
+#[tokio::test]
+async fn a_burst_gets_answers_or_polite_503s_never_errors() {
+    let s = TestServer::start_with(
+        |c| c.limits.max_concurrent_requests = 4,
+        Router::new().route(
+            "/test/work",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                "ok"
+            }),
+        ),
+    )
+    .await;
+    let mut handles = Vec::new();
+    for _ in 0..100 {
+        let c = s.client.clone();
+        let url = s.url("/test/work");
+        handles.push(tokio::spawn(async move {
+            let r = c.get(url).send().await.unwrap();
+            let status = r.status().as_u16();
+            let retry = r.headers().contains_key("retry-after");
+            (status, retry)
+        }));
+    }
+    let (mut ok, mut shed) = (0, 0);
+    for h in handles {
+        match h.await.unwrap() {
+            (200, _) => ok += 1,
+            (503, true) => shed += 1,
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!(ok + shed, 100);
+    assert!(ok >= 4 && shed > 0, "ok {ok}, shed {shed}");
 }
