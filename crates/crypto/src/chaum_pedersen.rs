@@ -58,7 +58,11 @@ impl DleqProof {
         let a1 = Point::from_point(RistrettoPoint::mul_base(&w));
         let a2 = Point::from_point(s.base.point() * w);
         let c = challenge(t, s, &a1, &a2);
-        DleqProof { commitment_g: a1, commitment_b: a2, response: w + c * x }
+        DleqProof {
+            commitment_g: a1,
+            commitment_b: a2,
+            response: w + c * x,
+        }
     }
 
     /// The challenge this proof answers (for test vectors).
@@ -88,7 +92,11 @@ impl DleqProof {
             == self.commitment_g.point() + s.public.point() * c;
         let ok_b =
             s.base.point() * self.response == self.commitment_b.point() + s.image.point() * c;
-        if ok_g && ok_b { Ok(()) } else { Err(CryptoError::proof("Chaum-Pedersen proof")) }
+        if ok_g && ok_b {
+            Ok(())
+        } else {
+            Err(CryptoError::proof("Chaum-Pedersen proof"))
+        }
     }
 }
 

@@ -17,7 +17,6 @@
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::VartimeMultiscalarMul;
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 
@@ -68,7 +67,11 @@ fn check_values(values: &[u64]) -> Result<(), CryptoError> {
     Ok(())
 }
 
-fn challenge(mut t: Transcript, s: &MembershipStatement<'_>, branches: &[(Point, Point)]) -> Scalar {
+fn challenge(
+    mut t: Transcript,
+    s: &MembershipStatement<'_>,
+    branches: &[(Point, Point)],
+) -> Scalar {
     t.append_point("key", s.key)
         .append_point("alpha", &s.ciphertext.alpha)
         .append_point("beta", &s.ciphertext.beta);
@@ -81,6 +84,16 @@ fn challenge(mut t: Transcript, s: &MembershipStatement<'_>, branches: &[(Point,
     t.challenge()
 }
 
+/// One proof to make with [`MembershipProof::prove_many`].
+pub struct ProofRequest<'a> {
+    pub transcript: Transcript,
+    pub statement: MembershipStatement<'a>,
+    /// Position of the encrypted value in `statement.values`.
+    pub index: usize,
+    /// The ciphertext's randomness.
+    pub randomness: Scalar,
+}
+
 impl MembershipProof {
     /// Proves that `s.ciphertext` encrypts `s.values[index]` with randomness `r`.
     pub fn prove<R: CryptoRng + ?Sized>(
@@ -91,56 +104,92 @@ impl MembershipProof {
         r: &Scalar,
         rng: &mut R,
     ) -> Result<Self, CryptoError> {
-        check_values(s.values)?;
-        if index >= s.values.len() {
-            return Err(CryptoError::Inconsistent {
-                what: "disjunctive proof witness",
-                why: "the true value is not in the list".into(),
-            });
-        }
-        let g = curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
-        let (alpha, beta, h) = (s.ciphertext.alpha.point(), s.ciphertext.beta.point(), s.key.point());
-        let w = hedged_nonce(rng, r, &t);
-        // Simulated branches draw from a generator seeded by another hedged value, so that
-        // a predictable system generator alone does not reveal which branch is true.
-        let mut sim_rng = crate::rng::SeededRng::new(hedged_nonce(rng, &w, &t).as_bytes());
-        let mut sim = Vec::with_capacity(s.values.len());
-        let mut commitments = Vec::with_capacity(s.values.len());
-        for (j, v) in s.values.iter().enumerate() {
-            if j == index {
-                // True branch: constant-time fixed-base multiplications with the secret nonce.
-                sim.push((Scalar::ZERO, Scalar::ZERO));
-                commitments.push((
-                    Point::from_point(RistrettoPoint::mul_base(&w)),
-                    Point::from_point(key.mul(&w)),
-                ));
-            } else {
-                // Simulated branch: random public values, variable time is harmless.
-                let (c, r) = (Scalar::random(&mut sim_rng), Scalar::random(&mut sim_rng));
-                let a = RistrettoPoint::vartime_double_scalar_mul_basepoint(&-c, alpha, &r);
-                let b = RistrettoPoint::vartime_multiscalar_mul(
-                    [r, -c, c * Scalar::from(*v)],
-                    [*h, *beta, g],
-                );
-                sim.push((c, r));
-                commitments.push((Point::from_point(a), Point::from_point(b)));
-            }
-        }
-        let c = challenge(t, s, &commitments);
-        let c_true = sim.iter().fold(c, |acc, (cj, _)| acc - cj);
-        let branches = commitments
-            .into_iter()
-            .zip(sim)
-            .enumerate()
-            .map(|(j, ((a, b), (cj, rj)))| {
-                if j == index {
-                    Branch { a, b, c: c_true, r: w + c_true * r }
+        let request = ProofRequest {
+            transcript: t,
+            statement: *s,
+            index,
+            randomness: *r,
+        };
+        let mut proofs = Self::prove_many(key, vec![request], rng)?;
+        proofs.pop().ok_or(CryptoError::proof("disjunctive proof"))
+    }
+
+    /// Makes many proofs under the same key, encoding all their commitments in one batch.
+    ///
+    /// Knowing `r`, the prover writes every branch's commitments with fixed-base,
+    /// constant-time multiplications only: with `sⱼ = rⱼ − cⱼr` and `δⱼ = v_t − vⱼ`,
+    /// `aⱼ = sⱼG` and `bⱼ = sⱼH − cⱼδⱼG` satisfy the verification equations; the true
+    /// branch is the case `s_t = w, c_t = 0, δ_t = 0`.
+    pub fn prove_many<R: CryptoRng + ?Sized>(
+        key: &EncryptionKey,
+        requests: Vec<ProofRequest<'_>>,
+        rng: &mut R,
+    ) -> Result<Vec<Self>, CryptoError> {
+        let half = crate::group::half();
+        let mut halves = Vec::new();
+        let mut plans = Vec::with_capacity(requests.len());
+        for req in &requests {
+            let s = &req.statement;
+            check_values(s.values)?;
+            let Some(true_value) = s.values.get(req.index) else {
+                return Err(CryptoError::Inconsistent {
+                    what: "disjunctive proof witness",
+                    why: "the true value is not in the list".into(),
+                });
+            };
+            let r = &req.randomness;
+            let w = hedged_nonce(rng, r, &req.transcript);
+            // Simulated branches draw from a generator seeded by another hedged value, so
+            // that a predictable system generator alone does not reveal the true branch.
+            let mut sim_rng =
+                crate::rng::SeededRng::new(hedged_nonce(rng, &w, &req.transcript).as_bytes());
+            let mut sim = Vec::with_capacity(s.values.len());
+            for (j, v) in s.values.iter().enumerate() {
+                let (c, resp, s_j) = if j == req.index {
+                    (Scalar::ZERO, Scalar::ZERO, w)
                 } else {
-                    Branch { a, b, c: cj, r: rj }
+                    let (c, resp) = (Scalar::random(&mut sim_rng), Scalar::random(&mut sim_rng));
+                    (c, resp, resp - c * r)
+                };
+                let hs = s_j * half;
+                halves.push(RistrettoPoint::mul_base(&hs));
+                let mut b = key.mul(&hs);
+                if j != req.index {
+                    let delta = Scalar::from(*true_value) - Scalar::from(*v);
+                    b -= RistrettoPoint::mul_base(&(c * delta * half));
                 }
-            })
-            .collect();
-        Ok(MembershipProof { branches })
+                halves.push(b);
+                sim.push((c, resp));
+            }
+            plans.push((w, sim));
+        }
+        let encoded = Point::batch_from_halves(&halves);
+        let mut commitments = encoded.chunks(2).map(|p| (p[0], p[1]));
+        let mut proofs = Vec::with_capacity(requests.len());
+        for (req, (w, sim)) in requests.into_iter().zip(plans) {
+            let mine: Vec<(Point, Point)> = commitments.by_ref().take(sim.len()).collect();
+            let c = challenge(req.transcript, &req.statement, &mine);
+            let c_true = sim.iter().fold(c, |acc, (cj, _)| acc - cj);
+            let branches = mine
+                .into_iter()
+                .zip(sim)
+                .enumerate()
+                .map(|(j, ((a, b), (cj, rj)))| {
+                    if j == req.index {
+                        Branch {
+                            a,
+                            b,
+                            c: c_true,
+                            r: w + c_true * req.randomness,
+                        }
+                    } else {
+                        Branch { a, b, c: cj, r: rj }
+                    }
+                })
+                .collect();
+            proofs.push(MembershipProof { branches });
+        }
+        Ok(proofs)
     }
 
     /// The challenge `c` this proof answers (for test vectors).
@@ -162,17 +211,27 @@ impl MembershipProof {
         if self.branches.len() != s.values.len() {
             return Err(CryptoError::Inconsistent {
                 what: "disjunctive proof",
-                why: format!("{} branches for {} allowed values", self.branches.len(), s.values.len()),
+                why: format!(
+                    "{} branches for {} allowed values",
+                    self.branches.len(),
+                    s.values.len()
+                ),
             });
         }
         let c = self.challenge(t, s);
         let sum = self.branches.iter().fold(Scalar::ZERO, |acc, b| acc + b.c);
         if sum != c {
-            return Err(CryptoError::proof("disjunctive proof (challenges do not sum to the hash)"));
+            return Err(CryptoError::proof(
+                "disjunctive proof (challenges do not sum to the hash)",
+            ));
         }
         let (alpha, beta) = (s.ciphertext.alpha.point(), s.ciphertext.beta.point());
         for (branch, v) in self.branches.iter().zip(s.values) {
-            batch.equation().g(branch.r).term(-Scalar::ONE, branch.a.point()).term(-branch.c, alpha);
+            batch
+                .equation()
+                .g(branch.r)
+                .term(-Scalar::ONE, branch.a.point())
+                .term(-branch.c, alpha);
             batch
                 .equation()
                 .base(key, branch.r)
@@ -188,7 +247,11 @@ impl MembershipProof {
         let mut batch = BatchVerifier::new(&mut crate::rng::os_rng());
         let key = batch.register_base(s.key.point());
         self.add_to_batch(t, s, &mut batch, key)?;
-        if batch.verify() { Ok(()) } else { Err(CryptoError::proof("disjunctive proof")) }
+        if batch.verify() {
+            Ok(())
+        } else {
+            Err(CryptoError::proof("disjunctive proof"))
+        }
     }
 }
 
@@ -253,7 +316,11 @@ mod tests {
         // Encrypts 5 but claims the list {0, 1}: the "true" branch equations fail.
         let ct = Ciphertext::encrypt(&key, 5, &r);
         let values = [0u64, 1];
-        let s = MembershipStatement { key: key.point(), ciphertext: &ct, values: &values };
+        let s = MembershipStatement {
+            key: key.point(),
+            ciphertext: &ct,
+            values: &values,
+        };
         for index in 0..2 {
             let proof = MembershipProof::prove(t(), &key, &s, index, &r, &mut rng).unwrap();
             assert!(proof.verify(t(), &s).is_err());
@@ -268,13 +335,21 @@ mod tests {
         let r = Scalar::random(&mut rng);
         let ct = Ciphertext::encrypt(&key, 0, &r);
         let many: Vec<u64> = (0..(MAX_VALUES as u64 + 1)).collect();
-        let s = MembershipStatement { key: key.point(), ciphertext: &ct, values: &many };
+        let s = MembershipStatement {
+            key: key.point(),
+            ciphertext: &ct,
+            values: &many,
+        };
         assert!(matches!(
             MembershipProof::prove(t(), &key, &s, 0, &r, &mut rng),
             Err(CryptoError::OutOfBounds { .. })
         ));
         let empty = MembershipProof { branches: vec![] };
-        let s = MembershipStatement { key: key.point(), ciphertext: &ct, values: &[0, 1] };
+        let s = MembershipStatement {
+            key: key.point(),
+            ciphertext: &ct,
+            values: &[0, 1],
+        };
         assert!(empty.verify(t(), &s).is_err());
     }
 }

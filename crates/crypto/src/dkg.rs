@@ -59,7 +59,10 @@ impl DkgParameters {
                 ),
             });
         }
-        Ok(DkgParameters { trustees, threshold })
+        Ok(DkgParameters {
+            trustees,
+            threshold,
+        })
     }
 
     fn check_index(&self, index: u32, what: &'static str) -> Result<(), CryptoError> {
@@ -146,7 +149,8 @@ pub struct KeyShare {
 
 fn communication_transcript(context: &[u8], index: u32) -> Transcript {
     let mut t = Transcript::new(tags::COMMUNICATION_KEY);
-    t.append("context", context).append_u64("trustee", index.into());
+    t.append("context", context)
+        .append_u64("trustee", index.into());
     t
 }
 
@@ -167,7 +171,13 @@ fn complaint_transcript(context: &[u8], dealer: u32, recipient: u32) -> Transcri
 }
 
 /// `pad(K) = challenge("dkg-share-pad" ‖ context ‖ dealer ‖ recipient ‖ R ‖ K)`.
-fn share_pad(context: &[u8], dealer: u32, recipient: u32, ephemeral: &Point, shared: &Point) -> Scalar {
+fn share_pad(
+    context: &[u8],
+    dealer: u32,
+    recipient: u32,
+    ephemeral: &Point,
+    shared: &Point,
+) -> Scalar {
     let mut t = Transcript::new(tags::SHARE_PAD);
     t.append("context", context)
         .append_u64("dealer", dealer.into())
@@ -191,7 +201,10 @@ fn commitment_at(commitments: &[Point], j: u32) -> RistrettoPoint {
 
 fn evaluate(coefficients: &[SecretScalar], j: u32) -> Scalar {
     let x = Scalar::from(j);
-    coefficients.iter().rev().fold(Scalar::ZERO, |acc, a| acc * x + a.expose())
+    coefficients
+        .iter()
+        .rev()
+        .fold(Scalar::ZERO, |acc, a| acc * x + a.expose())
 }
 
 /// Step 1: trustee `index` draws its secrets and publishes its commitment.
@@ -210,19 +223,29 @@ pub fn commit<R: CryptoRng + ?Sized>(
         communication_secret.expose(),
         rng,
     );
-    let coefficients: Vec<SecretScalar> =
-        (0..params.threshold).map(|_| SecretScalar::new(Scalar::random(rng))).collect();
+    let coefficients: Vec<SecretScalar> = (0..params.threshold)
+        .map(|_| SecretScalar::new(Scalar::random(rng)))
+        .collect();
     let coefficient_commitments: Vec<Point> = coefficients.iter().map(|a| a.public()).collect();
     let coefficient_proofs = coefficients
         .iter()
         .zip(&coefficient_commitments)
         .enumerate()
         .map(|(t, (a, big_a))| {
-            SchnorrProof::prove(coefficient_transcript(context, index, t), big_a, a.expose(), rng)
+            SchnorrProof::prove(
+                coefficient_transcript(context, index, t),
+                big_a,
+                a.expose(),
+                rng,
+            )
         })
         .collect();
     Ok((
-        TrusteeSecrets { index, communication_secret, coefficients },
+        TrusteeSecrets {
+            index,
+            communication_secret,
+            coefficients,
+        },
         TrusteeCommitment {
             index,
             communication_key,
@@ -244,19 +267,32 @@ pub fn verify_commitment(
     if c.coefficient_commitments.len() != k || c.coefficient_proofs.len() != k {
         return Err(CryptoError::Inconsistent {
             what: "trustee commitment",
-            why: format!("threshold is {k} but {} commitments and {} proofs", c.coefficient_commitments.len(), c.coefficient_proofs.len()),
+            why: format!(
+                "threshold is {k} but {} commitments and {} proofs",
+                c.coefficient_commitments.len(),
+                c.coefficient_proofs.len()
+            ),
         });
     }
-    if c.communication_key.is_identity() || c.coefficient_commitments.iter().any(Point::is_identity) {
+    if c.communication_key.is_identity() || c.coefficient_commitments.iter().any(Point::is_identity)
+    {
         return Err(CryptoError::Inconsistent {
             what: "trustee commitment",
             why: "a key or commitment is the neutral element".into(),
         });
     }
     c.communication_proof
-        .verify(communication_transcript(context, c.index), &c.communication_key)
+        .verify(
+            communication_transcript(context, c.index),
+            &c.communication_key,
+        )
         .map_err(|_| CryptoError::proof("proof of the communication key"))?;
-    for (t, (a, proof)) in c.coefficient_commitments.iter().zip(&c.coefficient_proofs).enumerate() {
+    for (t, (a, proof)) in c
+        .coefficient_commitments
+        .iter()
+        .zip(&c.coefficient_proofs)
+        .enumerate()
+    {
         proof
             .verify(coefficient_transcript(context, c.index, t), a)
             .map_err(|_| CryptoError::proof("proof of a coefficient commitment"))?;
@@ -264,13 +300,22 @@ pub fn verify_commitment(
     Ok(())
 }
 
-fn check_all_commitments(params: &DkgParameters, commitments: &[TrusteeCommitment]) -> Result<(), CryptoError> {
+fn check_all_commitments(
+    params: &DkgParameters,
+    commitments: &[TrusteeCommitment],
+) -> Result<(), CryptoError> {
     if commitments.len() != params.trustees as usize
-        || commitments.iter().enumerate().any(|(i, c)| c.index as usize != i + 1)
+        || commitments
+            .iter()
+            .enumerate()
+            .any(|(i, c)| c.index as usize != i + 1)
     {
         return Err(CryptoError::Inconsistent {
             what: "trustee commitments",
-            why: format!("expected one commitment per trustee 1..={}, in order", params.trustees),
+            why: format!(
+                "expected one commitment per trustee 1..={}, in order",
+                params.trustees
+            ),
         });
     }
     Ok(())
@@ -293,21 +338,34 @@ pub fn deal<R: CryptoRng + ?Sized>(
             let shared = Point::from_point(recipient.communication_key.point() * rho.expose());
             let pad = share_pad(context, secrets.index, recipient.index, &ephemeral, &shared);
             let share = SecretScalar::new(evaluate(&secrets.coefficients, recipient.index));
-            EncryptedShare { recipient: recipient.index, ephemeral, masked_share: share.expose() + pad }
+            EncryptedShare {
+                recipient: recipient.index,
+                ephemeral,
+                masked_share: share.expose() + pad,
+            }
         })
         .collect();
-    Ok(DealerShares { dealer: secrets.index, shares })
+    Ok(DealerShares {
+        dealer: secrets.index,
+        shares,
+    })
 }
 
 /// Checks the shape of a dealer's step-2 message: one share per trustee, in order.
 pub fn verify_dealer_shares(params: &DkgParameters, d: &DealerShares) -> Result<(), CryptoError> {
     params.check_index(d.dealer, "dealer")?;
     if d.shares.len() != params.trustees as usize
-        || d.shares.iter().enumerate().any(|(j, s)| s.recipient as usize != j + 1)
+        || d.shares
+            .iter()
+            .enumerate()
+            .any(|(j, s)| s.recipient as usize != j + 1)
     {
         return Err(CryptoError::Inconsistent {
             what: "dealer shares",
-            why: format!("expected one share per trustee 1..={}, in order", params.trustees),
+            why: format!(
+                "expected one share per trustee 1..={}, in order",
+                params.trustees
+            ),
         });
     }
     Ok(())
@@ -320,7 +378,13 @@ fn open_share(
     share: &EncryptedShare,
     shared: &Point,
 ) -> Option<Scalar> {
-    let pad = share_pad(context, dealer.index, share.recipient, &share.ephemeral, shared);
+    let pad = share_pad(
+        context,
+        dealer.index,
+        share.recipient,
+        &share.ephemeral,
+        shared,
+    );
     let s = share.masked_share - pad;
     let expected = commitment_at(&dealer.coefficient_commitments, share.recipient);
     (RistrettoPoint::mul_base(&s) == expected).then_some(s)
@@ -341,15 +405,22 @@ pub fn check_shares<R: CryptoRng + ?Sized>(
     params.check_index(me, "trustee")?;
     let my_commitment = commitments
         .get(me as usize - 1)
-        .ok_or(CryptoError::Inconsistent { what: "trustee index", why: format!("{me}") })?;
+        .ok_or(CryptoError::Inconsistent {
+            what: "trustee index",
+            why: format!("{me}"),
+        })?;
     let mut complaints = Vec::new();
     for d in dealt {
         verify_dealer_shares(params, d)?;
         let dealer = commitments
             .get(d.dealer as usize - 1)
-            .ok_or(CryptoError::Inconsistent { what: "dealer index", why: format!("{}", d.dealer) })?;
+            .ok_or(CryptoError::Inconsistent {
+                what: "dealer index",
+                why: format!("{}", d.dealer),
+            })?;
         let share = d.shares[me as usize - 1];
-        let shared = Point::from_point(share.ephemeral.point() * secrets.communication_secret.expose());
+        let shared =
+            Point::from_point(share.ephemeral.point() * secrets.communication_secret.expose());
         if open_share(context, dealer, &share, &shared).is_none() {
             let statement = DleqStatement {
                 base: &share.ephemeral,
@@ -362,10 +433,17 @@ pub fn check_shares<R: CryptoRng + ?Sized>(
                 secrets.communication_secret.expose(),
                 rng,
             );
-            complaints.push(Complaint { dealer: d.dealer, shared_key: shared, proof });
+            complaints.push(Complaint {
+                dealer: d.dealer,
+                shared_key: shared,
+                proof,
+            });
         }
     }
-    Ok(TrusteeCheck { index: me, complaints })
+    Ok(TrusteeCheck {
+        index: me,
+        complaints,
+    })
 }
 
 /// Checks a complaint of `recipient` against `dealer`: `Ok` when it is justified (the
@@ -385,7 +463,10 @@ pub fn verify_complaint(
                 && dealt.dealer == dealer.index
                 && complaint.dealer == dealer.index
         })
-        .ok_or(CryptoError::Inconsistent { what: "complaint", why: "no such share".into() })?;
+        .ok_or(CryptoError::Inconsistent {
+            what: "complaint",
+            why: "no such share".into(),
+        })?;
     let statement = DleqStatement {
         base: &share.ephemeral,
         public: &recipient.communication_key,
@@ -393,13 +474,19 @@ pub fn verify_complaint(
     };
     complaint
         .proof
-        .verify(complaint_transcript(context, dealer.index, recipient.index), &statement)
+        .verify(
+            complaint_transcript(context, dealer.index, recipient.index),
+            &statement,
+        )
         .map_err(|_| CryptoError::proof("complaint proof"))?;
     match open_share(context, dealer, share, &complaint.shared_key) {
         None => Ok(()),
         Some(_) => Err(CryptoError::Inconsistent {
             what: "complaint",
-            why: format!("the share of dealer {} to trustee {} is correct", dealer.index, recipient.index),
+            why: format!(
+                "the share of dealer {} to trustee {} is correct",
+                dealer.index, recipient.index
+            ),
         }),
     }
 }
@@ -414,8 +501,9 @@ pub fn joint_key(
     for &i in disqualified {
         params.check_index(i, "disqualified dealer")?;
     }
-    let qualified: Vec<u32> =
-        (1..=params.trustees).filter(|i| !disqualified.contains(i)).collect();
+    let qualified: Vec<u32> = (1..=params.trustees)
+        .filter(|i| !disqualified.contains(i))
+        .collect();
     // With fewer than k qualified dealers, k − 1 colluders could be all of them.
     if qualified.len() < params.threshold as usize {
         return Err(CryptoError::Inconsistent {
@@ -427,11 +515,13 @@ pub fn joint_key(
             ),
         });
     }
-    let q: Vec<&TrusteeCommitment> =
-        commitments.iter().filter(|c| qualified.contains(&c.index)).collect();
-    let public_key = q
+    let q: Vec<&TrusteeCommitment> = commitments
         .iter()
-        .fold(RistrettoPoint::identity(), |acc, c| acc + c.coefficient_commitments[0].point());
+        .filter(|c| qualified.contains(&c.index))
+        .collect();
+    let public_key = q.iter().fold(RistrettoPoint::identity(), |acc, c| {
+        acc + c.coefficient_commitments[0].point()
+    });
     let verification_keys = (1..=params.trustees)
         .map(|j| {
             Point::from_point(q.iter().fold(RistrettoPoint::identity(), |acc, c| {
@@ -439,7 +529,11 @@ pub fn joint_key(
             }))
         })
         .collect();
-    Ok(JointKey { public_key: Point::from_point(public_key), qualified, verification_keys })
+    Ok(JointKey {
+        public_key: Point::from_point(public_key),
+        qualified,
+        verification_keys,
+    })
 }
 
 /// Trustee `secrets.index` computes its key share `xⱼ` from the qualified dealers' shares.
@@ -456,24 +550,34 @@ pub fn key_share(
     params.check_index(me, "trustee")?;
     let mut x = Scalar::ZERO;
     for &i in &key.qualified {
-        let d = dealt.iter().find(|d| d.dealer == i).ok_or(CryptoError::Inconsistent {
-            what: "key share",
-            why: format!("no shares from qualified dealer {i}"),
-        })?;
+        let d = dealt
+            .iter()
+            .find(|d| d.dealer == i)
+            .ok_or(CryptoError::Inconsistent {
+                what: "key share",
+                why: format!("no shares from qualified dealer {i}"),
+            })?;
         verify_dealer_shares(params, d)?;
         let share = d.shares[me as usize - 1];
-        let shared = Point::from_point(share.ephemeral.point() * secrets.communication_secret.expose());
-        let dealer = commitments.get((i as usize).wrapping_sub(1)).ok_or(CryptoError::Inconsistent {
-            what: "key share",
-            why: format!("qualified dealer {i} is not a trustee"),
-        })?;
+        let shared =
+            Point::from_point(share.ephemeral.point() * secrets.communication_secret.expose());
+        let dealer =
+            commitments
+                .get((i as usize).wrapping_sub(1))
+                .ok_or(CryptoError::Inconsistent {
+                    what: "key share",
+                    why: format!("qualified dealer {i} is not a trustee"),
+                })?;
         let s = open_share(context, dealer, &share, &shared).ok_or(CryptoError::Inconsistent {
             what: "key share",
             why: format!("the share of qualified dealer {i} does not match its commitments"),
         })?;
         x += s;
     }
-    let share = KeyShare { index: me, secret: SecretScalar::new(x) };
+    let share = KeyShare {
+        index: me,
+        secret: SecretScalar::new(x),
+    };
     if Some(&share.secret.public()) != key.verification_keys.get(me as usize - 1) {
         return Err(CryptoError::Inconsistent {
             what: "key share",
@@ -488,17 +592,29 @@ mod tests {
     use super::*;
     use crate::rng::SeededRng;
 
-    fn ceremony(n: u32, k: u32, cheat: Option<(u32, u32)>) -> (Vec<TrusteeSecrets>, Vec<TrusteeCommitment>, Vec<DealerShares>, Vec<TrusteeCheck>) {
+    fn ceremony(
+        n: u32,
+        k: u32,
+        cheat: Option<(u32, u32)>,
+    ) -> (
+        Vec<TrusteeSecrets>,
+        Vec<TrusteeCommitment>,
+        Vec<DealerShares>,
+        Vec<TrusteeCheck>,
+    ) {
         let params = DkgParameters::new(n, k).unwrap();
         let mut rng = SeededRng::new(b"dkg");
         let ctx = b"election";
-        let (secrets, commitments): (Vec<_>, Vec<_>) =
-            (1..=n).map(|i| commit(&params, ctx, i, &mut rng).unwrap()).unzip();
+        let (secrets, commitments): (Vec<_>, Vec<_>) = (1..=n)
+            .map(|i| commit(&params, ctx, i, &mut rng).unwrap())
+            .unzip();
         for c in &commitments {
             verify_commitment(&params, ctx, c).unwrap();
         }
-        let mut dealt: Vec<DealerShares> =
-            secrets.iter().map(|s| deal(&params, ctx, s, &commitments, &mut rng).unwrap()).collect();
+        let mut dealt: Vec<DealerShares> = secrets
+            .iter()
+            .map(|s| deal(&params, ctx, s, &commitments, &mut rng).unwrap())
+            .collect();
         if let Some((dealer, recipient)) = cheat {
             dealt[dealer as usize - 1].shares[recipient as usize - 1].masked_share += Scalar::ONE;
         }
@@ -522,7 +638,10 @@ mod tests {
         // Any two shares interpolate the secret key.
         let lambda = crate::threshold::lagrange_at_zero(&[1, 3]).unwrap();
         let x = lambda[0] * shares[0].secret.expose() + lambda[1] * shares[2].secret.expose();
-        assert_eq!(Point::from_point(RistrettoPoint::mul_base(&x)), key.public_key);
+        assert_eq!(
+            Point::from_point(RistrettoPoint::mul_base(&x)),
+            key.public_key
+        );
     }
 
     #[test]
@@ -532,7 +651,14 @@ mod tests {
         let complaints = &checks[2].complaints;
         assert_eq!(complaints.len(), 1);
         assert_eq!(complaints[0].dealer, 2);
-        verify_complaint(b"election", &commitments[2], &commitments[1], &dealt[1], &complaints[0]).unwrap();
+        verify_complaint(
+            b"election",
+            &commitments[2],
+            &commitments[1],
+            &dealt[1],
+            &complaints[0],
+        )
+        .unwrap();
         let key = joint_key(&params, &commitments, &[2]).unwrap();
         assert_eq!(key.qualified, vec![1, 3]);
         for s in &secrets {
@@ -547,15 +673,47 @@ mod tests {
         // Trustee 1 received a good share from dealer 2 but complains anyway.
         let mut rng = SeededRng::new(b"liar");
         let share = dealt[1].shares[0];
-        let shared = Point::from_point(share.ephemeral.point() * secrets[0].communication_secret.expose());
-        let statement = DleqStatement { base: &share.ephemeral, public: &commitments[0].communication_key, image: &shared };
-        let proof = DleqProof::prove(complaint_transcript(b"election", 2, 1), &statement, secrets[0].communication_secret.expose(), &mut rng);
-        let lie = Complaint { dealer: 2, shared_key: shared, proof };
-        assert!(verify_complaint(b"election", &commitments[0], &commitments[1], &dealt[1], &lie).is_err());
+        let shared =
+            Point::from_point(share.ephemeral.point() * secrets[0].communication_secret.expose());
+        let statement = DleqStatement {
+            base: &share.ephemeral,
+            public: &commitments[0].communication_key,
+            image: &shared,
+        };
+        let proof = DleqProof::prove(
+            complaint_transcript(b"election", 2, 1),
+            &statement,
+            secrets[0].communication_secret.expose(),
+            &mut rng,
+        );
+        let lie = Complaint {
+            dealer: 2,
+            shared_key: shared,
+            proof,
+        };
+        assert!(
+            verify_complaint(
+                b"election",
+                &commitments[0],
+                &commitments[1],
+                &dealt[1],
+                &lie
+            )
+            .is_err()
+        );
         // A justified complaint with a tampered shared key fails its proof.
         let mut forged = checks[2].complaints[0];
         forged.shared_key = commitments[0].communication_key;
-        assert!(verify_complaint(b"election", &commitments[2], &commitments[1], &dealt[1], &forged).is_err());
+        assert!(
+            verify_complaint(
+                b"election",
+                &commitments[2],
+                &commitments[1],
+                &dealt[1],
+                &forged
+            )
+            .is_err()
+        );
     }
 
     #[test]

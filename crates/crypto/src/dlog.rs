@@ -41,7 +41,12 @@ impl DlogTable {
             baby.insert(p.compress().to_bytes(), j);
             p += RISTRETTO_BASEPOINT_POINT;
         }
-        Ok(DlogTable { baby, step, giant: -(RISTRETTO_BASEPOINT_POINT * Scalar::from(step)), bound })
+        Ok(DlogTable {
+            baby,
+            step,
+            giant: -(RISTRETTO_BASEPOINT_POINT * Scalar::from(step)),
+            bound,
+        })
     }
 
     /// Finds `m ≤ bound` with `target = mG`.

@@ -48,7 +48,10 @@ pub struct EncryptionKey {
 impl EncryptionKey {
     /// Prepares `H` for encryption (the table costs about as much as ten multiplications).
     pub fn new(key: Point) -> Self {
-        EncryptionKey { key, table: RistrettoBasepointTable::create(key.point()) }
+        EncryptionKey {
+            key,
+            table: RistrettoBasepointTable::create(key.point()),
+        }
     }
     /// The public key `H`.
     pub fn point(&self) -> &Point {
@@ -73,7 +76,46 @@ impl Ciphertext {
     pub fn encrypt(key: &EncryptionKey, m: u64, r: &Scalar) -> Self {
         let alpha = RistrettoPoint::mul_base(r);
         let beta = RistrettoPoint::mul_base(&Scalar::from(m)) + key.mul(r);
-        Ciphertext { alpha: Point::from_point(alpha), beta: Point::from_point(beta) }
+        Ciphertext {
+            alpha: Point::from_point(alpha),
+            beta: Point::from_point(beta),
+        }
+    }
+
+    /// Encrypts many messages at once, encoding all points in one batch. Returns the
+    /// ciphertexts and, for each, `(α/2, β/2)` which callers may add up to encode sums of
+    /// ciphertexts in a later batch ([`Point::batch_from_halves`]).
+    pub fn encrypt_many(
+        key: &EncryptionKey,
+        items: &[(u64, Scalar)],
+    ) -> (Vec<Ciphertext>, Vec<(RistrettoPoint, RistrettoPoint)>) {
+        let half = crate::group::half();
+        let half_g = RistrettoPoint::mul_base(&half);
+        let halves: Vec<(RistrettoPoint, RistrettoPoint)> = items
+            .iter()
+            .map(|(m, r)| {
+                let hr = r * half;
+                let mut beta = key.mul(&hr);
+                if *m <= 128 {
+                    for _ in 0..*m {
+                        beta += half_g;
+                    }
+                } else {
+                    beta += RistrettoPoint::mul_base(&(Scalar::from(*m) * half));
+                }
+                (RistrettoPoint::mul_base(&hr), beta)
+            })
+            .collect();
+        let flat: Vec<RistrettoPoint> = halves.iter().flat_map(|(a, b)| [*a, *b]).collect();
+        let points = Point::batch_from_halves(&flat);
+        let cts = points
+            .chunks(2)
+            .map(|p| Ciphertext {
+                alpha: p[0],
+                beta: p[1],
+            })
+            .collect();
+        (cts, halves)
     }
 
     /// True when `(α, β)` is the encryption of `m` with randomness `r` (Benaloh audit, §4.2).
@@ -93,7 +135,10 @@ pub struct CiphertextSum {
 
 impl Default for CiphertextSum {
     fn default() -> Self {
-        CiphertextSum { alpha: RistrettoPoint::identity(), beta: RistrettoPoint::identity() }
+        CiphertextSum {
+            alpha: RistrettoPoint::identity(),
+            beta: RistrettoPoint::identity(),
+        }
     }
 }
 
@@ -118,7 +163,10 @@ impl CiphertextSum {
 
     /// The encoded ciphertext.
     pub fn finish(&self) -> Ciphertext {
-        Ciphertext { alpha: Point::from_point(self.alpha), beta: Point::from_point(self.beta) }
+        Ciphertext {
+            alpha: Point::from_point(self.alpha),
+            beta: Point::from_point(self.beta),
+        }
     }
 }
 
@@ -136,6 +184,8 @@ mod tests {
         let c1 = Ciphertext::encrypt(&key, 3, &r1);
         let c2 = Ciphertext::encrypt(&key, 4, &r2);
         assert!(c1.opens_to(key.point(), 3, &r1));
+        let (many, _) = Ciphertext::encrypt_many(&key, &[(3, r1), (4, r2)]);
+        assert_eq!(many, vec![c1, c2]);
         assert!(!c1.opens_to(key.point(), 4, &r1));
         let mut s = CiphertextSum::default();
         s.add_weighted(&c1, 2);

@@ -28,7 +28,10 @@ pub struct Point {
 impl Point {
     /// Wraps a computed point, encoding it once.
     pub fn from_point(point: RistrettoPoint) -> Self {
-        Point { point, bytes: point.compress().to_bytes() }
+        Point {
+            point,
+            bytes: point.compress().to_bytes(),
+        }
     }
 
     /// Decodes a canonical encoding; fails on any byte string that is not one (spec §2.1).
@@ -39,7 +42,10 @@ impl Point {
                 why: "not the canonical encoding of a Ristretto255 element".into(),
             }
         })?;
-        Ok(Point { point, bytes: *bytes })
+        Ok(Point {
+            point,
+            bytes: *bytes,
+        })
     }
 
     /// Decodes 64 hexadecimal characters.
@@ -70,6 +76,21 @@ impl Point {
     /// Lowercase hexadecimal encoding.
     pub fn to_hex(&self) -> String {
         hex::encode(self.bytes)
+    }
+
+    /// Encodes many points at once from their halves: `halves[i] = Pᵢ/2` gives the points
+    /// `Pᵢ`. One field inversion serves the whole batch (dalek's `double_and_compress_batch`),
+    /// which makes encoding about ten times cheaper than one point at a time. Provers
+    /// compute `Pᵢ/2` directly by multiplying their scalars by [`half`].
+    pub fn batch_from_halves(halves: &[RistrettoPoint]) -> Vec<Point> {
+        RistrettoPoint::double_and_compress_batch(halves)
+            .into_iter()
+            .zip(halves)
+            .map(|(c, h)| Point {
+                point: h + h,
+                bytes: c.to_bytes(),
+            })
+            .collect()
     }
 
     /// True for the neutral element, which is never a valid public key.
@@ -115,12 +136,17 @@ pub fn decode_hex32(text: &str, what: &'static str) -> Result<[u8; 32], CryptoEr
     if text.len() != 64 {
         return Err(CryptoError::InvalidEncoding {
             what,
-            why: format!("expected 64 hex characters, found {}", text.len().min(1_000_000)),
+            why: format!(
+                "expected 64 hex characters, found {}",
+                text.len().min(1_000_000)
+            ),
         });
     }
     let mut out = [0u8; 32];
-    hex::decode_to_slice(text, &mut out)
-        .map_err(|e| CryptoError::InvalidEncoding { what, why: e.to_string() })?;
+    hex::decode_to_slice(text, &mut out).map_err(|e| CryptoError::InvalidEncoding {
+        what,
+        why: e.to_string(),
+    })?;
     Ok(out)
 }
 
@@ -135,6 +161,14 @@ pub fn scalar_from_bytes(bytes: &[u8; 32]) -> Result<Scalar, CryptoError> {
 /// Decodes a scalar from 64 hexadecimal characters.
 pub fn scalar_from_hex(text: &str) -> Result<Scalar, CryptoError> {
     scalar_from_bytes(&decode_hex32(text, "scalar")?)
+}
+
+/// `1/2 mod ℓ`, that is `(ℓ + 1)/2`.
+pub fn half() -> Scalar {
+    Scalar::from_bytes_mod_order([
+        0xf7, 0xe9, 0x7a, 0x2e, 0x8d, 0x31, 0x09, 0x2c, 0x6b, 0xce, 0x7b, 0x51, 0xef, 0x7c, 0x6f,
+        0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x08,
+    ])
 }
 
 /// The scalar `n` for a small non-negative integer.
@@ -166,7 +200,10 @@ pub mod hex_scalar_vec {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Scalar>, D::Error> {
         let texts = Vec::<std::borrow::Cow<'de, str>>::deserialize(d)?;
-        texts.into_iter().map(|t| scalar_from_hex(&t).map_err(serde::de::Error::custom)).collect()
+        texts
+            .into_iter()
+            .map(|t| scalar_from_hex(&t).map_err(serde::de::Error::custom))
+            .collect()
     }
 }
 
@@ -182,6 +219,20 @@ mod tests {
             "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
         );
         assert_eq!(Point::from_hex(&g.to_hex()).unwrap(), g);
+    }
+
+    #[test]
+    fn halves_encode_the_doubled_points() {
+        assert_eq!(half() + half(), Scalar::ONE);
+        let mut rng = crate::rng::SeededRng::new(b"halves");
+        let points: Vec<RistrettoPoint> =
+            (0..5).map(|_| RistrettoPoint::random(&mut rng)).collect();
+        let halves: Vec<RistrettoPoint> = points.iter().map(|p| p * half()).collect();
+        let encoded = Point::batch_from_halves(&halves);
+        for (p, e) in points.iter().zip(&encoded) {
+            assert_eq!(*e, Point::from_point(*p));
+            assert_eq!(e.point(), p);
+        }
     }
 
     #[test]

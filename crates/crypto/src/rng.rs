@@ -32,7 +32,12 @@ pub struct SeededRng {
 impl SeededRng {
     /// A generator whose whole output is fixed by `seed`.
     pub fn new(seed: &[u8]) -> Self {
-        SeededRng { seed: seed.to_vec(), counter: 0, block: [0; 64], used: 64 }
+        SeededRng {
+            seed: seed.to_vec(),
+            counter: 0,
+            block: [0; 64],
+            used: 64,
+        }
     }
 
     fn refill(&mut self) {

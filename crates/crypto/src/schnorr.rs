@@ -38,12 +38,15 @@ pub(crate) fn hedged_nonce<R: CryptoRng + ?Sized>(
     let mut fresh = [0u8; 32];
     rng.fill_bytes(&mut fresh);
     let mut t = Transcript::new("nonce");
-    t.append("secret", secret.as_bytes()).append("transcript", transcript.bytes()).append("random", &fresh);
+    t.append("secret", secret.as_bytes())
+        .append("transcript", transcript.bytes())
+        .append("random", &fresh);
     t.challenge()
 }
 
 fn challenge(mut t: Transcript, public: &Point, commitment: &Point) -> Scalar {
-    t.append_point("public", public).append_point("commitment", commitment);
+    t.append_point("public", public)
+        .append_point("commitment", commitment);
     t.challenge()
 }
 
@@ -58,7 +61,10 @@ impl SchnorrProof {
         let w = hedged_nonce(rng, secret, &t);
         let commitment = Point::from_point(RistrettoPoint::mul_base(&w));
         let c = challenge(t, public, &commitment);
-        SchnorrProof { commitment, response: w + c * secret }
+        SchnorrProof {
+            commitment,
+            response: w + c * secret,
+        }
     }
 
     /// The challenge `c` this proof answers (for test vectors).
@@ -81,7 +87,11 @@ impl SchnorrProof {
         let c = challenge(t, public, &self.commitment);
         let lhs = RistrettoPoint::mul_base(&self.response);
         let rhs = self.commitment.point() + public.point() * c;
-        if lhs == rhs { Ok(()) } else { Err(CryptoError::proof("Schnorr proof")) }
+        if lhs == rhs {
+            Ok(())
+        } else {
+            Err(CryptoError::proof("Schnorr proof"))
+        }
     }
 }
 

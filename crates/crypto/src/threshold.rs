@@ -38,14 +38,26 @@ impl DecryptionFactor {
         rng: &mut R,
     ) -> Self {
         let factor = Point::from_point(alpha.point() * share.secret.expose());
-        let statement = DleqStatement { base: alpha, public: verification_key, image: &factor };
+        let statement = DleqStatement {
+            base: alpha,
+            public: verification_key,
+            image: &factor,
+        };
         let proof = DleqProof::prove(t, &statement, share.secret.expose(), rng);
         DecryptionFactor { factor, proof }
     }
 
     /// The statement this factor's proof is about.
-    pub fn statement<'a>(&'a self, verification_key: &'a Point, alpha: &'a Point) -> DleqStatement<'a> {
-        DleqStatement { base: alpha, public: verification_key, image: &self.factor }
+    pub fn statement<'a>(
+        &'a self,
+        verification_key: &'a Point,
+        alpha: &'a Point,
+    ) -> DleqStatement<'a> {
+        DleqStatement {
+            base: alpha,
+            public: verification_key,
+            image: &self.factor,
+        }
     }
 }
 
@@ -71,11 +83,19 @@ pub fn lagrange_at_zero(indices: &[u32]) -> Result<Vec<Scalar>, CryptoError> {
         denominators.push(den);
     }
     Scalar::invert_batch_alloc(&mut denominators);
-    Ok(lambdas.iter().zip(&denominators).map(|(n, d)| n * d).collect())
+    Ok(lambdas
+        .iter()
+        .zip(&denominators)
+        .map(|(n, d)| n * d)
+        .collect())
 }
 
 /// `β − Σ λⱼ Dⱼ`, the plaintext times `G`, from the factors of the trustees `indices`.
-pub fn combine(beta: &Point, indices: &[u32], factors: &[&Point]) -> Result<RistrettoPoint, CryptoError> {
+pub fn combine(
+    beta: &Point,
+    indices: &[u32],
+    factors: &[&Point],
+) -> Result<RistrettoPoint, CryptoError> {
     if indices.len() != factors.len() {
         return Err(CryptoError::Inconsistent {
             what: "decryption factors",

@@ -56,11 +56,17 @@ fn challenge_of(bytes: &[u8]) -> Scalar {
 }
 
 fn state_of(record: &str) -> RecordState {
-    verify_record(record.as_bytes(), &NoProgress).map(|v| v.state).unwrap_or_else(|e| panic!("invalid record: {e}"))
+    verify_record(record.as_bytes(), &NoProgress)
+        .map(|v| v.state)
+        .unwrap_or_else(|e| panic!("invalid record: {e}"))
 }
 
 fn push(record: &mut String, events: &[Event]) -> RecordState {
-    let state = if record.is_empty() { RecordState::empty() } else { state_of(record) };
+    let state = if record.is_empty() {
+        RecordState::empty()
+    } else {
+        state_of(record)
+    };
     record.push_str(&ceremony::lines_after(&state, events).unwrap());
     state_of(record)
 }
@@ -99,7 +105,9 @@ fn membership_vector(
 ) -> Value {
     let caller_bytes = caller.bytes().to_vec();
     let mut t = caller.clone();
-    t.append_point("key", key).append_point("alpha", &ct.alpha).append_point("beta", &ct.beta);
+    t.append_point("key", key)
+        .append_point("alpha", &ct.alpha)
+        .append_point("beta", &ct.beta);
     for v in values {
         t.append_u64("value", *v);
     }
@@ -107,14 +115,30 @@ fn membership_vector(
         t.append_point("a", &b.a).append_point("b", &b.b);
     }
     let c = challenge_of(t.bytes());
-    let statement = MembershipStatement { key, ciphertext: ct, values };
-    assert_eq!(c, proof.challenge(caller, &statement), "{name}: challenge differs from the library's");
+    let statement = MembershipStatement {
+        key,
+        ciphertext: ct,
+        values,
+    };
+    assert_eq!(
+        c,
+        proof.challenge(caller, &statement),
+        "{name}: challenge differs from the library's"
+    );
     let sum = proof.branches.iter().fold(Scalar::ZERO, |acc, b| acc + b.c);
     assert_eq!(sum, c, "{name}: challenges do not sum to c");
     for (b, v) in proof.branches.iter().zip(values) {
-        assert_eq!(mul_g(&b.r), b.a.point() + ct.alpha.point() * b.c, "{name}: r·G");
+        assert_eq!(
+            mul_g(&b.r),
+            b.a.point() + ct.alpha.point() * b.c,
+            "{name}: r·G"
+        );
         let shifted = ct.beta.point() - mul_g(&Scalar::from(*v));
-        assert_eq!(key.point() * b.r, b.b.point() + shifted * b.c, "{name}: r·H");
+        assert_eq!(
+            key.point() * b.r,
+            b.b.point() + shifted * b.c,
+            "{name}: r·H"
+        );
     }
     json!({
         "statement": {"key": key.to_hex(), "ciphertext": ct_json(ct), "values": values},
@@ -129,22 +153,28 @@ fn membership_vector(
 /// The `ballot-content` transcript, rebuilt from spec §10.4.
 fn content_transcript(b: &Ballot) -> Transcript {
     let mut t = Transcript::new("ballot-content");
-    t.append("election", &b.election.0).append_point("credential", &b.credential);
+    t.append("election", &b.election.0)
+        .append_point("credential", &b.credential);
     let proof = |t: &mut Transcript, p: &MembershipProof| {
         for br in &p.branches {
-            t.append_point("a", &br.a).append_point("b", &br.b).append_scalar("c", &br.c).append_scalar("r", &br.r);
+            t.append_point("a", &br.a)
+                .append_point("b", &br.b)
+                .append_scalar("c", &br.c)
+                .append_scalar("r", &br.r);
         }
     };
     for (q, a) in b.answers.iter().enumerate() {
         t.append_u64("question", q as u64);
         for c in &a.choices {
-            t.append_point("alpha", &c.alpha).append_point("beta", &c.beta);
+            t.append_point("alpha", &c.alpha)
+                .append_point("beta", &c.beta);
         }
         for p in &a.choice_proofs {
             proof(&mut t, p);
         }
         if let Some(c) = &a.blank {
-            t.append_point("alpha", &c.alpha).append_point("beta", &c.beta);
+            t.append_point("alpha", &c.alpha)
+                .append_point("beta", &c.beta);
         }
         if let Some(p) = &a.blank_proof {
             proof(&mut t, p);
@@ -176,20 +206,39 @@ fn build() -> Output {
         events.push(e);
     }
     state = push(&mut record, &events);
-    let deals: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_deal(&state, s, &mut rng).unwrap()).collect();
+    let deals: Vec<Event> = secrets
+        .iter()
+        .map(|s| ceremony::trustee_deal(&state, s, &mut rng).unwrap())
+        .collect();
     state = push(&mut record, &deals);
-    let checks: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap()).collect();
+    let checks: Vec<Event> = secrets
+        .iter()
+        .map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap())
+        .collect();
     state = push(&mut record, &checks);
-    state = push(&mut record, &[ceremony::election_key_event(&state).unwrap()]);
+    state = push(
+        &mut record,
+        &[ceremony::election_key_event(&state).unwrap()],
+    );
 
     // §9: credentials for three voters, weights 1, 1, 2.
-    let voters: Vec<(String, u64)> = vec![("voter1".into(), 1), ("voter2".into(), 1), ("voter3".into(), 2)];
+    let voters: Vec<(String, u64)> = vec![
+        ("voter1".into(), 1),
+        ("voter2".into(), 1),
+        ("voter3".into(), 2),
+    ];
     let (issued, list) = credential::issue(&def.id, &voters, &mut rng).unwrap();
-    state = push(&mut record, &[ceremony::credentials_event(&state, list).unwrap()]);
+    state = push(
+        &mut record,
+        &[ceremony::credentials_event(&state, list).unwrap()],
+    );
     state = push(&mut record, &[ceremony::open_event(&state).unwrap()]);
 
     // §10: ballots. voter3 votes twice; the second ballot counts.
-    let creds: Vec<Credential> = issued.iter().map(|c| Credential::parse(&c.credential).unwrap()).collect();
+    let creds: Vec<Credential> = issued
+        .iter()
+        .map(|c| Credential::parse(&c.credential).unwrap())
+        .collect();
     let votes: Vec<(usize, QuestionChoice)> = vec![
         (0, QuestionChoice::Values(vec![1, 0, 0])),
         (1, QuestionChoice::blank()),
@@ -199,19 +248,31 @@ fn build() -> Output {
     let ctx: &VotingContext = state.context.as_ref().unwrap();
     let mut ballots = Vec::new();
     for (v, choice) in &votes {
-        let (b, _) = ballot::encrypt(ctx, &creds[*v], std::slice::from_ref(choice), &mut rng).unwrap();
+        let (b, _) =
+            ballot::encrypt(ctx, &creds[*v], std::slice::from_ref(choice), &mut rng).unwrap();
         ballots.push(b);
     }
     // A Benaloh audit (§10.6) of a ballot that is never cast.
     let audit_choices = vec![QuestionChoice::Values(vec![0, 0, 1])];
-    let (audit_ballot, audit_randomness) = ballot::encrypt(ctx, &creds[0], &audit_choices, &mut rng).unwrap();
-    let audit = AuditedBallot { ballot: audit_ballot, choices: audit_choices.clone(), randomness: audit_randomness };
+    let (audit_ballot, audit_randomness) =
+        ballot::encrypt(ctx, &creds[0], &audit_choices, &mut rng).unwrap();
+    let audit = AuditedBallot {
+        ballot: audit_ballot,
+        choices: audit_choices.clone(),
+        randomness: audit_randomness,
+    };
     assert_eq!(ballot::check_audit(ctx, &audit).unwrap(), audit_choices);
 
-    let ballot_events: Vec<Event> = ballots.iter().map(|b| Event::Ballot(Box::new(b.clone()))).collect();
+    let ballot_events: Vec<Event> = ballots
+        .iter()
+        .map(|b| Event::Ballot(Box::new(b.clone())))
+        .collect();
     state = push(&mut record, &ballot_events);
     state = push(&mut record, &[ceremony::close_event(&state).unwrap()]);
-    let shares: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap()).collect();
+    let shares: Vec<Event> = secrets
+        .iter()
+        .map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap())
+        .collect();
     state = push(&mut record, &shares);
     state = push(&mut record, &[ceremony::result_event(&state).unwrap()]);
     assert_eq!(state.stage(), Stage::Tallied);
@@ -241,7 +302,10 @@ fn build() -> Output {
     }
     assert_eq!(h(&prev), state.head.to_hex());
     assert_eq!(h(&ctx_bytes), line_hashes[0]["hash"].as_str().unwrap());
-    let open_seq = line_hashes.iter().position(|l| l["type"] == "open").unwrap();
+    let open_seq = line_hashes
+        .iter()
+        .position(|l| l["type"] == "open")
+        .unwrap();
     assert_eq!(fp.to_hex(), line_hashes[open_seq]["prev"].as_str().unwrap());
 
     // §9: credential of voter1.
@@ -251,14 +315,26 @@ fn build() -> Output {
     let mut ck = Transcript::new("credential-checksum");
     ck.append("credential", random_part.as_bytes());
     let ck_digest = Sha512::digest(ck.bytes());
-    let check_syms = [ALPHABET[(ck_digest[0] & 31) as usize] as char, ALPHABET[(ck_digest[1] & 31) as usize] as char];
+    let check_syms = [
+        ALPHABET[(ck_digest[0] & 31) as usize] as char,
+        ALPHABET[(ck_digest[1] & 31) as usize] as char,
+    ];
     assert_eq!(&symbols[22..], check_syms.iter().collect::<String>());
     let mut sk_t = Transcript::new("credential-key");
-    sk_t.append("election", def.id.as_bytes()).append("credential", symbols.as_bytes());
+    sk_t.append("election", def.id.as_bytes())
+        .append("credential", symbols.as_bytes());
     let sk = challenge_of(sk_t.bytes());
     assert_eq!(sk, *creds[0].signing_key(&def.id).expose());
     let pk = Point::from_point(mul_g(&sk));
-    assert!(state.credentials.as_ref().unwrap().credentials.iter().any(|c| c.key == pk));
+    assert!(
+        state
+            .credentials
+            .as_ref()
+            .unwrap()
+            .credentials
+            .iter()
+            .any(|c| c.key == pk)
+    );
     // A sloppy typing of the same credential parses to the same one.
     let sloppy: String = shown
         .to_lowercase()
@@ -297,12 +373,19 @@ fn build() -> Output {
     let x = commitment.coefficient_commitments[0];
     let proof = commitment.coefficient_proofs[0];
     let mut caller = Transcript::new("dkg-coefficient");
-    caller.append("context", &ctx_bytes).append_u64("trustee", 1).append_u64("position", 0);
+    caller
+        .append("context", &ctx_bytes)
+        .append_u64("trustee", 1)
+        .append_u64("position", 0);
     let mut t = caller.clone();
-    t.append_point("public", &x).append_point("commitment", &proof.commitment);
+    t.append_point("public", &x)
+        .append_point("commitment", &proof.commitment);
     let c = challenge_of(t.bytes());
     assert_eq!(c, proof.challenge(caller.clone(), &x));
-    assert_eq!(mul_g(&proof.response), proof.commitment.point() + x.point() * c);
+    assert_eq!(
+        mul_g(&proof.response),
+        proof.commitment.point() + x.point() * c
+    );
     let schnorr_vector = json!({
         "tag": "dkg-coefficient",
         "context_hex": h(&ctx_bytes),
@@ -322,19 +405,31 @@ fn build() -> Output {
     let digest: [u8; 64] = Sha512::digest(content.bytes()).into();
     assert_eq!(digest, b0.content_digest());
     let mut sig_caller = Transcript::new("ballot-signature");
-    sig_caller.append("election", &fp.0).append("content", &digest);
+    sig_caller
+        .append("election", &fp.0)
+        .append("content", &digest);
     let mut t = sig_caller.clone();
-    t.append_point("public", &b0.credential).append_point("commitment", &b0.signature.commitment);
+    t.append_point("public", &b0.credential)
+        .append_point("commitment", &b0.signature.commitment);
     let c = challenge_of(t.bytes());
-    assert_eq!(c, b0.signature.challenge(sig_caller.clone(), &b0.credential));
-    assert_eq!(mul_g(&b0.signature.response), b0.signature.commitment.point() + b0.credential.point() * c);
+    assert_eq!(
+        c,
+        b0.signature.challenge(sig_caller.clone(), &b0.credential)
+    );
+    assert_eq!(
+        mul_g(&b0.signature.response),
+        b0.signature.commitment.point() + b0.credential.point() * c
+    );
     let mut tr = Transcript::new("ballot-tracker");
     tr.append("content", &digest)
         .append_point("signature_commitment", &b0.signature.commitment)
         .append_scalar("signature_response", &b0.signature.response);
     let tracker: [u8; 32] = Sha256::digest(tr.bytes()).into();
     assert_eq!(h(&tracker), b0.tracker().to_hex());
-    let ballot_seq = line_hashes.iter().position(|l| l["type"] == "ballot").unwrap();
+    let ballot_seq = line_hashes
+        .iter()
+        .position(|l| l["type"] == "ballot")
+        .unwrap();
     let signature_vector = json!({
         "ballot_seq": ballot_seq,
         "content_transcript_hex": h(content.bytes()),
@@ -353,12 +448,31 @@ fn build() -> Output {
     // §10.2: range proof of voter1's first answer; §10.3: blank and sum proofs.
     let a0 = &b0.answers[0];
     let mut ch = Transcript::new("ballot-choice");
-    ch.append("election", &fp.0).append_point("credential", &b0.credential).append_u64("question", 0).append_u64("answer", 0);
-    let choice_vector = membership_vector("choice", ch, &h_key, &a0.choices[0], &[0, 1], &a0.choice_proofs[0]);
+    ch.append("election", &fp.0)
+        .append_point("credential", &b0.credential)
+        .append_u64("question", 0)
+        .append_u64("answer", 0);
+    let choice_vector = membership_vector(
+        "choice",
+        ch,
+        &h_key,
+        &a0.choices[0],
+        &[0, 1],
+        &a0.choice_proofs[0],
+    );
     let mut bl = Transcript::new("ballot-blank");
-    bl.append("election", &fp.0).append_point("credential", &b0.credential).append_u64("question", 0);
+    bl.append("election", &fp.0)
+        .append_point("credential", &b0.credential)
+        .append_u64("question", 0);
     let blank_ct = a0.blank.unwrap();
-    let blank_vector = membership_vector("blank", bl, &h_key, &blank_ct, &[0, 1], a0.blank_proof.as_ref().unwrap());
+    let blank_vector = membership_vector(
+        "blank",
+        bl,
+        &h_key,
+        &blank_ct,
+        &[0, 1],
+        a0.blank_proof.as_ref().unwrap(),
+    );
     let marker = Scalar::from(4u64);
     let mut sa = RistrettoPoint::default();
     let mut sb = RistrettoPoint::default();
@@ -368,10 +482,22 @@ fn build() -> Output {
     }
     sa += blank_ct.alpha.point() * marker;
     sb += blank_ct.beta.point() * marker;
-    let sum_ct = Ciphertext { alpha: Point::from_point(sa), beta: Point::from_point(sb) };
+    let sum_ct = Ciphertext {
+        alpha: Point::from_point(sa),
+        beta: Point::from_point(sb),
+    };
     let mut su = Transcript::new("ballot-sum");
-    su.append("election", &fp.0).append_point("credential", &b0.credential).append_u64("question", 0);
-    let sum_vector = membership_vector("sum", su, &h_key, &sum_ct, &[1, 4], a0.sum_proof.as_ref().unwrap());
+    su.append("election", &fp.0)
+        .append_point("credential", &b0.credential)
+        .append_u64("question", 0);
+    let sum_vector = membership_vector(
+        "sum",
+        su,
+        &h_key,
+        &sum_ct,
+        &[1, 4],
+        a0.sum_proof.as_ref().unwrap(),
+    );
 
     // §5.3 / §11.9: trustee 1's decryption factor for position 0 (Ada).
     let close = state.close.clone().unwrap();
@@ -380,7 +506,9 @@ fn build() -> Output {
     let factor = share.factors[0].choices[0];
     let y = key.verification_keys[0];
     let mut dc = Transcript::new("decryption-share");
-    dc.append("election", &fp.0).append_u64("trustee", 1).append_u64("position", 0);
+    dc.append("election", &fp.0)
+        .append_u64("trustee", 1)
+        .append_u64("position", 0);
     let mut t = dc.clone();
     t.append_point("base", &tally_ct.alpha)
         .append_point("public", &y)
@@ -388,9 +516,16 @@ fn build() -> Output {
         .append_point("commitment_g", &factor.proof.commitment_g)
         .append_point("commitment_b", &factor.proof.commitment_b);
     let c = challenge_of(t.bytes());
-    let st = DleqStatement { base: &tally_ct.alpha, public: &y, image: &factor.factor };
+    let st = DleqStatement {
+        base: &tally_ct.alpha,
+        public: &y,
+        image: &factor.factor,
+    };
     assert_eq!(c, factor.proof.challenge(dc.clone(), &st));
-    assert_eq!(mul_g(&factor.proof.response), factor.proof.commitment_g.point() + y.point() * c);
+    assert_eq!(
+        mul_g(&factor.proof.response),
+        factor.proof.commitment_g.point() + y.point() * c
+    );
     assert_eq!(
         tally_ct.alpha.point() * factor.proof.response,
         factor.proof.commitment_b.point() + factor.factor.point() * c
@@ -437,19 +572,37 @@ fn build() -> Output {
         "benaloh_audit_tracker": audit.ballot.tracker().to_hex(),
         "result": serde_json::to_value(&result).unwrap(),
     });
-    Output { record, proofs: serde_json::to_string_pretty(&proofs).unwrap() + "\n" }
+    Output {
+        record,
+        proofs: serde_json::to_string_pretty(&proofs).unwrap() + "\n",
+    }
 }
 
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "docs/test-vectors".into()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "docs/test-vectors".into()),
+    );
     let first = build();
     let second = build();
-    assert_eq!(first.record, second.record, "the record is not deterministic");
-    assert_eq!(first.proofs, second.proofs, "proofs.json is not deterministic");
-    let verified = verify_record(first.record.as_bytes(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        first.record, second.record,
+        "the record is not deterministic"
+    );
+    assert_eq!(
+        first.proofs, second.proofs,
+        "proofs.json is not deterministic"
+    );
+    let verified =
+        verify_record(first.record.as_bytes(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("record.jsonl"), &first.record).unwrap();
     std::fs::write(dir.join("proofs.json"), &first.proofs).unwrap();
     println!("{}", verified.summary());
-    println!("wrote {} and {}", dir.join("record.jsonl").display(), dir.join("proofs.json").display());
+    println!(
+        "wrote {} and {}",
+        dir.join("record.jsonl").display(),
+        dir.join("proofs.json").display()
+    );
 }

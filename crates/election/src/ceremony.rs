@@ -29,7 +29,10 @@ pub fn election_event(def: &ElectionDefinition) -> Result<Event, ElectionError> 
 }
 
 fn definition(state: &RecordState) -> Result<&ElectionDefinition, ElectionError> {
-    state.definition.as_ref().ok_or_else(|| ElectionError::Invalid("the record has no election".into()))
+    state
+        .definition
+        .as_ref()
+        .ok_or_else(|| ElectionError::Invalid("the record has no election".into()))
 }
 
 fn params(state: &RecordState) -> Result<dkg::DkgParameters, ElectionError> {
@@ -63,17 +66,37 @@ pub fn trustee_deal<R: CryptoRng + ?Sized>(
         .all_commitments()
         .ok_or_else(|| ElectionError::Invalid("not every trustee has committed yet".into()))?;
     check_own_commitment(state, secrets)?;
-    if state.dealt.get(secrets.index as usize - 1).is_some_and(Option::is_some) {
+    if state
+        .dealt
+        .get(secrets.index as usize - 1)
+        .is_some_and(Option::is_some)
+    {
         return invalid(format!("trustee {} has already dealt", secrets.index));
     }
-    Ok(Event::DealerShares(dkg::deal(&params, &state.election_hash.0, secrets, &commitments, rng)?))
+    Ok(Event::DealerShares(dkg::deal(
+        &params,
+        &state.election_hash.0,
+        secrets,
+        &commitments,
+        rng,
+    )?))
 }
 
-fn check_own_commitment(state: &RecordState, secrets: &TrusteeSecrets) -> Result<(), ElectionError> {
-    let mine = state.commitments.get((secrets.index as usize).wrapping_sub(1)).cloned().flatten();
+fn check_own_commitment(
+    state: &RecordState,
+    secrets: &TrusteeSecrets,
+) -> Result<(), ElectionError> {
+    let mine = state
+        .commitments
+        .get((secrets.index as usize).wrapping_sub(1))
+        .cloned()
+        .flatten();
     match mine {
         Some(c) if c.communication_key == secrets.communication_secret.public() => Ok(()),
-        _ => invalid(format!("these secrets do not belong to trustee {} of this election", secrets.index)),
+        _ => invalid(format!(
+            "these secrets do not belong to trustee {} of this election",
+            secrets.index
+        )),
     }
 }
 
@@ -89,10 +112,21 @@ pub fn trustee_check<R: CryptoRng + ?Sized>(
         (Some(c), Some(d)) => (c, d),
         _ => return invalid("not every trustee has dealt yet"),
     };
-    if state.checks.get(secrets.index as usize - 1).is_some_and(Option::is_some) {
+    if state
+        .checks
+        .get(secrets.index as usize - 1)
+        .is_some_and(Option::is_some)
+    {
         return invalid(format!("trustee {} has already checked", secrets.index));
     }
-    Ok(Event::TrusteeCheck(dkg::check_shares(&params, &state.election_hash.0, secrets, &commitments, &dealt, rng)?))
+    Ok(Event::TrusteeCheck(dkg::check_shares(
+        &params,
+        &state.election_hash.0,
+        secrets,
+        &commitments,
+        &dealt,
+        rng,
+    )?))
 }
 
 /// The election key from the qualified dealers (§6 step 4).
@@ -106,11 +140,18 @@ pub fn election_key_event(state: &RecordState) -> Result<Event, ElectionError> {
         .ok_or_else(|| ElectionError::Invalid("commitments missing".into()))?;
     let mut disqualified = state.disqualified.clone();
     disqualified.sort_unstable();
-    Ok(Event::ElectionKey(dkg::joint_key(&params, &commitments, &disqualified)?))
+    Ok(Event::ElectionKey(dkg::joint_key(
+        &params,
+        &commitments,
+        &disqualified,
+    )?))
 }
 
 /// The public credential list (§9.3).
-pub fn credentials_event(state: &RecordState, list: CredentialList) -> Result<Event, ElectionError> {
+pub fn credentials_event(
+    state: &RecordState,
+    list: CredentialList,
+) -> Result<Event, ElectionError> {
     list.validate(definition(state)?.max_per_answer())?;
     if state.credentials.is_some() {
         return invalid("the credentials are already published");
@@ -126,16 +167,26 @@ pub fn open_event(state: &RecordState) -> Result<Event, ElectionError> {
     if state.stage() != Stage::Setup {
         return invalid("the election is already open");
     }
-    Ok(Event::Open(Open { fingerprint: state.head }))
+    Ok(Event::Open(Open {
+        fingerprint: state.head,
+    }))
 }
 
 /// Closes the election with the encrypted tally of the last ballot of each credential.
 pub fn close_event(state: &RecordState) -> Result<Event, ElectionError> {
     if state.stage() != Stage::Open {
-        return invalid(format!("the election is {}, not open", state.stage().name()));
+        return invalid(format!(
+            "the election is {}, not open",
+            state.stage().name()
+        ));
     }
-    let tally = state.current_tally().ok_or_else(|| ElectionError::Invalid("no tally".into()))?;
-    Ok(Event::Close(Close { ballots_counted: state.ballots_counted(), tally }))
+    let tally = state
+        .current_tally()
+        .ok_or_else(|| ElectionError::Invalid("no tally".into()))?;
+    Ok(Event::Close(Close {
+        ballots_counted: state.ballots_counted(),
+        tally,
+    }))
 }
 
 /// The trustee computes its key share from the record and its decryption share (§7).
@@ -154,26 +205,51 @@ pub fn trustee_decrypt<R: CryptoRng + ?Sized>(
         return invalid("the result is already published");
     }
     if state.shares.iter().any(|s| s.trustee == secrets.index) {
-        return invalid(format!("trustee {} has already published its decryption share", secrets.index));
+        return invalid(format!(
+            "trustee {} has already published its decryption share",
+            secrets.index
+        ));
     }
     let (commitments, dealt) = match (state.all_commitments(), state.all_dealt()) {
         (Some(c), Some(d)) => (c, d),
         _ => return invalid("key generation incomplete"),
     };
-    let share = dkg::key_share(&params, &state.election_hash.0, secrets, &commitments, &dealt, key)?;
+    let share = dkg::key_share(
+        &params,
+        &state.election_hash.0,
+        secrets,
+        &commitments,
+        &dealt,
+        key,
+    )?;
     let vk = &key.verification_keys[secrets.index as usize - 1];
-    Ok(Event::DecryptionShare(tally::decryption_share(fp, &close.tally, &share, vk, rng)))
+    Ok(Event::DecryptionShare(tally::decryption_share(
+        fp,
+        &close.tally,
+        &share,
+        vk,
+        rng,
+    )))
 }
 
 /// Combines the first `k` published decryption shares into the result (§11.10).
 pub fn result_event(state: &RecordState) -> Result<Event, ElectionError> {
     let def = definition(state)?;
-    let close = state.close.as_ref().ok_or_else(|| ElectionError::Invalid("the election is not closed".into()))?;
+    let close = state
+        .close
+        .as_ref()
+        .ok_or_else(|| ElectionError::Invalid("the election is not closed".into()))?;
     if state.result.is_some() {
         return invalid("the result is already published");
     }
     let shares: Vec<&tally::DecryptionShare> = state.shares.iter().collect();
-    let result = tally::combine(def, &close.tally, &shares, close.ballots_counted, state.counted_weight())?;
+    let result = tally::combine(
+        def,
+        &close.tally,
+        &shares,
+        close.ballots_counted,
+        state.counted_weight(),
+    )?;
     Ok(Event::Result(result))
 }
 

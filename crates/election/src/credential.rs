@@ -37,7 +37,10 @@ fn checksum(symbols: &[u8]) -> [u8; 2] {
     let mut t = Transcript::new("credential-checksum");
     t.append("credential", symbols);
     let d = Sha512::digest(t.bytes());
-    [ALPHABET[(d[0] & 31) as usize], ALPHABET[(d[1] & 31) as usize]]
+    [
+        ALPHABET[(d[0] & 31) as usize],
+        ALPHABET[(d[1] & 31) as usize],
+    ]
 }
 
 /// A voter's secret credential, normalised to its 24 symbols.
@@ -83,7 +86,10 @@ impl Credential {
             symbols.push(c as u8);
         }
         let symbols: [u8; SYMBOLS] = symbols.try_into().map_err(|s: Vec<u8>| {
-            ElectionError::Invalid(format!("a credential has {SYMBOLS} symbols, found {}", s.len()))
+            ElectionError::Invalid(format!(
+                "a credential has {SYMBOLS} symbols, found {}",
+                s.len()
+            ))
         })?;
         if checksum(&symbols[..RANDOM_SYMBOLS]) != symbols[RANDOM_SYMBOLS..] {
             return invalid("the credential's checksum does not match: please check for a typo");
@@ -103,7 +109,8 @@ impl Credential {
     /// The signing key for one election (§9.2).
     pub fn signing_key(&self, election_id: &str) -> SecretScalar {
         let mut t = Transcript::new("credential-key");
-        t.append("election", election_id.as_bytes()).append("credential", &self.0);
+        t.append("election", election_id.as_bytes())
+            .append("credential", &self.0);
         SecretScalar::new(t.challenge())
     }
 }
@@ -130,7 +137,9 @@ impl CredentialList {
     pub fn validate(&self, max_per_answer: u64) -> Result<u64, ElectionError> {
         let n = self.credentials.len();
         if n == 0 || n > MAX_CREDENTIALS {
-            return invalid(format!("the credential list must have 1 to {MAX_CREDENTIALS} entries, has {n}"));
+            return invalid(format!(
+                "the credential list must have 1 to {MAX_CREDENTIALS} entries, has {n}"
+            ));
         }
         let mut total: u64 = 0;
         for (i, c) in self.credentials.iter().enumerate() {
@@ -138,7 +147,11 @@ impl CredentialList {
                 return invalid(format!("credential {} is the neutral element", i + 1));
             }
             if c.weight == 0 || c.weight > MAX_WEIGHT {
-                return invalid(format!("credential {} has weight {}, allowed 1 to {MAX_WEIGHT}", i + 1, c.weight));
+                return invalid(format!(
+                    "credential {} has weight {}, allowed 1 to {MAX_WEIGHT}",
+                    i + 1,
+                    c.weight
+                ));
             }
             if i > 0 && self.credentials[i - 1].key.as_bytes() >= c.key.as_bytes() {
                 return invalid(format!("credential {} is out of order or repeated", i + 1));
@@ -146,7 +159,9 @@ impl CredentialList {
             total += c.weight;
         }
         if total.saturating_mul(max_per_answer) > MAX_BOUND {
-            return invalid(format!("total weight {total} is too large to decrypt the tally"));
+            return invalid(format!(
+                "total weight {total} is too large to decrypt the tally"
+            ));
         }
         Ok(total)
     }
@@ -175,18 +190,32 @@ pub fn issue<R: CryptoRng + ?Sized>(
     let mut public = Vec::with_capacity(voters.len());
     for (voter, weight) in voters {
         if *weight == 0 || *weight > MAX_WEIGHT {
-            return invalid(format!("voter {voter}: weight {weight} not in 1 to {MAX_WEIGHT}"));
+            return invalid(format!(
+                "voter {voter}: weight {weight} not in 1 to {MAX_WEIGHT}"
+            ));
         }
         let credential = Credential::generate(rng);
         let key = credential.signing_key(election_id).public();
-        private.push(IssuedCredential { voter: voter.clone(), weight: *weight, credential: credential.display() });
-        public.push(PublicCredential { key, weight: *weight });
+        private.push(IssuedCredential {
+            voter: voter.clone(),
+            weight: *weight,
+            credential: credential.display(),
+        });
+        public.push(PublicCredential {
+            key,
+            weight: *weight,
+        });
     }
     public.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
     if public.windows(2).any(|w| w[0].key == w[1].key) {
         return invalid("two credentials collided; draw again");
     }
-    Ok((private, CredentialList { credentials: public }))
+    Ok((
+        private,
+        CredentialList {
+            credentials: public,
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -201,7 +230,10 @@ mod tests {
         let shown = c.display();
         assert_eq!(shown.len(), 29);
         assert_eq!(Credential::parse(&shown).unwrap(), c);
-        assert_eq!(Credential::parse(&shown.to_lowercase().replace('-', " ")).unwrap(), c);
+        assert_eq!(
+            Credential::parse(&shown.to_lowercase().replace('-', " ")).unwrap(),
+            c
+        );
         let mut typo = shown.clone().into_bytes();
         typo[0] = if typo[0] == b'A' { b'B' } else { b'A' };
         assert!(Credential::parse(std::str::from_utf8(&typo).unwrap()).is_err());

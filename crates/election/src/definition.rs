@@ -129,7 +129,9 @@ impl Question {
             check_text(&format!("{what}: answer {}", i + 1), a, MAX_TEXT)?;
         }
         if self.max_per_answer == 0 || self.max_per_answer > MAX_PER_ANSWER {
-            return invalid(format!("{what}: max_per_answer must be 1 to {MAX_PER_ANSWER}"));
+            return invalid(format!(
+                "{what}: max_per_answer must be 1 to {MAX_PER_ANSWER}"
+            ));
         }
         if self.min > self.max || self.max > self.max_sum() {
             return invalid(format!(
@@ -140,7 +142,9 @@ impl Question {
             ));
         }
         if !self.blank && self.max == 0 {
-            return invalid(format!("{what}: max is 0 and blank is not allowed: no vote is possible"));
+            return invalid(format!(
+                "{what}: max is 0 and blank is not allowed: no vote is possible"
+            ));
         }
         if let Some(values) = self.sum_values() {
             if values.len() > MAX_VALUES {
@@ -159,13 +163,18 @@ impl ElectionDefinition {
     pub fn validate(&self) -> Result<(), ElectionError> {
         let id_ok = !self.id.is_empty()
             && self.id.len() <= 64
-            && self.id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && self
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !id_ok {
             return invalid("election id must be 1 to 64 characters among A-Z a-z 0-9 - _");
         }
         check_text("title", &self.title, MAX_TEXT)?;
         if self.description.chars().count() > MAX_DESCRIPTION {
-            return invalid(format!("description longer than {MAX_DESCRIPTION} characters"));
+            return invalid(format!(
+                "description longer than {MAX_DESCRIPTION} characters"
+            ));
         }
         if self.trustees.is_empty() || self.trustees.len() > MAX_TRUSTEES as usize {
             return invalid(format!("an election needs 1 to {MAX_TRUSTEES} trustees"));
@@ -192,12 +201,19 @@ impl ElectionDefinition {
 
     /// The key-generation parameters `(n, k)`.
     pub fn dkg_parameters(&self) -> Result<DkgParameters, ElectionError> {
-        Ok(DkgParameters::new(self.trustees.len() as u32, self.threshold)?)
+        Ok(DkgParameters::new(
+            self.trustees.len() as u32,
+            self.threshold,
+        )?)
     }
 
     /// The largest value one answer's tally can reach per unit of voter weight.
     pub fn max_per_answer(&self) -> u64 {
-        self.questions.iter().map(|q| q.max_per_answer).max().unwrap_or(1)
+        self.questions
+            .iter()
+            .map(|q| q.max_per_answer)
+            .max()
+            .unwrap_or(1)
     }
 }
 
@@ -263,7 +279,9 @@ impl QuestionChoice {
     pub fn validate(&self, q: &Question, n: usize) -> Result<(), ElectionError> {
         match self {
             QuestionChoice::Blank(_) if q.blank => Ok(()),
-            QuestionChoice::Blank(_) => invalid(format!("question {n} does not allow a blank vote")),
+            QuestionChoice::Blank(_) => {
+                invalid(format!("question {n} does not allow a blank vote"))
+            }
             QuestionChoice::Values(v) => {
                 if v.len() != q.answers.len() {
                     return invalid(format!(
@@ -292,7 +310,10 @@ impl QuestionChoice {
 }
 
 /// Checks a whole set of choices against the definition.
-pub fn validate_choices(def: &ElectionDefinition, choices: &[QuestionChoice]) -> Result<(), ElectionError> {
+pub fn validate_choices(
+    def: &ElectionDefinition,
+    choices: &[QuestionChoice],
+) -> Result<(), ElectionError> {
     if choices.len() != def.questions.len() {
         return invalid(format!(
             "the election has {} questions but {} answers were given",
@@ -336,11 +357,53 @@ max = 2
         let def = d.into_definition(&mut SeededRng::new(b"id")).unwrap();
         assert_eq!(def.questions[0].sum_values(), Some(vec![1, 4]));
         assert_eq!(def.questions[1].sum_values(), None);
-        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![0, 1, 0]), QuestionChoice::Values(vec![1, 1])]).is_ok());
-        assert!(validate_choices(&def, &[QuestionChoice::blank(), QuestionChoice::Values(vec![0, 0])]).is_ok());
-        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![1, 1, 0]), QuestionChoice::Values(vec![1, 1])]).is_err());
-        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![0, 2, 0]), QuestionChoice::Values(vec![1, 1])]).is_err());
-        assert!(validate_choices(&def, &[QuestionChoice::Values(vec![0, 1, 0]), QuestionChoice::blank()]).is_err());
+        assert!(
+            validate_choices(
+                &def,
+                &[
+                    QuestionChoice::Values(vec![0, 1, 0]),
+                    QuestionChoice::Values(vec![1, 1])
+                ]
+            )
+            .is_ok()
+        );
+        assert!(
+            validate_choices(
+                &def,
+                &[QuestionChoice::blank(), QuestionChoice::Values(vec![0, 0])]
+            )
+            .is_ok()
+        );
+        assert!(
+            validate_choices(
+                &def,
+                &[
+                    QuestionChoice::Values(vec![1, 1, 0]),
+                    QuestionChoice::Values(vec![1, 1])
+                ]
+            )
+            .is_err()
+        );
+        assert!(
+            validate_choices(
+                &def,
+                &[
+                    QuestionChoice::Values(vec![0, 2, 0]),
+                    QuestionChoice::Values(vec![1, 1])
+                ]
+            )
+            .is_err()
+        );
+        assert!(
+            validate_choices(
+                &def,
+                &[
+                    QuestionChoice::Values(vec![0, 1, 0]),
+                    QuestionChoice::blank()
+                ]
+            )
+            .is_err()
+        );
         let parsed: Vec<QuestionChoice> = serde_json::from_str(r#"[[0,1,0],"blank"]"#).unwrap();
         assert_eq!(parsed[1], QuestionChoice::blank());
     }
@@ -354,7 +417,10 @@ max = 2
             TOML.replace("threshold = 2", "threshold = 0"),
             TOML.replace("min = 1", "min = 2"),
             TOML.replace("title = \"Board election\"", "title = \"\""),
-            TOML.replace("answers = [\"x\", \"y\"]", &format!("answers = [{}]", vec!["\"a\""; 101].join(","))),
+            TOML.replace(
+                "answers = [\"x\", \"y\"]",
+                &format!("answers = [{}]", vec!["\"a\""; 101].join(",")),
+            ),
             TOML.replace("blank = true", "blank = true\nmax_per_answer = 100000"),
             TOML.replace("trustees = [", "unknown = 1\ntrustees = ["),
         ] {

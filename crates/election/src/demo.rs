@@ -49,10 +49,16 @@ impl DemoOptions {
             },
             Question {
                 text: "Which projects should be funded (up to 3)?".into(),
-                answers: ["Library", "Bicycle lanes", "Solar roofs", "Community garden", "Youth centre"]
-                    .into_iter()
-                    .map(String::from)
-                    .collect(),
+                answers: [
+                    "Library",
+                    "Bicycle lanes",
+                    "Solar roofs",
+                    "Community garden",
+                    "Youth centre",
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect(),
                 min: 0,
                 max: 3,
                 max_per_answer: 1,
@@ -99,17 +105,27 @@ impl Builder {
     fn state(&self) -> Result<RecordState, ElectionError> {
         verify_record(self.record.as_bytes(), &NoProgress)
             .map(|v| v.state)
-            .map_err(|e| ElectionError::Invalid(format!("the demo produced an invalid record: {e}")))
+            .map_err(|e| {
+                ElectionError::Invalid(format!("the demo produced an invalid record: {e}"))
+            })
     }
 
-    fn push(&mut self, state: &RecordState, events: &[Event]) -> Result<RecordState, ElectionError> {
+    fn push(
+        &mut self,
+        state: &RecordState,
+        events: &[Event],
+    ) -> Result<RecordState, ElectionError> {
         self.record.push_str(&ceremony::lines_after(state, events)?);
         self.state()
     }
 }
 
 /// Draws a valid choice for a question.
-pub fn random_choice<R: Rng + ?Sized>(q: &Question, blank_percent: u32, rng: &mut R) -> QuestionChoice {
+pub fn random_choice<R: Rng + ?Sized>(
+    q: &Question,
+    blank_percent: u32,
+    rng: &mut R,
+) -> QuestionChoice {
     if q.blank && rng.next_u32() % 100 < blank_percent {
         return QuestionChoice::blank();
     }
@@ -166,11 +182,16 @@ pub fn encrypt_ballots(
 }
 
 /// Runs a whole election (see the module documentation).
-pub fn run<R: CryptoRng + ?Sized>(opts: &DemoOptions, rng: &mut R) -> Result<DemoOutcome, ElectionError> {
+pub fn run<R: CryptoRng + ?Sized>(
+    opts: &DemoOptions,
+    rng: &mut R,
+) -> Result<DemoOutcome, ElectionError> {
     if opts.voters == 0 || opts.voters > 1_000_000 {
         return invalid("the demo takes 1 to 1,000,000 voters");
     }
-    let trustees = (1..=opts.trustees).map(|i| format!("Trustee {i}")).collect();
+    let trustees = (1..=opts.trustees)
+        .map(|i| format!("Trustee {i}"))
+        .collect();
     let mut id = [0u8; 8];
     rng.fill_bytes(&mut id);
     let def = ElectionDefinition {
@@ -181,7 +202,9 @@ pub fn run<R: CryptoRng + ?Sized>(opts: &DemoOptions, rng: &mut R) -> Result<Dem
         threshold: opts.threshold,
         questions: opts.questions.clone(),
     };
-    let mut b = Builder { record: String::new() };
+    let mut b = Builder {
+        record: String::new(),
+    };
     let empty = RecordState::empty();
     let mut state = b.push(&empty, &[ceremony::election_event(&def)?])?;
 
@@ -194,35 +217,59 @@ pub fn run<R: CryptoRng + ?Sized>(opts: &DemoOptions, rng: &mut R) -> Result<Dem
         events.push(e);
     }
     state = b.push(&state, &events)?;
-    let deals = secrets.iter().map(|s| ceremony::trustee_deal(&state, s, rng)).collect::<Result<Vec<_>, _>>()?;
+    let deals = secrets
+        .iter()
+        .map(|s| ceremony::trustee_deal(&state, s, rng))
+        .collect::<Result<Vec<_>, _>>()?;
     state = b.push(&state, &deals)?;
-    let checks = secrets.iter().map(|s| ceremony::trustee_check(&state, s, rng)).collect::<Result<Vec<_>, _>>()?;
+    let checks = secrets
+        .iter()
+        .map(|s| ceremony::trustee_check(&state, s, rng))
+        .collect::<Result<Vec<_>, _>>()?;
     state = b.push(&state, &checks)?;
     state = b.push(&state, &[ceremony::election_key_event(&state)?])?;
 
     // Credentials.
-    let voters: Vec<(String, u64)> =
-        (0..opts.voters).map(|i| (format!("voter{:06}", i + 1), 1 + (i as u64) % opts.weights.max(1))).collect();
+    let voters: Vec<(String, u64)> = (0..opts.voters)
+        .map(|i| {
+            (
+                format!("voter{:06}", i + 1),
+                1 + (i as u64) % opts.weights.max(1),
+            )
+        })
+        .collect();
     let (issued, list) = credential::issue(&def.id, &voters, rng)?;
     state = b.push(&state, &[ceremony::credentials_event(&state, list)?])?;
     state = b.push(&state, &[ceremony::open_event(&state)?])?;
 
     // Voting, with re-votes: a voter's earlier ballot is cast first, the last one counts.
-    let ctx = state.context.as_ref().ok_or_else(|| ElectionError::Invalid("not open".into()))?;
+    let ctx = state
+        .context
+        .as_ref()
+        .ok_or_else(|| ElectionError::Invalid("not open".into()))?;
     let mut expected: Vec<PerQuestion<u64>> = def
         .questions
         .iter()
-        .map(|q| PerQuestion { choices: vec![0; q.answers.len()], blank: q.blank.then_some(0) })
+        .map(|q| PerQuestion {
+            choices: vec![0; q.answers.len()],
+            blank: q.blank.then_some(0),
+        })
         .collect();
     let mut votes = Vec::new();
     let mut revotes = Vec::new();
     for (voter, issued) in voters.iter().zip(&issued) {
         let cred = Credential::parse(&issued.credential)?;
-        let choices: Vec<QuestionChoice> =
-            def.questions.iter().map(|q| random_choice(q, opts.blank_percent, rng)).collect();
+        let choices: Vec<QuestionChoice> = def
+            .questions
+            .iter()
+            .map(|q| random_choice(q, opts.blank_percent, rng))
+            .collect();
         if rng.next_u32() % 100 < opts.revote_percent {
-            let first: Vec<QuestionChoice> =
-                def.questions.iter().map(|q| random_choice(q, opts.blank_percent, rng)).collect();
+            let first: Vec<QuestionChoice> = def
+                .questions
+                .iter()
+                .map(|q| random_choice(q, opts.blank_percent, rng))
+                .collect();
             votes.push((cred.clone(), first));
             revotes.push((cred, choices.clone()));
         } else {
@@ -237,17 +284,30 @@ pub fn run<R: CryptoRng + ?Sized>(opts: &DemoOptions, rng: &mut R) -> Result<Dem
     let ballots_cast = ballots.len();
     b.record.push_str(&ceremony::lines_after(&state, &ballots)?);
     if opts.leave_open {
-        return Ok(DemoOutcome { record: b.record, expected, credentials: issued, ballots_cast });
+        return Ok(DemoOutcome {
+            record: b.record,
+            expected,
+            credentials: issued,
+            ballots_cast,
+        });
     }
     state = b.state()?;
     state = b.push(&state, &[ceremony::close_event(&state)?])?;
 
     // Decryption by the trustees present, then the result.
     let mut shares = Vec::new();
-    for s in secrets.iter().filter(|s| !opts.absent_trustees.contains(&s.index)) {
+    for s in secrets
+        .iter()
+        .filter(|s| !opts.absent_trustees.contains(&s.index))
+    {
         shares.push(ceremony::trustee_decrypt(&state, s, rng)?);
     }
     state = b.push(&state, &shares)?;
     b.push(&state, &[ceremony::result_event(&state)?])?;
-    Ok(DemoOutcome { record: b.record, expected, credentials: issued, ballots_cast })
+    Ok(DemoOutcome {
+        record: b.record,
+        expected,
+        credentials: issued,
+        ballots_cast,
+    })
 }

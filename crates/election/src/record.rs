@@ -17,7 +17,7 @@ use crate::ballot::Ballot;
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
-use crate::tally::{DecryptionShare, EncryptedTally, ElectionResult};
+use crate::tally::{DecryptionShare, ElectionResult, EncryptedTally};
 use scrutin_crypto::dkg::{DealerShares, JointKey, TrusteeCheck, TrusteeCommitment};
 
 /// Longest line accepted, in bytes (a ballot of the largest allowed election fits).
@@ -142,10 +142,16 @@ pub fn parse_line(line: &[u8]) -> Result<RecordLine, ElectionError> {
     if line.len() > MAX_LINE {
         return invalid(format!("line longer than {MAX_LINE} bytes"));
     }
-    let text = std::str::from_utf8(line).map_err(|_| ElectionError::Invalid("line is not UTF-8".into()))?;
+    let text = std::str::from_utf8(line)
+        .map_err(|_| ElectionError::Invalid("line is not UTF-8".into()))?;
     let env: Envelope<'_> = serde_json::from_str(text)?;
     let event = Event::parse(env.kind, env.body.get())?;
-    Ok(RecordLine { seq: env.seq, prev: env.prev, hash: Hash32::of(line), event })
+    Ok(RecordLine {
+        seq: env.seq,
+        prev: env.prev,
+        hash: Hash32::of(line),
+        event,
+    })
 }
 
 /// Writes events as lines of the hash chain.
@@ -157,7 +163,10 @@ pub struct RecordWriter {
 
 impl Default for RecordWriter {
     fn default() -> Self {
-        RecordWriter { next_seq: 0, head: GENESIS }
+        RecordWriter {
+            next_seq: 0,
+            head: GENESIS,
+        }
     }
 }
 

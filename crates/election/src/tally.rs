@@ -33,7 +33,8 @@ fn none<T>() -> Option<T> {
 impl<T> PerQuestion<T> {
     /// The values in the order of §11.8: each question's answers, then its blank value.
     pub fn flat(list: &[PerQuestion<T>]) -> impl Iterator<Item = &T> {
-        list.iter().flat_map(|q| q.choices.iter().chain(q.blank.iter()))
+        list.iter()
+            .flat_map(|q| q.choices.iter().chain(q.blank.iter()))
     }
 
     /// True when `list` has the shape of the definition's questions.
@@ -59,9 +60,16 @@ pub struct TallyAccumulator {
 impl TallyAccumulator {
     /// An empty tally for the definition's questions.
     pub fn new(def: &ElectionDefinition) -> Self {
-        let shape: Vec<(usize, bool)> = def.questions.iter().map(|q| (q.answers.len(), q.blank)).collect();
+        let shape: Vec<(usize, bool)> = def
+            .questions
+            .iter()
+            .map(|q| (q.answers.len(), q.blank))
+            .collect();
         let n = shape.iter().map(|(a, b)| a + usize::from(*b)).sum();
-        TallyAccumulator { shape, sums: vec![CiphertextSum::default(); n] }
+        TallyAccumulator {
+            shape,
+            sums: vec![CiphertextSum::default(); n],
+        }
     }
 
     /// Adds `weight ×` each ciphertext, given in the flat order of a ballot whose shape
@@ -100,8 +108,16 @@ impl TallyAccumulator {
         self.shape
             .iter()
             .map(|(answers, blank)| PerQuestion {
-                choices: it.by_ref().take(*answers).map(CiphertextSum::finish).collect(),
-                blank: if *blank { it.next().map(CiphertextSum::finish) } else { None },
+                choices: it
+                    .by_ref()
+                    .take(*answers)
+                    .map(CiphertextSum::finish)
+                    .collect(),
+                blank: if *blank {
+                    it.next().map(CiphertextSum::finish)
+                } else {
+                    None
+                },
             })
             .collect()
     }
@@ -164,7 +180,10 @@ pub fn decryption_share<R: CryptoRng + ?Sized>(
             blank: q.blank.as_ref().map(&mut factor),
         })
         .collect();
-    DecryptionShare { trustee: share.index, factors }
+    DecryptionShare {
+        trustee: share.index,
+        factors,
+    }
 }
 
 /// Adds the proofs of a decryption share to a batch after checking its shape (D1).
@@ -182,7 +201,8 @@ pub fn add_share_to_batch(
     let pairs = PerQuestion::flat(tally).zip(PerQuestion::flat(&share.factors));
     for (position, (c, f)) in pairs.enumerate() {
         let t = share_transcript(fp, share.trustee, position);
-        f.proof.add_to_batch(t, &f.statement(verification_key, &c.alpha), batch);
+        f.proof
+            .add_to_batch(t, &f.statement(verification_key, &c.alpha), batch);
     }
     Ok(())
 }
@@ -194,12 +214,17 @@ fn combined_points(
 ) -> Result<Vec<RistrettoPoint>, ElectionError> {
     let indices: Vec<u32> = shares.iter().map(|s| s.trustee).collect();
     let lambdas = threshold::lagrange_at_zero(&indices)?;
-    let mut flats: Vec<_> = shares.iter().map(|s| PerQuestion::flat(&s.factors)).collect();
+    let mut flats: Vec<_> = shares
+        .iter()
+        .map(|s| PerQuestion::flat(&s.factors))
+        .collect();
     let mut out = Vec::new();
     for c in PerQuestion::flat(tally) {
         let mut m = *c.beta.point();
         for (lambda, it) in lambdas.iter().zip(flats.iter_mut()) {
-            let f = it.next().ok_or_else(|| ElectionError::Invalid("a decryption share is too short".into()))?;
+            let f = it
+                .next()
+                .ok_or_else(|| ElectionError::Invalid("a decryption share is too short".into()))?;
             m -= f.factor.point() * lambda;
         }
         out.push(m);
@@ -228,12 +253,19 @@ pub fn combine(
     total_weight: u64,
 ) -> Result<ElectionResult, ElectionError> {
     if shares.len() < def.threshold as usize {
-        return invalid(format!("{} decryption shares, {} needed", shares.len(), def.threshold));
+        return invalid(format!(
+            "{} decryption shares, {} needed",
+            shares.len(),
+            def.threshold
+        ));
     }
     let shares = &shares[..def.threshold as usize];
     let points = combined_points(tally, shares)?;
     let table = DlogTable::new(total_weight.saturating_mul(def.max_per_answer()))?;
-    let counts = points.iter().map(|p| table.solve(p)).collect::<Result<Vec<u64>, _>>()?;
+    let counts = points
+        .iter()
+        .map(|p| table.solve(p))
+        .collect::<Result<Vec<u64>, _>>()?;
     Ok(ElectionResult {
         trustees: shares.iter().map(|s| s.trustee).collect(),
         ballots_counted,
@@ -253,9 +285,16 @@ pub fn check_counts(
         return invalid("the result does not have the shape of the questions");
     }
     let points = combined_points(tally, shares)?;
-    for (n, (p, count)) in points.iter().zip(PerQuestion::flat(&result.questions)).enumerate() {
+    for (n, (p, count)) in points
+        .iter()
+        .zip(PerQuestion::flat(&result.questions))
+        .enumerate()
+    {
         if RistrettoPoint::mul_base(&Scalar::from(*count)) != *p {
-            return invalid(format!("count number {} of the result does not match the decryption", n + 1));
+            return invalid(format!(
+                "count number {} of the result does not match the decryption",
+                n + 1
+            ));
         }
     }
     Ok(())

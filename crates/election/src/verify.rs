@@ -14,7 +14,9 @@
 use std::collections::{HashMap, HashSet};
 
 use scrutin_crypto::batch::BatchVerifier;
-use scrutin_crypto::dkg::{self, DealerShares, DkgParameters, JointKey, TrusteeCheck, TrusteeCommitment};
+use scrutin_crypto::dkg::{
+    self, DealerShares, DkgParameters, JointKey, TrusteeCheck, TrusteeCommitment,
+};
 use scrutin_crypto::elgamal::Ciphertext;
 use scrutin_crypto::rng::os_rng;
 
@@ -27,17 +29,38 @@ use crate::tally::{self, DecryptionShare, ElectionResult, TallyAccumulator};
 
 /// The numbered checks of §12, in the order they are listed there.
 pub const CHECKS: &[(&str, &str)] = &[
-    ("R1", "every line is a JSON object {seq, prev, type, body} of at most 16 MiB ending with a newline"),
+    (
+        "R1",
+        "every line is a JSON object {seq, prev, type, body} of at most 16 MiB ending with a newline",
+    ),
     ("R2", "line i has seq i"),
-    ("R3", "prev is the SHA-256 of the previous line (64 zeros for the first)"),
+    (
+        "R3",
+        "prev is the SHA-256 of the previous line (64 zeros for the first)",
+    ),
     ("R4", "events come in the order of §11.2"),
     ("R5", "each body matches the schema of its type"),
-    ("E1", "the election definition respects every rule and bound of §8"),
-    ("K1", "each trustee commitment is well formed, its proofs of knowledge valid, one per trustee"),
+    (
+        "E1",
+        "the election definition respects every rule and bound of §8",
+    ),
+    (
+        "K1",
+        "each trustee commitment is well formed, its proofs of knowledge valid, one per trustee",
+    ),
     ("K2", "each dealer publishes one share per trustee, once"),
-    ("K3", "every complaint is justified; its dealer is disqualified"),
-    ("K4", "the election key and verification keys are those computed from the qualified dealers"),
-    ("C1", "the credential list is sorted, without repeats, with valid keys and weights"),
+    (
+        "K3",
+        "every complaint is justified; its dealer is disqualified",
+    ),
+    (
+        "K4",
+        "the election key and verification keys are those computed from the qualified dealers",
+    ),
+    (
+        "C1",
+        "the credential list is sorted, without repeats, with valid keys and weights",
+    ),
     ("O1", "the fingerprint in open equals its prev"),
     ("B1", "the ballot names this election's fingerprint"),
     ("B2", "the ballot's credential is on the list"),
@@ -46,11 +69,26 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("B5", "every answer's range proof is valid"),
     ("B6", "every blank and sum proof is valid"),
     ("B7", "no ciphertext appears in two ballots"),
-    ("T1", "close counts the credentials that voted and its tally is the weighted sum of their last ballots"),
-    ("D1", "each decryption share comes from a trustee once and all its proofs are valid"),
-    ("D2", "the result combines the shares of at least k distinct trustees that published one"),
-    ("D3", "each count times G equals the combination of the shares"),
-    ("D4", "the result's ballot count and total weight are those of close"),
+    (
+        "T1",
+        "close counts the credentials that voted and its tally is the weighted sum of their last ballots",
+    ),
+    (
+        "D1",
+        "each decryption share comes from a trustee once and all its proofs are valid",
+    ),
+    (
+        "D2",
+        "the result combines the shares of at least k distinct trustees that published one",
+    ),
+    (
+        "D3",
+        "each count times G equals the combination of the shares",
+    ),
+    (
+        "D4",
+        "the result's ballot count and total weight are those of close",
+    ),
 ];
 
 /// A failed check.
@@ -65,8 +103,16 @@ pub struct VerifyError {
     pub message: String,
 }
 
-fn fail<T>(check: &'static str, seq: Option<u64>, message: impl Into<String>) -> Result<T, VerifyError> {
-    Err(VerifyError { check, seq, message: message.into() })
+fn fail<T>(
+    check: &'static str,
+    seq: Option<u64>,
+    message: impl Into<String>,
+) -> Result<T, VerifyError> {
+    Err(VerifyError {
+        check,
+        seq,
+        message: message.into(),
+    })
 }
 
 /// Receives progress while a record is verified (a terminal progress bar, for one).
@@ -193,7 +239,9 @@ impl RecordState {
 
     /// The key-generation parameters.
     pub fn dkg_parameters(&self) -> Option<DkgParameters> {
-        self.definition.as_ref().and_then(|d| d.dkg_parameters().ok())
+        self.definition
+            .as_ref()
+            .and_then(|d| d.dkg_parameters().ok())
     }
 
     /// All trustee commitments, once every trustee has published one.
@@ -241,7 +289,11 @@ impl VerifiedRecord {
     /// One paragraph for humans: what was checked and what it found.
     pub fn summary(&self) -> String {
         let s = &self.state;
-        let title = s.definition.as_ref().map(|d| d.title.as_str()).unwrap_or("");
+        let title = s
+            .definition
+            .as_ref()
+            .map(|d| d.title.as_str())
+            .unwrap_or("");
         format!(
             "verified {} events, {} ballots ({} counted), {} proofs and signatures; election \"{}\" is {}; head {}",
             s.events,
@@ -285,19 +337,33 @@ fn parse(line: &[u8], index: u64) -> Result<ParsedLine, VerifyError> {
         return fail("R1", at, format!("line longer than {MAX_LINE} bytes"));
     }
     let text = std::str::from_utf8(line).or_else(|_| fail("R1", at, "line is not UTF-8"))?;
-    let env: Envelope<'_> =
-        serde_json::from_str(text).or_else(|e| fail("R1", at, format!("not a record line: {e}")))?;
-    let event = Event::parse(env.kind, env.body.get()).or_else(|e| fail("R5", at, e.to_string()))?;
-    Ok(ParsedLine { seq: env.seq, prev: env.prev, hash: Hash32::of(line), event, len: line.len() + 1 })
+    let env: Envelope<'_> = serde_json::from_str(text)
+        .or_else(|e| fail("R1", at, format!("not a record line: {e}")))?;
+    let event =
+        Event::parse(env.kind, env.body.get()).or_else(|e| fail("R5", at, e.to_string()))?;
+    Ok(ParsedLine {
+        seq: env.seq,
+        prev: env.prev,
+        hash: Hash32::of(line),
+        event,
+        len: line.len() + 1,
+    })
 }
 
 /// Verifies a whole record (§12). See the module documentation.
-pub fn verify_record(record: &[u8], progress: &dyn Progress) -> Result<VerifiedRecord, VerifyError> {
+pub fn verify_record(
+    record: &[u8],
+    progress: &dyn Progress,
+) -> Result<VerifiedRecord, VerifyError> {
     let lines = split_lines(record).or_else(|e| fail("R1", None, e.to_string()))?;
     let mut state = RecordState::new();
     for (c, chunk) in lines.chunks(CHUNK).enumerate() {
         let base = (c * CHUNK) as u64;
-        let indexed: Vec<(u64, &[u8])> = chunk.iter().enumerate().map(|(i, l)| (base + i as u64, *l)).collect();
+        let indexed: Vec<(u64, &[u8])> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (base + i as u64, *l))
+            .collect();
         let parsed = par_map(&indexed, |(i, l)| parse(l, *i));
         let mut pending: Vec<(u64, &Ballot)> = Vec::new();
         let mut bytes = 0u64;
@@ -328,9 +394,23 @@ fn apply<'a>(
         return fail("R2", at, format!("line {index} has seq {}", p.seq));
     }
     if p.prev != state.head {
-        return fail("R3", at, "prev is not the hash of the previous line: the record was altered, reordered or cut");
+        return fail(
+            "R3",
+            at,
+            "prev is not the hash of the previous line: the record was altered, reordered or cut",
+        );
     }
-    let order = |ok: bool, what: &str| if ok { Ok(()) } else { fail("R4", at, format!("{} event not allowed here: {what}", p.event.kind())) };
+    let order = |ok: bool, what: &str| {
+        if ok {
+            Ok(())
+        } else {
+            fail(
+                "R4",
+                at,
+                format!("{} event not allowed here: {what}", p.event.kind()),
+            )
+        }
+    };
     if state.result.is_some() {
         return fail("R4", at, "no event may follow the result");
     }
@@ -345,11 +425,17 @@ fn apply<'a>(
             state.election_hash = p.hash;
             state.definition = Some(def.clone());
         }
-        _ if state.definition.is_none() => return fail("R4", at, "the first event must be the election"),
+        _ if state.definition.is_none() => {
+            return fail("R4", at, "the first event must be the election");
+        }
         Event::TrusteeCommitment(c) => {
             let params = params(state)?;
-            order(state.commitments.iter().any(Option::is_none), "every trustee has committed")?;
-            dkg::verify_commitment(&params, &state.election_hash.0, c).or_else(|e| fail("K1", at, e.to_string()))?;
+            order(
+                state.commitments.iter().any(Option::is_none),
+                "every trustee has committed",
+            )?;
+            dkg::verify_commitment(&params, &state.election_hash.0, c)
+                .or_else(|e| fail("K1", at, e.to_string()))?;
             let slot = slot(&mut state.commitments, c.index);
             if slot.is_some() {
                 return fail("K1", at, format!("trustee {} committed twice", c.index));
@@ -359,8 +445,14 @@ fn apply<'a>(
         }
         Event::DealerShares(d) => {
             let params = params(state)?;
-            order(state.commitments.iter().all(Option::is_some), "not every trustee has committed")?;
-            order(state.dealt.iter().any(Option::is_none), "every dealer has dealt")?;
+            order(
+                state.commitments.iter().all(Option::is_some),
+                "not every trustee has committed",
+            )?;
+            order(
+                state.dealt.iter().any(Option::is_none),
+                "every dealer has dealt",
+            )?;
             dkg::verify_dealer_shares(&params, d).or_else(|e| fail("K2", at, e.to_string()))?;
             let slot = slot(&mut state.dealt, d.dealer);
             if slot.is_some() {
@@ -370,17 +462,37 @@ fn apply<'a>(
         }
         Event::TrusteeCheck(check) => {
             let params = params(state)?;
-            order(state.dealt.iter().all(Option::is_some), "not every dealer has dealt")?;
-            order(state.checks.iter().any(Option::is_none), "every trustee has checked")?;
+            order(
+                state.dealt.iter().all(Option::is_some),
+                "not every dealer has dealt",
+            )?;
+            order(
+                state.checks.iter().any(Option::is_none),
+                "every trustee has checked",
+            )?;
             params_index(&params, check.index).or_else(|e| fail("K3", at, e))?;
-            let recipient = state.commitments.get(check.index as usize - 1).cloned().flatten();
+            let recipient = state
+                .commitments
+                .get(check.index as usize - 1)
+                .cloned()
+                .flatten();
             for complaint in &check.complaints {
                 params_index(&params, complaint.dealer).or_else(|e| fail("K3", at, e))?;
-                let dealer = state.commitments.get(complaint.dealer as usize - 1).cloned().flatten();
-                let dealt = state.dealt.get(complaint.dealer as usize - 1).cloned().flatten();
+                let dealer = state
+                    .commitments
+                    .get(complaint.dealer as usize - 1)
+                    .cloned()
+                    .flatten();
+                let dealt = state
+                    .dealt
+                    .get(complaint.dealer as usize - 1)
+                    .cloned()
+                    .flatten();
                 match (&recipient, &dealer, &dealt) {
-                    (Some(r), Some(d), Some(s)) => dkg::verify_complaint(&state.election_hash.0, r, d, s, complaint)
-                        .or_else(|e| fail("K3", at, e.to_string()))?,
+                    (Some(r), Some(d), Some(s)) => {
+                        dkg::verify_complaint(&state.election_hash.0, r, d, s, complaint)
+                            .or_else(|e| fail("K3", at, e.to_string()))?
+                    }
                     _ => return fail("K3", at, "complaint about an unknown dealer"),
                 }
                 state.proofs += 1;
@@ -396,26 +508,59 @@ fn apply<'a>(
         }
         Event::ElectionKey(key) => {
             let params = params(state)?;
-            order(state.checks.iter().all(Option::is_some) && state.joint_key.is_none(), "after every trustee's check, once")?;
-            let commitments = state.all_commitments().ok_or(VerifyError { check: "K4", seq: at, message: "commitments missing".into() })?;
+            order(
+                state.checks.iter().all(Option::is_some) && state.joint_key.is_none(),
+                "after every trustee's check, once",
+            )?;
+            let commitments = state.all_commitments().ok_or(VerifyError {
+                check: "K4",
+                seq: at,
+                message: "commitments missing".into(),
+            })?;
             state.disqualified.sort_unstable();
-            let expected = dkg::joint_key(&params, &commitments, &state.disqualified).or_else(|e| fail("K4", at, e.to_string()))?;
+            let expected = dkg::joint_key(&params, &commitments, &state.disqualified)
+                .or_else(|e| fail("K4", at, e.to_string()))?;
             if &expected != key {
-                return fail("K4", at, "the election key is not the one computed from the qualified dealers' commitments");
+                return fail(
+                    "K4",
+                    at,
+                    "the election key is not the one computed from the qualified dealers' commitments",
+                );
             }
             state.joint_key = Some(key.clone());
         }
         Event::Credentials(list) => {
-            order(state.credentials.is_none() && state.fingerprint.is_none(), "once, before open")?;
-            let def = state.definition.as_ref().ok_or(VerifyError { check: "C1", seq: at, message: "no definition".into() })?;
-            list.validate(def.max_per_answer()).or_else(|e| fail("C1", at, e.to_string()))?;
-            state.credential_weights = list.credentials.iter().map(|c| (*c.key.as_bytes(), c.weight)).collect();
+            order(
+                state.credentials.is_none() && state.fingerprint.is_none(),
+                "once, before open",
+            )?;
+            let def = state.definition.as_ref().ok_or(VerifyError {
+                check: "C1",
+                seq: at,
+                message: "no definition".into(),
+            })?;
+            list.validate(def.max_per_answer())
+                .or_else(|e| fail("C1", at, e.to_string()))?;
+            state.credential_weights = list
+                .credentials
+                .iter()
+                .map(|c| (*c.key.as_bytes(), c.weight))
+                .collect();
             state.credentials = Some(list.clone());
         }
         Event::Open(Open { fingerprint }) => {
-            order(state.joint_key.is_some() && state.credentials.is_some() && state.fingerprint.is_none(), "after the key and the credentials, once")?;
+            order(
+                state.joint_key.is_some()
+                    && state.credentials.is_some()
+                    && state.fingerprint.is_none(),
+                "after the key and the credentials, once",
+            )?;
             if *fingerprint != p.prev {
-                return fail("O1", at, "the fingerprint is not the hash of the previous line");
+                return fail(
+                    "O1",
+                    at,
+                    "the fingerprint is not the hash of the previous line",
+                );
             }
             let (def, key) = match (&state.definition, &state.joint_key) {
                 (Some(d), Some(k)) => (d.clone(), k.public_key),
@@ -426,21 +571,43 @@ fn apply<'a>(
             state.fingerprint = Some(*fingerprint);
         }
         Event::Ballot(b) => {
-            order(state.fingerprint.is_some() && state.close.is_none(), "ballots are cast between open and close")?;
+            order(
+                state.fingerprint.is_some() && state.close.is_none(),
+                "ballots are cast between open and close",
+            )?;
             precheck_ballot(state, index, b)?;
             pending.push((index, b));
         }
         Event::Close(close) => {
-            order(state.fingerprint.is_some() && state.close.is_none(), "after open, once")?;
+            order(
+                state.fingerprint.is_some() && state.close.is_none(),
+                "after open, once",
+            )?;
             // Ballots of this chunk are verified before the tally is compared.
             let queued: Vec<(u64, &Ballot)> = std::mem::take(pending);
             verify_ballot_batch(state, &queued)?;
-            let tally = state.current_tally().ok_or(VerifyError { check: "T1", seq: at, message: "no tally".into() })?;
+            let tally = state.current_tally().ok_or(VerifyError {
+                check: "T1",
+                seq: at,
+                message: "no tally".into(),
+            })?;
             if close.ballots_counted != state.ballots_counted() {
-                return fail("T1", at, format!("{} ballots counted, {} credentials voted", close.ballots_counted, state.ballots_counted()));
+                return fail(
+                    "T1",
+                    at,
+                    format!(
+                        "{} ballots counted, {} credentials voted",
+                        close.ballots_counted,
+                        state.ballots_counted()
+                    ),
+                );
             }
             if close.tally != tally {
-                return fail("T1", at, "the encrypted tally is not the weighted sum of the last ballots");
+                return fail(
+                    "T1",
+                    at,
+                    "the encrypted tally is not the weighted sum of the last ballots",
+                );
             }
             state.close = Some(close.clone());
         }
@@ -461,7 +628,11 @@ fn apply<'a>(
 }
 
 fn params(state: &RecordState) -> Result<DkgParameters, VerifyError> {
-    state.dkg_parameters().ok_or(VerifyError { check: "E1", seq: None, message: "invalid trustees".into() })
+    state.dkg_parameters().ok_or(VerifyError {
+        check: "E1",
+        seq: None,
+        message: "invalid trustees".into(),
+    })
 }
 
 fn params_index(params: &DkgParameters, index: u32) -> Result<(), String> {
@@ -473,28 +644,57 @@ fn params_index(params: &DkgParameters, index: u32) -> Result<(), String> {
 
 /// The slot of trustee `index`, whose range was checked (a dummy otherwise).
 fn slot<T>(slots: &mut [Option<T>], index: u32) -> &mut Option<T> {
-    let i = (index as usize).saturating_sub(1).min(slots.len().saturating_sub(1));
+    let i = (index as usize)
+        .saturating_sub(1)
+        .min(slots.len().saturating_sub(1));
     &mut slots[i]
 }
 
 /// B1, B2, B3 and B7, the tracker index and the running tally (order-dependent checks).
 fn precheck_ballot(state: &mut RecordState, index: u64, b: &Ballot) -> Result<(), VerifyError> {
     let at = Some(index);
-    let ctx = state.context.as_ref().ok_or(VerifyError { check: "B1", seq: at, message: "no voting context".into() })?;
+    let ctx = state.context.as_ref().ok_or(VerifyError {
+        check: "B1",
+        seq: at,
+        message: "no voting context".into(),
+    })?;
     ballot::check_shape(ctx, b).or_else(|r| fail(r.check.code(), at, r.reason))?;
     let cred = *b.credential.as_bytes();
     let weight = match state.credential_weights.get(&cred) {
         Some(w) => *w,
-        None => return fail("B2", at, "the ballot is signed by a credential that is not on the list"),
+        None => {
+            return fail(
+                "B2",
+                at,
+                "the ballot is signed by a credential that is not on the list",
+            );
+        }
     };
     for c in b.ciphertexts() {
         if !state.seen_alphas.insert(*c.alpha.as_bytes()) {
-            return fail("B7", at, "a ciphertext of this ballot already appears on the board (copied or replayed ballot)");
+            return fail(
+                "B7",
+                at,
+                "a ciphertext of this ballot already appears on the board (copied or replayed ballot)",
+            );
         }
     }
-    let acc = state.accumulator.as_mut().ok_or(VerifyError { check: "T1", seq: at, message: "no tally".into() })?;
-    let encoded: Vec<u8> = b.ciphertexts().flat_map(|c| c.alpha.as_bytes().iter().chain(c.beta.as_bytes()).copied()).collect();
-    match state.last_votes.insert(cred, LastVote { seq: index, ciphertexts: encoded }) {
+    let acc = state.accumulator.as_mut().ok_or(VerifyError {
+        check: "T1",
+        seq: at,
+        message: "no tally".into(),
+    })?;
+    let encoded: Vec<u8> = b
+        .ciphertexts()
+        .flat_map(|c| c.alpha.as_bytes().iter().chain(c.beta.as_bytes()).copied())
+        .collect();
+    match state.last_votes.insert(
+        cred,
+        LastVote {
+            seq: index,
+            ciphertexts: encoded,
+        },
+    ) {
         Some(old) => {
             let old_cts = decode_ciphertexts(&old.ciphertexts)
                 .or_else(|_| fail("T1", Some(old.seq), "cannot decode an earlier ballot"))?;
@@ -516,18 +716,28 @@ fn decode_ciphertexts(bytes: &[u8]) -> Result<Vec<Ciphertext>, scrutin_crypto::C
             let mut b = [0u8; 32];
             a.copy_from_slice(&c[..32]);
             b.copy_from_slice(&c[32..]);
-            Ok(Ciphertext { alpha: scrutin_crypto::Point::from_bytes(&a)?, beta: scrutin_crypto::Point::from_bytes(&b)? })
+            Ok(Ciphertext {
+                alpha: scrutin_crypto::Point::from_bytes(&a)?,
+                beta: scrutin_crypto::Point::from_bytes(&b)?,
+            })
         })
         .collect()
 }
 
 /// B4–B6 for queued ballots, in batches on all cores; a failed batch is re-checked ballot
 /// by ballot to name the first culprit.
-fn verify_ballot_batch(state: &mut RecordState, pending: &[(u64, &Ballot)]) -> Result<(), VerifyError> {
+fn verify_ballot_batch(
+    state: &mut RecordState,
+    pending: &[(u64, &Ballot)],
+) -> Result<(), VerifyError> {
     if pending.is_empty() {
         return Ok(());
     }
-    let ctx = state.context.as_ref().ok_or(VerifyError { check: "B4", seq: None, message: "no voting context".into() })?;
+    let ctx = state.context.as_ref().ok_or(VerifyError {
+        check: "B4",
+        seq: None,
+        message: "no voting context".into(),
+    })?;
     let groups: Vec<&[(u64, &Ballot)]> = pending.chunks(BATCH).collect();
     let outcomes = par_map(&groups, |group| {
         let mut batch = BatchVerifier::new(&mut os_rng());
@@ -546,7 +756,11 @@ fn verify_ballot_batch(state: &mut RecordState, pending: &[(u64, &Ballot)]) -> R
         for (seq, b) in group.iter() {
             ballot::verify(ctx, b).or_else(|r| fail(r.check.code(), Some(*seq), r.reason))?;
         }
-        fail("B4", group.first().map(|(s, _)| *s), "a batch of ballots failed but no single ballot does")
+        fail(
+            "B4",
+            group.first().map(|(s, _)| *s),
+            "a batch of ballots failed but no single ballot does",
+        )
     });
     for o in outcomes {
         state.proofs += o?;
@@ -558,43 +772,89 @@ fn count_proofs(b: &Ballot) -> u64 {
     1 + b
         .answers
         .iter()
-        .map(|a| a.choice_proofs.len() as u64 + u64::from(a.blank_proof.is_some()) + u64::from(a.sum_proof.is_some()))
+        .map(|a| {
+            a.choice_proofs.len() as u64
+                + u64::from(a.blank_proof.is_some())
+                + u64::from(a.sum_proof.is_some())
+        })
         .sum::<u64>()
 }
 
 /// D1: the trustee exists, publishes once, and every factor's proof is valid.
-fn verify_share(state: &mut RecordState, index: u64, share: &DecryptionShare) -> Result<(), VerifyError> {
+fn verify_share(
+    state: &mut RecordState,
+    index: u64,
+    share: &DecryptionShare,
+) -> Result<(), VerifyError> {
     let at = Some(index);
-    let (def, key, fp, close) = match (&state.definition, &state.joint_key, &state.fingerprint, &state.close) {
+    let (def, key, fp, close) = match (
+        &state.definition,
+        &state.joint_key,
+        &state.fingerprint,
+        &state.close,
+    ) {
         (Some(d), Some(k), Some(f), Some(c)) => (d, k, f, c),
         _ => return fail("D1", at, "decryption share before the tally"),
     };
-    let vk = match key.verification_keys.get((share.trustee as usize).wrapping_sub(1)) {
+    let vk = match key
+        .verification_keys
+        .get((share.trustee as usize).wrapping_sub(1))
+    {
         Some(vk) if share.trustee >= 1 => vk,
-        _ => return fail("D1", at, format!("trustee {} does not exist", share.trustee)),
+        _ => {
+            return fail(
+                "D1",
+                at,
+                format!("trustee {} does not exist", share.trustee),
+            );
+        }
     };
     if state.shares.iter().any(|s| s.trustee == share.trustee) {
-        return fail("D1", at, format!("trustee {} published two decryption shares", share.trustee));
+        return fail(
+            "D1",
+            at,
+            format!("trustee {} published two decryption shares", share.trustee),
+        );
     }
     let mut batch = BatchVerifier::new(&mut os_rng());
-    tally::add_share_to_batch(fp, def, &close.tally, share, vk, &mut batch).or_else(|e| fail("D1", at, e.to_string()))?;
+    tally::add_share_to_batch(fp, def, &close.tally, share, vk, &mut batch)
+        .or_else(|e| fail("D1", at, e.to_string()))?;
     let n = batch.len() as u64 / 2;
     if !batch.verify() {
-        return fail("D1", at, format!("a proof of trustee {}'s decryption share is invalid", share.trustee));
+        return fail(
+            "D1",
+            at,
+            format!(
+                "a proof of trustee {}'s decryption share is invalid",
+                share.trustee
+            ),
+        );
     }
     state.proofs += n;
     Ok(())
 }
 
 /// D2–D4.
-fn verify_result(state: &RecordState, index: u64, result: &ElectionResult) -> Result<(), VerifyError> {
+fn verify_result(
+    state: &RecordState,
+    index: u64,
+    result: &ElectionResult,
+) -> Result<(), VerifyError> {
     let at = Some(index);
     let (def, close) = match (&state.definition, &state.close) {
         (Some(d), Some(c)) => (d, c),
         _ => return fail("D2", at, "result before the tally"),
     };
     if result.trustees.len() < def.threshold as usize {
-        return fail("D2", at, format!("{} trustees' shares combined, {} needed", result.trustees.len(), def.threshold));
+        return fail(
+            "D2",
+            at,
+            format!(
+                "{} trustees' shares combined, {} needed",
+                result.trustees.len(),
+                def.threshold
+            ),
+        );
     }
     let mut shares = Vec::with_capacity(result.trustees.len());
     for (n, t) in result.trustees.iter().enumerate() {
@@ -603,12 +863,25 @@ fn verify_result(state: &RecordState, index: u64, result: &ElectionResult) -> Re
         }
         match state.shares.iter().find(|s| s.trustee == *t) {
             Some(s) => shares.push(s),
-            None => return fail("D2", at, format!("trustee {t} published no decryption share")),
+            None => {
+                return fail(
+                    "D2",
+                    at,
+                    format!("trustee {t} published no decryption share"),
+                );
+            }
         }
     }
-    tally::check_counts(def, &close.tally, &shares, result).or_else(|e| fail("D3", at, e.to_string()))?;
-    if result.ballots_counted != close.ballots_counted || result.total_weight != state.counted_weight {
-        return fail("D4", at, "the ballot count or total weight differs from the tally's");
+    tally::check_counts(def, &close.tally, &shares, result)
+        .or_else(|e| fail("D3", at, e.to_string()))?;
+    if result.ballots_counted != close.ballots_counted
+        || result.total_weight != state.counted_weight
+    {
+        return fail(
+            "D4",
+            at,
+            "the ballot count or total weight differs from the tally's",
+        );
     }
     Ok(())
 }

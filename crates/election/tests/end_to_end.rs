@@ -27,22 +27,38 @@ fn election_with_absent_trustee_revotes_and_blanks() {
     assert_eq!(result.trustees, vec![1, 3]);
     assert_eq!(result.ballots_counted, 200);
     assert_eq!(result.questions, outcome.expected);
-    assert!(outcome.expected[0].blank.unwrap() > 0, "some voters voted blank");
+    assert!(
+        outcome.expected[0].blank.unwrap() > 0,
+        "some voters voted blank"
+    );
 }
 
 #[test]
 fn weighted_election_counts_weights() {
-    let opts = DemoOptions { voters: 30, weights: 5, trustees: 1, threshold: 1, ..DemoOptions::default() };
+    let opts = DemoOptions {
+        voters: 30,
+        weights: 5,
+        trustees: 1,
+        threshold: 1,
+        ..DemoOptions::default()
+    };
     let outcome = demo::run(&opts, &mut SeededRng::new(b"weights")).unwrap();
     let verified = verify_record(outcome.record.as_bytes(), &NoProgress).unwrap();
     let result = verified.state.result.as_ref().unwrap();
-    assert_eq!(result.total_weight, (0..30u64).map(|i| 1 + i % 5).sum::<u64>());
+    assert_eq!(
+        result.total_weight,
+        (0..30u64).map(|i| 1 + i % 5).sum::<u64>()
+    );
     assert_eq!(result.questions, outcome.expected);
 }
 
 #[test]
 fn an_open_record_verifies_as_open() {
-    let opts = DemoOptions { voters: 10, leave_open: true, ..DemoOptions::default() };
+    let opts = DemoOptions {
+        voters: 10,
+        leave_open: true,
+        ..DemoOptions::default()
+    };
     let outcome = demo::run(&opts, &mut SeededRng::new(b"open")).unwrap();
     let verified = verify_record(outcome.record.as_bytes(), &NoProgress).unwrap();
     assert_eq!(verified.state.stage(), Stage::Open);

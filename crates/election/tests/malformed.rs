@@ -35,12 +35,22 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static F: OnceLock<Fixture> = OnceLock::new();
     F.get_or_init(|| {
-        let opts = DemoOptions { voters: 6, trustees: 3, threshold: 2, revote_percent: 20, ..DemoOptions::default() };
+        let opts = DemoOptions {
+            voters: 6,
+            trustees: 3,
+            threshold: 2,
+            revote_percent: 20,
+            ..DemoOptions::default()
+        };
         let outcome = demo::run(&opts, &mut SeededRng::new(b"malformed")).unwrap();
         let state = verify_ok(outcome.record.as_bytes());
         Fixture {
             record: outcome.record,
-            credentials: outcome.credentials.into_iter().map(|c| c.credential).collect(),
+            credentials: outcome
+                .credentials
+                .into_iter()
+                .map(|c| c.credential)
+                .collect(),
             election_id: state.definition.unwrap().id,
         }
     })
@@ -68,7 +78,11 @@ fn verify_err(record: &[u8]) -> VerifyError {
 
 /// An error names a check of §12 and says something.
 fn assert_clear(e: &VerifyError) {
-    assert!(CHECKS.iter().any(|(c, _)| *c == e.check), "unknown check {}", e.check);
+    assert!(
+        CHECKS.iter().any(|(c, _)| *c == e.check),
+        "unknown check {}",
+        e.check
+    );
     assert!(!e.message.is_empty());
     assert!(e.to_string().contains(e.check));
 }
@@ -92,7 +106,10 @@ fn kind_body(line: &str) -> (String, String) {
     let rest = &line[at..];
     let quote = rest.find('"').unwrap();
     let body = rest[quote..].strip_prefix("\",\"body\":").unwrap();
-    (rest[..quote].to_string(), body[..body.len() - 1].to_string())
+    (
+        rest[..quote].to_string(),
+        body[..body.len() - 1].to_string(),
+    )
 }
 
 fn make_line(seq: u64, prev: &str, kind: &str, body: &str) -> String {
@@ -172,8 +189,18 @@ fn json() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::Bool),
         any::<u64>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
-        any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
-        prop_oneof![Just(0u64), Just(1), Just(2), Just(3), Just(u64::MAX), Just(u32::MAX as u64)].prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        prop_oneof![
+            Just(0u64),
+            Just(1),
+            Just(2),
+            Just(3),
+            Just(u64::MAX),
+            Just(u32::MAX as u64)
+        ]
+        .prop_map(Value::from),
         "\\PC{0,12}".prop_map(Value::String),
         hex64.clone(),
         hex64,
@@ -226,7 +253,8 @@ fn parse_everything(text: &str) {
     let _ = serde_json::from_str::<ElectionDefinition>(text);
     let _ = serde_json::from_str::<DecryptionShare>(text);
     let _ = serde_json::from_str::<ElectionResult>(text);
-    let _ = ElectionDescription::from_toml(text).map(|d| d.into_definition(&mut SeededRng::new(b"id")));
+    let _ =
+        ElectionDescription::from_toml(text).map(|d| d.into_definition(&mut SeededRng::new(b"id")));
     let _ = Credential::parse(text);
     let mut record = text.as_bytes().to_vec();
     record.push(b'\n');
@@ -417,7 +445,12 @@ fn last_line_is_not_chained() {
     let mut result: ElectionResult = serde_json::from_str(&body).unwrap();
     assert_eq!(result.trustees, vec![1, 2]);
     result.trustees = vec![3, 1];
-    l[r] = make_line(r as u64, &"0".repeat(64), "result", &serde_json::to_string(&result).unwrap());
+    l[r] = make_line(
+        r as u64,
+        &"0".repeat(64),
+        "result",
+        &serde_json::to_string(&result).unwrap(),
+    );
     rechain(&mut l);
     let forged = verify_ok(join(&l).as_bytes());
     assert_ne!(forged.head, state().head, "the head hash tells");
@@ -440,12 +473,24 @@ fn huge_counts_are_refused() {
     x.total_weight = u64::MAX;
     expect(&with_body(r, &serde_json::to_string(&x).unwrap()), "D4", r);
     // Beyond u64: the body does not parse.
-    let text = serde_json::to_string(&result).unwrap().replacen("\"ballots_counted\":6", "\"ballots_counted\":18446744073709551616", 1);
+    let text = serde_json::to_string(&result).unwrap().replacen(
+        "\"ballots_counted\":6",
+        "\"ballots_counted\":18446744073709551616",
+        1,
+    );
     assert_ne!(text, serde_json::to_string(&result).unwrap());
     expect(&with_body(r, &text), "R5", r);
-    let text = serde_json::to_string(&result).unwrap().replacen("\"ballots_counted\":6", "\"ballots_counted\":-1", 1);
+    let text = serde_json::to_string(&result).unwrap().replacen(
+        "\"ballots_counted\":6",
+        "\"ballots_counted\":-1",
+        1,
+    );
     expect(&with_body(r, &text), "R5", r);
-    let text = serde_json::to_string(&result).unwrap().replacen("\"ballots_counted\":6", "\"ballots_counted\":6.0", 1);
+    let text = serde_json::to_string(&result).unwrap().replacen(
+        "\"ballots_counted\":6",
+        "\"ballots_counted\":6.0",
+        1,
+    );
     expect(&with_body(r, &text), "R5", r);
     // close with u64::MAX ballots.
     let c = first(&l, "close");
@@ -524,10 +569,17 @@ fn deeply_nested_json_is_refused() {
             assert_eq!((e.check, e.seq), ("R5", Some(0)), "{kind}: {e}");
         }
         // Inside a ballot, where a list is expected.
-        let b = format!(r#"{{"election":"{}","credential":"{}","answers":{nested}}}"#, "0".repeat(64), "0".repeat(64));
+        let b = format!(
+            r#"{{"election":"{}","credential":"{}","answers":{nested}}}"#,
+            "0".repeat(64),
+            "0".repeat(64)
+        );
         assert!(serde_json::from_str::<Ballot>(&b).is_err());
         // Nested in an unknown envelope field.
-        let line = format!(r#"{{"seq":0,"prev":"{}","extra":{nested},"type":"open","body":{{}}}}"#, "0".repeat(64));
+        let line = format!(
+            r#"{{"seq":0,"prev":"{}","extra":{nested},"type":"open","body":{{}}}}"#,
+            "0".repeat(64)
+        );
         let e = verify_err(format!("{line}\n").as_bytes());
         assert_eq!((e.check, e.seq), ("R1", Some(0)), "{e}");
     }
@@ -540,7 +592,12 @@ fn line_longer_than_max_line_is_r1() {
     let mut l = lines(&fx.record);
     let n = l.len() - 1;
     l.truncate(n); // drop the result, a ballot-sized line takes its place
-    let big = make_line(n as u64, &Hash32::of(l[n - 1].as_bytes()).to_hex(), "result", &format!("\"{}\"", "x".repeat(20 << 20)));
+    let big = make_line(
+        n as u64,
+        &Hash32::of(l[n - 1].as_bytes()).to_hex(),
+        "result",
+        &format!("\"{}\"", "x".repeat(20 << 20)),
+    );
     assert!(big.len() > MAX_LINE);
     assert!(record::parse_line(big.as_bytes()).is_err());
     l.push(big);
@@ -560,7 +617,10 @@ fn huge_max_per_answer_is_refused_before_allocating() {
     let mut rng = SeededRng::new(b"id");
     for bad in [
         TOML.replace("blank = true", "blank = true\nmax_per_answer = 2147483647"),
-        TOML.replace("max = 2\n", "max = 2\nmax_per_answer = 18446744073709551615\n"),
+        TOML.replace(
+            "max = 2\n",
+            "max = 2\nmax_per_answer = 18446744073709551615\n",
+        ),
         TOML.replace("max = 1\n", "max = 2147483647\n"),
         TOML.replace("min = 1\n", "min = 18446744073709551615\n"),
     ] {
@@ -569,11 +629,19 @@ fn huge_max_per_answer_is_refused_before_allocating() {
         assert!(!e.to_string().is_empty());
     }
     // u64 overflow in TOML is a parse error.
-    assert!(ElectionDescription::from_toml(&TOML.replace("min = 0", "min = 18446744073709551616")).is_err());
+    assert!(
+        ElectionDescription::from_toml(&TOML.replace("min = 0", "min = 18446744073709551616"))
+            .is_err()
+    );
     // In the election event of a record: E1 at line 0.
     let l = lines(&fixture().record);
     let (_, body) = kind_body(&l[0]);
-    for (field, value) in [("max_per_answer", (1u64 << 31) - 1), ("max_per_answer", u64::MAX), ("max", u64::MAX), ("min", u64::MAX)] {
+    for (field, value) in [
+        ("max_per_answer", (1u64 << 31) - 1),
+        ("max_per_answer", u64::MAX),
+        ("max", u64::MAX),
+        ("min", u64::MAX),
+    ] {
         let mut v: Value = serde_json::from_str(&body).unwrap();
         v["questions"][1][field] = Value::from(value);
         expect(&with_body(0, &v.to_string()), "E1", 0);
@@ -585,7 +653,11 @@ fn huge_max_per_answer_is_refused_before_allocating() {
     v["trustees"] = Value::from(vec!["t"; 1000]);
     v["threshold"] = Value::from(2);
     expect(&with_body(0, &v.to_string()), "E1", 0);
-    assert!(start.elapsed().as_secs() < 5, "validation took {:?}", start.elapsed());
+    assert!(
+        start.elapsed().as_secs() < 5,
+        "validation took {:?}",
+        start.elapsed()
+    );
 }
 
 /// A proof with 10⁶ branches makes a line of ~280 MB: refused by its length (R1). One with
@@ -614,8 +686,10 @@ fn proofs_with_too_many_branches_are_refused() {
         if check == "B5" {
             b.answers[0].choice_proofs[0].branches = vec![branch; count];
             let mut t = Transcript::new("ballot-signature");
-            t.append("election", &b.election.0).append("content", &b.content_digest());
-            b.signature = SchnorrProof::prove(t, &b.credential, key.expose(), &mut SeededRng::new(b"sig"));
+            t.append("election", &b.election.0)
+                .append("content", &b.content_digest());
+            b.signature =
+                SchnorrProof::prove(t, &b.credential, key.expose(), &mut SeededRng::new(b"sig"));
             let r = ballot::verify(st.context.as_ref().unwrap(), &b).unwrap_err();
             assert_eq!(r.check.code(), "B5", "{}", r.reason);
         }
@@ -656,7 +730,8 @@ fn non_canonical_encodings_are_r5() {
     ];
     for (pointer, value) in cases {
         let mut v = v.clone();
-        *v.pointer_mut(pointer).unwrap_or_else(|| panic!("{pointer}")) = value;
+        *v.pointer_mut(pointer)
+            .unwrap_or_else(|| panic!("{pointer}")) = value;
         expect(&with_body(s, &v.to_string()), "R5", s);
     }
     // The neutral element as credential is well encoded but refused (B3).
@@ -674,7 +749,16 @@ fn odd_lines_are_r1() {
     bytes[at] = 0xff;
     let e = verify_err(&bytes);
     assert_eq!((e.check, e.seq), ("R1", Some(1)), "{e}");
-    for record in [&b"\n"[..], b"\n\n", b" \n", b"null\n", b"{}\n", b"[]\n", b"\"x\"\n", b"\xef\xbb\xbf{}\n"] {
+    for record in [
+        &b"\n"[..],
+        b"\n\n",
+        b" \n",
+        b"null\n",
+        b"{}\n",
+        b"[]\n",
+        b"\"x\"\n",
+        b"\xef\xbb\xbf{}\n",
+    ] {
         let e = verify_err(record);
         assert_eq!((e.check, e.seq), ("R1", Some(0)), "{e}");
     }

@@ -15,7 +15,9 @@ use scrutin_election::ballot::{self, Ballot};
 use scrutin_election::ceremony;
 use scrutin_election::credential::{self, Credential, CredentialList, IssuedCredential};
 use scrutin_election::crypto::chaum_pedersen::{DleqProof, DleqStatement};
-use scrutin_election::crypto::dkg::{Complaint, DealerShares, JointKey, TrusteeCheck, TrusteeCommitment, TrusteeSecrets};
+use scrutin_election::crypto::dkg::{
+    Complaint, DealerShares, JointKey, TrusteeCheck, TrusteeCommitment, TrusteeSecrets,
+};
 use scrutin_election::crypto::elgamal::SecretScalar;
 use scrutin_election::crypto::rng::SeededRng;
 use scrutin_election::crypto::schnorr::SchnorrProof;
@@ -53,7 +55,11 @@ fn fixture(leave_open: bool, seed: &[u8]) -> Fixture {
     let outcome = demo::run(&options(leave_open), &mut SeededRng::new(seed)).unwrap();
     let state = verify_ok(&outcome.record);
     let election_id = state.definition.as_ref().unwrap().id.clone();
-    Fixture { record: outcome.record, credentials: outcome.credentials, election_id }
+    Fixture {
+        record: outcome.record,
+        credentials: outcome.credentials,
+        election_id,
+    }
 }
 
 /// A tallied election: 12 voters, some re-votes and blank votes, 3 trustees, threshold 2.
@@ -85,7 +91,11 @@ fn expect_err(lines: &[String], check: &str, seq: Option<usize>) -> VerifyError 
     match verify_lines(lines) {
         Ok(_) => panic!("the forged record verified; expected {check} at {seq:?}"),
         Err(e) => {
-            assert_eq!((e.check, e.seq), (check, seq.map(|s| s as u64)), "unexpected failure: {e}");
+            assert_eq!(
+                (e.check, e.seq),
+                (check, seq.map(|s| s as u64)),
+                "unexpected failure: {e}"
+            );
             e
         }
     }
@@ -113,17 +123,30 @@ struct Env<'a> {
 }
 
 fn envelope(line: &str) -> Env<'_> {
-    let rest = line.strip_prefix("{\"seq\":").expect("line starts with seq");
+    let rest = line
+        .strip_prefix("{\"seq\":")
+        .expect("line starts with seq");
     let comma = rest.find(',').unwrap();
     let seq = rest[..comma].parse().unwrap();
-    let rest = rest[comma..].strip_prefix(",\"prev\":\"").expect("prev follows seq");
+    let rest = rest[comma..]
+        .strip_prefix(",\"prev\":\"")
+        .expect("prev follows seq");
     let prev = &rest[..64];
-    let rest = rest[64..].strip_prefix("\",\"type\":\"").expect("type follows prev");
+    let rest = rest[64..]
+        .strip_prefix("\",\"type\":\"")
+        .expect("type follows prev");
     let quote = rest.find('"').unwrap();
     let kind = &rest[..quote];
-    let rest = rest[quote..].strip_prefix("\",\"body\":").expect("body follows type");
+    let rest = rest[quote..]
+        .strip_prefix("\",\"body\":")
+        .expect("body follows type");
     let body = rest.strip_suffix('}').expect("line ends with }");
-    Env { seq, prev, kind, body }
+    Env {
+        seq,
+        prev,
+        kind,
+        body,
+    }
 }
 
 fn make_line(seq: u64, prev: &str, kind: &str, body: &str) -> String {
@@ -147,7 +170,12 @@ fn kind(line: &str) -> &str {
 }
 
 fn indices(lines: &[String], k: &str) -> Vec<usize> {
-    lines.iter().enumerate().filter(|(_, l)| kind(l) == k).map(|(i, _)| i).collect()
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| kind(l) == k)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 fn first(lines: &[String], k: &str) -> usize {
@@ -161,7 +189,12 @@ fn body<T: serde::de::DeserializeOwned>(line: &str) -> T {
 /// Replaces the body of line `i` (without re-chaining).
 fn set_body<T: serde::Serialize>(lines: &mut [String], i: usize, value: &T) {
     let e = envelope(&lines[i]);
-    let new = make_line(e.seq, e.prev, e.kind, &serde_json::to_string(value).unwrap());
+    let new = make_line(
+        e.seq,
+        e.prev,
+        e.kind,
+        &serde_json::to_string(value).unwrap(),
+    );
     lines[i] = new;
 }
 
@@ -174,7 +207,9 @@ fn set_body_text(lines: &mut [String], i: usize, text: &str) {
 /// The signing key of the listed credential `key`, from the authority's private list.
 fn signing_key(fx: &Fixture, key: &Point) -> SecretScalar {
     for issued in &fx.credentials {
-        let k = Credential::parse(&issued.credential).unwrap().signing_key(&fx.election_id);
+        let k = Credential::parse(&issued.credential)
+            .unwrap()
+            .signing_key(&fx.election_id);
         if k.public() == *key {
             return k;
         }
@@ -185,14 +220,18 @@ fn signing_key(fx: &Fixture, key: &Point) -> SecretScalar {
 /// Signs `ballot` with `key` as the booth does (the transcript of ballot.rs, §10.4).
 fn sign(ballot: &mut Ballot, key: &SecretScalar, rng: &mut SeededRng) {
     let mut t = Transcript::new("ballot-signature");
-    t.append("election", &ballot.election.0).append("content", &ballot.content_digest());
+    t.append("election", &ballot.election.0)
+        .append("content", &ballot.content_digest());
     ballot.signature = SchnorrProof::prove(t, &ballot.credential, key.expose(), rng);
 }
 
 /// Hex-digit positions just after `"label":"` in `line` (at most `max` of them).
 fn hex_positions(line: &str, label: &str, max: usize) -> Vec<usize> {
     let pat = format!("\"{label}\":\"");
-    line.match_indices(&pat).take(max).map(|(i, _)| i + pat.len()).collect()
+    line.match_indices(&pat)
+        .take(max)
+        .map(|(i, _)| i + pat.len())
+        .collect()
 }
 
 fn flip_hex(line: &str, pos: usize) -> String {
@@ -277,8 +316,11 @@ fn any_changed_byte_in_ballot_without_rechain_is_caught() {
         };
         let mut l = original.clone();
         l[s] = String::from_utf8(bytes).unwrap();
-        let e = verify_lines(&l).err().unwrap_or_else(|| panic!("byte {pos} changed, record verified"));
-        let ok = (e.seq == Some(s as u64) && ["R1", "R2", "R3", "R5", "B1", "B2", "B3"].contains(&e.check))
+        let e = verify_lines(&l)
+            .err()
+            .unwrap_or_else(|| panic!("byte {pos} changed, record verified"));
+        let ok = (e.seq == Some(s as u64)
+            && ["R1", "R2", "R3", "R5", "B1", "B2", "B3"].contains(&e.check))
             || (e.seq == Some(s as u64 + 1) && e.check == "R3");
         assert!(ok, "byte {pos}: unexpected {e}");
         at_next += usize::from(e.seq == Some(s as u64 + 1));
@@ -292,7 +334,10 @@ fn any_changed_byte_in_ballot_without_rechain_is_caught() {
 fn changed_scalar_in_ballot_with_rechain_is_b4() {
     let fx = closed();
     let original = lines(&fx.record);
-    for s in [first(&original, "ballot"), *indices(&original, "ballot").last().unwrap()] {
+    for s in [
+        first(&original, "ballot"),
+        *indices(&original, "ballot").last().unwrap(),
+    ] {
         let mut positions = Vec::new();
         for label in ["c", "r", "response"] {
             positions.extend(hex_positions(&original[s], label, 2));
@@ -355,15 +400,19 @@ fn re_signed_ballot_with_tampered_range_proof_is_b5() {
 /// Adding G to β turns a 0 into a 1 or a 1 into a 2: an over-vote the range proof refuses.
 #[test]
 fn re_signed_ballot_with_tampered_ciphertext_is_b5() {
-    let (l, s) = forge_own_ballot(|b| b.answers[1].choices[0].beta = add_g(&b.answers[1].choices[0].beta));
+    let (l, s) =
+        forge_own_ballot(|b| b.answers[1].choices[0].beta = add_g(&b.answers[1].choices[0].beta));
     expect_err(&l, "B5", Some(s));
 }
 
 #[test]
 fn re_signed_ballot_with_tampered_blank_or_sum_proof_is_b6() {
-    let (l, s) = forge_own_ballot(|b| b.answers[0].blank_proof.as_mut().unwrap().branches[0].r += Scalar::ONE);
+    let (l, s) = forge_own_ballot(|b| {
+        b.answers[0].blank_proof.as_mut().unwrap().branches[0].r += Scalar::ONE
+    });
     expect_err(&l, "B6", Some(s));
-    let (l, s) = forge_own_ballot(|b| b.answers[0].sum_proof.as_mut().unwrap().branches[1].r += Scalar::ONE);
+    let (l, s) =
+        forge_own_ballot(|b| b.answers[0].sum_proof.as_mut().unwrap().branches[1].r += Scalar::ONE);
     expect_err(&l, "B6", Some(s));
     // A blank indicator of 2 (β + G): the blank proof refuses it.
     let (l, s) = forge_own_ballot(|b| {
@@ -486,7 +535,10 @@ fn swapped_revote_with_rechain_is_t1() {
     let fx = closed();
     let mut l = lines(&fx.record);
     let b = indices(&l, "ballot");
-    let creds: Vec<Point> = b.iter().map(|i| body::<Ballot>(&l[*i]).credential).collect();
+    let creds: Vec<Point> = b
+        .iter()
+        .map(|i| body::<Ballot>(&l[*i]).credential)
+        .collect();
     let (i, j) = (0..creds.len())
         .flat_map(|i| (i + 1..creds.len()).map(move |j| (i, j)))
         .find(|(i, j)| creds[*i] == creds[*j])
@@ -529,8 +581,12 @@ fn ballot_of_unknown_credential_is_b2() {
     let ctx = state.context.as_ref().unwrap();
     let mut rng = SeededRng::new(b"intruder");
     let intruder = Credential::generate(&mut rng);
-    let choices: Vec<QuestionChoice> =
-        ctx.definition.questions.iter().map(|q| demo::random_choice(q, 0, &mut rng)).collect();
+    let choices: Vec<QuestionChoice> = ctx
+        .definition
+        .questions
+        .iter()
+        .map(|q| demo::random_choice(q, 0, &mut rng))
+        .collect();
     let (b, _) = ballot::encrypt(ctx, &intruder, &choices, &mut rng).unwrap();
     // The ballot itself is perfectly well formed and signed.
     ballot::verify(ctx, &b).unwrap();
@@ -548,7 +604,11 @@ fn copy_to_other_voter(fx: &Fixture, original: &Ballot) -> Ballot {
     let other = fx
         .credentials
         .iter()
-        .map(|c| Credential::parse(&c.credential).unwrap().signing_key(&fx.election_id))
+        .map(|c| {
+            Credential::parse(&c.credential)
+                .unwrap()
+                .signing_key(&fx.election_id)
+        })
         .find(|k| k.public() != original.credential)
         .unwrap();
     let mut copy = original.clone();
@@ -578,8 +638,13 @@ fn ballot_copied_to_another_credential_without_original_is_b5() {
     let fx = open();
     let mut l = lines(&fx.record);
     let b = indices(&l, "ballot");
-    let creds: Vec<Point> = b.iter().map(|i| body::<Ballot>(&l[*i]).credential).collect();
-    let lone = (0..b.len()).find(|i| creds.iter().filter(|c| **c == creds[*i]).count() == 1).unwrap();
+    let creds: Vec<Point> = b
+        .iter()
+        .map(|i| body::<Ballot>(&l[*i]).credential)
+        .collect();
+    let lone = (0..b.len())
+        .find(|i| creds.iter().filter(|c| **c == creds[*i]).count() == 1)
+        .unwrap();
     let original: Ballot = body(&l[b[lone]]);
     let copy = copy_to_other_voter(fx, &original);
     l.remove(b[lone]);
@@ -628,7 +693,8 @@ fn edit_result(edit: impl Fn(&mut ElectionResult)) -> (Vec<String>, usize) {
 fn changed_count_in_result_is_d3() {
     let (l, r) = edit_result(|x| x.questions[0].choices[0] += 1);
     expect_err(&l, "D3", Some(r));
-    let (l, r) = edit_result(|x| x.questions[1].choices[4] = x.questions[1].choices[4].wrapping_sub(1));
+    let (l, r) =
+        edit_result(|x| x.questions[1].choices[4] = x.questions[1].choices[4].wrapping_sub(1));
     expect_err(&l, "D3", Some(r));
     let (l, r) = edit_result(|x| *x.questions[0].blank.as_mut().unwrap() += 1);
     expect_err(&l, "D3", Some(r));
@@ -680,7 +746,11 @@ fn result_with_too_few_or_unpublished_trustees_is_d2() {
     let fx = closed();
     let mut l = lines(&fx.record);
     let shares = indices(&l, "decryption_share");
-    let one = shares.iter().copied().find(|i| body::<DecryptionShare>(&l[*i]).trustee == 1).unwrap();
+    let one = shares
+        .iter()
+        .copied()
+        .find(|i| body::<DecryptionShare>(&l[*i]).trustee == 1)
+        .unwrap();
     l.remove(one);
     rechain(&mut l);
     expect_err(&l, "D2", Some(l.len() - 1));
@@ -694,7 +764,10 @@ fn result_with_too_few_or_unpublished_trustees_is_d2() {
 fn decryption_share_with_another_valid_point_is_d1() {
     let fx = closed();
     let original = lines(&fx.record);
-    for (n, d) in indices(&original, "decryption_share").into_iter().enumerate() {
+    for (n, d) in indices(&original, "decryption_share")
+        .into_iter()
+        .enumerate()
+    {
         let mut l = original.clone();
         let mut share: DecryptionShare = body(&l[d]);
         let f = if n == 0 {
@@ -729,8 +802,13 @@ fn decryption_share_published_twice_or_misshapen_or_by_stranger_is_d1() {
     // Another trustee's number on trustee 1's share: its proofs are bound to trustee 1.
     let mut l = original.clone();
     let mut share: DecryptionShare = body(&l[d]);
-    let others: Vec<u32> = indices(&l, "decryption_share").iter().map(|i| body::<DecryptionShare>(&l[*i]).trustee).collect();
-    l.retain(|line| kind(line) != "decryption_share" || body::<DecryptionShare>(line).trustee == share.trustee);
+    let others: Vec<u32> = indices(&l, "decryption_share")
+        .iter()
+        .map(|i| body::<DecryptionShare>(&l[*i]).trustee)
+        .collect();
+    l.retain(|line| {
+        kind(line) != "decryption_share" || body::<DecryptionShare>(line).trustee == share.trustee
+    });
     share.trustee = *others.iter().find(|t| **t != share.trustee).unwrap();
     set_body(&mut l, d, &share);
     rechain(&mut l);
@@ -763,7 +841,11 @@ fn dkg_until_dealt(cheat: bool) -> (String, RecordState, Vec<TrusteeSecrets>, Se
     let mut rng = SeededRng::new(b"dkg-attack");
     let def = definition("dkg-attack");
     let mut record = String::new();
-    let mut state = push(&mut record, &RecordState::empty(), &[ceremony::election_event(&def).unwrap()]);
+    let mut state = push(
+        &mut record,
+        &RecordState::empty(),
+        &[ceremony::election_event(&def).unwrap()],
+    );
     let mut secrets = Vec::new();
     let mut events = Vec::new();
     for i in 1..=3 {
@@ -792,45 +874,86 @@ fn dkg_until_dealt(cheat: bool) -> (String, RecordState, Vec<TrusteeSecrets>, Se
 #[test]
 fn bad_dealer_share_disqualifies_the_dealer() {
     let (mut record, mut state, secrets, mut rng) = dkg_until_dealt(true);
-    let checks: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap()).collect();
+    let checks: Vec<Event> = secrets
+        .iter()
+        .map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap())
+        .collect();
     for (i, c) in checks.iter().enumerate() {
         let Event::TrusteeCheck(c) = c else { panic!() };
         let complained: Vec<u32> = c.complaints.iter().map(|c| c.dealer).collect();
-        assert_eq!(complained, if i == 2 { vec![2] } else { vec![] }, "trustee {}", i + 1);
+        assert_eq!(
+            complained,
+            if i == 2 { vec![2] } else { vec![] },
+            "trustee {}",
+            i + 1
+        );
     }
     state = push(&mut record, &state, &checks);
     assert_eq!(state.disqualified, vec![2]);
-    state = push(&mut record, &state, &[ceremony::election_key_event(&state).unwrap()]);
+    state = push(
+        &mut record,
+        &state,
+        &[ceremony::election_key_event(&state).unwrap()],
+    );
     let key = state.joint_key.clone().unwrap();
     assert_eq!(key.qualified, vec![1, 3]);
     let c = state.all_commitments().unwrap();
-    let expected: RistrettoPoint = c[0].coefficient_commitments[0].point() + c[2].coefficient_commitments[0].point();
+    let expected: RistrettoPoint =
+        c[0].coefficient_commitments[0].point() + c[2].coefficient_commitments[0].point();
     assert_eq!(key.public_key, Point::from_point(expected));
 
     // The rest of the election, decrypted by trustees 2 and 3 (2 still holds a key share).
     let def = state.definition.clone().unwrap();
     let voters: Vec<(String, u64)> = (0..5).map(|i| (format!("v{i}"), 1)).collect();
     let (issued, list) = credential::issue(&def.id, &voters, &mut rng).unwrap();
-    state = push(&mut record, &state, &[ceremony::credentials_event(&state, list).unwrap()]);
-    state = push(&mut record, &state, &[ceremony::open_event(&state).unwrap()]);
+    state = push(
+        &mut record,
+        &state,
+        &[ceremony::credentials_event(&state, list).unwrap()],
+    );
+    state = push(
+        &mut record,
+        &state,
+        &[ceremony::open_event(&state).unwrap()],
+    );
     let ctx = state.context.as_ref().unwrap();
     let mut expected: Vec<PerQuestion<u64>> = def
         .questions
         .iter()
-        .map(|q| PerQuestion { choices: vec![0; q.answers.len()], blank: q.blank.then_some(0) })
+        .map(|q| PerQuestion {
+            choices: vec![0; q.answers.len()],
+            blank: q.blank.then_some(0),
+        })
         .collect();
     let mut ballots = Vec::new();
     for issued in &issued {
-        let choices: Vec<QuestionChoice> = def.questions.iter().map(|q| demo::random_choice(q, 20, &mut rng)).collect();
+        let choices: Vec<QuestionChoice> = def
+            .questions
+            .iter()
+            .map(|q| demo::random_choice(q, 20, &mut rng))
+            .collect();
         demo::count_choices(&mut expected, &choices, 1);
         let cred = Credential::parse(&issued.credential).unwrap();
-        ballots.push(Event::Ballot(Box::new(ballot::encrypt(ctx, &cred, &choices, &mut rng).unwrap().0)));
+        ballots.push(Event::Ballot(Box::new(
+            ballot::encrypt(ctx, &cred, &choices, &mut rng).unwrap().0,
+        )));
     }
     state = push(&mut record, &state, &ballots);
-    state = push(&mut record, &state, &[ceremony::close_event(&state).unwrap()]);
-    let shares: Vec<Event> = secrets[1..].iter().map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap()).collect();
+    state = push(
+        &mut record,
+        &state,
+        &[ceremony::close_event(&state).unwrap()],
+    );
+    let shares: Vec<Event> = secrets[1..]
+        .iter()
+        .map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap())
+        .collect();
     state = push(&mut record, &state, &shares);
-    state = push(&mut record, &state, &[ceremony::result_event(&state).unwrap()]);
+    state = push(
+        &mut record,
+        &state,
+        &[ceremony::result_event(&state).unwrap()],
+    );
     let result = state.result.as_ref().unwrap();
     assert_eq!(result.trustees, vec![2, 3]);
     assert_eq!(result.questions, expected);
@@ -847,11 +970,24 @@ fn false_complaint_is_k3() {
     let dealt: DealerShares = state.dealt[1].clone().unwrap();
     let share = dealt.shares[0];
     let shared = Point::from_point(share.ephemeral.point() * me.communication_secret.expose());
-    let statement = DleqStatement { base: &share.ephemeral, public: &my_commitment.communication_key, image: &shared };
+    let statement = DleqStatement {
+        base: &share.ephemeral,
+        public: &my_commitment.communication_key,
+        image: &shared,
+    };
     let mut t = Transcript::new("dkg-complaint");
-    t.append("context", &state.election_hash.0).append_u64("dealer", 2).append_u64("recipient", 1);
+    t.append("context", &state.election_hash.0)
+        .append_u64("dealer", 2)
+        .append_u64("recipient", 1);
     let proof = DleqProof::prove(t, &statement, me.communication_secret.expose(), &mut rng);
-    let forged = TrusteeCheck { index: 1, complaints: vec![Complaint { dealer: 2, shared_key: shared, proof }] };
+    let forged = TrusteeCheck {
+        index: 1,
+        complaints: vec![Complaint {
+            dealer: 2,
+            shared_key: shared,
+            proof,
+        }],
+    };
     let seq = state.events as usize;
     let err = {
         let mut r = record.clone();
@@ -875,7 +1011,10 @@ fn false_complaint_is_k3() {
         expect_err(&lines(&r), "K3", Some(seq));
     }
     // The honest checks verify (the forged record was never extended).
-    let checks: Vec<Event> = secrets.iter().map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap()).collect();
+    let checks: Vec<Event> = secrets
+        .iter()
+        .map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap())
+        .collect();
     let state = push(&mut record, &state, &checks);
     assert!(state.disqualified.is_empty());
 }
@@ -976,7 +1115,9 @@ fn empty_record_is_r1() {
 #[test]
 fn record_without_trailing_newline_is_r1() {
     let fx = closed();
-    let e = verify_record(fx.record.trim_end_matches('\n').as_bytes(), &NoProgress).err().unwrap();
+    let e = verify_record(fx.record.trim_end_matches('\n').as_bytes(), &NoProgress)
+        .err()
+        .unwrap();
     assert_eq!((e.check, e.seq), ("R1", None), "{e}");
 }
 
@@ -1089,7 +1230,13 @@ fn credentials_out_of_order_or_invalid_are_c1() {
         expect_err(&l, "C1", Some(c));
     }
     let mut l = original.clone();
-    set_body(&mut l, c, &CredentialList { credentials: vec![] });
+    set_body(
+        &mut l,
+        c,
+        &CredentialList {
+            credentials: vec![],
+        },
+    );
     rechain(&mut l);
     expect_err(&l, "C1", Some(c));
 }
@@ -1099,12 +1246,24 @@ fn open_with_wrong_fingerprint_is_o1() {
     let fx = closed();
     let mut l = lines(&fx.record);
     let o = first(&l, "open");
-    set_body(&mut l, o, &Open { fingerprint: Hash32([0; 32]) });
+    set_body(
+        &mut l,
+        o,
+        &Open {
+            fingerprint: Hash32([0; 32]),
+        },
+    );
     rechain(&mut l);
     expect_err(&l, "O1", Some(o));
     // Not re-chained: the changed fingerprint breaks the next line's prev.
     let mut l = lines(&fx.record);
-    set_body(&mut l, o, &Open { fingerprint: Hash32::of(b"another election") });
+    set_body(
+        &mut l,
+        o,
+        &Open {
+            fingerprint: Hash32::of(b"another election"),
+        },
+    );
     expect_err(&l, "O1", Some(o));
 }
 

@@ -1,0 +1,121 @@
+//! `scrutin demo`: a complete election in one process, written to a record file and
+//! verified from that file as an auditor would.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use scrutin_election::crypto::rng::{SeededRng, os_rng};
+use scrutin_election::definition::{ElectionDescription, Question};
+use scrutin_election::demo::{self, DemoOptions};
+
+use crate::output;
+use crate::record_file::{read_small, verify_path};
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Number of voters.
+    #[arg(long, default_value_t = 100)]
+    voters: usize,
+    /// Number of trustees sharing the election key.
+    #[arg(long, default_value_t = 3)]
+    trustees: u32,
+    /// How many trustees are needed to decrypt.
+    #[arg(long, default_value_t = 2)]
+    threshold: u32,
+    /// Trustees absent at the tally (comma-separated numbers), e.g. `--absent 2`.
+    #[arg(long, value_delimiter = ',')]
+    absent: Vec<u32>,
+    /// Percentage of voters who vote twice (the last ballot counts).
+    #[arg(long, default_value_t = 10)]
+    revote_percent: u32,
+    /// Percentage of voters who vote blank where blank votes are allowed.
+    #[arg(long, default_value_t = 10)]
+    blank_percent: u32,
+    /// Voter weights cycle through 1..=W (1: every voter weighs 1).
+    #[arg(long, default_value_t = 1)]
+    weights: u64,
+    /// Questions from a TOML election description (its [[question]] tables are used).
+    #[arg(long)]
+    questions: Option<PathBuf>,
+    /// Seed (any text) for a reproducible demo; random by default.
+    #[arg(long)]
+    seed: Option<String>,
+    /// Where to write the election record.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    let questions: Vec<Question> = match &args.questions {
+        Some(path) => ElectionDescription::from_toml(&read_small(path, 1 << 20)?)?.questions,
+        None => DemoOptions::default_questions(),
+    };
+    let present = args.trustees as usize
+        - args
+            .absent
+            .iter()
+            .filter(|a| **a >= 1 && **a <= args.trustees)
+            .count();
+    if present < args.threshold as usize {
+        bail!(
+            "only {present} trustees present, {} needed to decrypt",
+            args.threshold
+        );
+    }
+    let opts = DemoOptions {
+        voters: args.voters,
+        trustees: args.trustees,
+        threshold: args.threshold,
+        absent_trustees: args.absent.clone(),
+        revote_percent: args.revote_percent.min(100),
+        blank_percent: args.blank_percent.min(100),
+        weights: args.weights.max(1),
+        questions,
+        ..DemoOptions::default()
+    };
+    println!(
+        "Running an election: {} voters, {} trustees (threshold {}{}).",
+        opts.voters,
+        opts.trustees,
+        opts.threshold,
+        if opts.absent_trustees.is_empty() {
+            String::new()
+        } else {
+            format!(", absent at the tally: {:?}", opts.absent_trustees)
+        }
+    );
+    let start = Instant::now();
+    let outcome = match &args.seed {
+        Some(seed) => demo::run(&opts, &mut SeededRng::new(seed.as_bytes()))?,
+        None => demo::run(&opts, &mut os_rng())?,
+    };
+    std::fs::write(&args.out, &outcome.record)
+        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    println!(
+        "Key ceremony, {} credentials, {} ballots cast (re-votes included), tally and decryption done in {:.1} s.",
+        outcome.credentials.len(),
+        outcome.ballots_cast,
+        start.elapsed().as_secs_f64()
+    );
+    println!(
+        "Record written to {}. Verifying it as an auditor would:",
+        args.out.display()
+    );
+    let start = Instant::now();
+    let verified = verify_path(&args.out, true)?;
+    output::print_report(&verified.state);
+    println!("(verified in {:.2} s)", start.elapsed().as_secs_f64());
+    let result = verified
+        .state
+        .result
+        .as_ref()
+        .context("the record has no result")?;
+    if result.questions != outcome.expected {
+        bail!("the decrypted result differs from the plaintext count of the choices");
+    }
+    println!("The decrypted result equals the plaintext count of the voters' choices.");
+    println!("Try: scrutin verify {}", args.out.display());
+    Ok(())
+}

@@ -1,0 +1,426 @@
+//! The role commands of an offline election on a record file (spec §6, §9, §10, §11).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use scrutin_election::Hash32;
+use scrutin_election::ballot::{self, AuditedBallot};
+use scrutin_election::ceremony;
+use scrutin_election::credential::{self, Credential};
+use scrutin_election::crypto::dkg::TrusteeSecrets;
+use scrutin_election::crypto::rng::os_rng;
+use scrutin_election::definition::{ElectionDescription, QuestionChoice};
+use scrutin_election::record::Event;
+use scrutin_election::verify::RecordState;
+
+use crate::output;
+use crate::record_file::{append, create, read_small, verify_path, write_secret};
+
+#[derive(Args)]
+pub struct RecordArg {
+    /// The election record (JSON Lines); verified before anything is appended.
+    #[arg(long)]
+    record: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum ElectionCommand {
+    /// Create a new record from a TOML election description (spec §8).
+    Setup {
+        /// The election description (TOML).
+        #[arg(long)]
+        description: PathBuf,
+        /// The record to create (must not exist).
+        #[arg(long)]
+        record: PathBuf,
+    },
+    /// Publish the election key once every trustee has checked its shares (§6 step 4).
+    Key(RecordArg),
+    /// Open the election: fixes the fingerprint (needs the key and the credentials).
+    Open(RecordArg),
+    /// Close the election and publish the encrypted tally.
+    Close(RecordArg),
+    /// Combine the trustees' decryption shares and publish the result.
+    Tally(RecordArg),
+}
+
+#[derive(Subcommand)]
+pub enum TrusteeCommand {
+    /// Key generation step 1: draw secrets, publish the commitment; the secrets go to a file.
+    Commit {
+        #[command(flatten)]
+        record: RecordArg,
+        /// This trustee's number, 1 to n, in the order of the election's trustee list.
+        #[arg(long)]
+        trustee: u32,
+        /// Where to write this trustee's secrets (created with mode 0600; keep it safe).
+        #[arg(long)]
+        secret: PathBuf,
+    },
+    /// Key generation step 2: deal encrypted shares to every trustee.
+    Deal(SecretArgs),
+    /// Key generation step 3: check the shares received; complain about a cheating dealer.
+    Check(SecretArgs),
+    /// Publish this trustee's decryption share of the closed election's tally.
+    Decrypt(SecretArgs),
+}
+
+#[derive(Args)]
+pub struct SecretArgs {
+    #[command(flatten)]
+    record: RecordArg,
+    /// The trustee's secret file written by `scrutin trustee commit`.
+    #[arg(long)]
+    secret: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum CredentialsCommand {
+    /// Generate one credential per voter, publish the public list in the record and write
+    /// the private list (voter, weight, credential) for mailing.
+    Generate {
+        #[command(flatten)]
+        record: RecordArg,
+        /// Voter list: one voter per line, `name` or `name,weight`; `#` starts a comment.
+        #[arg(long, conflicts_with = "count")]
+        voters: Option<PathBuf>,
+        /// Or simply this many voters, named voter1, voter2, …
+        #[arg(long)]
+        count: Option<usize>,
+        /// Where to write the private credentials (JSON, mode 0600; never publish it).
+        #[arg(long)]
+        private: PathBuf,
+    },
+}
+
+#[derive(Args)]
+pub struct VoteArgs {
+    #[command(flatten)]
+    record: RecordArg,
+    /// The voting credential as typed (e.g. K7QH-2M9P-…). Prefer --credential-file on shared machines.
+    #[arg(long, conflicts_with = "credential_file")]
+    credential: Option<String>,
+    /// A file holding the voting credential.
+    #[arg(long)]
+    credential_file: Option<PathBuf>,
+    /// The choices (JSON): one entry per question, an array of values per answer or "blank".
+    #[arg(long)]
+    choices: PathBuf,
+}
+
+#[derive(Subcommand)]
+pub enum BallotCommand {
+    /// Encrypt, prove, sign and cast a ballot; prints its tracker.
+    Cast(VoteArgs),
+    /// Encrypt a ballot and open it for a Benaloh audit instead of casting it (§10.6).
+    Audit {
+        #[command(flatten)]
+        vote: VoteArgs,
+        /// Where to write the audit data.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check Benaloh audit data against the election: prints the choices it encrypts.
+    CheckAudit {
+        #[command(flatten)]
+        record: RecordArg,
+        /// The audit data written by `scrutin ballot audit` or the booth.
+        audit: PathBuf,
+    },
+    /// Find a ballot tracker on the board.
+    Find {
+        #[command(flatten)]
+        record: RecordArg,
+        /// The tracker (64 hexadecimal characters).
+        tracker: String,
+    },
+}
+
+fn read_secrets(path: &Path) -> Result<TrusteeSecrets> {
+    let text = read_small(path, 1 << 20)?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a trustee secret file", path.display()))
+}
+
+fn state_of(record: &RecordArg) -> Result<RecordState> {
+    Ok(verify_path(&record.record, true)?.state)
+}
+
+pub fn election(cmd: ElectionCommand) -> Result<()> {
+    match cmd {
+        ElectionCommand::Setup {
+            description,
+            record,
+        } => {
+            let text = read_small(&description, 1 << 20)?;
+            let def = ElectionDescription::from_toml(&text)?.into_definition(&mut os_rng())?;
+            create(&record, &[ceremony::election_event(&def)?])?;
+            println!(
+                "Created {} for election {} ({} trustees, threshold {}).",
+                record.display(),
+                def.id,
+                def.trustees.len(),
+                def.threshold
+            );
+        }
+        ElectionCommand::Key(r) => {
+            let state = state_of(&r)?;
+            let event = ceremony::election_key_event(&state)?;
+            if let Event::ElectionKey(k) = &event {
+                println!(
+                    "Election key {} from dealers {:?}.",
+                    k.public_key.to_hex(),
+                    k.qualified
+                );
+                if !state.disqualified.is_empty() {
+                    println!(
+                        "Disqualified for dealing bad shares: trustees {:?}.",
+                        state.disqualified
+                    );
+                }
+            }
+            append(&r.record, &state, &[event])?;
+        }
+        ElectionCommand::Open(r) => {
+            let state = state_of(&r)?;
+            let event = ceremony::open_event(&state)?;
+            append(&r.record, &state, &[event])?;
+            println!("Election open; fingerprint {}.", state.head);
+        }
+        ElectionCommand::Close(r) => {
+            let state = state_of(&r)?;
+            let event = ceremony::close_event(&state)?;
+            append(&r.record, &state, &[event])?;
+            println!(
+                "Election closed: {} ballots counted.",
+                state.ballots_counted()
+            );
+        }
+        ElectionCommand::Tally(r) => {
+            let state = state_of(&r)?;
+            let event = ceremony::result_event(&state)?;
+            append(&r.record, &state, &[event])?;
+            let state = state_of(&r)?;
+            if let (Some(def), Some(result)) = (&state.definition, &state.result) {
+                output::print_result(def, result);
+            }
+        }
+    }
+    Ok(())
+}
+
+pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
+    let mut rng = os_rng();
+    match cmd {
+        TrusteeCommand::Commit {
+            record,
+            trustee,
+            secret,
+        } => {
+            let state = state_of(&record)?;
+            let (secrets, event) = ceremony::trustee_commit(&state, trustee, &mut rng)?;
+            write_secret(&secret, &serde_json::to_string_pretty(&secrets)?)?;
+            append(&record.record, &state, &[event])?;
+            println!(
+                "Trustee {trustee} committed; secrets in {}.",
+                secret.display()
+            );
+        }
+        TrusteeCommand::Deal(a) => {
+            let (state, secrets) = (state_of(&a.record)?, read_secrets(&a.secret)?);
+            let event = ceremony::trustee_deal(&state, &secrets, &mut rng)?;
+            append(&a.record.record, &state, &[event])?;
+            println!("Trustee {} dealt its shares.", secrets.index);
+        }
+        TrusteeCommand::Check(a) => {
+            let (state, secrets) = (state_of(&a.record)?, read_secrets(&a.secret)?);
+            let event = ceremony::trustee_check(&state, &secrets, &mut rng)?;
+            if let Event::TrusteeCheck(c) = &event {
+                for complaint in &c.complaints {
+                    println!(
+                        "Trustee {} received a bad share from trustee {}: complaint published.",
+                        secrets.index, complaint.dealer
+                    );
+                }
+            }
+            append(&a.record.record, &state, &[event])?;
+            println!("Trustee {} checked its shares.", secrets.index);
+        }
+        TrusteeCommand::Decrypt(a) => {
+            let (state, secrets) = (state_of(&a.record)?, read_secrets(&a.secret)?);
+            let event = ceremony::trustee_decrypt(&state, &secrets, &mut rng)?;
+            append(&a.record.record, &state, &[event])?;
+            println!("Trustee {} published its decryption share.", secrets.index);
+        }
+    }
+    Ok(())
+}
+
+fn parse_voters(text: &str) -> Result<Vec<(String, u64)>> {
+    let mut voters = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let mut parts = line.split(',').map(str::trim);
+        let name = parts.next().unwrap_or("").to_string();
+        let weight = match parts.next() {
+            Some(w) => w
+                .parse::<u64>()
+                .with_context(|| format!("line {}: weight {w:?} is not a whole number", n + 1))?,
+            None => 1,
+        };
+        if name.is_empty() || parts.next().is_some() {
+            bail!("line {}: expected `name` or `name,weight`", n + 1);
+        }
+        voters.push((name, weight));
+    }
+    Ok(voters)
+}
+
+pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
+    let CredentialsCommand::Generate {
+        record,
+        voters,
+        count,
+        private,
+    } = cmd;
+    let state = state_of(&record)?;
+    let def = state
+        .definition
+        .as_ref()
+        .context("the record has no election")?;
+    let voters = match (voters, count) {
+        (Some(path), _) => parse_voters(&read_small(&path, 1 << 30)?)?,
+        (None, Some(n)) => (1..=n).map(|i| (format!("voter{i}"), 1)).collect(),
+        (None, None) => bail!("give --voters FILE or --count N"),
+    };
+    let (issued, list) = credential::issue(&def.id, &voters, &mut os_rng())?;
+    let event = ceremony::credentials_event(&state, list)?;
+    write_secret(&private, &serde_json::to_string_pretty(&issued)?)?;
+    append(&record.record, &state, &[event])?;
+    println!(
+        "{} credentials published; private credentials in {}.",
+        issued.len(),
+        private.display()
+    );
+    Ok(())
+}
+
+fn encrypt(
+    vote: &VoteArgs,
+) -> Result<(
+    RecordState,
+    ballot::Ballot,
+    Vec<ballot::AnswerRandomness>,
+    Vec<QuestionChoice>,
+)> {
+    let state = state_of(&vote.record)?;
+    let text = match (&vote.credential, &vote.credential_file) {
+        (Some(c), _) => c.clone(),
+        (None, Some(p)) => read_small(p, 1024)?,
+        (None, None) => bail!("give --credential or --credential-file"),
+    };
+    let credential = Credential::parse(text.trim())?;
+    let choices: Vec<QuestionChoice> = serde_json::from_str(&read_small(&vote.choices, 1 << 20)?)
+        .context(
+        "the choices file must be a JSON array: per question, an array of values or \"blank\"",
+    )?;
+    let ctx = state.context.as_ref().context("the election is not open")?;
+    let (ballot, randomness) = ballot::encrypt(ctx, &credential, &choices, &mut os_rng())?;
+    if state
+        .credential_weight(ballot.credential.as_bytes())
+        .is_none()
+    {
+        bail!("this credential is not on the election's list");
+    }
+    Ok((state, ballot, randomness, choices))
+}
+
+pub fn ballot(cmd: BallotCommand) -> Result<()> {
+    match cmd {
+        BallotCommand::Cast(vote) => {
+            let (state, ballot, _, _) = encrypt(&vote)?;
+            if state.stage() != scrutin_election::verify::Stage::Open {
+                bail!("the election is not open");
+            }
+            let tracker = ballot.tracker();
+            append(
+                &vote.record.record,
+                &state,
+                &[Event::Ballot(Box::new(ballot))],
+            )?;
+            println!("Ballot cast. Tracker: {tracker}");
+            println!("You may vote again: only your last ballot counts.");
+        }
+        BallotCommand::Audit { vote, out } => {
+            let (_, ballot, randomness, choices) = encrypt(&vote)?;
+            let tracker = ballot.tracker();
+            let audit = AuditedBallot {
+                ballot,
+                choices,
+                randomness,
+            };
+            std::fs::write(&out, serde_json::to_string_pretty(&audit)?)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Audit data for the ballot with tracker {tracker} written to {}.",
+                out.display()
+            );
+            println!("This ballot is now spoiled and must not be cast: cast a new one.");
+        }
+        BallotCommand::CheckAudit { record, audit } => {
+            let state = state_of(&record)?;
+            let ctx = state.context.as_ref().context("the election is not open")?;
+            let audit: AuditedBallot =
+                serde_json::from_str(&read_small(&audit, 16 << 20)?).context("not audit data")?;
+            let choices = ballot::check_audit(ctx, &audit)?;
+            println!(
+                "The audited ballot (tracker {}) is valid and encrypts:",
+                audit.ballot.tracker()
+            );
+            for (q, c) in ctx.definition.questions.iter().zip(&choices) {
+                match c {
+                    QuestionChoice::Blank(_) => println!("  {}: blank", q.text),
+                    QuestionChoice::Values(v) => {
+                        let chosen: Vec<String> = q
+                            .answers
+                            .iter()
+                            .zip(v)
+                            .filter(|(_, v)| **v > 0)
+                            .map(|(a, v)| {
+                                if q.max_per_answer > 1 {
+                                    format!("{a} ({v})")
+                                } else {
+                                    a.clone()
+                                }
+                            })
+                            .collect();
+                        println!(
+                            "  {}: {}",
+                            q.text,
+                            if chosen.is_empty() {
+                                "(none)".into()
+                            } else {
+                                chosen.join(", ")
+                            }
+                        );
+                    }
+                }
+            }
+        }
+        BallotCommand::Find { record, tracker } => {
+            let state = state_of(&record)?;
+            let tracker = Hash32::from_hex(tracker.trim())?;
+            match state.trackers.get(&tracker) {
+                Some(seq) => println!(
+                    "Found: the ballot with tracker {tracker} is event {seq} of the record."
+                ),
+                None => bail!("no ballot with tracker {tracker} in the record"),
+            }
+        }
+    }
+    Ok(())
+}
