@@ -143,6 +143,8 @@ pub struct Limits {
     pub request_timeout_secs: u64,
     /// Requests in flight; more are shed with 503.
     pub max_concurrent_requests: usize,
+    /// Open connections; more are closed at once.
+    pub max_connections: usize,
     /// Token-bucket refill rate per client address, tokens per second.
     pub per_ip_rate_per_sec: f64,
     /// Token-bucket capacity per client address.
@@ -211,6 +213,7 @@ impl Default for Limits {
             voter_list_max_lines: 1_000_000,
             request_timeout_secs: 30,
             max_concurrent_requests: 256,
+            max_connections: 4096,
             per_ip_rate_per_sec: 20.0,
             per_ip_burst: 100,
             max_tracked_clients: 100_000,
@@ -265,8 +268,10 @@ impl ServerConfig {
         if l.request_timeout_secs == 0 {
             return bad("limits.request_timeout_secs must be positive");
         }
-        if l.max_concurrent_requests == 0 {
-            return bad("limits.max_concurrent_requests must be positive");
+        if l.max_concurrent_requests == 0 || l.max_connections == 0 {
+            return bad(
+                "limits.max_concurrent_requests and limits.max_connections must be positive",
+            );
         }
         if !(l.per_ip_rate_per_sec.is_finite() && l.per_ip_rate_per_sec > 0.0) {
             return bad("limits.per_ip_rate_per_sec must be a positive number");

@@ -46,7 +46,8 @@ impl TokenBucket {
             Ok(())
         } else {
             let wait = (1.0 - self.tokens) / rate;
-            Err(Duration::from_secs_f64(wait.clamp(0.0, 86_400.0)))
+            let wait = Duration::try_from_secs_f64(wait).unwrap_or(Duration::from_secs(1));
+            Err(wait.min(Duration::from_secs(86_400)))
         }
     }
 

@@ -330,3 +330,47 @@ async fn a_burst_gets_answers_or_polite_503s_never_errors() {
     assert_eq!(ok + shed, 100);
     assert!(ok >= 4 && shed > 0, "ok {ok}, shed {shed}");
 }
+
+#[tokio::test]
+async fn connections_beyond_the_limit_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start_with(|c| c.limits.max_connections = 2, Router::new()).await;
+    let addr = s.server.as_ref().unwrap().local_addr();
+    let idle1 = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let idle2 = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = third
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert_eq!(
+        n, 0,
+        "the third connection must be closed without an answer"
+    );
+    drop(idle1);
+    drop(idle2);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = s.client.get(s.url("/api/health")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_after_the_request_timeout() {
+    use tokio::io::AsyncReadExt;
+    let s = TestServer::start_with(|c| c.limits.request_timeout_secs = 1, Router::new()).await;
+    let addr = s.server.as_ref().unwrap().local_addr();
+    let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let started = std::time::Instant::now();
+    let n = tokio::time::timeout(Duration::from_secs(10), idle.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert_eq!(n, 0);
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

@@ -4,8 +4,11 @@
 //! Invariants: every response carries the security headers and every error is JSON
 //! ([`error::ApiError`]); request bodies are bounded (`limits.body_limit_bytes`, larger only
 //! where a route says so); plain HTTP is refused on a non-loopback address unless
-//! `insecure_http` is set; slow clients get `limits.request_timeout_secs` to send their headers.
+//! `insecure_http` is set; slow clients get `limits.request_timeout_secs` to finish the TLS
+//! handshake, to send their first request and to send each request's headers; at most
+//! `limits.max_connections` connections are open at once ([`conn`]).
 
+pub mod conn;
 pub mod error;
 pub mod extract;
 pub mod middleware;
@@ -19,7 +22,8 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
 use axum_server::Handle;
-use axum_server::tls_rustls::RustlsConfig;
+use axum_server::accept::DefaultAcceptor;
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
@@ -138,9 +142,17 @@ pub async fn start(config: &ServerConfig, app: Router) -> Result<RunningServer, 
     let header_timeout = Duration::from_secs(config.limits.request_timeout_secs);
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     let is_tls = tls.is_some();
+    let max_conns = config.limits.max_connections;
+    let limit = conn::LimitAcceptor::new(DefaultAcceptor::new(), max_conns);
     let task = match tls {
         Some(rc) => {
-            let mut server = axum_server::from_tcp_rustls(listener, rc)?.handle(handle.clone());
+            let acceptor = RustlsAcceptor::new(rc)
+                .handshake_timeout(header_timeout)
+                .acceptor(limit);
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(acceptor)
+                .handle(handle.clone())
+                .first_request_timeout(header_timeout);
             server
                 .http_builder()
                 .http1()
@@ -148,7 +160,10 @@ pub async fn start(config: &ServerConfig, app: Router) -> Result<RunningServer, 
             tokio::spawn(server.serve(make))
         }
         None => {
-            let mut server = axum_server::from_tcp(listener)?.handle(handle.clone());
+            let mut server = axum_server::from_tcp(listener)?
+                .acceptor(limit)
+                .handle(handle.clone())
+                .first_request_timeout(header_timeout);
             server
                 .http_builder()
                 .http1()
