@@ -170,6 +170,18 @@ impl CiphertextSum {
     }
 }
 
+impl serde::Serialize for SecretScalar {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::group::hex_scalar::serialize(&self.0, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SecretScalar {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::group::hex_scalar::deserialize(d).map(SecretScalar)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,17 +204,5 @@ mod tests {
         s.add_weighted(&c2, 1);
         let m = s.beta - s.alpha * x.expose();
         assert_eq!(m, RistrettoPoint::mul_base(&Scalar::from(10u8)));
-    }
-}
-
-impl serde::Serialize for SecretScalar {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::group::hex_scalar::serialize(&self.0, s)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for SecretScalar {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        crate::group::hex_scalar::deserialize(d).map(SecretScalar)
     }
 }

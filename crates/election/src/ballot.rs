@@ -45,11 +45,23 @@ pub mod tags {
 pub struct EncryptedAnswer {
     pub choices: Vec<Ciphertext>,
     pub choice_proofs: Vec<MembershipProof>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
     pub blank: Option<Ciphertext>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
     pub blank_proof: Option<MembershipProof>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
     pub sum_proof: Option<MembershipProof>,
 }
 

@@ -45,7 +45,7 @@ fn one() -> u64 {
     1
 }
 
-/// The whole election definition: the body of the `election` event (§11.2).
+/// The whole election definition: the body of the `election` event (§11.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ElectionDefinition {
@@ -146,13 +146,11 @@ impl Question {
                 "{what}: max is 0 and blank is not allowed: no vote is possible"
             ));
         }
-        if let Some(values) = self.sum_values() {
-            if values.len() > MAX_VALUES {
-                return invalid(format!(
-                    "{what}: the range min..max holds {} sums, at most {MAX_VALUES} are allowed",
-                    values.len()
-                ));
-            }
+        if let Some(values) = self.sum_values().filter(|v| v.len() > MAX_VALUES) {
+            return invalid(format!(
+                "{what}: the range min..max holds {} sums, at most {MAX_VALUES} are allowed",
+                values.len()
+            ));
         }
         Ok(())
     }

@@ -78,3 +78,13 @@ impl<'de> serde::Deserialize<'de> for Hash32 {
         Hash32::from_hex(&text).map_err(serde::de::Error::custom)
     }
 }
+
+/// Deserializes an optional member that, when present, must not be `null` (spec §2.5):
+/// absent members are `None` through `#[serde(default)]`.
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}

@@ -42,6 +42,7 @@ pub struct Close {
 }
 
 /// Every event of the record, by `type`.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     Election(ElectionDefinition),
@@ -118,7 +119,7 @@ fn truncate(s: &str) -> String {
 /// The envelope of a line, with the body left unparsed.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct Envelope<'a> {
+struct Envelope<'a> {
     pub seq: u64,
     pub prev: Hash32,
     #[serde(rename = "type")]
@@ -137,15 +138,46 @@ pub struct RecordLine {
     pub event: Event,
 }
 
-/// Parses one line (without its `\n`) and hashes it (§11.1, checks R1 and R5).
-pub fn parse_line(line: &[u8]) -> Result<RecordLine, ElectionError> {
+/// Why a line could not be read: the check of §12 it fails (`R1` or `R5`) and the reason.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{check}: {message}")]
+pub struct LineError {
+    pub check: &'static str,
+    pub message: String,
+}
+
+fn line_error<T>(check: &'static str, message: impl Into<String>) -> Result<T, LineError> {
+    Err(LineError {
+        check,
+        message: message.into(),
+    })
+}
+
+/// Parses one line (without its `\n`) and hashes it (§11.1; checks R1 and R5): the
+/// envelope, the body's schema, and that the line is byte for byte in canonical form.
+pub fn parse_line(line: &[u8]) -> Result<RecordLine, LineError> {
     if line.len() > MAX_LINE {
-        return invalid(format!("line longer than {MAX_LINE} bytes"));
+        return line_error("R1", format!("line longer than {MAX_LINE} bytes"));
     }
-    let text = std::str::from_utf8(line)
-        .map_err(|_| ElectionError::Invalid("line is not UTF-8".into()))?;
-    let env: Envelope<'_> = serde_json::from_str(text)?;
-    let event = Event::parse(env.kind, env.body.get())?;
+    let Ok(text) = std::str::from_utf8(line) else {
+        return line_error("R1", "line is not UTF-8");
+    };
+    let env: Envelope<'_> = match serde_json::from_str(text) {
+        Ok(env) => env,
+        Err(e) => return line_error("R1", format!("not a record line: {e}")),
+    };
+    let event =
+        Event::parse(env.kind, env.body.get()).or_else(|e| line_error("R5", e.to_string()))?;
+    // One event, one byte string: the line must be exactly as §11.1 writes it.
+    let body = event
+        .body_json()
+        .or_else(|e| line_error("R5", e.to_string()))?;
+    if format_line(env.seq, &env.prev, env.kind, &body).as_bytes() != line {
+        return line_error(
+            "R1",
+            "the line is not in the canonical form of §11.1 (spacing, member order or letter case)",
+        );
+    }
     Ok(RecordLine {
         seq: env.seq,
         prev: env.prev,
@@ -188,17 +220,20 @@ impl RecordWriter {
 
     /// Formats the next line (without `\n`) and advances the chain.
     pub fn line(&mut self, event: &Event) -> Result<String, ElectionError> {
-        let line = format!(
-            r#"{{"seq":{},"prev":"{}","type":"{}","body":{}}}"#,
-            self.next_seq,
-            self.head.to_hex(),
-            event.kind(),
-            event.body_json()?
-        );
+        let line = format_line(self.next_seq, &self.head, event.kind(), &event.body_json()?);
         self.head = Hash32::of(line.as_bytes());
         self.next_seq += 1;
         Ok(line)
     }
+}
+
+/// The canonical line (§11.1): members in this order, no spaces, the body as serialised
+/// by [`Event::body_json`].
+pub fn format_line(seq: u64, prev: &Hash32, kind: &str, body: &str) -> String {
+    format!(
+        r#"{{"seq":{seq},"prev":"{}","type":"{kind}","body":{body}}}"#,
+        prev.to_hex()
+    )
 }
 
 /// Splits a record into lines; every line, the last included, must end with `\n` (R1).

@@ -22,7 +22,11 @@ use crate::error::{ElectionError, invalid};
 #[serde(deny_unknown_fields)]
 pub struct PerQuestion<T> {
     pub choices: Vec<T>,
-    #[serde(default = "none", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default = "none",
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
     pub blank: Option<T>,
 }
 

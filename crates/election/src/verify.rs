@@ -24,7 +24,7 @@ use crate::Hash32;
 use crate::ballot::{self, Ballot, BallotParts, VotingContext};
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
-use crate::record::{Close, Envelope, Event, GENESIS, MAX_LINE, Open, split_lines};
+use crate::record::{self, Close, Event, GENESIS, Open, RecordLine, split_lines};
 use crate::tally::{self, DecryptionShare, ElectionResult, TallyAccumulator};
 
 /// The numbered checks of §12, in the order they are listed there.
@@ -323,31 +323,14 @@ fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> 
     items.iter().map(f).collect()
 }
 
-struct ParsedLine {
-    seq: u64,
-    prev: Hash32,
-    hash: Hash32,
-    event: Event,
-    len: usize,
-}
-
-fn parse(line: &[u8], index: u64) -> Result<ParsedLine, VerifyError> {
-    let at = Some(index);
-    if line.len() > MAX_LINE {
-        return fail("R1", at, format!("line longer than {MAX_LINE} bytes"));
-    }
-    let text = std::str::from_utf8(line).or_else(|_| fail("R1", at, "line is not UTF-8"))?;
-    let env: Envelope<'_> = serde_json::from_str(text)
-        .or_else(|e| fail("R1", at, format!("not a record line: {e}")))?;
-    let event =
-        Event::parse(env.kind, env.body.get()).or_else(|e| fail("R5", at, e.to_string()))?;
-    Ok(ParsedLine {
-        seq: env.seq,
-        prev: env.prev,
-        hash: Hash32::of(line),
-        event,
-        len: line.len() + 1,
-    })
+fn parse(line: &[u8], index: u64) -> Result<(RecordLine, usize), VerifyError> {
+    record::parse_line(line)
+        .map(|l| (l, line.len() + 1))
+        .map_err(|e| VerifyError {
+            check: e.check,
+            seq: Some(index),
+            message: e.message,
+        })
 }
 
 /// Verifies a whole record (§12). See the module documentation.
@@ -368,11 +351,11 @@ pub fn verify_record(
         let mut pending: Vec<(u64, &Ballot)> = Vec::new();
         let mut bytes = 0u64;
         for (p, (index, _)) in parsed.iter().zip(&indexed) {
-            let p = match p {
+            let (p, len) = match p {
                 Ok(p) => p,
                 Err(e) => return Err(e.clone()),
             };
-            bytes += p.len as u64;
+            bytes += *len as u64;
             apply(&mut state, *index, p, &mut pending)?;
         }
         verify_ballot_batch(&mut state, &pending)?;
@@ -386,7 +369,7 @@ pub fn verify_record(
 fn apply<'a>(
     state: &mut RecordState,
     index: u64,
-    p: &'a ParsedLine,
+    p: &'a RecordLine,
     pending: &mut Vec<(u64, &'a Ballot)>,
 ) -> Result<(), VerifyError> {
     let at = Some(index);

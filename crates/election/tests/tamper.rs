@@ -857,11 +857,12 @@ fn dkg_until_dealt(cheat: bool) -> (String, RecordState, Vec<TrusteeSecrets>, Se
     let mut deals = Vec::new();
     for s in &secrets {
         let mut e = ceremony::trustee_deal(&state, s, &mut rng).unwrap();
-        if let Event::DealerShares(d) = &mut e {
-            if cheat && d.dealer == 2 {
-                assert_eq!(d.shares[2].recipient, 3);
-                d.shares[2].masked_share += Scalar::ONE;
-            }
+        if let Event::DealerShares(d) = &mut e
+            && cheat
+            && d.dealer == 2
+        {
+            assert_eq!(d.shares[2].recipient, 3);
+            d.shares[2].masked_share += Scalar::ONE;
         }
         deals.push(e);
     }
@@ -1274,12 +1275,19 @@ fn rechained_setup_invalidates_open_with_o1() {
     let fx = closed();
     let mut l = lines(&fx.record);
     let c = first(&l, "credentials");
-    // Re-serialised with a space: same content, another line.
+    // A different but valid credential list (one weight changed), re-chained.
     let e = envelope(&l[c]);
-    let b = e.body.replacen(':', ": ", 1);
+    assert!(e.body.contains(r#""weight":1"#));
+    let b = e.body.replacen(r#""weight":1"#, r#""weight":2"#, 1);
     set_body_text(&mut l, c, &b);
     rechain(&mut l);
     expect_err(&l, "O1", Some(first(&l, "open")));
+    // The same content written with a space is another byte string: refused (R1).
+    let mut l = lines(&fx.record);
+    let b = envelope(&l[c]).body.replacen(':', ": ", 1);
+    set_body_text(&mut l, c, &b);
+    rechain(&mut l);
+    expect_err(&l, "R1", Some(c));
 }
 
 #[test]

@@ -107,10 +107,18 @@ impl AppState {
         })
     }
 
-    /// Opens the SQLite storage in `config.data_dir` and assembles the state.
+    /// Opens the SQLite storage in `config.data_dir` and assembles the state. Mails left
+    /// `queued` by a previous run are marked failed (they were never handed over).
     pub fn open(config: ServerConfig) -> Result<Self, StateError> {
         config.validate()?;
         let storage: SharedStorage = Arc::new(SqliteStorage::open(&config.data_dir)?);
+        let stale = storage.fail_queued_mails(
+            "server restarted before delivery; the voter can request a new code",
+            crate::storage::now(),
+        )?;
+        if stale > 0 {
+            tracing::warn!(mails = stale, "mails queued before restart marked failed");
+        }
         Self::new(config, storage)
     }
 }

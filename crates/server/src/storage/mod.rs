@@ -420,6 +420,10 @@ pub trait Storage: Send + Sync + 'static {
         error: Option<&str>,
         now: UnixTime,
     ) -> StorageResult<()>;
+    /// Marks every mail still `queued` as `failed` with `error`; returns how many. Called at
+    /// startup: a mail queued before a crash or restart was never handed over (bodies are
+    /// not stored, since they hold one-time codes).
+    fn fail_queued_mails(&self, error: &str, now: UnixTime) -> StorageResult<u64>;
     /// Counts by status for an election.
     fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts>;
     /// Latest failures for an election.

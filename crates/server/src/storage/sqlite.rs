@@ -892,6 +892,17 @@ impl Storage for SqliteStorage {
         Ok(())
     }
 
+    fn fail_queued_mails(&self, error: &str, now: UnixTime) -> StorageResult<u64> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute(
+                "UPDATE mails SET status = 'failed', error = ?1, updated_at = ?2 WHERE status = 'queued'",
+                params![error, now],
+            )
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+
     fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts> {
         let conn = self.private_r.get();
         let mut stmt = conn
@@ -1028,6 +1039,19 @@ mod tests {
             ["c"]
         );
         assert!(s.list_voters("other", "", 2).unwrap().is_empty());
+    }
+
+    #[test]
+    fn queued_mails_fail_at_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(dir.path()).unwrap();
+        let a = s.insert_mail(Some("e"), "a", "otp", 1).unwrap();
+        let b = s.insert_mail(Some("e"), "b", "otp", 1).unwrap();
+        s.set_mail_status(a, MailStatus::Sent, None, 2).unwrap();
+        assert_eq!(s.fail_queued_mails("restarted", 3).unwrap(), 1);
+        let counts = s.mail_status_counts("e").unwrap();
+        assert_eq!((counts.queued, counts.sent, counts.failed), (0, 1, 1));
+        assert_eq!(s.mail_failures("e", 10).unwrap()[0].id, b);
     }
 
     #[test]
