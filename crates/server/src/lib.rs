@@ -5,6 +5,7 @@
 //! Module map:
 //! - [`config`]: the TOML configuration, every key documented;
 //! - [`storage`]: the `Storage` trait (board + private store) and its SQLite backend;
+//! - [`board`]: serialized, durable appends to an election's record (the protocol's seam);
 //! - [`auth`]: admin passwords (argon2id), bearer sessions, voter one-time codes;
 //! - [`mail`]: SMTP or dry-run outbox, with delivery status;
 //! - [`audit`]: append-only log of administrative actions;
@@ -16,6 +17,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod board;
 pub mod config;
 pub mod http;
 pub mod mail;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use crate::board::Board;
 use crate::config::ServerConfig;
 use crate::mail::{MailError, Mailer};
 use crate::ratelimit::KeyedLimiter;
@@ -67,6 +68,8 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Database.
     pub storage: SharedStorage,
+    /// Serialized appends to election records.
+    pub board: Arc<Board>,
     /// Outgoing mail.
     pub mailer: Arc<Mailer>,
     /// Limiters.
@@ -81,6 +84,7 @@ impl AppState {
         Ok(Self {
             guards: Arc::new(Guards::new(&config)),
             config: Arc::new(config),
+            board: Arc::new(Board::new(Arc::clone(&storage))),
             storage,
             mailer: Arc::new(mailer),
         })
