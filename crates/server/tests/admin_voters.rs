@@ -219,3 +219,43 @@ async fn global_audit_log_records_logins_and_failures() {
     // no secret in the log
     assert!(!v.to_string().contains("not the password"));
 }
+
+#[tokio::test]
+async fn maintenance_purges_expired_sessions() {
+    use scrutin_server::storage::{SessionRecord, SessionSubject, blocking};
+    let s = TestServer::start().await;
+    let live = s.admin_token().await;
+    blocking(&s.state.storage, |st| {
+        st.insert_session(&SessionRecord {
+            token_hash: "expired".into(),
+            subject: SessionSubject::Admin {
+                username: ADMIN.into(),
+            },
+            expires_at: 1,
+        })
+    })
+    .await
+    .unwrap();
+    let task = s
+        .state
+        .spawn_maintenance(std::time::Duration::from_millis(20));
+    let mut gone = false;
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if blocking(&s.state.storage, |st| st.session("expired"))
+            .await
+            .unwrap()
+            .is_none()
+        {
+            gone = true;
+            break;
+        }
+    }
+    task.abort();
+    assert!(gone);
+    let hash = scrutin_server::auth::token_hash(&live);
+    let still = blocking(&s.state.storage, move |st| st.session(&hash))
+        .await
+        .unwrap();
+    assert!(still.is_some());
+}
