@@ -226,8 +226,13 @@ impl Ballot {
     /// The tracker shown to the voter and found on the board (§10.5):
     /// SHA-256 of the `ballot-tracker` transcript of the digest and the signature.
     pub fn tracker(&self) -> Hash32 {
+        self.tracker_from_digest(&self.content_digest())
+    }
+
+    /// The tracker, given the ballot's [`Ballot::content_digest`].
+    pub fn tracker_from_digest(&self, digest: &[u8; 64]) -> Hash32 {
         let mut t = Transcript::new(tags::TRACKER);
-        t.append("content", &self.content_digest())
+        t.append("content", digest)
             .append_point("signature_commitment", &self.signature.commitment)
             .append_scalar("signature_response", &self.signature.response);
         Hash32(Sha256::digest(t.bytes()).into())
@@ -548,10 +553,22 @@ pub fn add_to_batch(
     key: BaseId,
     parts: BallotParts,
 ) -> Result<(), BallotRejection> {
+    add_to_batch_with_digest(ctx, ballot, &ballot.content_digest(), batch, key, parts)
+}
+
+/// [`add_to_batch`] with the ballot's content digest already computed.
+pub fn add_to_batch_with_digest(
+    ctx: &VotingContext,
+    ballot: &Ballot,
+    digest: &[u8; 64],
+    batch: &mut BatchVerifier,
+    key: BaseId,
+    parts: BallotParts,
+) -> Result<(), BallotRejection> {
     let fp = &ctx.fingerprint;
     let cred = &ballot.credential;
     if parts.signature {
-        let t = Ballot::signature_transcript(fp, &ballot.content_digest());
+        let t = Ballot::signature_transcript(fp, digest);
         ballot.signature.add_to_batch(t, cred, batch);
     }
     for (q, (answer, question)) in ballot

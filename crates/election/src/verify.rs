@@ -310,7 +310,7 @@ impl VerifiedRecord {
 /// How many lines are parsed and checked together.
 const CHUNK: usize = 4096;
 /// How many ballots share one batch (one multiscalar multiplication).
-const BATCH: usize = 128;
+const BATCH: usize = 256;
 
 #[cfg(feature = "parallel")]
 fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
@@ -686,7 +686,6 @@ fn precheck_ballot(state: &mut RecordState, index: u64, b: &Ballot) -> Result<()
         None => state.counted_weight += weight,
     }
     acc.add_ballot(b, weight);
-    state.trackers.insert(b.tracker(), index);
     state.ballots += 1;
     Ok(())
 }
@@ -726,27 +725,27 @@ fn verify_ballot_batch(
         let mut batch = BatchVerifier::new(&mut os_rng());
         let key = batch.register_base(ctx.key.point().point());
         let mut ok = true;
-        for (_, b) in group.iter() {
-            if ballot::add_to_batch(ctx, b, &mut batch, key, BallotParts::ALL).is_err() {
+        let mut trackers = Vec::with_capacity(group.len());
+        for (seq, b) in group.iter() {
+            let digest = b.content_digest();
+            trackers.push((b.tracker_from_digest(&digest), *seq));
+            if ok && ballot::add_to_batch_with_digest(ctx, b, &digest, &mut batch, key, BallotParts::ALL).is_err() {
                 ok = false;
-                break;
             }
         }
         let proofs: u64 = group.iter().map(|(_, b)| count_proofs(b)).sum();
         if ok && batch.verify() {
-            return Ok(proofs);
+            return Ok((proofs, trackers));
         }
         for (seq, b) in group.iter() {
             ballot::verify(ctx, b).or_else(|r| fail(r.check.code(), Some(*seq), r.reason))?;
         }
-        fail(
-            "B4",
-            group.first().map(|(s, _)| *s),
-            "a batch of ballots failed but no single ballot does",
-        )
+        fail("B4", group.first().map(|(s, _)| *s), "a batch of ballots failed but no single ballot does")
     });
     for o in outcomes {
-        state.proofs += o?;
+        let (proofs, trackers) = o?;
+        state.proofs += proofs;
+        state.trackers.extend(trackers);
     }
     Ok(())
 }
