@@ -298,6 +298,14 @@ impl ServerConfig {
         if self.public_url.ends_with('/') {
             return bad("public_url must not end with '/'");
         }
+        if !(self.public_url.starts_with("https://") || self.public_url.starts_with("http://"))
+            || self
+                .public_url
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return bad("public_url must be an http:// or https:// URL without spaces");
+        }
         Ok(())
     }
 
@@ -347,6 +355,8 @@ mod tests {
     fn unknown_keys_and_bad_values_rejected() {
         assert!(ServerConfig::from_toml_str("data_dri = \"x\"").is_err());
         assert!(ServerConfig::from_toml_str("[otp]\ndigits = 4").is_err());
+        assert!(ServerConfig::from_toml_str("public_url = \"javascript:x\"").is_err());
+        assert!(ServerConfig::from_toml_str("public_url = \"https://a/\"").is_err());
         assert!(ServerConfig::from_toml_str("[limits]\nper_ip_rate_per_sec = nan").is_err());
         assert!(
             ServerConfig::from_toml_str("[mail]\noutbox = \"o\"\n[mail.smtp]\nhost = \"h\"")

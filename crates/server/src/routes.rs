@@ -11,6 +11,7 @@
 //! | `GET /api/admin/elections/{id}/mail-status` | official | mail counts by status, recent failures |
 //! | `POST /api/elections/{id}/login` | voter | `{login}` → 202; a one-time code is mailed if listed |
 //! | `POST /api/elections/{id}/verify-code` | voter | `{login, code}` → `{token, expires_at}` |
+//! | `POST /api/elections/{id}/logout` | voter | ends the voter session |
 //!
 //! Invariants: every admin route requires an admin bearer session and writes an audit entry
 //! when it changes something; the voter list can change only while the election is a draft
@@ -32,7 +33,7 @@ use crate::audit;
 use crate::auth;
 use crate::config::ServerConfig;
 use crate::http::error::ApiError;
-use crate::http::extract::{AdminAuth, JsonBody};
+use crate::http::extract::{AdminAuth, JsonBody, VoterAuth};
 use crate::http::middleware::ClientIp;
 use crate::mail::OutgoingMail;
 use crate::ratelimit::{client_key, retry_after_secs};
@@ -57,6 +58,7 @@ pub fn routes(config: &ServerConfig) -> Router<AppState> {
         .route("/api/admin/elections/{id}/mail-status", get(mail_status))
         .route("/api/elections/{id}/login", post(voter_login))
         .route("/api/elections/{id}/verify-code", post(verify_code))
+        .route("/api/elections/{id}/logout", post(voter_logout))
 }
 
 /// Loads an election or answers 404 (also for ids that are not well-formed).
@@ -103,6 +105,14 @@ async fn admin_login(
     }
     let ttl = state.config.sessions.admin_ttl_secs;
     let (username, password) = (req.username.clone(), req.password);
+    // Waits in line (bounded by the request timeout) rather than running unbounded argon2s.
+    let _permit = state
+        .guards
+        .password_checks
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(ApiError::internal)?;
     let issued = tokio::task::spawn_blocking({
         let storage = state.storage.clone();
         move || auth::admin_login(storage.as_ref(), &username, &password, now(), ttl)
@@ -397,6 +407,20 @@ async fn voter_login(
         })),
     )
         .into_response())
+}
+
+async fn voter_logout(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    voter: VoterAuth,
+) -> Result<StatusCode, ApiError> {
+    voter.require_election(&id)?;
+    let token = voter.token.clone();
+    blocking(&state.storage, move |s| {
+        s.delete_session(&auth::token_hash(&token))
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize)]

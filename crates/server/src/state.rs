@@ -41,6 +41,8 @@ pub struct Guards {
     pub admin_logins: KeyedLimiter<(String, IpAddr)>,
     /// Permits for requests in flight.
     pub in_flight: Arc<Semaphore>,
+    /// Permits for argon2 verifications (19 MiB each): bounds memory under a login flood.
+    pub password_checks: Arc<Semaphore>,
 }
 
 impl Guards {
@@ -57,6 +59,7 @@ impl Guards {
             ),
             admin_logins: KeyedLimiter::new(10.0 / 3600.0, 10, l.max_tracked_clients),
             in_flight: Arc::new(Semaphore::new(l.max_concurrent_requests)),
+            password_checks: Arc::new(Semaphore::new(4)),
         }
     }
 }

@@ -129,6 +129,26 @@ async fn code_is_single_use_and_gives_a_voter_session() {
         .await
         .unwrap();
     assert_eq!(json_error(r).await.0, 403);
+    // a voter logs out; the token is dead afterwards
+    let voter_token = v["token"].as_str().unwrap().to_owned();
+    let r = s
+        .client
+        .post(s.url("/api/elections/other/logout"))
+        .bearer_auth(&voter_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_error(r).await.0, 403);
+    for expected in [204, 401] {
+        let r = s
+            .client
+            .post(s.url("/api/elections/e1/logout"))
+            .bearer_auth(&voter_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), expected);
+    }
 
     // officials see the delivery
     let token = s.admin_token().await;

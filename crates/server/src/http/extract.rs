@@ -110,6 +110,8 @@ pub struct VoterAuth {
     pub election: String,
     /// Voter login.
     pub login: String,
+    /// The bearer token (for logout).
+    pub token: String,
 }
 
 impl VoterAuth {
@@ -128,7 +130,11 @@ impl FromRequestParts<AppState> for VoterAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match subject(parts, state).await? {
-            SessionSubject::Voter { election, login } => Ok(Self { election, login }),
+            SessionSubject::Voter { election, login } => Ok(Self {
+                election,
+                login,
+                token: bearer_token(parts).unwrap_or_default().to_owned(),
+            }),
             SessionSubject::Admin { .. } => Err(ApiError::forbidden("voter session required")),
         }
     }
