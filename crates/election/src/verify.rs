@@ -172,7 +172,7 @@ pub struct RecordState {
     pub credentials: Option<CredentialList>,
     credential_weights: HashMap<[u8; 32], u64>,
     pub fingerprint: Option<Hash32>,
-    pub context: Option<VotingContext>,
+    pub context: Option<std::sync::Arc<VotingContext>>,
     /// Ballot events in the record (re-votes included).
     pub ballots: u64,
     last_votes: HashMap<[u8; 32], LastVote>,
@@ -278,6 +278,92 @@ impl RecordState {
     pub fn alpha_seen(&self, alpha: &[u8; 32]) -> bool {
         self.seen_alphas.contains(alpha)
     }
+
+    /// The cheap, order-dependent checks a new ballot must pass before it is appended:
+    /// voting is open (R4), the election and shape (B1, B3), the credential is listed (B2),
+    /// no ciphertext is already on the board (B7). The proofs and signature (B4–B6) are
+    /// checked by [`ballot::verify`], which needs only the voting context and can run
+    /// outside any lock.
+    pub fn admit_ballot(&self, b: &Ballot) -> Result<(), VerifyError> {
+        let at = Some(self.events);
+        if self.fingerprint.is_none() || self.close.is_some() {
+            return fail(
+                "R4",
+                at,
+                format!(
+                    "ballots are accepted only while the election is open (it is {})",
+                    self.stage().name()
+                ),
+            );
+        }
+        let ctx = self.context.as_ref().ok_or(VerifyError {
+            check: "B1",
+            seq: at,
+            message: "no voting context".into(),
+        })?;
+        ballot::check_shape(ctx, b).or_else(|r| fail(r.check.code(), at, r.reason))?;
+        if !self
+            .credential_weights
+            .contains_key(b.credential.as_bytes())
+        {
+            return fail(
+                "B2",
+                at,
+                "the ballot is signed by a credential that is not on the list",
+            );
+        }
+        let mut mine = HashSet::new();
+        for c in b.ciphertexts() {
+            if self.seen_alphas.contains(c.alpha.as_bytes()) || !mine.insert(*c.alpha.as_bytes()) {
+                return fail(
+                    "B7",
+                    at,
+                    "a ciphertext of this ballot already appears on the board (copied or replayed ballot)",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Verifies one more line of the record and applies it: how a server keeps its state
+    /// as it appends, and how a mirror follows a board without verifying it all again.
+    /// With [`Proofs::AlreadyVerified`], a ballot's proofs and signature are not checked
+    /// again (the caller ran [`ballot::verify`] on it); everything else is.
+    pub fn push_line(&mut self, line: &[u8], proofs: Proofs) -> Result<(), VerifyError> {
+        let index = self.events;
+        let (p, _) = parse(line, index)?;
+        if let (Event::Ballot(b), Proofs::Verify) = (&p.event, proofs) {
+            let ctx = self.context.as_ref().ok_or(VerifyError {
+                check: "R4",
+                seq: Some(index),
+                message: "ballot before open".into(),
+            })?;
+            ballot::check_shape(ctx, b).or_else(|r| fail(r.check.code(), Some(index), r.reason))?;
+            ballot::verify(ctx, b).or_else(|r| fail(r.check.code(), Some(index), r.reason))?;
+        }
+        let mut pending = Vec::new();
+        apply(self, index, &p, &mut pending)?;
+        for (seq, b) in pending {
+            self.trackers.insert(b.tracker(), seq);
+            self.proofs += count_proofs(b);
+        }
+        Ok(())
+    }
+
+    /// The state of a record given as bytes; the same as [`verify_record`].
+    pub fn from_record(record: &[u8]) -> Result<RecordState, VerifyError> {
+        if record.is_empty() {
+            return Ok(RecordState::new());
+        }
+        verify_record(record, &NoProgress).map(|v| v.state)
+    }
+}
+
+/// Whether [`RecordState::push_line`] checks a ballot's proofs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proofs {
+    Verify,
+    AlreadyVerified,
 }
 
 /// The outcome of a successful verification.
@@ -550,7 +636,11 @@ fn apply<'a>(
                 _ => return fail("O1", at, "definition or key missing"),
             };
             state.accumulator = Some(TallyAccumulator::new(&def));
-            state.context = Some(VotingContext::new(def, *fingerprint, key));
+            state.context = Some(std::sync::Arc::new(VotingContext::new(
+                def,
+                *fingerprint,
+                key,
+            )));
             state.fingerprint = Some(*fingerprint);
         }
         Event::Ballot(b) => {
@@ -729,7 +819,17 @@ fn verify_ballot_batch(
         for (seq, b) in group.iter() {
             let digest = b.content_digest();
             trackers.push((b.tracker_from_digest(&digest), *seq));
-            if ok && ballot::add_to_batch_with_digest(ctx, b, &digest, &mut batch, key, BallotParts::ALL).is_err() {
+            if ok
+                && ballot::add_to_batch_with_digest(
+                    ctx,
+                    b,
+                    &digest,
+                    &mut batch,
+                    key,
+                    BallotParts::ALL,
+                )
+                .is_err()
+            {
                 ok = false;
             }
         }
@@ -740,7 +840,11 @@ fn verify_ballot_batch(
         for (seq, b) in group.iter() {
             ballot::verify(ctx, b).or_else(|r| fail(r.check.code(), Some(*seq), r.reason))?;
         }
-        fail("B4", group.first().map(|(s, _)| *s), "a batch of ballots failed but no single ballot does")
+        fail(
+            "B4",
+            group.first().map(|(s, _)| *s),
+            "a batch of ballots failed but no single ballot does",
+        )
     });
     for o in outcomes {
         let (proofs, trackers) = o?;

@@ -64,3 +64,39 @@ fn an_open_record_verifies_as_open() {
     assert_eq!(verified.state.stage(), Stage::Open);
     assert!(verified.state.result.is_none());
 }
+
+#[test]
+fn a_record_followed_line_by_line_reaches_the_same_state() {
+    use scrutin_election::verify::{Proofs, RecordState};
+    let opts = DemoOptions {
+        voters: 15,
+        ..DemoOptions::default()
+    };
+    let outcome = demo::run(&opts, &mut SeededRng::new(b"follow")).unwrap();
+    let whole = verify_record(outcome.record.as_bytes(), &NoProgress)
+        .unwrap()
+        .state;
+    let mut state = RecordState::empty();
+    for line in outcome.record.lines() {
+        state.push_line(line.as_bytes(), Proofs::Verify).unwrap();
+    }
+    assert_eq!(state.head, whole.head);
+    assert_eq!(state.result, whole.result);
+    assert_eq!(state.trackers, whole.trackers);
+    assert_eq!(state.proofs, whole.proofs);
+    // A tampered line is refused and leaves nothing half-applied for the caller to use.
+    let mut state = RecordState::empty();
+    let lines: Vec<&str> = outcome.record.lines().collect();
+    for line in &lines[..lines.len() - 1] {
+        state.push_line(line.as_bytes(), Proofs::Verify).unwrap();
+    }
+    let bad =
+        lines[lines.len() - 1].replacen("\"ballots_counted\":15", "\"ballots_counted\":16", 1);
+    assert_eq!(
+        state
+            .push_line(bad.as_bytes(), Proofs::Verify)
+            .unwrap_err()
+            .check,
+        "D4"
+    );
+}
