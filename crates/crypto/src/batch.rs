@@ -69,6 +69,14 @@ impl BatchVerifier {
         Equation { batch: self }
     }
 
+    /// Adds `s·P` to the combination as is, without an equation's weight: for a term
+    /// shared by several equations whose weighted coefficients the caller has summed
+    /// (see [`Equation::weight`]).
+    pub fn weighted_term(&mut self, s: Scalar, p: &RistrettoPoint) {
+        self.scalars.push(s);
+        self.points.push(*p);
+    }
+
     /// How many equations were added.
     pub fn len(&self) -> usize {
         self.equations
@@ -100,6 +108,11 @@ pub struct Equation<'a> {
 }
 
 impl Equation<'_> {
+    /// This equation's weight `ρʲ`.
+    pub fn weight(&self) -> Scalar {
+        self.batch.weight
+    }
+
     /// Adds `s·G`.
     pub fn g(&mut self, s: Scalar) -> &mut Self {
         self.batch.g += self.batch.weight * s;

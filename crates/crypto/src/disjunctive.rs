@@ -225,20 +225,21 @@ impl MembershipProof {
                 "disjunctive proof (challenges do not sum to the hash)",
             ));
         }
-        let (alpha, beta) = (s.ciphertext.alpha.point(), s.ciphertext.beta.point());
+        // α and β appear in every branch: their weighted coefficients are summed so that
+        // each enters the multiscalar multiplication once (2L + 2 points, not 4L).
+        let (mut alpha_coefficient, mut beta_coefficient) = (Scalar::ZERO, Scalar::ZERO);
         for (branch, v) in self.branches.iter().zip(s.values) {
-            batch
-                .equation()
-                .g(branch.r)
-                .term(-Scalar::ONE, branch.a.point())
-                .term(-branch.c, alpha);
-            batch
-                .equation()
-                .base(key, branch.r)
+            let mut e = batch.equation();
+            e.g(branch.r).term(-Scalar::ONE, branch.a.point());
+            alpha_coefficient -= branch.c * e.weight();
+            let mut e = batch.equation();
+            e.base(key, branch.r)
                 .term(-Scalar::ONE, branch.b.point())
-                .term(-branch.c, beta)
                 .g(branch.c * Scalar::from(*v));
+            beta_coefficient -= branch.c * e.weight();
         }
+        batch.weighted_term(alpha_coefficient, s.ciphertext.alpha.point());
+        batch.weighted_term(beta_coefficient, s.ciphertext.beta.point());
         Ok(())
     }
 
