@@ -13,6 +13,7 @@
 //! - [`voters`]: voter-list (CSV) parsing;
 //! - [`http`]: errors, extractors, middleware, router assembly, listener;
 //! - [`routes`]: the protocol-independent API routes;
+//! - [`protocol`]: the election protocol over HTTP (lifecycle, roles, ballots, public board);
 //! - [`state`]: the shared application state.
 
 pub mod audit;
@@ -21,6 +22,7 @@ pub mod board;
 pub mod config;
 pub mod http;
 pub mod mail;
+pub mod protocol;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;

@@ -77,6 +77,8 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// Limiters.
     pub guards: Arc<Guards>,
+    /// Verified state of each election's record (the protocol).
+    pub elections: Arc<crate::protocol::Elections>,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
             board: Arc::new(Board::new(Arc::clone(&storage))),
             storage,
             mailer: Arc::new(mailer),
+            elections: Arc::new(crate::protocol::Elections::default()),
         })
     }
 

@@ -127,6 +127,20 @@ impl RunningServer {
     }
 }
 
+/// Connection settings: HTTP/1 header (and idle keep-alive) timeout; HTTP/2 pings to drop
+/// dead peers and a cap on streams per connection.
+fn tune(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    header_timeout: Duration,
+) {
+    builder.http1().header_read_timeout(Some(header_timeout));
+    builder
+        .http2()
+        .max_concurrent_streams(100)
+        .keep_alive_interval(Some(Duration::from_secs(30)))
+        .keep_alive_timeout(Duration::from_secs(10));
+}
+
 /// Binds `config.listen` and starts serving `app` in the background.
 pub async fn start(config: &ServerConfig, app: Router) -> Result<RunningServer, ServeError> {
     if config.tls.is_none() && !config.listen.ip().is_loopback() && !config.insecure_http {
@@ -153,10 +167,7 @@ pub async fn start(config: &ServerConfig, app: Router) -> Result<RunningServer, 
                 .acceptor(acceptor)
                 .handle(handle.clone())
                 .first_request_timeout(header_timeout);
-            server
-                .http_builder()
-                .http1()
-                .header_read_timeout(Some(header_timeout));
+            tune(server.http_builder(), header_timeout);
             tokio::spawn(server.serve(make))
         }
         None => {
@@ -164,10 +175,7 @@ pub async fn start(config: &ServerConfig, app: Router) -> Result<RunningServer, 
                 .acceptor(limit)
                 .handle(handle.clone())
                 .first_request_timeout(header_timeout);
-            server
-                .http_builder()
-                .http1()
-                .header_read_timeout(Some(header_timeout));
+            tune(server.http_builder(), header_timeout);
             tokio::spawn(server.serve(make))
         }
     };

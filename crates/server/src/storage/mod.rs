@@ -288,6 +288,42 @@ pub struct MailFailure {
     pub at: UnixTime,
 }
 
+/// What a role token lets its bearer do in one election (trustees and the credential
+/// authority act through the API with these tokens; only their hash is stored).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleToken {
+    /// Hex SHA-256 of the token.
+    pub token_hash: String,
+    /// Election the token is for.
+    pub election: String,
+    /// The role.
+    pub role: Role,
+}
+
+/// A protocol role other than administrator and voter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "snake_case")]
+pub enum Role {
+    /// Trustee number `index` (1 to n).
+    Trustee {
+        /// Its number in the election's trustee list.
+        index: u32,
+    },
+    /// The credential authority.
+    CredentialAuthority,
+}
+
+/// Outcome of binding a voter login to the credential that signs its ballots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindOutcome {
+    /// The login is (now, or already) bound to this credential.
+    Bound,
+    /// The login already voted with another credential.
+    LoginUsesAnother,
+    /// Another login already voted with this credential.
+    CredentialTaken,
+}
+
 /// The storage seam. Every method may block; call it through [`blocking`] from async code.
 pub trait Storage: Send + Sync + 'static {
     // ---- board (public) ----
@@ -428,6 +464,23 @@ pub trait Storage: Send + Sync + 'static {
     fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts>;
     /// Latest failures for an election.
     fn mail_failures(&self, election: &str, limit: usize) -> StorageResult<Vec<MailFailure>>;
+
+    // ---- protocol roles (private) ----
+
+    /// Replaces every role token of an election with `tokens` (earlier ones stop working).
+    fn replace_role_tokens(&self, election: &str, tokens: &[RoleToken]) -> StorageResult<()>;
+    /// Looks a role token up by its hash.
+    fn role_token(&self, token_hash: &str) -> StorageResult<Option<RoleToken>>;
+    /// The credential a voter login is bound to, if it voted.
+    fn credential_of_login(&self, election: &str, login: &str) -> StorageResult<Option<String>>;
+    /// Binds a login to a credential on first use (durably); a login cannot switch
+    /// credentials and a credential cannot serve two logins.
+    fn bind_credential(
+        &self,
+        election: &str,
+        login: &str,
+        credential: &str,
+    ) -> StorageResult<BindOutcome>;
 }
 
 /// A storage backend shared by the server.

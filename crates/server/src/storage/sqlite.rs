@@ -16,6 +16,7 @@ use super::{
     MailFailure, MailStatus, MailStatusCounts, OtpOutcome, OtpRecord, SessionRecord,
     SessionSubject, Storage, StorageError, StorageResult, UnixTime, Voter,
 };
+use super::{BindOutcome, RoleToken};
 
 const BOARD_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS elections (
@@ -106,6 +107,19 @@ CREATE TABLE IF NOT EXISTS mails (
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mails_by_election ON mails (election_id, status);
+CREATE TABLE IF NOT EXISTS role_tokens (
+    token_hash TEXT PRIMARY KEY,
+    election_id TEXT NOT NULL,
+    role TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS role_tokens_by_election ON role_tokens (election_id);
+CREATE TABLE IF NOT EXISTS credential_bindings (
+    election_id TEXT NOT NULL,
+    login TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    PRIMARY KEY (election_id, login),
+    UNIQUE (election_id, credential)
+) WITHOUT ROWID;
 PRAGMA user_version = 1;
 ";
 
@@ -950,6 +964,101 @@ impl Storage for SqliteStorage {
         .map_err(db)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(db)
+    }
+    fn replace_role_tokens(&self, election: &str, tokens: &[RoleToken]) -> StorageResult<()> {
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.execute("DELETE FROM role_tokens WHERE election_id = ?1", [election])
+            .map_err(db)?;
+        for t in tokens {
+            let role = serde_json::to_string(&t.role)
+                .map_err(|e| StorageError::Invalid(e.to_string()))?;
+            tx.execute(
+                "INSERT INTO role_tokens (token_hash, election_id, role) VALUES (?1, ?2, ?3)",
+                params![t.token_hash, election, role],
+            )
+            .map_err(db)?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn role_token(&self, token_hash: &str) -> StorageResult<Option<RoleToken>> {
+        let conn = self.private_r.get();
+        let row: Option<(String, String)> = conn
+            .query_row(
+                "SELECT election_id, role FROM role_tokens WHERE token_hash = ?1",
+                [token_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(|(election, role)| {
+            Ok(RoleToken {
+                token_hash: token_hash.to_owned(),
+                election,
+                role: serde_json::from_str(&role)
+                    .map_err(|e| StorageError::Backend(format!("bad role: {e}")))?,
+            })
+        })
+        .transpose()
+    }
+
+    fn credential_of_login(&self, election: &str, login: &str) -> StorageResult<Option<String>> {
+        let conn = self.private_r.get();
+        conn.query_row(
+            "SELECT credential FROM credential_bindings WHERE election_id = ?1 AND login = ?2",
+            [election, login],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)
+    }
+
+    fn bind_credential(
+        &self,
+        election: &str,
+        login: &str,
+        credential: &str,
+    ) -> StorageResult<BindOutcome> {
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let mine: Option<String> = tx
+            .query_row(
+                "SELECT credential FROM credential_bindings WHERE election_id = ?1 AND login = ?2",
+                [election, login],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        if let Some(c) = mine {
+            return Ok(if c == credential {
+                BindOutcome::Bound
+            } else {
+                BindOutcome::LoginUsesAnother
+            });
+        }
+        let other: Option<String> = tx
+            .query_row(
+                "SELECT login FROM credential_bindings WHERE election_id = ?1 AND credential = ?2",
+                [election, credential],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        if other.is_some() {
+            return Ok(BindOutcome::CredentialTaken);
+        }
+        tx.execute(
+            "INSERT INTO credential_bindings (election_id, login, credential) VALUES (?1, ?2, ?3)",
+            [election, login, credential],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(BindOutcome::Bound)
     }
 }
 

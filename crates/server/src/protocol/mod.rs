@@ -1,0 +1,888 @@
+//! The election protocol on the server: the verified state of each election's record, the
+//! lifecycle (draft → open → closed → tallied → archived), the trustees' and credential
+//! authority's events, ballots, and the scheduler that opens and closes elections on time.
+//!
+//! Invariants:
+//! - **nothing reaches the board unverified**: every line is first applied to the election's
+//!   [`RecordState`] (`push_line`, which runs the checks of spec §12), then appended durably
+//!   through [`crate::board::Board`]; a ballot's proofs are checked by
+//!   [`ballot::verify`] outside the per-election lock, its order-dependent checks under it;
+//! - the in-memory state is taken out of its slot while an append is in flight and put back
+//!   only once the append is durable: if anything fails (or the request is cancelled), the
+//!   slot stays empty and the state is rebuilt from storage by the next caller;
+//! - the record is the truth: the stored lifecycle state follows the record's stage
+//!   ([`Locked::reconcile`]), so a crash between an append and the state change heals itself;
+//! - the server holds no secret of any role: trustees and the credential authority post
+//!   public events computed on their own machines; voters' logins are bound to the public
+//!   credential that signs their ballots in `private.sqlite` only.
+
+pub mod api;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use scrutin_election::Hash32;
+use scrutin_election::ballot::{self, Ballot};
+use scrutin_election::ceremony;
+use scrutin_election::credential::CredentialList;
+use scrutin_election::crypto::rng::os_rng;
+use scrutin_election::definition::ElectionDescription;
+use scrutin_election::record::Event;
+use scrutin_election::verify::{Proofs, RecordState, Stage, VerifyError};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::sync::OwnedMutexGuard;
+
+use crate::audit;
+use crate::auth;
+use crate::board::{AppendError, Batch};
+use crate::http::error::ApiError;
+use crate::state::AppState;
+use crate::storage::{
+    BallotIndexEntry, BindOutcome, ElectionMeta, ElectionState, Role, RoleToken, StorageError,
+    UnixTime, blocking, now, valid_election_id,
+};
+
+type Slot = Arc<tokio::sync::Mutex<Option<RecordState>>>;
+
+/// The verified record state of every election this process has touched.
+#[derive(Default)]
+pub struct Elections {
+    slots: Mutex<HashMap<String, Slot>>,
+}
+
+/// An election's state, locked: appends to the election are serialized through it.
+pub struct Locked {
+    id: String,
+    guard: OwnedMutexGuard<Option<RecordState>>,
+}
+
+/// What an append produced.
+#[derive(Debug, Clone)]
+pub struct Appended {
+    /// Sequence number of the first line appended.
+    pub first_seq: u64,
+    /// SHA-256 of each appended line (the head after it).
+    pub hashes: Vec<Hash32>,
+}
+
+fn verify_error(e: VerifyError) -> ApiError {
+    let status = if e.check == "R4" {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let code = if e.check == "R4" {
+        "wrong_election_stage"
+    } else {
+        "verification_failed"
+    };
+    ApiError::new(status, code, e.to_string())
+}
+
+fn not_ready(e: impl std::fmt::Display) -> ApiError {
+    ApiError::conflict("not_ready", e.to_string())
+}
+
+async fn cpu<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(ApiError::internal)
+}
+
+impl Elections {
+    fn slot(&self, id: &str) -> Slot {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        Arc::clone(slots.entry(id.to_owned()).or_default())
+    }
+
+    /// Locks an election's state, loading (and verifying) its record if needed.
+    pub async fn lock(&self, app: &AppState, id: &str) -> Result<Locked, ApiError> {
+        let mut guard = self.slot(id).lock_owned().await;
+        if guard.is_none() {
+            let eid = id.to_owned();
+            let lines = blocking(&app.storage, move |s| s.events_from(&eid, 0, usize::MAX)).await?;
+            let state = cpu(move || {
+                let mut record = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+                for l in &lines {
+                    record.push_str(l);
+                    record.push('\n');
+                }
+                RecordState::from_record(record.as_bytes())
+            })
+            .await?
+            .map_err(|e| ApiError::internal(format!("the stored record of {id} fails: {e}")))?;
+            *guard = Some(state);
+        }
+        let mut locked = Locked {
+            id: id.to_owned(),
+            guard,
+        };
+        locked.reconcile(app).await?;
+        Ok(locked)
+    }
+}
+
+impl Locked {
+    /// The verified state of the record.
+    pub fn state(&self) -> Result<&RecordState, ApiError> {
+        self.guard
+            .as_ref()
+            .ok_or_else(|| ApiError::internal("election state not loaded"))
+    }
+
+    /// Makes the stored lifecycle state follow the record's stage.
+    pub async fn reconcile(&mut self, app: &AppState) -> Result<(), ApiError> {
+        let stage = self.state()?.stage();
+        let target = match stage {
+            Stage::Setup => return Ok(()),
+            Stage::Open => ElectionState::Open,
+            Stage::Closed => ElectionState::Closed,
+            Stage::Tallied => ElectionState::Tallied,
+        };
+        let id = self.id.clone();
+        blocking(&app.storage, move |s| {
+            let Some(meta) = s.election(&id)? else {
+                return Ok(());
+            };
+            let order = |st: ElectionState| match st {
+                ElectionState::Draft => 0,
+                ElectionState::Open => 1,
+                ElectionState::Closed => 2,
+                ElectionState::Tallied => 3,
+                ElectionState::Archived => 4,
+            };
+            if order(meta.state) < order(target) {
+                s.set_election_state(&id, meta.state, target)?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Verifies `events` against the state, appends them durably, then keeps the new state.
+    pub async fn append(
+        &mut self,
+        app: &AppState,
+        events: Vec<Event>,
+        proofs: Proofs,
+    ) -> Result<Appended, ApiError> {
+        let state = self
+            .guard
+            .take()
+            .ok_or_else(|| ApiError::internal("election state not loaded"))?;
+        let first_seq = state.events;
+        let text = ceremony::lines_after(&state, &events).map_err(not_ready);
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                *self.guard = Some(state);
+                return Err(e);
+            }
+        };
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        let mut index = Vec::new();
+        for (i, e) in events.iter().enumerate() {
+            if let Event::Ballot(b) = e {
+                index.push(BallotIndexEntry {
+                    seq: first_seq + i as u64,
+                    tracker: b.tracker().to_hex(),
+                    credential: b.credential.to_hex(),
+                });
+            }
+        }
+        let to_check = lines.clone();
+        let (state, checked) = cpu(move || {
+            let mut state = state;
+            let mut outcome = Ok(());
+            for l in &to_check {
+                if let Err(e) = state.push_line(l.as_bytes(), proofs) {
+                    outcome = Err(e);
+                    break;
+                }
+            }
+            (state, outcome)
+        })
+        .await?;
+        // On failure the state may be half-applied: it is dropped and rebuilt from storage.
+        checked.map_err(verify_error)?;
+        let hashes = lines.iter().map(|l| Hash32::of(l.as_bytes())).collect();
+        let appended = app
+            .board
+            .append(&self.id, move |head| {
+                if head.next_seq != first_seq {
+                    return Err(());
+                }
+                Ok(Batch {
+                    lines: lines.clone(),
+                    index: index.clone(),
+                    value: (),
+                })
+            })
+            .await;
+        match appended {
+            Ok(_) => {
+                *self.guard = Some(state);
+                Ok(Appended { first_seq, hashes })
+            }
+            Err(AppendError::Refused(())) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "board_moved",
+                "the board changed under this request; retry",
+            )
+            .with_retry_after(1)),
+            Err(AppendError::Storage(StorageError::AlreadyExists(_))) => Err(ApiError::conflict(
+                "duplicate_ballot",
+                "this ballot is already on the board",
+            )),
+            Err(AppendError::Storage(e)) => Err(e.into()),
+        }
+    }
+}
+
+/// Loads an election's metadata or answers 404.
+pub async fn election_meta(app: &AppState, id: &str) -> Result<ElectionMeta, ApiError> {
+    crate::routes::load_election(app, id).await
+}
+
+async fn set_state(
+    app: &AppState,
+    id: &str,
+    from: ElectionState,
+    to: ElectionState,
+) -> Result<(), ApiError> {
+    let id = id.to_owned();
+    blocking(&app.storage, move |s| s.set_election_state(&id, from, to)).await?;
+    Ok(())
+}
+
+fn require_state(meta: &ElectionMeta, wanted: ElectionState, what: &str) -> Result<(), ApiError> {
+    if meta.state == wanted {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "wrong_election_state",
+            format!(
+                "{what} needs the election to be {}; it is {}",
+                wanted.as_str(),
+                meta.state.as_str()
+            ),
+        ))
+    }
+}
+
+/// Creates an election from its TOML description: the record's first line is `election`.
+pub async fn create_election(
+    app: &AppState,
+    actor: &str,
+    description_toml: String,
+    opens_at: Option<UnixTime>,
+    closes_at: Option<UnixTime>,
+) -> Result<ElectionMeta, ApiError> {
+    if let (Some(o), Some(c)) = (opens_at, closes_at)
+        && c <= o
+    {
+        return Err(ApiError::bad_request("closes_at must come after opens_at"));
+    }
+    let def = ElectionDescription::from_toml(&description_toml)
+        .and_then(|d| d.into_definition(&mut os_rng()))
+        .map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_description",
+                e.to_string(),
+            )
+        })?;
+    if !valid_election_id(&def.id) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_description",
+            "the election id must be 1 to 64 characters of A-Z, a-z, 0-9, '-' and '_'",
+        ));
+    }
+    let event = ceremony::election_event(&def).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_description",
+            e.to_string(),
+        )
+    })?;
+    let meta = ElectionMeta {
+        id: def.id.clone(),
+        state: ElectionState::Draft,
+        description_toml,
+        opens_at,
+        closes_at,
+        created_at: now(),
+    };
+    let m = meta.clone();
+    blocking(&app.storage, move |s| s.create_election(&m)).await?;
+    let mut locked = app.elections.lock(app, &meta.id).await?;
+    locked.append(app, vec![event], Proofs::Verify).await?;
+    audit::record(
+        &app.storage,
+        actor,
+        Some(&meta.id),
+        "election.create",
+        json!({"title": def.title, "trustees": def.trustees.len(), "threshold": def.threshold,
+               "opens_at": opens_at, "closes_at": closes_at}),
+    )
+    .await?;
+    Ok(meta)
+}
+
+/// Changes the planned opening and closing times (draft only).
+pub async fn set_schedule(
+    app: &AppState,
+    actor: &str,
+    id: &str,
+    opens_at: Option<UnixTime>,
+    closes_at: Option<UnixTime>,
+) -> Result<ElectionMeta, ApiError> {
+    let meta = election_meta(app, id).await?;
+    require_state(&meta, ElectionState::Draft, "changing the schedule")?;
+    if let (Some(o), Some(c)) = (opens_at, closes_at)
+        && c <= o
+    {
+        return Err(ApiError::bad_request("closes_at must come after opens_at"));
+    }
+    let (eid, toml) = (id.to_owned(), meta.description_toml.clone());
+    blocking(&app.storage, move |s| {
+        s.update_election_draft(&eid, &toml, opens_at, closes_at)
+    })
+    .await?;
+    audit::record(
+        &app.storage,
+        actor,
+        Some(id),
+        "election.schedule",
+        json!({"opens_at": opens_at, "closes_at": closes_at}),
+    )
+    .await?;
+    election_meta(app, id).await
+}
+
+/// A trustee's token, as handed out once by [`issue_role_tokens`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrusteeToken {
+    /// Trustee number.
+    pub index: u32,
+    /// Trustee name from the definition.
+    pub name: String,
+    /// Bearer token.
+    pub token: String,
+}
+
+/// Every role token of an election (shown once; only hashes are stored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoleTokens {
+    /// One per trustee.
+    pub trustees: Vec<TrusteeToken>,
+    /// The credential authority's.
+    pub credential_authority: String,
+}
+
+fn new_token() -> Result<String, ApiError> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|_| ApiError::internal("random generator failed"))?;
+    Ok(hex::encode(b))
+}
+
+/// Issues (or re-issues, revoking the previous ones) one token per trustee and one for the
+/// credential authority.
+pub async fn issue_role_tokens(
+    app: &AppState,
+    actor: &str,
+    id: &str,
+) -> Result<RoleTokens, ApiError> {
+    let meta = election_meta(app, id).await?;
+    if matches!(meta.state, ElectionState::Tallied | ElectionState::Archived) {
+        return Err(ApiError::conflict(
+            "wrong_election_state",
+            "the election is over",
+        ));
+    }
+    let names = {
+        let locked = app.elections.lock(app, id).await?;
+        locked
+            .state()?
+            .definition
+            .as_ref()
+            .map(|d| d.trustees.clone())
+            .ok_or_else(|| ApiError::internal("the record has no definition"))?
+    };
+    let mut trustees = Vec::new();
+    let mut stored = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        let token = new_token()?;
+        let index = i as u32 + 1;
+        stored.push(RoleToken {
+            token_hash: auth::token_hash(&token),
+            election: id.to_owned(),
+            role: Role::Trustee { index },
+        });
+        trustees.push(TrusteeToken { index, name, token });
+    }
+    let credential_authority = new_token()?;
+    stored.push(RoleToken {
+        token_hash: auth::token_hash(&credential_authority),
+        election: id.to_owned(),
+        role: Role::CredentialAuthority,
+    });
+    let eid = id.to_owned();
+    blocking(&app.storage, move |s| s.replace_role_tokens(&eid, &stored)).await?;
+    audit::record(
+        &app.storage,
+        actor,
+        Some(id),
+        "election.role_tokens",
+        json!({"trustees": trustees.len()}),
+    )
+    .await?;
+    Ok(RoleTokens {
+        trustees,
+        credential_authority,
+    })
+}
+
+/// Event types a trustee may post, and the trustee number each names.
+fn trustee_of(event: &Event) -> Option<u32> {
+    match event {
+        Event::TrusteeCommitment(c) => Some(c.index),
+        Event::DealerShares(d) => Some(d.dealer),
+        Event::TrusteeCheck(c) => Some(c.index),
+        Event::DecryptionShare(s) => Some(s.trustee),
+        _ => None,
+    }
+}
+
+/// Where an event landed on the board.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Posted {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The head of the board after it (and after any event the server added).
+    pub head: String,
+    /// Events the server appended after it (`election_key` after the last check).
+    pub followed_by: Vec<String>,
+}
+
+/// A trustee posts one of its events (`trustee_commitment`, `dealer_shares`,
+/// `trustee_check`, `decryption_share`), computed on its own machine.
+pub async fn post_trustee_event(
+    app: &AppState,
+    id: &str,
+    trustee: u32,
+    kind: &str,
+    body: &serde_json::Value,
+) -> Result<Posted, ApiError> {
+    let meta = election_meta(app, id).await?;
+    let wanted = match kind {
+        "trustee_commitment" | "dealer_shares" | "trustee_check" => ElectionState::Draft,
+        "decryption_share" => ElectionState::Closed,
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "a trustee posts trustee_commitment, dealer_shares, trustee_check or decryption_share, not {:?}",
+                kind.chars().take(40).collect::<String>()
+            )));
+        }
+    };
+    require_state(&meta, wanted, kind)?;
+    let text = serde_json::to_string(body).map_err(ApiError::internal)?;
+    let event = Event::parse(kind, &text).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("check R5 failed: {e}"),
+        )
+    })?;
+    if trustee_of(&event) != Some(trustee) {
+        return Err(ApiError::forbidden(format!(
+            "this token is trustee {trustee}'s; the event is another trustee's"
+        )));
+    }
+    let mut locked = app.elections.lock(app, id).await?;
+    let appended = locked.append(app, vec![event], Proofs::Verify).await?;
+    let mut followed_by = Vec::new();
+    let mut head = appended.hashes.last().copied();
+    let st = locked.state()?;
+    if kind == "trustee_check" && st.checks.iter().all(Option::is_some) && st.joint_key.is_none()
+    {
+        let key = ceremony::election_key_event(st).map_err(not_ready)?;
+        let more = locked.append(app, vec![key], Proofs::Verify).await?;
+        head = more.hashes.last().copied();
+        followed_by.push("election_key".to_owned());
+    }
+    audit::record(
+        &app.storage,
+        &format!("trustee:{trustee}"),
+        Some(id),
+        &format!("trustee.{kind}"),
+        json!({"seq": appended.first_seq, "followed_by": followed_by}),
+    )
+    .await?;
+    Ok(Posted {
+        seq: appended.first_seq,
+        head: head.map(|h| h.to_hex()).unwrap_or_default(),
+        followed_by,
+    })
+}
+
+/// The credential authority posts the public credential list; it must have one credential
+/// per voter on the list, with the same total weight.
+pub async fn post_credentials(
+    app: &AppState,
+    id: &str,
+    list: CredentialList,
+) -> Result<Posted, ApiError> {
+    let meta = election_meta(app, id).await?;
+    require_state(&meta, ElectionState::Draft, "publishing credentials")?;
+    let eid = id.to_owned();
+    let (voters, weight) = blocking(&app.storage, move |s| s.voter_count(&eid)).await?;
+    let n = list.credentials.len() as u64;
+    let w: u64 = list
+        .credentials
+        .iter()
+        .fold(0u64, |a, c| a.saturating_add(c.weight));
+    if n != voters || w != weight {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "credentials_mismatch",
+            format!(
+                "the voter list has {voters} voters of total weight {weight}; the credential list has {n} of total weight {w}"
+            ),
+        ));
+    }
+    let mut locked = app.elections.lock(app, id).await?;
+    let event = ceremony::credentials_event(locked.state()?, list).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "verification_failed",
+            format!("check C1 failed: {e}"),
+        )
+    })?;
+    let appended = locked.append(app, vec![event], Proofs::Verify).await?;
+    audit::record(
+        &app.storage,
+        "credential-authority",
+        Some(id),
+        "credentials.publish",
+        json!({"credentials": n, "total_weight": w, "seq": appended.first_seq}),
+    )
+    .await?;
+    Ok(Posted {
+        seq: appended.first_seq,
+        head: appended
+            .hashes
+            .last()
+            .map(|h| h.to_hex())
+            .unwrap_or_default(),
+        followed_by: vec![],
+    })
+}
+
+/// Opens the election: freezes the voter list, appends `open` (the fingerprint).
+pub async fn open(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiError> {
+    let meta = election_meta(app, id).await?;
+    require_state(&meta, ElectionState::Draft, "opening")?;
+    let mut locked = app.elections.lock(app, id).await?;
+    let st = locked.state()?;
+    let event = ceremony::open_event(st).map_err(not_ready)?;
+    let credentials = st
+        .credentials
+        .as_ref()
+        .map(|c| c.credentials.len() as u64)
+        .unwrap_or(0);
+    let eid = id.to_owned();
+    let (voters, _) = blocking(&app.storage, move |s| s.voter_count(&eid)).await?;
+    if voters != credentials {
+        return Err(ApiError::conflict(
+            "credentials_mismatch",
+            format!(
+                "{voters} voters on the list but {credentials} credentials published: voters were added after the credentials"
+            ),
+        ));
+    }
+    let appended = locked.append(app, vec![event], Proofs::Verify).await?;
+    set_state(app, id, ElectionState::Draft, ElectionState::Open).await?;
+    let fingerprint = locked.state()?.fingerprint.map(|f| f.to_hex());
+    audit::record(
+        &app.storage,
+        actor,
+        Some(id),
+        "election.open",
+        json!({"fingerprint": fingerprint, "seq": appended.first_seq}),
+    )
+    .await?;
+    Ok(Posted {
+        seq: appended.first_seq,
+        head: fingerprint.unwrap_or_default(),
+        followed_by: vec![],
+    })
+}
+
+/// Closes the election: appends `close` with the encrypted tally.
+pub async fn close(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiError> {
+    let meta = election_meta(app, id).await?;
+    require_state(&meta, ElectionState::Open, "closing")?;
+    let mut locked = app.elections.lock(app, id).await?;
+    let st = locked.state()?;
+    let event = ceremony::close_event(st).map_err(not_ready)?;
+    let counted = st.ballots_counted();
+    let appended = locked.append(app, vec![event], Proofs::Verify).await?;
+    set_state(app, id, ElectionState::Open, ElectionState::Closed).await?;
+    audit::record(
+        &app.storage,
+        actor,
+        Some(id),
+        "election.close",
+        json!({"ballots_counted": counted, "seq": appended.first_seq}),
+    )
+    .await?;
+    Ok(Posted {
+        seq: appended.first_seq,
+        head: appended
+            .hashes
+            .last()
+            .map(|h| h.to_hex())
+            .unwrap_or_default(),
+        followed_by: vec![],
+    })
+}
+
+/// Publishes the result once at least k trustees have posted their decryption shares.
+pub async fn tally(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiError> {
+    let meta = election_meta(app, id).await?;
+    require_state(&meta, ElectionState::Closed, "the tally")?;
+    let mut locked = app.elections.lock(app, id).await?;
+    let st = locked.state()?;
+    let k = st.definition.as_ref().map(|d| d.threshold).unwrap_or(0) as usize;
+    if st.shares.len() < k {
+        return Err(ApiError::conflict(
+            "not_ready",
+            format!(
+                "{} decryption shares published, {k} needed",
+                st.shares.len()
+            ),
+        ));
+    }
+    let event = ceremony::result_event(st).map_err(not_ready)?;
+    let appended = locked.append(app, vec![event], Proofs::Verify).await?;
+    set_state(app, id, ElectionState::Closed, ElectionState::Tallied).await?;
+    let trustees = locked
+        .state()?
+        .result
+        .as_ref()
+        .map(|r| r.trustees.clone());
+    audit::record(
+        &app.storage,
+        actor,
+        Some(id),
+        "election.tally",
+        json!({"trustees": trustees, "seq": appended.first_seq}),
+    )
+    .await?;
+    Ok(Posted {
+        seq: appended.first_seq,
+        head: appended
+            .hashes
+            .last()
+            .map(|h| h.to_hex())
+            .unwrap_or_default(),
+        followed_by: vec![],
+    })
+}
+
+/// Archives a tallied election (the record stays public).
+pub async fn archive(app: &AppState, actor: &str, id: &str) -> Result<(), ApiError> {
+    let meta = election_meta(app, id).await?;
+    require_state(&meta, ElectionState::Tallied, "archiving")?;
+    set_state(app, id, ElectionState::Tallied, ElectionState::Archived).await?;
+    audit::record(&app.storage, actor, Some(id), "election.archive", json!({})).await?;
+    Ok(())
+}
+
+/// What a voter gets back for a ballot on the board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// The ballot tracker (hex SHA-256, §10.5).
+    pub tracker: String,
+    /// The ballot's sequence number on the board.
+    pub seq: u64,
+    /// SHA-256 of the ballot's line: the board's head right after it.
+    pub head: String,
+    /// The election fingerprint.
+    pub election: String,
+}
+
+async fn receipt_of(
+    app: &AppState,
+    id: &str,
+    tracker: Hash32,
+    seq: u64,
+    fingerprint: Hash32,
+) -> Result<Receipt, ApiError> {
+    let eid = id.to_owned();
+    let line = blocking(&app.storage, move |s| s.events_from(&eid, seq, 1)).await?;
+    let head = line
+        .first()
+        .map(|l| Hash32::of(l.as_bytes()).to_hex())
+        .ok_or_else(|| ApiError::internal("indexed ballot missing from the board"))?;
+    Ok(Receipt {
+        tracker: tracker.to_hex(),
+        seq,
+        head,
+        election: fingerprint.to_hex(),
+    })
+}
+
+fn bind_error(outcome: BindOutcome) -> Result<(), ApiError> {
+    match outcome {
+        BindOutcome::Bound => Ok(()),
+        BindOutcome::LoginUsesAnother => Err(ApiError::forbidden(
+            "this login already voted with another credential; vote again with the same one",
+        )),
+        BindOutcome::CredentialTaken => Err(ApiError::forbidden(
+            "this credential is already used by another login",
+        )),
+    }
+}
+
+/// Casts a voter's ballot: checks it completely, binds the login to its credential,
+/// appends it durably and answers the receipt. The same ballot twice gets the same receipt.
+pub async fn cast_ballot(
+    app: &AppState,
+    id: &str,
+    login: &str,
+    ballot: Ballot,
+) -> Result<Receipt, ApiError> {
+    let meta = election_meta(app, id).await?;
+    if meta.state != ElectionState::Open {
+        return Err(ApiError::conflict(
+            "election_not_open",
+            format!("this election is {}, not open", meta.state.as_str()),
+        ));
+    }
+    let ballot = Arc::new(ballot);
+    let tracker = ballot.tracker();
+    let credential = ballot.credential.to_hex();
+    let (eid, lg) = (id.to_owned(), login.to_owned());
+    if let Some(bound) = blocking(&app.storage, move |s| s.credential_of_login(&eid, &lg)).await?
+        && bound != credential
+    {
+        bind_error(BindOutcome::LoginUsesAnother)?;
+    }
+    // Cheap checks under the lock, proofs outside it.
+    let ctx = {
+        let locked = app.elections.lock(app, id).await?;
+        let st = locked.state()?;
+        let fp = st
+            .fingerprint
+            .ok_or_else(|| ApiError::conflict("election_not_open", "the election is not open"))?;
+        if let Some(seq) = st.trackers.get(&tracker).copied() {
+            drop(locked);
+            return replay(app, id, login, &credential, tracker, seq, fp).await;
+        }
+        st.admit_ballot(&ballot).map_err(verify_error)?;
+        st.context
+            .clone()
+            .ok_or_else(|| ApiError::internal("no voting context"))?
+    };
+    let b = Arc::clone(&ballot);
+    cpu(move || ballot::verify(&ctx, &b))
+        .await?
+        .map_err(|r| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "verification_failed",
+                format!("check {} failed: {}", r.check.code(), r.reason),
+            )
+        })?;
+    let mut locked = app.elections.lock(app, id).await?;
+    let st = locked.state()?;
+    let fp = st
+        .fingerprint
+        .ok_or_else(|| ApiError::conflict("election_not_open", "the election is not open"))?;
+    if let Some(seq) = st.trackers.get(&tracker).copied() {
+        drop(locked);
+        return replay(app, id, login, &credential, tracker, seq, fp).await;
+    }
+    st.admit_ballot(&ballot).map_err(verify_error)?;
+    let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.clone());
+    bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
+    let ballot = Arc::try_unwrap(ballot).unwrap_or_else(|b| (*b).clone());
+    let appended = locked
+        .append(
+            app,
+            vec![Event::Ballot(Box::new(ballot))],
+            Proofs::AlreadyVerified,
+        )
+        .await?;
+    Ok(Receipt {
+        tracker: tracker.to_hex(),
+        seq: appended.first_seq,
+        head: appended
+            .hashes
+            .first()
+            .map(|h| h.to_hex())
+            .unwrap_or_default(),
+        election: fp.to_hex(),
+    })
+}
+
+async fn replay(
+    app: &AppState,
+    id: &str,
+    login: &str,
+    credential: &str,
+    tracker: Hash32,
+    seq: u64,
+    fp: Hash32,
+) -> Result<Receipt, ApiError> {
+    let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.to_owned());
+    bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
+    receipt_of(app, id, tracker, seq, fp).await
+}
+
+/// One pass of the scheduler: opens drafts whose `opens_at` has come and closes open
+/// elections whose `closes_at` has come.
+pub async fn run_schedule(app: &AppState) -> Result<(), ApiError> {
+    let t = now();
+    let elections = blocking(&app.storage, |s| s.list_elections()).await?;
+    for e in elections {
+        let due = match e.state {
+            ElectionState::Draft if e.opens_at.is_some_and(|o| o <= t) => Some("open"),
+            ElectionState::Open if e.closes_at.is_some_and(|c| c <= t) => Some("close"),
+            _ => None,
+        };
+        let outcome = match due {
+            Some("open") => open(app, audit::SYSTEM_ACTOR, &e.id).await.map(|_| ()),
+            Some(_) => close(app, audit::SYSTEM_ACTOR, &e.id).await.map(|_| ()),
+            None => continue,
+        };
+        match outcome {
+            Ok(()) => tracing::info!(election = %e.id, action = due, "scheduled"),
+            Err(err) => {
+                tracing::warn!(election = %e.id, action = due, error = %err, "scheduled action failed")
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Runs [`run_schedule`] every `every` in the background.
+pub fn spawn_scheduler(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = run_schedule(&app).await {
+                tracing::warn!(error = %e, "scheduler pass failed");
+            }
+        }
+    })
+}
