@@ -505,7 +505,7 @@ fn apply<'a>(
             )?;
             dkg::verify_commitment(&params, &state.election_hash.0, c)
                 .or_else(|e| fail("K1", at, e.to_string()))?;
-            let slot = slot(&mut state.commitments, c.index);
+            let slot = slot(&mut state.commitments, c.index, at)?;
             if slot.is_some() {
                 return fail("K1", at, format!("trustee {} committed twice", c.index));
             }
@@ -523,7 +523,7 @@ fn apply<'a>(
                 "every dealer has dealt",
             )?;
             dkg::verify_dealer_shares(&params, d).or_else(|e| fail("K2", at, e.to_string()))?;
-            let slot = slot(&mut state.dealt, d.dealer);
+            let slot = slot(&mut state.dealt, d.dealer, at)?;
             if slot.is_some() {
                 return fail("K2", at, format!("dealer {} dealt twice", d.dealer));
             }
@@ -569,7 +569,7 @@ fn apply<'a>(
                     state.disqualified.push(complaint.dealer);
                 }
             }
-            let slot = slot(&mut state.checks, check.index);
+            let slot = slot(&mut state.checks, check.index, at)?;
             if slot.is_some() {
                 return fail("K3", at, format!("trustee {} checked twice", check.index));
             }
@@ -715,12 +715,20 @@ fn params_index(params: &DkgParameters, index: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// The slot of trustee `index`, whose range was checked (a dummy otherwise).
-fn slot<T>(slots: &mut [Option<T>], index: u32) -> &mut Option<T> {
-    let i = (index as usize)
-        .saturating_sub(1)
-        .min(slots.len().saturating_sub(1));
-    &mut slots[i]
+/// The slot of trustee `index` (1 to n).
+fn slot<T>(
+    slots: &mut [Option<T>],
+    index: u32,
+    at: Option<u64>,
+) -> Result<&mut Option<T>, VerifyError> {
+    let n = slots.len();
+    match (index as usize)
+        .checked_sub(1)
+        .and_then(|i| slots.get_mut(i))
+    {
+        Some(slot) => Ok(slot),
+        None => fail("R5", at, format!("trustee {index} is not in 1..={n}")),
+    }
 }
 
 /// B1, B2, B3 and B7, the tracker index and the running tally (order-dependent checks).
