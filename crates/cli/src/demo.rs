@@ -17,13 +17,13 @@ use crate::record_file::{read_small, verify_path};
 pub struct DemoArgs {
     /// Number of voters.
     #[arg(long, default_value_t = 100)]
-    voters: usize,
+    pub voters: usize,
     /// Number of trustees sharing the election key.
     #[arg(long, default_value_t = 3)]
-    trustees: u32,
+    pub trustees: u32,
     /// How many trustees are needed to decrypt.
     #[arg(long, default_value_t = 2)]
-    threshold: u32,
+    pub threshold: u32,
     /// Trustees absent at the tally (comma-separated numbers), e.g. `--absent 2`.
     #[arg(long, value_delimiter = ',')]
     absent: Vec<u32>,
@@ -38,16 +38,31 @@ pub struct DemoArgs {
     weights: u64,
     /// Questions from a TOML election description (its [[question]] tables are used).
     #[arg(long)]
-    questions: Option<PathBuf>,
+    pub questions: Option<PathBuf>,
     /// Seed (any text) for a reproducible demo; random by default.
     #[arg(long)]
     seed: Option<String>,
     /// Where to write the election record.
-    #[arg(long)]
-    out: PathBuf,
+    #[arg(long, required_unless_present = "serve")]
+    out: Option<PathBuf>,
+    /// Instead: start a server with an election ready for voting (key generation and
+    /// credentials done, mails to a dry-run outbox) and print its URL and a few voters'
+    /// logins and credentials.
+    #[arg(long, conflicts_with = "out")]
+    pub serve: bool,
+    /// With --serve: the address to listen on.
+    #[arg(long, requires = "serve", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// With --serve: the data folder (default: a new folder in the system's temporary folder).
+    #[arg(long, requires = "serve")]
+    pub data: Option<PathBuf>,
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {
+    if args.serve {
+        return crate::demo_serve::run(args);
+    }
+    let out = args.out.clone().context("give --out FILE")?;
     let questions: Vec<Question> = match &args.questions {
         Some(path) => ElectionDescription::from_toml(&read_small(path, 1 << 20)?)?.questions,
         None => DemoOptions::default_questions(),
@@ -91,8 +106,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         Some(seed) => demo::run(&opts, &mut SeededRng::new(seed.as_bytes()))?,
         None => demo::run(&opts, &mut os_rng())?,
     };
-    std::fs::write(&args.out, &outcome.record)
-        .with_context(|| format!("cannot write {}", args.out.display()))?;
+    std::fs::write(&out, &outcome.record)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     println!(
         "Key ceremony, {} credentials, {} ballots cast (re-votes included), tally and decryption done in {:.1} s.",
         outcome.credentials.len(),
@@ -101,10 +116,10 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     );
     println!(
         "Record written to {}. Verifying it as an auditor would:",
-        args.out.display()
+        out.display()
     );
     let start = Instant::now();
-    let verified = verify_path(&args.out, true)?;
+    let verified = verify_path(&out, true)?;
     output::print_report(&verified.state);
     println!("(verified in {:.2} s)", start.elapsed().as_secs_f64());
     let result = verified
@@ -116,6 +131,6 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         bail!("the decrypted result differs from the plaintext count of the choices");
     }
     println!("The decrypted result equals the plaintext count of the voters' choices.");
-    println!("Try: scrutin verify {}", args.out.display());
+    println!("Try: scrutin verify {}", out.display());
     Ok(())
 }

@@ -1,13 +1,19 @@
 //! `scrutin`: the command-line tool of scrutin. Every role of an offline election works
 //! on one election record file (JSON Lines, spec §11); each command first verifies the
-//! whole record (fail closed), then appends its events.
+//! whole record (fail closed), then appends its events. The same role commands work
+//! against a server (`--server URL`): the record is downloaded and verified locally, and
+//! only the public event is posted. `scrutin serve` runs the server itself.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod demo;
+mod demo_serve;
+mod mailing;
 mod output;
 mod record_file;
+mod remote;
 mod roles;
+mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,8 +30,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a complete election in one process, write its record, verify it and print the result.
+    /// Run a complete election in one process, write its record, verify it and print the
+    /// result; or, with --serve, start a server with an election ready for voting.
     Demo(demo::DemoArgs),
+    /// Run the voting server: bulletin board, election lifecycle and the roles' API over
+    /// HTTP(S), on an embedded SQLite database (or create its first administrator).
+    Serve(serve::ServeArgs),
     /// Verify an election record: every numbered check of the specification (§12).
     ///
     /// Exits 0 and prints what was verified, or exits 1 naming the failed check and the
@@ -60,6 +70,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve::run(&args),
         Command::Verify(args) => verify(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Election(cmd) => roles::election(cmd),

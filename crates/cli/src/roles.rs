@@ -16,6 +16,7 @@ use scrutin_election::verify::RecordState;
 
 use crate::output;
 use crate::record_file::{append, create, read_small, verify_path, write_secret};
+use crate::remote::Remote;
 
 #[derive(Args)]
 pub struct RecordArg {
@@ -45,15 +46,90 @@ pub enum ElectionCommand {
     Tally(RecordArg),
 }
 
+/// Where the record is: a local file, or an election on a scrutin server.
+#[derive(Args)]
+pub struct Target {
+    /// The election record (JSON Lines); verified before anything is appended.
+    #[arg(long, required_unless_present = "server")]
+    record: Option<PathBuf>,
+    /// Or the URL of a scrutin server: its record is downloaded and verified here, and
+    /// only the public event is sent back.
+    #[arg(long, conflicts_with = "record", requires = "election")]
+    server: Option<String>,
+    /// The election's id on the server.
+    #[arg(long, requires = "server")]
+    election: Option<String>,
+}
+
+/// A target and, on a server, the role's token (given by the election's administrator).
+#[derive(Args)]
+pub struct RoleTarget {
+    #[command(flatten)]
+    target: Target,
+    /// With --server: this role's token for the election.
+    #[arg(long, requires = "server")]
+    token: Option<String>,
+}
+
+enum Place {
+    File(PathBuf),
+    Server(Remote),
+}
+
+impl Target {
+    fn place(&self, token: Option<String>) -> Result<Place> {
+        match (&self.record, &self.server, &self.election) {
+            (Some(path), None, _) => Ok(Place::File(path.clone())),
+            (None, Some(server), Some(election)) => {
+                Ok(Place::Server(Remote::new(server, election, token)?))
+            }
+            _ => bail!("give --record FILE, or --server URL and --election ID"),
+        }
+    }
+}
+
+impl RoleTarget {
+    fn place(&self) -> Result<Place> {
+        if self.target.server.is_some() && self.token.is_none() {
+            bail!("--server needs this role's --token");
+        }
+        self.target.place(self.token.clone())
+    }
+}
+
+impl Place {
+    fn state(&self) -> Result<RecordState> {
+        match self {
+            Place::File(path) => Ok(verify_path(path, true)?.state),
+            Place::Server(remote) => remote.verified_state(),
+        }
+    }
+
+    fn publish_trustee_event(&self, state: &RecordState, event: Event) -> Result<()> {
+        match self {
+            Place::File(path) => append(path, state, &[event]),
+            Place::Server(remote) => {
+                let posted = remote.post_trustee_event(&event)?;
+                println!(
+                    "The server recorded it as event {}.",
+                    posted["seq"].as_u64().unwrap_or_default()
+                );
+                Ok(())
+            }
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum TrusteeCommand {
     /// Key generation step 1: draw secrets, publish the commitment; the secrets go to a file.
     Commit {
         #[command(flatten)]
-        record: RecordArg,
-        /// This trustee's number, 1 to n, in the order of the election's trustee list.
+        target: RoleTarget,
+        /// This trustee's number, 1 to n, in the order of the election's trustee list
+        /// (on a server, the token says it).
         #[arg(long)]
-        trustee: u32,
+        trustee: Option<u32>,
         /// Where to write this trustee's secrets (created with mode 0600; keep it safe).
         #[arg(long)]
         secret: PathBuf,
@@ -69,7 +145,7 @@ pub enum TrusteeCommand {
 #[derive(Args)]
 pub struct SecretArgs {
     #[command(flatten)]
-    record: RecordArg,
+    target: RoleTarget,
     /// The trustee's secret file written by `scrutin trustee commit`.
     #[arg(long)]
     secret: PathBuf,
@@ -81,7 +157,7 @@ pub enum CredentialsCommand {
     /// the private list (voter, weight, credential) for mailing.
     Generate {
         #[command(flatten)]
-        record: RecordArg,
+        target: RoleTarget,
         /// Voter list: one voter per line, `name` or `name,weight`; `#` starts a comment.
         #[arg(long, conflicts_with = "count")]
         voters: Option<PathBuf>,
@@ -91,13 +167,27 @@ pub enum CredentialsCommand {
         /// Where to write the private credentials (JSON, mode 0600; never publish it).
         #[arg(long)]
         private: PathBuf,
+        /// With --server: write one mail per voter (its credential) as a file in this folder
+        /// instead of sending it (dry run).
+        #[arg(long, requires = "server", conflicts_with = "send_mail")]
+        outbox: Option<PathBuf>,
+        /// With --server: mail each voter its credential through this SMTP relay.
+        #[command(flatten)]
+        send_mail: crate::mailing::SmtpArgs,
     },
 }
 
 #[derive(Args)]
 pub struct VoteArgs {
     #[command(flatten)]
-    record: RecordArg,
+    target: Target,
+    /// With --server: the voter's login (a one-time code is mailed to the voter).
+    #[arg(long, requires = "server")]
+    login: Option<String>,
+    /// With --server: the one-time code already received (otherwise one is requested and
+    /// read from the standard input).
+    #[arg(long, requires = "login")]
+    code: Option<String>,
     /// The voting credential as typed (e.g. K7QH-2M9P-…). Prefer --credential-file on shared machines.
     #[arg(long, conflicts_with = "credential_file")]
     credential: Option<String>,
@@ -214,27 +304,41 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
     let mut rng = os_rng();
     match cmd {
         TrusteeCommand::Commit {
-            record,
+            target,
             trustee,
             secret,
         } => {
-            let state = state_of(&record)?;
-            let (secrets, event) = ceremony::trustee_commit(&state, trustee, &mut rng)?;
+            let place = target.place()?;
+            let index = match (&place, trustee) {
+                (Place::Server(remote), t) => {
+                    let index = remote.trustee_index()?;
+                    if t.is_some_and(|t| t != index) {
+                        bail!("this token is trustee {index}'s, not trustee {t:?}'s");
+                    }
+                    index
+                }
+                (Place::File(_), Some(t)) => t,
+                (Place::File(_), None) => bail!("give --trustee N"),
+            };
+            let state = place.state()?;
+            let (secrets, event) = ceremony::trustee_commit(&state, index, &mut rng)?;
             write_secret(&secret, &serde_json::to_string_pretty(&secrets)?)?;
-            append(&record.record, &state, &[event])?;
+            place.publish_trustee_event(&state, event)?;
             println!(
-                "Trustee {trustee} committed; secrets in {}.",
+                "Trustee {index} committed; secrets in {}.",
                 secret.display()
             );
         }
         TrusteeCommand::Deal(a) => {
-            let (state, secrets) = (state_of(&a.record)?, read_secrets(&a.secret)?);
+            let place = a.target.place()?;
+            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
             let event = ceremony::trustee_deal(&state, &secrets, &mut rng)?;
-            append(&a.record.record, &state, &[event])?;
+            place.publish_trustee_event(&state, event)?;
             println!("Trustee {} dealt its shares.", secrets.index);
         }
         TrusteeCommand::Check(a) => {
-            let (state, secrets) = (state_of(&a.record)?, read_secrets(&a.secret)?);
+            let place = a.target.place()?;
+            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
             let event = ceremony::trustee_check(&state, &secrets, &mut rng)?;
             if let Event::TrusteeCheck(c) = &event {
                 for complaint in &c.complaints {
@@ -244,13 +348,14 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
                     );
                 }
             }
-            append(&a.record.record, &state, &[event])?;
+            place.publish_trustee_event(&state, event)?;
             println!("Trustee {} checked its shares.", secrets.index);
         }
         TrusteeCommand::Decrypt(a) => {
-            let (state, secrets) = (state_of(&a.record)?, read_secrets(&a.secret)?);
+            let place = a.target.place()?;
+            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
             let event = ceremony::trustee_decrypt(&state, &secrets, &mut rng)?;
-            append(&a.record.record, &state, &[event])?;
+            place.publish_trustee_event(&state, event)?;
             println!("Trustee {} published its decryption share.", secrets.index);
         }
     }
@@ -282,12 +387,24 @@ fn parse_voters(text: &str) -> Result<Vec<(String, u64)>> {
 
 pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
     let CredentialsCommand::Generate {
-        record,
+        target,
         voters,
         count,
         private,
+        outbox,
+        send_mail,
     } = cmd;
-    let state = state_of(&record)?;
+    let place = target.place()?;
+    if let Place::Server(remote) = &place {
+        if voters.is_some() || count.is_some() {
+            bail!("with --server the voters are the server's voter list: drop --voters/--count");
+        }
+        return crate::mailing::generate_remote(remote, &private, outbox.as_deref(), &send_mail);
+    }
+    let Place::File(record) = &place else {
+        bail!("give --record FILE or --server URL");
+    };
+    let state = place.state()?;
     let def = state
         .definition
         .as_ref()
@@ -300,7 +417,7 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
     let (issued, list) = credential::issue(&def.id, &voters, &mut os_rng())?;
     let event = ceremony::credentials_event(&state, list)?;
     write_secret(&private, &serde_json::to_string_pretty(&issued)?)?;
-    append(&record.record, &state, &[event])?;
+    append(record, &state, &[event])?;
     println!(
         "{} credentials published; private credentials in {}.",
         issued.len(),
@@ -317,7 +434,7 @@ fn encrypt(
     Vec<ballot::AnswerRandomness>,
     Vec<QuestionChoice>,
 )> {
-    let state = state_of(&vote.record)?;
+    let state = vote.target.place(None)?.state()?;
     let text = match (&vote.credential, &vote.credential_file) {
         (Some(c), _) => c.clone(),
         (None, Some(p)) => read_small(p, 1024)?,
@@ -341,17 +458,25 @@ fn encrypt(
 
 pub fn ballot(cmd: BallotCommand) -> Result<()> {
     match cmd {
+        BallotCommand::Cast(vote) if vote.target.server.is_some() => {
+            let (state, ballot, _, _) = encrypt(&vote)?;
+            let Place::Server(mut remote) = vote.target.place(None)? else {
+                bail!("give --server URL");
+            };
+            let login = vote
+                .login
+                .as_deref()
+                .context("give --login with --server")?;
+            crate::mailing::cast_remote(&mut remote, &state, login, vote.code.as_deref(), ballot)?;
+        }
         BallotCommand::Cast(vote) => {
             let (state, ballot, _, _) = encrypt(&vote)?;
+            let record = vote.target.record.clone().context("give --record FILE")?;
             if state.stage() != scrutin_election::verify::Stage::Open {
                 bail!("the election is not open");
             }
             let tracker = ballot.tracker();
-            append(
-                &vote.record.record,
-                &state,
-                &[Event::Ballot(Box::new(ballot))],
-            )?;
+            append(&record, &state, &[Event::Ballot(Box::new(ballot))])?;
             println!("Ballot cast. Tracker: {tracker}");
             println!("You may vote again: only your last ballot counts.");
         }

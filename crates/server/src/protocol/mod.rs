@@ -509,8 +509,7 @@ pub async fn post_trustee_event(
     let mut followed_by = Vec::new();
     let mut head = appended.hashes.last().copied();
     let st = locked.state()?;
-    if kind == "trustee_check" && st.checks.iter().all(Option::is_some) && st.joint_key.is_none()
-    {
+    if kind == "trustee_check" && st.checks.iter().all(Option::is_some) && st.joint_key.is_none() {
         let key = ceremony::election_key_event(st).map_err(not_ready)?;
         let more = locked.append(app, vec![key], Proofs::Verify).await?;
         head = more.hashes.last().copied();
@@ -672,11 +671,7 @@ pub async fn tally(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiE
     let event = ceremony::result_event(st).map_err(not_ready)?;
     let appended = locked.append(app, vec![event], Proofs::Verify).await?;
     set_state(app, id, ElectionState::Closed, ElectionState::Tallied).await?;
-    let trustees = locked
-        .state()?
-        .result
-        .as_ref()
-        .map(|r| r.trustees.clone());
+    let trustees = locked.state()?.result.as_ref().map(|r| r.trustees.clone());
     audit::record(
         &app.storage,
         actor,
@@ -792,15 +787,13 @@ pub async fn cast_ballot(
             .ok_or_else(|| ApiError::internal("no voting context"))?
     };
     let b = Arc::clone(&ballot);
-    cpu(move || ballot::verify(&ctx, &b))
-        .await?
-        .map_err(|r| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "verification_failed",
-                format!("check {} failed: {}", r.check.code(), r.reason),
-            )
-        })?;
+    cpu(move || ballot::verify(&ctx, &b)).await?.map_err(|r| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "verification_failed",
+            format!("check {} failed: {}", r.check.code(), r.reason),
+        )
+    })?;
     let mut locked = app.elections.lock(app, id).await?;
     let st = locked.state()?;
     let fp = st

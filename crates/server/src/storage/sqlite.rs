@@ -973,8 +973,8 @@ impl Storage for SqliteStorage {
         tx.execute("DELETE FROM role_tokens WHERE election_id = ?1", [election])
             .map_err(db)?;
         for t in tokens {
-            let role = serde_json::to_string(&t.role)
-                .map_err(|e| StorageError::Invalid(e.to_string()))?;
+            let role =
+                serde_json::to_string(&t.role).map_err(|e| StorageError::Invalid(e.to_string()))?;
             tx.execute(
                 "INSERT INTO role_tokens (token_hash, election_id, role) VALUES (?1, ?2, ?3)",
                 params![t.token_hash, election, role],

@@ -1,0 +1,194 @@
+//! `scrutin demo --serve`: a server with an election ready for voting. The administrator,
+//! trustee and credential-authority steps go through the same server functions as the
+//! HTTP API (`scrutin_server::protocol`), with the trustees' events computed by `ceremony`
+//! exactly as `scrutin trustee … --server` computes them.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use scrutin_election::ceremony;
+use scrutin_election::credential;
+use scrutin_election::crypto::dkg::TrusteeSecrets;
+use scrutin_election::crypto::rng::os_rng;
+use scrutin_election::definition::{ElectionDescription, Question};
+use scrutin_election::demo::DemoOptions;
+use scrutin_election::record::Event;
+use scrutin_server::storage::{StorageError, Voter, blocking};
+use scrutin_server::{AppState, ServerConfig, auth, protocol};
+use serde::Serialize;
+
+use crate::demo::DemoArgs;
+use crate::record_file::{read_small, write_secret};
+
+#[derive(Serialize)]
+struct Description<'a> {
+    title: &'a str,
+    description: &'a str,
+    trustees: Vec<String>,
+    threshold: u32,
+    question: &'a [Question],
+}
+
+fn api(e: scrutin_server::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{e}")
+}
+
+async fn post(app: &AppState, id: &str, trustee: u32, event: &Event) -> Result<()> {
+    let body: serde_json::Value = serde_json::from_str(&event.body_json()?)?;
+    protocol::post_trustee_event(app, id, trustee, event.kind(), &body)
+        .await
+        .map_err(api)?;
+    Ok(())
+}
+
+pub fn run(args: &DemoArgs) -> Result<()> {
+    if args.voters == 0 || args.voters > 100_000 {
+        bail!("--voters must be 1 to 100000 with --serve");
+    }
+    let questions: Vec<Question> = match &args.questions {
+        Some(path) => ElectionDescription::from_toml(&read_small(path, 1 << 20)?)?.questions,
+        None => DemoOptions::default_questions(),
+    };
+    let toml = toml::to_string(&Description {
+        title: "scrutin demonstration election",
+        description: "An election started by `scrutin demo --serve`.",
+        trustees: (1..=args.trustees)
+            .map(|i| format!("Trustee {i}"))
+            .collect(),
+        threshold: args.threshold,
+        question: &questions,
+    })?;
+    let data = match &args.data {
+        Some(d) => d.clone(),
+        None => {
+            let mut b = [0u8; 6];
+            getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("random generator: {e}"))?;
+            std::env::temp_dir().join(format!("scrutin-demo-{}", hex::encode(b)))
+        }
+    };
+    if data.join("board.sqlite").exists() {
+        bail!(
+            "{} already holds a server's data; give a new --data folder",
+            data.display()
+        );
+    }
+    let mut config = ServerConfig {
+        data_dir: data.clone(),
+        listen: args.listen,
+        public_url: format!("http://{}", args.listen),
+        ..ServerConfig::default()
+    };
+    config.mail.outbox = Some(data.join("outbox"));
+    config.validate()?;
+    crate::serve::init_logging();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let app = AppState::open(config.clone())?;
+        let password = {
+            let mut b = [0u8; 12];
+            getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("random generator: {e}"))?;
+            hex::encode(b)
+        };
+        let pw = password.clone();
+        blocking(&app.storage, move |s| {
+            auth::create_admin(s, "admin", &pw).map_err(|e| StorageError::Backend(e.to_string()))
+        })
+        .await?;
+        let meta = protocol::create_election(&app, "admin", toml, None, None)
+            .await
+            .map_err(api)?;
+        let id = meta.id.clone();
+        let voters: Vec<Voter> = (1..=args.voters)
+            .map(|i| Voter {
+                login: format!("voter{i}"),
+                email: format!("voter{i}@example.org"),
+                weight: 1,
+            })
+            .collect();
+        let (eid, list) = (id.clone(), voters.clone());
+        blocking(&app.storage, move |s| s.add_voters(&eid, &list)).await?;
+        let tokens = protocol::issue_role_tokens(&app, "admin", &id)
+            .await
+            .map_err(api)?;
+        write_secret(
+            &data.join("role-tokens.json"),
+            &serde_json::to_string_pretty(&tokens)?,
+        )?;
+
+        // Key generation: three rounds, each trustee acting on the verified state.
+        let mut secrets: Vec<TrusteeSecrets> = Vec::new();
+        for i in 1..=args.trustees {
+            let (s, e) = {
+                let locked = app.elections.lock(&app, &id).await.map_err(api)?;
+                ceremony::trustee_commit(locked.state().map_err(api)?, i, &mut os_rng())?
+            };
+            post(&app, &id, i, &e).await?;
+            secrets.push(s);
+        }
+        for round in 0..2 {
+            for s in &secrets {
+                let e = {
+                    let locked = app.elections.lock(&app, &id).await.map_err(api)?;
+                    let st = locked.state().map_err(api)?;
+                    if round == 0 {
+                        ceremony::trustee_deal(st, s, &mut os_rng())?
+                    } else {
+                        ceremony::trustee_check(st, s, &mut os_rng())?
+                    }
+                };
+                post(&app, &id, s.index, &e).await?;
+            }
+        }
+
+        // Credentials, as the credential authority makes them.
+        let named: Vec<(String, u64)> = voters.iter().map(|v| (v.login.clone(), v.weight)).collect();
+        let (issued, public) = credential::issue(&id, &named, &mut os_rng())?;
+        protocol::post_credentials(&app, &id, public)
+            .await
+            .map_err(api)?;
+        write_secret(
+            &data.join("credentials.json"),
+            &serde_json::to_string_pretty(&issued)?,
+        )?;
+        for s in &secrets {
+            let path: PathBuf = data.join(format!("trustee{}.json", s.index));
+            write_secret(&path, &serde_json::to_string_pretty(s)?)?;
+        }
+        protocol::open(&app, "admin", &id).await.map_err(api)?;
+
+        crate::serve::spawn_background(&app);
+        let server = scrutin_server::start(&config, crate::serve::app(&app)).await?;
+        let url = format!("http://{}", server.local_addr());
+        println!("scrutin demo server: {url}");
+        println!("Data folder: {}", data.display());
+        println!("Election {id} is open: {url}/api/elections/{id}");
+        println!("Administrator: admin / {password}");
+        println!("Voters (all {} credentials are in {}):", issued.len(), data.join("credentials.json").display());
+        for c in issued.iter().take(5) {
+            println!("  login {:<10} credential {}", c.voter, c.credential);
+        }
+        println!(
+            "One-time codes are written to {} (dry-run outbox).",
+            data.join("outbox").display()
+        );
+        println!("Vote:    echo '[[1,0,0],[1,1,0,0,0]]' > choices.json");
+        println!(
+            "         scrutin ballot cast --server {url} --election {id} --login voter1 --credential {} --choices choices.json",
+            issued.first().map(|c| c.credential.as_str()).unwrap_or("…")
+        );
+        println!("Verify:  curl -s {url}/api/elections/{id}/record > record.jsonl && scrutin verify record.jsonl");
+        println!(
+            "Trustee secrets and tokens are in {0}/trustee*.json and {0}/role-tokens.json (for `scrutin trustee decrypt --server …`).",
+            data.display()
+        );
+        println!("Press Ctrl-C to stop.");
+        tokio::signal::ctrl_c().await.context("cannot wait for Ctrl-C")?;
+        server
+            .shutdown(std::time::Duration::from_secs(5))
+            .await
+            .context("shutdown")?;
+        Ok::<(), anyhow::Error>(())
+    })
+}

@@ -1,0 +1,284 @@
+//! The roles that talk to a scrutin server and to voters: the credential authority
+//! generating credentials for the server's voter list (and mailing them itself), and a
+//! voter casting a ballot over HTTP.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use scrutin_election::ballot::Ballot;
+use scrutin_election::ceremony;
+use scrutin_election::credential;
+use scrutin_election::crypto::rng::os_rng;
+use scrutin_election::verify::RecordState;
+use serde::{Deserialize, Serialize};
+
+use crate::record_file::write_secret;
+use crate::remote::Remote;
+
+/// Mailing credentials through the credential authority's own SMTP relay.
+#[derive(Args)]
+pub struct SmtpArgs {
+    /// With --server: mail each voter its credential through the SMTP relay at this host
+    /// (the password, if any, is read from the SCRUTIN_SMTP_PASSWORD environment variable).
+    #[arg(long = "send-mail", value_name = "SMTP_HOST", requires = "mail_from")]
+    pub send_mail: Option<String>,
+    /// SMTP port.
+    #[arg(long, default_value_t = 587)]
+    pub smtp_port: u16,
+    /// SMTP security: starttls, tls (implicit, port 465) or plain (a local relay only).
+    #[arg(long, default_value = "starttls")]
+    pub smtp_security: String,
+    /// SMTP user name.
+    #[arg(long)]
+    pub smtp_user: Option<String>,
+    /// The From: address of the credential mails.
+    #[arg(long)]
+    pub mail_from: Option<String>,
+}
+
+/// A voter of the server's list, as the credential authority sees it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Voter {
+    login: String,
+    email: String,
+    weight: u64,
+}
+
+/// What the credential authority keeps (never sent to the server).
+#[derive(Serialize)]
+struct PrivateCredential<'a> {
+    login: &'a str,
+    email: &'a str,
+    weight: u64,
+    credential: &'a str,
+}
+
+#[derive(Deserialize)]
+struct VoterPage {
+    voters: Vec<Voter>,
+}
+
+fn fetch_voters(remote: &Remote) -> Result<Vec<Voter>> {
+    let mut voters: Vec<Voter> = Vec::new();
+    loop {
+        let after = voters.last().map(|v| v.login.clone()).unwrap_or_default();
+        let path = format!("/authority/voters?limit=10000&after={}", url_escape(&after));
+        let page: VoterPage = remote.get(&path)?;
+        if page.voters.is_empty() {
+            break;
+        }
+        voters.extend(page.voters);
+    }
+    Ok(voters)
+}
+
+fn url_escape(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn mail_text(election: &str, title: &str, login: &str, credential: &str) -> String {
+    format!(
+        "Your voting credential for the election \"{title}\" ({election}), login {login}:\n\n    {credential}\n\n\
+         Keep it secret: it signs your ballot. You will also receive a one-time code by mail\n\
+         when you vote. If you did not expect this message, ignore it.\n"
+    )
+}
+
+/// `scrutin credentials generate --server …`: one credential per voter of the server's list,
+/// generated here; only the public list goes to the server.
+pub fn generate_remote(
+    remote: &Remote,
+    private: &Path,
+    outbox: Option<&Path>,
+    smtp: &SmtpArgs,
+) -> Result<()> {
+    let state = remote.verified_state()?;
+    let def = state
+        .definition
+        .as_ref()
+        .context("the record has no election")?;
+    let voters = fetch_voters(remote)?;
+    if voters.is_empty() {
+        bail!("the server's voter list is empty");
+    }
+    let named: Vec<(String, u64)> = voters.iter().map(|v| (v.login.clone(), v.weight)).collect();
+    let (issued, list) = credential::issue(&def.id, &named, &mut os_rng())?;
+    // Checked here as the server will: a list it would refuse is not worth posting.
+    let event = ceremony::credentials_event(&state, list.clone())?;
+    drop(event);
+    let kept: Vec<PrivateCredential<'_>> = voters
+        .iter()
+        .zip(&issued)
+        .map(|(v, c)| PrivateCredential {
+            login: &v.login,
+            email: &v.email,
+            weight: v.weight,
+            credential: &c.credential,
+        })
+        .collect();
+    write_secret(private, &serde_json::to_string_pretty(&kept)?)?;
+    remote
+        .post_only("/authority/credentials", &list)
+        .with_context(|| {
+            format!(
+                "publishing the credential list failed; delete {} before trying again",
+                private.display()
+            )
+        })?;
+    println!(
+        "{} credentials published on the server; private credentials in {}.",
+        issued.len(),
+        private.display()
+    );
+    let title = def.title.clone();
+    if let Some(dir) = outbox {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for (n, c) in kept.iter().enumerate() {
+            let text = format!(
+                "To: {}\nSubject: Your voting credential\nX-Scrutin-Login: {}\n\n{}",
+                c.email,
+                c.login,
+                mail_text(&def.id, &title, c.login, c.credential)
+            );
+            write_secret(&dir.join(format!("credential-{:07}.eml", n + 1)), &text)?;
+        }
+        println!(
+            "{} credential mails written to {}.",
+            kept.len(),
+            dir.display()
+        );
+    } else if let Some(host) = &smtp.send_mail {
+        send_smtp(host, smtp, &def.id, &title, &kept)?;
+    } else {
+        println!(
+            "Send each voter its credential (see the private file), or use --outbox / --send-mail."
+        );
+    }
+    Ok(())
+}
+
+fn send_smtp(
+    host: &str,
+    smtp: &SmtpArgs,
+    election: &str,
+    title: &str,
+    kept: &[PrivateCredential<'_>],
+) -> Result<()> {
+    use lettre::message::Mailbox;
+    use lettre::message::header::ContentType;
+    use lettre::transport::smtp::authentication::Credentials;
+    use lettre::{Message, SmtpTransport, Transport};
+
+    let from: Mailbox = smtp
+        .mail_from
+        .as_deref()
+        .context("give --mail-from")?
+        .parse()
+        .context("--mail-from is not a mail address")?;
+    let builder = match smtp.smtp_security.as_str() {
+        "starttls" => SmtpTransport::starttls_relay(host)?,
+        "tls" => SmtpTransport::relay(host)?,
+        "plain" => SmtpTransport::builder_dangerous(host),
+        other => bail!("--smtp-security is starttls, tls or plain, not {other:?}"),
+    };
+    let mut builder = builder.port(smtp.smtp_port);
+    if let Some(user) = &smtp.smtp_user {
+        let password = std::env::var("SCRUTIN_SMTP_PASSWORD").unwrap_or_default();
+        builder = builder.credentials(Credentials::new(user.clone(), password));
+    }
+    let transport = builder.build();
+    let mut failed = 0usize;
+    for c in kept {
+        let to: Mailbox = match c.email.parse() {
+            Ok(to) => to,
+            Err(e) => {
+                eprintln!("{}: bad address {:?}: {e}", c.login, c.email);
+                failed += 1;
+                continue;
+            }
+        };
+        let message = Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(format!("Your voting credential for {title}"))
+            .header(ContentType::TEXT_PLAIN)
+            .body(mail_text(election, title, c.login, c.credential))?;
+        if let Err(e) = transport.send(&message) {
+            eprintln!("{}: delivery failed: {e}", c.login);
+            failed += 1;
+        }
+    }
+    println!(
+        "{} credential mails sent through {host}, {failed} failed.",
+        kept.len() - failed
+    );
+    if failed > 0 {
+        bail!("{failed} credential mails were not sent; see the private file to resend them");
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+}
+
+/// The receipt the server answers for a ballot.
+#[derive(Debug, Deserialize)]
+pub struct Receipt {
+    pub tracker: String,
+    pub seq: u64,
+    pub head: String,
+    pub election: String,
+}
+
+/// `scrutin ballot cast --server …`: log in with a one-time code, then cast the ballot.
+pub fn cast_remote(
+    remote: &mut Remote,
+    state: &RecordState,
+    login: &str,
+    code: Option<&str>,
+    ballot: Ballot,
+) -> Result<()> {
+    let code = match code {
+        Some(c) => c.trim().to_owned(),
+        None => {
+            remote.post_only("/login", &serde_json::json!({ "login": login }))?;
+            eprintln!("A one-time code was sent to the mail address of {login}; type it here:");
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("cannot read the code")?;
+            line.trim().to_owned()
+        }
+    };
+    let token: Token = remote.post(
+        "/verify-code",
+        &serde_json::json!({ "login": login, "code": code }),
+    )?;
+    remote.set_token(token.token);
+    let tracker = ballot.tracker().to_hex();
+    let receipt: Receipt = remote.post("/ballots", &ballot)?;
+    let fingerprint = state.fingerprint.map(|f| f.to_hex()).unwrap_or_default();
+    if receipt.tracker != tracker || receipt.election != fingerprint {
+        bail!("the server's receipt does not match the ballot sent: {receipt:?}");
+    }
+    println!(
+        "Ballot cast: event {} of the record. Tracker: {tracker}",
+        receipt.seq
+    );
+    println!("Board head after it: {}", receipt.head);
+    println!("You may vote again: only your last ballot counts.");
+    Ok(())
+}

@@ -1,0 +1,127 @@
+//! A small blocking client of a scrutin server, for the roles that run against its URL:
+//! every command downloads the record, verifies it locally (the server is not trusted),
+//! computes its event with `ceremony` and posts only public data.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use scrutin_election::record::Event;
+use scrutin_election::verify::RecordState;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A connection to one election on a server.
+pub struct Remote {
+    base: String,
+    election: String,
+    token: Option<String>,
+    http: reqwest::blocking::Client,
+}
+
+impl Remote {
+    /// A client for `election` on the server at `server` (`https://…` or `http://…`).
+    pub fn new(server: &str, election: &str, token: Option<String>) -> Result<Self> {
+        if !(server.starts_with("https://") || server.starts_with("http://")) {
+            bail!("--server must be an http:// or https:// URL");
+        }
+        let http = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(600))
+            .build()
+            .context("cannot build the HTTP client")?;
+        Ok(Remote {
+            base: server.trim_end_matches('/').to_owned(),
+            election: election.to_owned(),
+            token,
+            http,
+        })
+    }
+
+    /// Uses `token` as bearer from now on.
+    pub fn set_token(&mut self, token: String) {
+        self.token = Some(token);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/api/elections/{}{path}", self.base, self.election)
+    }
+
+    fn send(&self, req: reqwest::blocking::RequestBuilder) -> Result<reqwest::blocking::Response> {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let resp = req.send().context("cannot reach the server")?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(resp);
+        }
+        let text = resp.text().unwrap_or_default();
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(v) => bail!(
+                "the server refused ({}, {}): {}",
+                status.as_u16(),
+                v["error"].as_str().unwrap_or("error"),
+                v["message"].as_str().unwrap_or("")
+            ),
+            Err(_) => bail!("the server answered {status}"),
+        }
+    }
+
+    /// GET a JSON document under the election's URL.
+    pub fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.http.get(self.url(path)))?
+            .json()
+            .context("unexpected answer from the server")
+    }
+
+    /// POST a JSON body under the election's URL.
+    pub fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.send(self.http.post(self.url(path)).json(body))?
+            .json()
+            .context("unexpected answer from the server")
+    }
+
+    /// POST a JSON body, ignoring the answer's body.
+    pub fn post_only<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Result<()> {
+        self.send(self.http.post(self.url(path)).json(body))?;
+        Ok(())
+    }
+
+    /// Downloads the whole record.
+    pub fn record(&self) -> Result<Vec<u8>> {
+        let bytes = self
+            .send(self.http.get(self.url("/record")))?
+            .bytes()
+            .context("cannot download the record")?;
+        Ok(bytes.to_vec())
+    }
+
+    /// Downloads the record and verifies it here; the server is not trusted.
+    pub fn verified_state(&self) -> Result<RecordState> {
+        let record = self.record()?;
+        RecordState::from_record(&record)
+            .map_err(|e| anyhow::anyhow!("the server's record does not verify: {e}"))
+    }
+
+    /// Posts a trustee's event.
+    pub fn post_trustee_event(&self, event: &Event) -> Result<serde_json::Value> {
+        let body: serde_json::Value = serde_json::from_str(&event.body_json()?)?;
+        self.post(
+            "/trustee/events",
+            &serde_json::json!({"type": event.kind(), "body": body}),
+        )
+    }
+
+    /// The trustee number of this client's token.
+    pub fn trustee_index(&self) -> Result<u32> {
+        let who: serde_json::Value = self.get("/role")?;
+        match (who["role"].as_str(), who["index"].as_u64()) {
+            (Some("trustee"), Some(i)) => u32::try_from(i).context("bad trustee number"),
+            _ => bail!("this token is not a trustee's token for this election"),
+        }
+    }
+}

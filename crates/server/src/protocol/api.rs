@@ -1,0 +1,469 @@
+//! The protocol's HTTP routes (documented in `docs/openapi.json`, served at
+//! `/api/openapi.json`):
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `GET /api/admin/elections` | official | every election's metadata |
+//! | `POST /api/admin/elections` | official | `{description, opens_at?, closes_at?}` → the new draft |
+//! | `PUT /api/admin/elections/{id}/schedule` | official | `{opens_at?, closes_at?}` (draft only) |
+//! | `POST /api/admin/elections/{id}/roles` | official | one token per trustee and one for the credential authority |
+//! | `POST /api/admin/elections/{id}/open`, `/close`, `/tally`, `/archive` | official | lifecycle |
+//! | `GET /api/elections/{id}/role` | trustee, authority | who this token is |
+//! | `POST /api/elections/{id}/trustee/events` | trustee | `{type, body}` of one of its events |
+//! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights |
+//! | `POST /api/elections/{id}/authority/credentials` | authority | the public credential list |
+//! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt |
+//! | `GET /api/elections/{id}` | anyone | definition, state, fingerprint, counts |
+//! | `GET /api/elections/{id}/record?from=` | anyone | the record as JSON Lines, from a sequence number |
+//! | `GET /api/elections/{id}/head` | anyone | number of events and hash of the last line |
+//! | `GET /api/elections/{id}/trackers/{tracker}` | anyone | where a ballot is |
+//! | `GET /api/elections/{id}/result` | anyone | the result, once tallied |
+//! | `GET /api/openapi.json` | anyone | this API as OpenAPI 3 |
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use scrutin_election::Hash32;
+use scrutin_election::ballot::Ballot;
+use scrutin_election::credential::CredentialList;
+use scrutin_election::record::MAX_LINE;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Posted, Receipt, RoleTokens};
+use crate::auth;
+use crate::http::error::ApiError;
+use crate::http::extract::{AdminAuth, JsonBody, VoterAuth, bearer_token};
+use crate::state::AppState;
+use crate::storage::{ElectionMeta, Role, UnixTime, blocking, valid_election_id};
+
+/// The OpenAPI description of every route.
+pub const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
+
+/// The protocol routes, to pass to [`crate::http::build_router`] as `extra`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(openapi))
+        .route(
+            "/api/admin/elections",
+            get(list_elections).post(create_election),
+        )
+        .route("/api/admin/elections/{id}/schedule", put(schedule))
+        .route("/api/admin/elections/{id}/roles", post(role_tokens))
+        .route("/api/admin/elections/{id}/open", post(open))
+        .route("/api/admin/elections/{id}/close", post(close))
+        .route("/api/admin/elections/{id}/tally", post(tally))
+        .route("/api/admin/elections/{id}/archive", post(archive))
+        .route("/api/elections/{id}/role", get(whoami))
+        .route("/api/elections/{id}/trustee/events", post(trustee_event))
+        .route(
+            "/api/elections/{id}/authority/voters",
+            get(authority_voters),
+        )
+        .route(
+            "/api/elections/{id}/authority/credentials",
+            post(credentials).layer(DefaultBodyLimit::max(MAX_LINE)),
+        )
+        .route("/api/elections/{id}/ballots", post(cast))
+        .route("/api/elections/{id}", get(public_election))
+        .route("/api/elections/{id}/record", get(record))
+        .route("/api/elections/{id}/head", get(head))
+        .route("/api/elections/{id}/trackers/{tracker}", get(tracker))
+        .route("/api/elections/{id}/result", get(result))
+}
+
+fn cache(resp: &mut Response, value: &'static str) {
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+}
+
+async fn openapi() -> Response {
+    let mut resp = (
+        [(header::CONTENT_TYPE, "application/json")],
+        OPENAPI.to_owned(),
+    )
+        .into_response();
+    cache(&mut resp, "public, max-age=3600");
+    resp
+}
+
+// ---- administrators ----
+
+async fn list_elections(
+    State(app): State<AppState>,
+    _admin: AdminAuth,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let list = blocking(&app.storage, |s| s.list_elections()).await?;
+    Ok(axum::Json(json!({ "elections": list })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateRequest {
+    /// The TOML election description (spec §8), as for `scrutin election setup`.
+    description: String,
+    #[serde(default)]
+    opens_at: Option<UnixTime>,
+    #[serde(default)]
+    closes_at: Option<UnixTime>,
+}
+
+async fn create_election(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    JsonBody(req): JsonBody<CreateRequest>,
+) -> Result<(StatusCode, axum::Json<ElectionMeta>), ApiError> {
+    let meta = super::create_election(
+        &app,
+        &admin.username,
+        req.description,
+        req.opens_at,
+        req.closes_at,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(meta)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScheduleRequest {
+    #[serde(default)]
+    opens_at: Option<UnixTime>,
+    #[serde(default)]
+    closes_at: Option<UnixTime>,
+}
+
+async fn schedule(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<ScheduleRequest>,
+) -> Result<axum::Json<ElectionMeta>, ApiError> {
+    super::set_schedule(&app, &admin.username, &id, req.opens_at, req.closes_at)
+        .await
+        .map(axum::Json)
+}
+
+async fn role_tokens(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<RoleTokens>, ApiError> {
+    super::issue_role_tokens(&app, &admin.username, &id)
+        .await
+        .map(axum::Json)
+}
+
+async fn open(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Posted>, ApiError> {
+    super::open(&app, &admin.username, &id)
+        .await
+        .map(axum::Json)
+}
+
+async fn close(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Posted>, ApiError> {
+    super::close(&app, &admin.username, &id)
+        .await
+        .map(axum::Json)
+}
+
+async fn tally(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<Posted>, ApiError> {
+    super::tally(&app, &admin.username, &id)
+        .await
+        .map(axum::Json)
+}
+
+async fn archive(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    super::archive(&app, &admin.username, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- trustees and the credential authority ----
+
+/// The bearer of a role token (trustee or credential authority) of one election.
+#[derive(Debug, Clone)]
+pub struct RoleAuth {
+    /// Election the token is for.
+    pub election: String,
+    /// The role.
+    pub role: Role,
+}
+
+impl RoleAuth {
+    fn for_election(self, id: &str) -> Result<Role, ApiError> {
+        if self.election == id {
+            Ok(self.role)
+        } else {
+            Err(ApiError::forbidden("this token is for another election"))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for RoleAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(parts).ok_or_else(ApiError::unauthorized)?;
+        if token.len() != 64 {
+            return Err(ApiError::unauthorized());
+        }
+        let hash = auth::token_hash(token);
+        let found = blocking(&app.storage, move |s| s.role_token(&hash)).await?;
+        let t = found.ok_or_else(ApiError::unauthorized)?;
+        Ok(Self {
+            election: t.election,
+            role: t.role,
+        })
+    }
+}
+
+async fn whoami(
+    Path(id): Path<String>,
+    who: RoleAuth,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let role = who.for_election(&id)?;
+    let mut v = serde_json::to_value(role).map_err(ApiError::internal)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("election".to_owned(), json!(id));
+    }
+    Ok(axum::Json(v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventRequest {
+    #[serde(rename = "type")]
+    kind: String,
+    body: serde_json::Value,
+}
+
+async fn trustee_event(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    who: RoleAuth,
+    JsonBody(req): JsonBody<EventRequest>,
+) -> Result<axum::Json<Posted>, ApiError> {
+    let Role::Trustee { index } = who.for_election(&id)? else {
+        return Err(ApiError::forbidden("trustee token required"));
+    };
+    super::post_trustee_event(&app, &id, index, &req.kind, &req.body)
+        .await
+        .map(axum::Json)
+}
+
+#[derive(Deserialize)]
+struct VotersQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn authority_voters(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    who: RoleAuth,
+    Query(q): Query<VotersQuery>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    if who.for_election(&id)? != Role::CredentialAuthority {
+        return Err(ApiError::forbidden("credential authority token required"));
+    }
+    let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
+    let after = q.after.unwrap_or_default();
+    let eid = id.clone();
+    let voters = blocking(&app.storage, move |s| s.list_voters(&eid, &after, limit)).await?;
+    Ok(axum::Json(json!({ "voters": voters })))
+}
+
+async fn credentials(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    who: RoleAuth,
+    JsonBody(list): JsonBody<CredentialList>,
+) -> Result<axum::Json<Posted>, ApiError> {
+    if who.for_election(&id)? != Role::CredentialAuthority {
+        return Err(ApiError::forbidden("credential authority token required"));
+    }
+    super::post_credentials(&app, &id, list)
+        .await
+        .map(axum::Json)
+}
+
+// ---- voters ----
+
+async fn cast(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    voter: VoterAuth,
+    JsonBody(ballot): JsonBody<Ballot>,
+) -> Result<axum::Json<Receipt>, ApiError> {
+    voter.require_election(&id)?;
+    super::cast_ballot(&app, &id, &voter.login, ballot)
+        .await
+        .map(axum::Json)
+}
+
+// ---- the public board ----
+
+async fn public_election(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let meta = super::election_meta(&app, &id).await?;
+    let locked = app.elections.lock(&app, &id).await?;
+    let st = locked.state()?;
+    let trustees: Vec<serde_json::Value> = st
+        .definition
+        .as_ref()
+        .map(|d| {
+            d.trustees
+                .iter()
+                .enumerate()
+                .map(|(i, name)| {
+                    let n = i as u32 + 1;
+                    json!({
+                        "index": n,
+                        "name": name,
+                        "committed": st.commitments.get(i).is_some_and(Option::is_some),
+                        "dealt": st.dealt.get(i).is_some_and(Option::is_some),
+                        "checked": st.checks.get(i).is_some_and(Option::is_some),
+                        "disqualified": st.disqualified.contains(&n),
+                        "decryption_share": st.shares.iter().any(|s| s.trustee == n),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let body = json!({
+        "id": meta.id,
+        "state": meta.state,
+        "stage": st.stage().name(),
+        "opens_at": meta.opens_at,
+        "closes_at": meta.closes_at,
+        "definition": st.definition,
+        "election_key": st.joint_key.as_ref().map(|k| k.public_key.to_hex()),
+        "fingerprint": st.fingerprint.map(|f| f.to_hex()),
+        "head": st.head.to_hex(),
+        "events": st.events,
+        "credentials": st.credentials.as_ref().map(|c| c.credentials.len()),
+        "ballots": st.ballots,
+        "ballots_counted": st.ballots_counted(),
+        "trustees": trustees,
+    });
+    let mut resp = axum::Json(body).into_response();
+    cache(&mut resp, "public, max-age=2");
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct RecordQuery {
+    from: Option<u64>,
+}
+
+/// Lines per storage read while streaming the record.
+const PAGE: usize = 2000;
+
+async fn record(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<RecordQuery>,
+) -> Result<Response, ApiError> {
+    super::election_meta(&app, &id).await?;
+    let storage = app.storage.clone();
+    let start = q.from.unwrap_or(0);
+    let stream = futures_util::stream::unfold(Some(start), move |next| {
+        let storage = storage.clone();
+        let id = id.clone();
+        async move {
+            let from = next?;
+            match blocking(&storage, move |s| s.events_from(&id, from, PAGE)).await {
+                Ok(lines) if lines.is_empty() => None,
+                Ok(lines) => {
+                    let n = lines.len();
+                    let mut buf = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+                    for l in &lines {
+                        buf.push_str(l);
+                        buf.push('\n');
+                    }
+                    let next = (n == PAGE).then_some(from + n as u64);
+                    Some((Ok::<_, std::io::Error>(Bytes::from(buf)), next))
+                }
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            }
+        }
+    });
+    let mut resp = Response::new(Body::from_stream(stream));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/jsonl"),
+    );
+    cache(&mut resp, "no-cache");
+    Ok(resp)
+}
+
+async fn head(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    super::election_meta(&app, &id).await?;
+    let eid = id.clone();
+    let h = blocking(&app.storage, move |s| s.head(&eid)).await?;
+    let hash = h
+        .last_line
+        .as_deref()
+        .map(|l| Hash32::of(l.as_bytes()))
+        .unwrap_or(scrutin_election::record::GENESIS);
+    let mut resp = axum::Json(json!({"events": h.next_seq, "head": hash.to_hex()})).into_response();
+    cache(&mut resp, "no-cache");
+    Ok(resp)
+}
+
+async fn tracker(
+    State(app): State<AppState>,
+    Path((id, tracker)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    if !valid_election_id(&id) {
+        return Err(ApiError::not_found("no such election"));
+    }
+    let t = Hash32::from_hex(&tracker)
+        .map_err(|_| ApiError::bad_request("a tracker is 64 hexadecimal characters"))?
+        .to_hex();
+    let eid = id.clone();
+    let found = blocking(&app.storage, move |s| s.ballot_by_tracker(&eid, &t)).await?;
+    match found {
+        Some(seq) => {
+            let mut resp = axum::Json(json!({"tracker": tracker.to_ascii_lowercase(), "seq": seq}))
+                .into_response();
+            cache(&mut resp, "public, max-age=3600");
+            Ok(resp)
+        }
+        None => Err(ApiError::not_found("no ballot with this tracker")),
+    }
+}
+
+async fn result(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
+    super::election_meta(&app, &id).await?;
+    let locked = app.elections.lock(&app, &id).await?;
+    let st = locked.state()?;
+    let (Some(def), Some(result)) = (&st.definition, &st.result) else {
+        return Err(ApiError::not_found("the result is not published yet"));
+    };
+    let body = json!({"questions": def.questions, "result": result});
+    let mut resp = axum::Json(body).into_response();
+    cache(&mut resp, "public, max-age=60");
+    Ok(resp)
+}
