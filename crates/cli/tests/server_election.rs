@@ -46,6 +46,7 @@ max = 2
 
 struct Server {
     rt: tokio::runtime::Runtime,
+    state: AppState,
     running: Option<RunningServer>,
     base: String,
 }
@@ -71,7 +72,7 @@ impl Server {
             .build()
             .unwrap();
         let config = config(dir);
-        let running = rt.block_on(async {
+        let (state, running) = rt.block_on(async {
             let state = AppState::open(config.clone()).unwrap();
             if create_admin {
                 let storage = state.storage.clone();
@@ -82,11 +83,13 @@ impl Server {
                 .unwrap();
             }
             let app = build_router(state.clone(), protocol::api::routes());
-            scrutin_server::start(&config, app).await.unwrap()
+            let running = scrutin_server::start(&config, app).await.unwrap();
+            (state, running)
         });
         let base = format!("http://{}", running.local_addr());
         Server {
             rt,
+            state,
             running: Some(running),
             base,
         }
@@ -222,6 +225,19 @@ struct Setup {
 
 /// Creates, keys and opens an election with `n` voters through HTTP and the CLI.
 fn setup(api: &Api, dir: &Path, n: usize) -> Setup {
+    let s = prepare(api, dir, n);
+    let opened = api.ok(
+        "POST",
+        &format!("/api/admin/elections/{}/open", s.id),
+        Some(&s.admin),
+        None,
+    );
+    assert_eq!(opened["head"].as_str().unwrap().len(), 64);
+    s
+}
+
+/// Creates an election with `n` voters, its key and credentials, through HTTP and the CLI.
+fn prepare(api: &Api, dir: &Path, n: usize) -> Setup {
     let v = api.ok(
         "POST",
         "/api/admin/login",
@@ -317,13 +333,6 @@ fn setup(api: &Api, dir: &Path, n: usize) -> Setup {
             )
         })
         .collect();
-    let opened = api.ok(
-        "POST",
-        &format!("/api/admin/elections/{id}/open"),
-        Some(&admin),
-        None,
-    );
-    assert_eq!(opened["head"].as_str().unwrap().len(), 64);
     Setup {
         id,
         admin,
@@ -765,4 +774,128 @@ fn acknowledged_ballots_survive_a_restart() {
     assert_eq!(r, receipts[0]);
     close_tally_verify(&api, dir.path(), &s, &[2, 3], &expected);
     server.stop();
+}
+
+#[test]
+fn the_scheduler_opens_and_closes_on_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true);
+    let api = Api::new(&server.base);
+    let s = prepare(&api, dir.path(), 3);
+    let id = &s.id;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (status, v) = api.call(
+        "PUT",
+        &format!("/api/admin/elections/{id}/schedule"),
+        Some(&s.admin),
+        Some(&json!({"opens_at": now + 1, "closes_at": now})),
+    );
+    assert_eq!(status, 400, "{v}");
+    let meta = api.ok(
+        "PUT",
+        &format!("/api/admin/elections/{id}/schedule"),
+        Some(&s.admin),
+        Some(&json!({"opens_at": now, "closes_at": now + 3})),
+    );
+    assert_eq!(meta["opens_at"], now);
+    {
+        let _rt = server.rt.enter();
+        protocol::spawn_scheduler(server.state.clone(), Duration::from_millis(200));
+    }
+    let wait_for = |state: &str| {
+        for _ in 0..100 {
+            let v = api.ok("GET", &format!("/api/elections/{id}"), None, None);
+            if v["state"] == state {
+                return v;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("the election never became {state}");
+    };
+    let open = wait_for("open");
+    assert_eq!(open["stage"], "open");
+    let closed = wait_for("closed");
+    assert_eq!(closed["stage"], "closed");
+    let log = api.ok(
+        "GET",
+        &format!("/api/admin/elections/{id}/audit-log"),
+        Some(&s.admin),
+        None,
+    );
+    let by_system: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["actor"] == "system")
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(by_system, ["election.open", "election.close"]);
+    server.stop();
+}
+
+#[test]
+fn scrutin_serve_creates_an_admin_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_scrutin"))
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--create-admin",
+            ADMIN,
+        ])
+        .env("SCRUTIN_ADMIN_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scrutin"))
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--listen",
+            &listen,
+        ])
+        .env("SCRUTIN_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let api = Api::new(&format!("http://{listen}"));
+    let mut up = false;
+    for _ in 0..100 {
+        if api
+            .http
+            .get(format!("{}/api/health", api.base))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            up = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let login = up.then(|| {
+        api.call(
+            "POST",
+            "/api/admin/login",
+            None,
+            Some(&json!({"username": ADMIN, "password": PASSWORD})),
+        )
+    });
+    let doc = up.then(|| api.call("GET", "/api/openapi.json", None, None));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(up, "the server did not come up");
+    let (status, v) = login.unwrap();
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(doc.unwrap().0, 200);
 }

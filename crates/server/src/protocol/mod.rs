@@ -101,7 +101,8 @@ impl Elections {
     /// Locks an election's state, loading (and verifying) its record if needed.
     pub async fn lock(&self, app: &AppState, id: &str) -> Result<Locked, ApiError> {
         let mut guard = self.slot(id).lock_owned().await;
-        if guard.is_none() {
+        let loaded = guard.is_none();
+        if loaded {
             let eid = id.to_owned();
             let lines = blocking(&app.storage, move |s| s.events_from(&eid, 0, usize::MAX)).await?;
             let state = cpu(move || {
@@ -120,7 +121,9 @@ impl Elections {
             id: id.to_owned(),
             guard,
         };
-        locked.reconcile(app).await?;
+        if loaded {
+            locked.reconcile(app).await?;
+        }
         Ok(locked)
     }
 }
