@@ -797,6 +797,11 @@ pub async fn cast_ballot(
             format!("check {} failed: {}", r.check.code(), r.reason),
         )
     })?;
+    // The binding is atomic on its own: made before the lock, it keeps the lock short (a
+    // ballot refused below leaves the login bound to a credential whose signature it
+    // just proved it holds).
+    let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.clone());
+    bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
     let mut locked = app.elections.lock(app, id).await?;
     let st = locked.state()?;
     let fp = st
@@ -807,8 +812,6 @@ pub async fn cast_ballot(
         return replay(app, id, login, &credential, tracker, seq, fp).await;
     }
     st.admit_ballot(&ballot).map_err(verify_error)?;
-    let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.clone());
-    bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
     let ballot = Arc::try_unwrap(ballot).unwrap_or_else(|b| (*b).clone());
     let appended = locked
         .append(
