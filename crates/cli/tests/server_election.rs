@@ -899,3 +899,129 @@ fn scrutin_serve_creates_an_admin_and_serves() {
     assert_eq!(status, 200, "{v}");
     assert_eq!(doc.unwrap().0, 200);
 }
+
+#[test]
+fn invalid_role_events_are_refused_naming_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true);
+    let api = Api::new(&server.base);
+    let admin = api.ok(
+        "POST",
+        "/api/admin/login",
+        None,
+        Some(&json!({"username": ADMIN, "password": PASSWORD})),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, v) = api.call(
+        "POST",
+        "/api/admin/elections",
+        Some(&admin),
+        Some(&json!({"description": "title = \"x\"\ntrustees = []\nthreshold = 1\n"})),
+    );
+    assert_eq!(status, 422, "{v}");
+    let id = api.ok(
+        "POST",
+        "/api/admin/elections",
+        Some(&admin),
+        Some(&json!({ "description": DESCRIPTION })),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let roles = api.ok(
+        "POST",
+        &format!("/api/admin/elections/{id}/roles"),
+        Some(&admin),
+        None,
+    );
+    let t = |i: usize| roles["trustees"][i]["token"].as_str().unwrap().to_owned();
+    let secret = dir.path().join("t1.json");
+    scrutin(&[
+        "trustee",
+        "commit",
+        "--server",
+        &api.base,
+        "--election",
+        &id,
+        "--token",
+        &t(0),
+        "--secret",
+        secret.to_str().unwrap(),
+    ]);
+    let record = String::from_utf8(api.record(&id)).unwrap();
+    let line: Value = serde_json::from_str(record.lines().nth(1).unwrap()).unwrap();
+    let mut body = line["body"].clone();
+    let events = format!("/api/elections/{id}/trustee/events");
+    // Trustee 1's token cannot post for trustee 2.
+    body["index"] = json!(2);
+    let (status, v) = api.call(
+        "POST",
+        &events,
+        Some(&t(0)),
+        Some(&json!({"type": "trustee_commitment", "body": body})),
+    );
+    assert_eq!(status, 403, "{v}");
+    // Trustee 2 replaying trustee 1's commitment: its proofs are bound to trustee 1 (K1).
+    let (status, v) = api.call(
+        "POST",
+        &events,
+        Some(&t(1)),
+        Some(&json!({"type": "trustee_commitment", "body": body})),
+    );
+    assert_eq!(status, 422, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("K1"), "{v}");
+    // A body that is not a commitment at all (R5), an unknown type, the wrong stage.
+    let (status, v) = api.call(
+        "POST",
+        &events,
+        Some(&t(1)),
+        Some(&json!({"type": "trustee_commitment", "body": {"index": 2}})),
+    );
+    assert_eq!(status, 422, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("R5"), "{v}");
+    let (status, _) = api.call(
+        "POST",
+        &events,
+        Some(&t(1)),
+        Some(&json!({"type": "result", "body": {}})),
+    );
+    assert_eq!(status, 400);
+    let (status, v) = api.call(
+        "POST",
+        &events,
+        Some(&t(1)),
+        Some(&json!({"type": "dealer_shares", "body": {"dealer": 2, "shares": []}})),
+    );
+    assert!(status == 409 || status == 422, "{status} {v}");
+    // The record is unchanged, and verifies.
+    let after = api.record(&id);
+    assert_eq!(after, record.as_bytes());
+    RecordState::from_record(&after).unwrap();
+    // The credential authority's list must match the voter list; its token is not a trustee's.
+    let ca = roles["credential_authority"].as_str().unwrap();
+    let (status, v) = api.call(
+        "POST",
+        &format!("/api/elections/{id}/authority/credentials"),
+        Some(ca),
+        Some(&json!({"credentials": []})),
+    );
+    assert_eq!(status, 422, "{v}");
+    let (status, _) = api.call(
+        "POST",
+        &events,
+        Some(ca),
+        Some(&json!({"type": "trustee_check", "body": {}})),
+    );
+    assert_eq!(status, 403);
+    // Opening before the key is refused.
+    let (status, v) = api.call(
+        "POST",
+        &format!("/api/admin/elections/{id}/open"),
+        Some(&admin),
+        None,
+    );
+    assert_eq!(status, 409, "{v}");
+    server.stop();
+}
