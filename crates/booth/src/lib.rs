@@ -1,0 +1,143 @@
+//! # scrutin-booth
+//!
+//! The browser side of scrutin: the protocol crates ([`scrutin_election`] and its crypto)
+//! compiled to WebAssembly and exposed to JavaScript with wasm-bindgen. Nothing is
+//! re-implemented here: the booth encrypts with [`scrutin_election::ballot::encrypt`], the
+//! trustee and credential authority pages call [`scrutin_election::ceremony`], and the
+//! in-browser verifier is [`scrutin_election::verify`] — the same code as `scrutin`.
+//!
+//! Values cross the boundary as JSON text. Failures are thrown as JavaScript `Error`s
+//! whose `message` says what is wrong; when the verifier rejected a record, the error also
+//! has `check` (the §12 check, e.g. `"B4"`) and `seq` (the faulty event) properties.
+//!
+//! | JavaScript | what it does |
+//! |---|---|
+//! | `new BoothElection(record)` / `BoothElection.from_record(record)` | verifies the record (up to `open` at least) and keeps the voting context |
+//! | `.definition_json()`, `.fingerprint()`, `.status()`, `.report()` | what the booth shows |
+//! | `.encrypt(credential, choices)` | `{ballot, tracker, audit}` (see [`api::Booth::encrypt`]) |
+//! | `.check_audit(audit)` | the choices a Benaloh audit encrypts |
+//! | `parse_credential(text)` | the normalised credential, or why it is mistyped |
+//! | `verify_record(record)` | the verifier's report, as `scrutin verify --json` |
+//! | `trustee_commit`, `trustee_deal`, `trustee_check`, `trustee_decrypt` | a trustee's steps |
+//! | `generate_credentials(record, voters)` | the credential authority's step |
+//!
+//! The functions are in [`api`] in plain Rust, tested natively; this file only adapts
+//! them to wasm-bindgen. Randomness comes from `crypto.getRandomValues` (getrandom's
+//! `wasm_js` backend, enabled in scrutin-crypto for wasm32).
+//!
+//! Build the bundle with `scripts/build-booth.sh` (see its header).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod api;
+
+use wasm_bindgen::prelude::*;
+
+/// A JavaScript `Error` carrying the failure's message, and `check`/`seq` if the verifier
+/// rejected a record.
+fn to_js(f: api::Failure) -> JsValue {
+    let error = js_sys::Error::new(&f.message);
+    if let Some(check) = f.check {
+        // Setting a property on a fresh Error object cannot fail; if it ever did, the
+        // message still names the check.
+        let _ = js_sys::Reflect::set(&error, &"check".into(), &check.into());
+    }
+    if let Some(seq) = f.seq {
+        let _ = js_sys::Reflect::set(&error, &"seq".into(), &JsValue::from_f64(seq as f64));
+    }
+    error.into()
+}
+
+/// An election as the voting booth holds it.
+#[wasm_bindgen]
+pub struct BoothElection {
+    inner: api::Booth,
+}
+
+#[wasm_bindgen]
+impl BoothElection {
+    /// Verifies `record` (the record up to now, at least up to `open`) and keeps the
+    /// voting context. Throws if the record does not verify or the election is not open.
+    #[wasm_bindgen(constructor)]
+    pub fn new(record: &str) -> Result<BoothElection, JsValue> {
+        api::Booth::from_record(record)
+            .map(|inner| BoothElection { inner })
+            .map_err(to_js)
+    }
+
+    /// The same as `new BoothElection(record)`.
+    pub fn from_record(record: &str) -> Result<BoothElection, JsValue> {
+        BoothElection::new(record)
+    }
+
+    /// The election definition (spec §8) as JSON text.
+    pub fn definition_json(&self) -> Result<String, JsValue> {
+        self.inner.definition_json().map_err(to_js)
+    }
+
+    /// The election fingerprint (64 hexadecimal characters).
+    pub fn fingerprint(&self) -> Result<String, JsValue> {
+        self.inner.fingerprint().map_err(to_js)
+    }
+
+    /// `open`, `closed` or `tallied`.
+    pub fn status(&self) -> String {
+        self.inner.status().to_string()
+    }
+
+    /// The verifier's report of the record (JSON text).
+    pub fn report(&self) -> Result<String, JsValue> {
+        self.inner.report().map_err(to_js)
+    }
+
+    /// Encrypts, proves and signs a ballot: JSON `{ballot, tracker, audit}`.
+    pub fn encrypt(&self, credential: &str, choices_json: &str) -> Result<String, JsValue> {
+        self.inner.encrypt(credential, choices_json).map_err(to_js)
+    }
+
+    /// Checks Benaloh audit data; returns the choices it encrypts (JSON text).
+    pub fn check_audit(&self, audit_json: &str) -> Result<String, JsValue> {
+        self.inner.check_audit(audit_json).map_err(to_js)
+    }
+}
+
+/// The normalised display form of a typed credential, or an error saying what is wrong.
+#[wasm_bindgen]
+pub fn parse_credential(text: &str) -> Result<String, JsValue> {
+    api::parse_credential(text).map_err(to_js)
+}
+
+/// Runs the universal verifier on a whole record; returns its report (JSON text).
+#[wasm_bindgen]
+pub fn verify_record(record_text: &str) -> Result<String, JsValue> {
+    api::verify_record(record_text).map_err(to_js)
+}
+
+/// Trustee `index` draws its secrets and commitment: `{secrets, event_type, event_body, line}`.
+#[wasm_bindgen]
+pub fn trustee_commit(record: &str, index: u32) -> Result<String, JsValue> {
+    api::trustee_commit(record, index).map_err(to_js)
+}
+
+/// The trustee deals its shares: `{event_type, event_body, line}`.
+#[wasm_bindgen]
+pub fn trustee_deal(record: &str, secrets: &str) -> Result<String, JsValue> {
+    api::trustee_deal(record, secrets).map_err(to_js)
+}
+
+/// The trustee checks its shares: `{complaints, event_type, event_body, line}`.
+#[wasm_bindgen]
+pub fn trustee_check(record: &str, secrets: &str) -> Result<String, JsValue> {
+    api::trustee_check(record, secrets).map_err(to_js)
+}
+
+/// The trustee's decryption share: `{event_type, event_body, line}`.
+#[wasm_bindgen]
+pub fn trustee_decrypt(record: &str, secrets: &str) -> Result<String, JsValue> {
+    api::trustee_decrypt(record, secrets).map_err(to_js)
+}
+
+/// The credential authority's credentials: `{private, public_list, event_type, event_body, line}`.
+#[wasm_bindgen]
+pub fn generate_credentials(record: &str, voters_json: &str) -> Result<String, JsValue> {
+    api::generate_credentials(record, voters_json).map_err(to_js)
+}
