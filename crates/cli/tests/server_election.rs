@@ -215,6 +215,56 @@ fn codes_from_outbox(outbox: &Path, expected: usize) -> HashMap<String, String> 
     panic!("fewer than {expected} mails in the outbox");
 }
 
+/// A minimal SMTP relay on a loopback port that keeps every message it is given.
+fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = mails.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let kept = kept.clone();
+            std::thread::spawn(move || {
+                let mut w = stream.try_clone().unwrap();
+                let mut r = BufReader::new(stream);
+                let _ = w.write_all(b"220 sink ESMTP\r\n");
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let up = line.to_ascii_uppercase();
+                    let answer: &[u8] = if up.starts_with("EHLO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if up.starts_with("DATA") {
+                        let _ = w.write_all(b"354 go on\r\n");
+                        let mut mail = String::new();
+                        loop {
+                            let mut l = String::new();
+                            if r.read_line(&mut l).unwrap_or(0) == 0 || l == ".\r\n" {
+                                break;
+                            }
+                            mail.push_str(&l);
+                        }
+                        kept.lock().unwrap().push(mail);
+                        b"250 kept\r\n"
+                    } else if up.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n");
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = w.write_all(answer);
+                }
+            });
+        }
+    });
+    (port, mails)
+}
+
 struct Setup {
     id: String,
     admin: String,
@@ -225,7 +275,7 @@ struct Setup {
 
 /// Creates, keys and opens an election with `n` voters through HTTP and the CLI.
 fn setup(api: &Api, dir: &Path, n: usize) -> Setup {
-    let s = prepare(api, dir, n);
+    let s = prepare(api, dir, n, None);
     let opened = api.ok(
         "POST",
         &format!("/api/admin/elections/{}/open", s.id),
@@ -237,7 +287,9 @@ fn setup(api: &Api, dir: &Path, n: usize) -> Setup {
 }
 
 /// Creates an election with `n` voters, its key and credentials, through HTTP and the CLI.
-fn prepare(api: &Api, dir: &Path, n: usize) -> Setup {
+/// With `smtp_port`, the credential authority mails the credentials through that relay;
+/// otherwise it writes them to an outbox folder.
+fn prepare(api: &Api, dir: &Path, n: usize, smtp_port: Option<u16>) -> Setup {
     let v = api.ok(
         "POST",
         "/api/admin/login",
@@ -305,7 +357,8 @@ fn prepare(api: &Api, dir: &Path, n: usize) -> Setup {
     assert!(public["election_key"].is_string(), "{public}");
     let private = dir.join("credentials.json");
     let outbox = dir.join("credential-mails");
-    scrutin(&[
+    let port = smtp_port.map(|p| p.to_string()).unwrap_or_default();
+    let mut args = vec![
         "credentials",
         "generate",
         "--server",
@@ -316,10 +369,25 @@ fn prepare(api: &Api, dir: &Path, n: usize) -> Setup {
         &authority,
         "--private",
         private.to_str().unwrap(),
-        "--outbox",
-        outbox.to_str().unwrap(),
-    ]);
-    assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), n);
+    ];
+    if smtp_port.is_some() {
+        args.extend([
+            "--send-mail",
+            "127.0.0.1",
+            "--smtp-port",
+            &port,
+            "--smtp-security",
+            "plain",
+            "--mail-from",
+            "authority@example.org",
+        ]);
+    } else {
+        args.extend(["--outbox", outbox.to_str().unwrap()]);
+    }
+    scrutin(&args);
+    if smtp_port.is_none() {
+        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), n);
+    }
     let creds: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(&private).unwrap()).unwrap();
     let voters = creds
@@ -473,6 +541,16 @@ fn close_tally_verify(
     );
     let published = api.ok("GET", &format!("/api/elections/{id}/result"), None, None);
     assert_eq!(published["result"], serde_json::to_value(result).unwrap());
+    let (status, _) = api.call(
+        "POST",
+        &format!("/api/admin/elections/{id}/archive"),
+        Some(&s.admin),
+        None,
+    );
+    assert_eq!(status, 204);
+    let public = api.ok("GET", &format!("/api/elections/{id}"), None, None);
+    assert_eq!(public["state"], "archived");
+    assert_eq!(api.record(id), record);
 }
 
 #[test]
@@ -781,7 +859,19 @@ fn the_scheduler_opens_and_closes_on_time() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), true);
     let api = Api::new(&server.base);
-    let s = prepare(&api, dir.path(), 3);
+    let (port, mails) = smtp_sink();
+    let s = prepare(&api, dir.path(), 3, Some(port));
+    // The credential authority mailed each voter its credential through its own relay.
+    let mails = mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 3);
+    for (login, email, _, credential) in &s.voters {
+        assert!(
+            mails.iter().any(|m| m.contains(email.as_str())
+                && m.contains(credential.as_str())
+                && m.contains(login.as_str())),
+            "no mail for {login} in {mails:?}"
+        );
+    }
     let id = &s.id;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
