@@ -1115,3 +1115,106 @@ fn invalid_role_events_are_refused_naming_the_check() {
     assert_eq!(status, 409, "{v}");
     server.stop();
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `scrutin serve` as a child process, up and answering.
+fn serve_child(config: &Path, listen: &str) -> std::process::Child {
+    let child = Command::new(env!("CARGO_BIN_EXE_scrutin"))
+        .args([
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            listen,
+        ])
+        .env("SCRUTIN_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let http = Client::builder().no_proxy().build().unwrap();
+    for _ in 0..200 {
+        if http
+            .get(format!("http://{listen}/api/health"))
+            .send()
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("scrutin serve did not come up on {listen}");
+}
+
+#[test]
+fn acknowledged_ballots_survive_kill_9_of_scrutin_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("server.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = {:?}\n[mail]\noutbox = {:?}\n[limits]\nper_ip_rate_per_sec = 100000.0\nper_ip_burst = 1000000\n[otp]\nmax_sends_per_hour = 1000\n",
+            dir.path().join("data"),
+            dir.path().join("outbox")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_scrutin"))
+        .args(["serve", "--config", config.to_str().unwrap()])
+        .args(["--create-admin", ADMIN])
+        .env("SCRUTIN_ADMIN_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = serve_child(&config, &listen);
+    let api = Api::new(&format!("http://{listen}"));
+    let s = setup(&api, dir.path(), 8);
+    let id = s.id.clone();
+    let state = RecordState::from_record(&api.record(&id)).unwrap();
+    let tokens = log_in(&api, &id, &dir.path().join("outbox"), &s.voters);
+    let mut expected = empty_count(&state);
+    let mut receipts = Vec::new();
+    for (i, (login, _, weight, credential)) in s.voters.iter().enumerate() {
+        let choices = vec![
+            QuestionChoice::Values((0..3).map(|a| u64::from(a == i % 3)).collect()),
+            QuestionChoice::Values((0..4).map(|a| u64::from(a == (i + 1) % 4)).collect()),
+        ];
+        let b = encrypt(&state, credential, &choices, login);
+        let (status, r) = cast(&api, &id, &tokens[login], &b);
+        assert_eq!(status, 200, "{r}");
+        receipts.push(r);
+        count_choices(&mut expected, &choices, *weight);
+    }
+    // SIGKILL right after the last receipt: no graceful shutdown.
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = serve_child(&config, &listen);
+    let api = Api::new(&format!("http://{listen}"));
+    for r in &receipts {
+        let found = api.ok(
+            "GET",
+            &format!(
+                "/api/elections/{id}/trackers/{}",
+                r["tracker"].as_str().unwrap()
+            ),
+            None,
+            None,
+        );
+        assert_eq!(found["seq"], r["seq"]);
+    }
+    let after = RecordState::from_record(&api.record(&id)).unwrap();
+    assert_eq!(after.ballots, 8);
+    let last = receipts.last().unwrap();
+    assert_eq!(after.head.to_hex(), last["head"].as_str().unwrap());
+    close_tally_verify(&api, dir.path(), &s, &[1, 2], &expected);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
