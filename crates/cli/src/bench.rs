@@ -116,7 +116,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     log("Verifying them in batches on one core…");
     let start = Instant::now();
     one_core(|| -> Result<()> {
-        for group in texts.chunks(128) {
+        for group in texts.chunks(64) {
             let mut batch = BatchVerifier::new(&mut os_rng());
             let key = batch.register_base(ctx.key.point().point());
             for t in group {

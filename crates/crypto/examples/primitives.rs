@@ -24,7 +24,7 @@ fn time(name: &str, n: u32, mut f: impl FnMut(u32)) {
 
 fn main() {
     let mut rng = os_rng();
-    let s: Vec<Scalar> = (0..4096).map(|_| Scalar::random(&mut rng)).collect();
+    let s: Vec<Scalar> = (0..65536).map(|_| Scalar::random(&mut rng)).collect();
     let p: Vec<RistrettoPoint> = s.iter().map(|x| G * x).collect();
     let c: Vec<CompressedRistretto> = p.iter().map(|x| x.compress()).collect();
     let table = RistrettoBasepointTable::create(&p[0]);
@@ -54,7 +54,7 @@ fn main() {
     time("create table of H", 200, |i| {
         black_box(RistrettoBasepointTable::create(&p[i as usize]));
     });
-    for size in [64usize, 1024, 4096] {
+    for size in [64usize, 1024, 4096, 16384, 65536] {
         time(
             &format!("vartime MSM, per point, {size} points"),
             (20_000 / size as u32).max(3),

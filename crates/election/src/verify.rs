@@ -396,7 +396,7 @@ impl VerifiedRecord {
 /// How many lines are parsed and checked together.
 const CHUNK: usize = 4096;
 /// How many ballots share one batch (one multiscalar multiplication).
-const BATCH: usize = 256;
+const BATCH: usize = 64;
 
 #[cfg(feature = "parallel")]
 fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
