@@ -1126,7 +1126,7 @@ fn free_port() -> u16 {
 
 /// `scrutin serve` as a child process, up and answering.
 fn serve_child(config: &Path, listen: &str) -> std::process::Child {
-    let child = Command::new(env!("CARGO_BIN_EXE_scrutin"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scrutin"))
         .args([
             "serve",
             "--config",
@@ -1148,6 +1148,8 @@ fn serve_child(config: &Path, listen: &str) -> std::process::Child {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("scrutin serve did not come up on {listen}");
 }
 
