@@ -8,10 +8,12 @@
 //!   through [`crate::board::Board`]; a ballot's proofs are checked by
 //!   [`ballot::verify`] outside the per-election lock, its order-dependent checks under it;
 //! - the in-memory state is taken out of its slot while an append is in flight and put back
-//!   only once the append is durable: if anything fails (or the request is cancelled), the
-//!   slot stays empty and the state is rebuilt from storage by the next caller;
-//! - the record is the truth: the stored lifecycle state follows the record's stage
-//!   ([`Locked::reconcile`]), so a crash between an append and the state change heals itself;
+//!   only once the append is durable: if anything fails, the slot stays empty and the state
+//!   is rebuilt from storage by the next caller. Loads and appends run in tasks of their
+//!   own, so a request that times out or disconnects neither tears an append nor wastes
+//!   the verification of a large record;
+//! - the record is the truth: the stored lifecycle state follows the record's stage when
+//!   the state is loaded, so a crash between an append and the state change heals itself;
 //! - the server holds no secret of any role: trustees and the credential authority post
 //!   public events computed on their own machines; voters' logins are bound to the public
 //!   credential that signs their ballots in `private.sqlite` only.
@@ -56,8 +58,10 @@ pub struct Elections {
 /// An election's state, locked: appends to the election are serialized through it.
 pub struct Locked {
     id: String,
-    guard: OwnedMutexGuard<Option<RecordState>>,
+    guard: Option<Guard>,
 }
+
+type Guard = OwnedMutexGuard<Option<RecordState>>;
 
 /// What an append produced.
 #[derive(Debug, Clone)]
@@ -98,34 +102,77 @@ impl Elections {
         Arc::clone(slots.entry(id.to_owned()).or_default())
     }
 
-    /// Locks an election's state, loading (and verifying) its record if needed.
+    /// Locks an election's state, loading (and verifying) its record if needed. The load
+    /// runs in a task of its own: a request that gives up (timeout, disconnect) does not
+    /// throw the verification of a large record away.
     pub async fn lock(&self, app: &AppState, id: &str) -> Result<Locked, ApiError> {
-        let mut guard = self.slot(id).lock_owned().await;
-        let loaded = guard.is_none();
-        if loaded {
-            let eid = id.to_owned();
-            let lines = blocking(&app.storage, move |s| s.events_from(&eid, 0, usize::MAX)).await?;
-            let state = cpu(move || {
-                let mut record = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
-                for l in &lines {
-                    record.push_str(l);
-                    record.push('\n');
-                }
-                RecordState::from_record(record.as_bytes())
-            })
-            .await?
-            .map_err(|e| ApiError::internal(format!("the stored record of {id} fails: {e}")))?;
-            *guard = Some(state);
+        let guard = self.slot(id).lock_owned().await;
+        if guard.is_some() {
+            return Ok(Locked {
+                id: id.to_owned(),
+                guard: Some(guard),
+            });
         }
-        let mut locked = Locked {
+        let (app, eid) = (app.clone(), id.to_owned());
+        let (guard, loaded) = tokio::spawn(async move {
+            let mut guard = guard;
+            let loaded = load(&app, &eid, &mut guard).await;
+            (guard, loaded)
+        })
+        .await
+        .map_err(ApiError::internal)?;
+        loaded?;
+        Ok(Locked {
             id: id.to_owned(),
-            guard,
-        };
-        if loaded {
-            locked.reconcile(app).await?;
-        }
-        Ok(locked)
+            guard: Some(guard),
+        })
     }
+}
+
+/// Reads and verifies an election's record, then makes the stored lifecycle state follow
+/// the record's stage (a crash between an append and the state change heals here).
+async fn load(app: &AppState, id: &str, slot: &mut Option<RecordState>) -> Result<(), ApiError> {
+    let eid = id.to_owned();
+    let lines = blocking(&app.storage, move |s| s.events_from(&eid, 0, usize::MAX)).await?;
+    let state = cpu(move || {
+        let mut record = String::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for l in &lines {
+            record.push_str(l);
+            record.push('\n');
+        }
+        RecordState::from_record(record.as_bytes())
+    })
+    .await?
+    .map_err(|e| ApiError::internal(format!("the stored record of {id} fails: {e}")))?;
+    let target = match state.stage() {
+        Stage::Setup => None,
+        Stage::Open => Some(ElectionState::Open),
+        Stage::Closed => Some(ElectionState::Closed),
+        Stage::Tallied => Some(ElectionState::Tallied),
+    };
+    *slot = Some(state);
+    let Some(target) = target else {
+        return Ok(());
+    };
+    let id = id.to_owned();
+    blocking(&app.storage, move |s| {
+        let Some(meta) = s.election(&id)? else {
+            return Ok(());
+        };
+        let order = |st: ElectionState| match st {
+            ElectionState::Draft => 0,
+            ElectionState::Open => 1,
+            ElectionState::Closed => 2,
+            ElectionState::Tallied => 3,
+            ElectionState::Archived => 4,
+        };
+        if order(meta.state) < order(target) {
+            s.set_election_state(&id, meta.state, target)?;
+        }
+        Ok(())
+    })
+    .await?;
+    Ok(())
 }
 
 impl Locked {
@@ -133,116 +180,112 @@ impl Locked {
     pub fn state(&self) -> Result<&RecordState, ApiError> {
         self.guard
             .as_ref()
+            .and_then(|g| (**g).as_ref())
             .ok_or_else(|| ApiError::internal("election state not loaded"))
     }
 
-    /// Makes the stored lifecycle state follow the record's stage.
-    pub async fn reconcile(&mut self, app: &AppState) -> Result<(), ApiError> {
-        let stage = self.state()?.stage();
-        let target = match stage {
-            Stage::Setup => return Ok(()),
-            Stage::Open => ElectionState::Open,
-            Stage::Closed => ElectionState::Closed,
-            Stage::Tallied => ElectionState::Tallied,
-        };
-        let id = self.id.clone();
-        blocking(&app.storage, move |s| {
-            let Some(meta) = s.election(&id)? else {
-                return Ok(());
-            };
-            let order = |st: ElectionState| match st {
-                ElectionState::Draft => 0,
-                ElectionState::Open => 1,
-                ElectionState::Closed => 2,
-                ElectionState::Tallied => 3,
-                ElectionState::Archived => 4,
-            };
-            if order(meta.state) < order(target) {
-                s.set_election_state(&id, meta.state, target)?;
-            }
-            Ok(())
-        })
-        .await?;
-        Ok(())
-    }
-
     /// Verifies `events` against the state, appends them durably, then keeps the new state.
+    /// The work runs in a task of its own, so that a request cancelled mid-append still
+    /// leaves the state in step with the board.
     pub async fn append(
         &mut self,
         app: &AppState,
         events: Vec<Event>,
         proofs: Proofs,
     ) -> Result<Appended, ApiError> {
-        let state = self
+        let guard = self
             .guard
             .take()
-            .ok_or_else(|| ApiError::internal("election state not loaded"))?;
-        let first_seq = state.events;
-        let text = ceremony::lines_after(&state, &events).map_err(not_ready);
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => {
-                *self.guard = Some(state);
-                return Err(e);
-            }
-        };
-        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
-        let mut index = Vec::new();
-        for (i, e) in events.iter().enumerate() {
-            if let Event::Ballot(b) = e {
-                index.push(BallotIndexEntry {
-                    seq: first_seq + i as u64,
-                    tracker: b.tracker().to_hex(),
-                    credential: b.credential.to_hex(),
-                });
-            }
-        }
-        let to_check = lines.clone();
-        let (state, checked) = cpu(move || {
-            let mut state = state;
-            let mut outcome = Ok(());
-            for l in &to_check {
-                if let Err(e) = state.push_line(l.as_bytes(), proofs) {
-                    outcome = Err(e);
-                    break;
-                }
-            }
-            (state, outcome)
+            .ok_or_else(|| ApiError::internal("election state not locked"))?;
+        let (app, id) = (app.clone(), self.id.clone());
+        let (guard, appended) = tokio::spawn(async move {
+            let mut guard = guard;
+            let appended = append_to(&app, &id, &mut guard, events, proofs).await;
+            (guard, appended)
         })
-        .await?;
-        // On failure the state may be half-applied: it is dropped and rebuilt from storage.
-        checked.map_err(verify_error)?;
-        let hashes = lines.iter().map(|l| Hash32::of(l.as_bytes())).collect();
-        let appended = app
-            .board
-            .append(&self.id, move |head| {
-                if head.next_seq != first_seq {
-                    return Err(());
-                }
-                Ok(Batch {
-                    lines: lines.clone(),
-                    index: index.clone(),
-                    value: (),
-                })
-            })
-            .await;
-        match appended {
-            Ok(_) => {
-                *self.guard = Some(state);
-                Ok(Appended { first_seq, hashes })
-            }
-            Err(AppendError::Refused(())) => Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "board_moved",
-                "the board changed under this request; retry",
-            )
-            .with_retry_after(1)),
-            Err(AppendError::Storage(StorageError::AlreadyExists(_))) => Err(ApiError::conflict(
-                "duplicate_ballot",
-                "this ballot is already on the board",
-            )),
-            Err(AppendError::Storage(e)) => Err(e.into()),
+        .await
+        .map_err(ApiError::internal)?;
+        self.guard = Some(guard);
+        appended
+    }
+}
+
+/// See [`Locked::append`]. On any failure after the state was touched, the slot is left
+/// empty and the state is rebuilt from storage by the next caller.
+async fn append_to(
+    app: &AppState,
+    id: &str,
+    slot: &mut Option<RecordState>,
+    events: Vec<Event>,
+    proofs: Proofs,
+) -> Result<Appended, ApiError> {
+    let state = slot
+        .take()
+        .ok_or_else(|| ApiError::internal("election state not loaded"))?;
+    let first_seq = state.events;
+    let text = match ceremony::lines_after(&state, &events) {
+        Ok(t) => t,
+        Err(e) => {
+            *slot = Some(state);
+            return Err(not_ready(e));
         }
+    };
+    let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let mut index = Vec::new();
+    for (i, e) in events.iter().enumerate() {
+        if let Event::Ballot(b) = e {
+            index.push(BallotIndexEntry {
+                seq: first_seq + i as u64,
+                tracker: b.tracker().to_hex(),
+                credential: b.credential.to_hex(),
+            });
+        }
+    }
+    let to_check = lines.clone();
+    let (state, checked) = cpu(move || {
+        let mut state = state;
+        let mut outcome = Ok(());
+        for l in &to_check {
+            if let Err(e) = state.push_line(l.as_bytes(), proofs) {
+                outcome = Err(e);
+                break;
+            }
+        }
+        (state, outcome)
+    })
+    .await?;
+    // On failure the state may be half-applied: it is dropped and rebuilt from storage.
+    checked.map_err(verify_error)?;
+    let hashes = lines.iter().map(|l| Hash32::of(l.as_bytes())).collect();
+    let appended = app
+        .board
+        .append(id, move |head| {
+            if head.next_seq != first_seq {
+                return Err(());
+            }
+            Ok(Batch {
+                lines: lines.clone(),
+                index: index.clone(),
+                value: (),
+            })
+        })
+        .await;
+    match appended {
+        Ok(_) => {
+            *slot = Some(state);
+            Ok(Appended { first_seq, hashes })
+        }
+        Err(AppendError::Refused(())) => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "board_moved",
+            "the board changed under this request; retry",
+        )
+        .with_retry_after(1)),
+        Err(AppendError::Storage(StorageError::AlreadyExists(_))) => Err(ApiError::conflict(
+            "duplicate_ballot",
+            "this ballot is already on the board",
+        )),
+        Err(AppendError::Storage(e)) => Err(e.into()),
     }
 }
 
