@@ -516,6 +516,21 @@ pub struct Posted {
     pub followed_by: Vec<String>,
 }
 
+impl Posted {
+    /// The receipt of an event the server appended with nothing after it.
+    fn alone(appended: &Appended) -> Self {
+        Posted {
+            seq: appended.first_seq,
+            head: appended
+                .hashes
+                .last()
+                .map(|h| h.to_hex())
+                .unwrap_or_default(),
+            followed_by: vec![],
+        }
+    }
+}
+
 /// A trustee posts one of its events (`trustee_commitment`, `dealer_shares`,
 /// `trustee_check`, `decryption_share`), computed on its own machine.
 pub async fn post_trustee_event(
@@ -618,15 +633,7 @@ pub async fn post_credentials(
         json!({"credentials": n, "total_weight": w, "seq": appended.first_seq}),
     )
     .await?;
-    Ok(Posted {
-        seq: appended.first_seq,
-        head: appended
-            .hashes
-            .last()
-            .map(|h| h.to_hex())
-            .unwrap_or_default(),
-        followed_by: vec![],
-    })
+    Ok(Posted::alone(&appended))
 }
 
 /// Opens the election: freezes the voter list, appends `open` (the fingerprint).
@@ -687,15 +694,7 @@ pub async fn close(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiE
         json!({"ballots_counted": counted, "seq": appended.first_seq}),
     )
     .await?;
-    Ok(Posted {
-        seq: appended.first_seq,
-        head: appended
-            .hashes
-            .last()
-            .map(|h| h.to_hex())
-            .unwrap_or_default(),
-        followed_by: vec![],
-    })
+    Ok(Posted::alone(&appended))
 }
 
 /// Publishes the result once at least k trustees have posted their decryption shares.
@@ -726,15 +725,7 @@ pub async fn tally(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiE
         json!({"trustees": trustees, "seq": appended.first_seq}),
     )
     .await?;
-    Ok(Posted {
-        seq: appended.first_seq,
-        head: appended
-            .hashes
-            .last()
-            .map(|h| h.to_hex())
-            .unwrap_or_default(),
-        followed_by: vec![],
-    })
+    Ok(Posted::alone(&appended))
 }
 
 /// Archives a tallied election (the record stays public).
