@@ -24,7 +24,10 @@ impl Remote {
         if !(server.starts_with("https://") || server.starts_with("http://")) {
             bail!("--server must be an http:// or https:// URL");
         }
+        // No pooled connections: the server closes idle ones, and a command makes few
+        // requests, so a fresh connection each time avoids reusing one being closed.
         let http = reqwest::blocking::Client::builder()
+            .pool_max_idle_per_host(0)
             .timeout(Duration::from_secs(600))
             .build()
             .context("cannot build the HTTP client")?;

@@ -114,8 +114,11 @@ impl Api {
     fn new(base: &str) -> Api {
         Api {
             base: base.to_owned(),
+            // A fresh connection per request: the server closes idle keep-alive
+            // connections, and a pooled one can be closed just as it is reused.
             http: Client::builder()
                 .no_proxy()
+                .pool_max_idle_per_host(0)
                 .timeout(Duration::from_secs(120))
                 .build()
                 .unwrap(),
@@ -1137,7 +1140,11 @@ fn serve_child(config: &Path, listen: &str) -> std::process::Child {
         .env("SCRUTIN_LOG", "warn")
         .spawn()
         .unwrap();
-    let http = Client::builder().no_proxy().build().unwrap();
+    let http = Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
     for _ in 0..200 {
         if http
             .get(format!("http://{listen}/api/health"))
