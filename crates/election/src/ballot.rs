@@ -274,10 +274,7 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     let mut plans = Vec::with_capacity(questions.len());
     let mut items = Vec::new();
     for (question, choice) in questions.iter().zip(choices) {
-        let (values, is_blank) = match choice {
-            QuestionChoice::Blank(_) => (vec![0; question.answers.len()], true),
-            QuestionChoice::Values(v) => (v.clone(), false),
-        };
+        let (values, is_blank) = choice.plaintexts(question.answers.len());
         let randomness: Vec<SecretScalar> = values
             .iter()
             .map(|_| SecretScalar::new(Scalar::random(rng)))
@@ -725,10 +722,7 @@ pub fn check_audit(
         .zip(&audit.randomness)
         .enumerate()
     {
-        let (values, is_blank) = match choice {
-            QuestionChoice::Blank(_) => (vec![0; answer.choices.len()], true),
-            QuestionChoice::Values(v) => (v.clone(), false),
-        };
+        let (values, is_blank) = choice.plaintexts(answer.choices.len());
         if r.choices.len() != answer.choices.len() {
             return invalid(format!("question {}: wrong number of random values", q + 1));
         }

@@ -273,6 +273,15 @@ impl QuestionChoice {
         QuestionChoice::Blank(BlankWord::Blank)
     }
 
+    /// The values encrypted for a question of `answers` answers, and the blank indicator:
+    /// a blank vote encrypts 0 for every answer (§10.1).
+    pub fn plaintexts(&self, answers: usize) -> (Vec<u64>, bool) {
+        match self {
+            QuestionChoice::Blank(_) => (vec![0; answers], true),
+            QuestionChoice::Values(v) => (v.clone(), false),
+        }
+    }
+
     /// Checks the choice against the question's rules (before anything is encrypted).
     pub fn validate(&self, q: &Question, n: usize) -> Result<(), ElectionError> {
         match self {
