@@ -56,6 +56,10 @@ pub struct DemoArgs {
     /// With --serve: the data folder (default: a new folder in the system's temporary folder).
     #[arg(long, requires = "serve")]
     pub data: Option<PathBuf>,
+    /// With --serve: serve the web pages from this folder (scrutin's web/) instead of the
+    /// copy built into the binary, to edit them without rebuilding.
+    #[arg(long, requires = "serve", value_name = "DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 pub fn run(args: &DemoArgs) -> Result<()> {

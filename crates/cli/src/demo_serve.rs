@@ -79,6 +79,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         ..ServerConfig::default()
     };
     config.mail.outbox = Some(data.join("outbox"));
+    config.web_dir = args.web_dir.clone();
     config.validate()?;
     crate::serve::init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -163,7 +164,8 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         let url = format!("http://{}", server.local_addr());
         println!("scrutin demo server: {url}");
         println!("Data folder: {}", data.display());
-        println!("Election {id} is open: {url}/api/elections/{id}");
+        println!("Election {id} is open. Vote in a browser: {url}/elections/{id}");
+        println!("Public board: {url}/elections/{id}/board   Officials: {url}/admin");
         println!("Administrator: admin / {password}");
         println!("Voters (all {} credentials are in {}):", issued.len(), data.join("credentials.json").display());
         for c in issued.iter().take(5) {

@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// from the first line of the standard input.
     #[arg(long, value_name = "NAME")]
     pub create_admin: Option<String>,
+    /// Serve the web pages from this folder (scrutin's web/) instead of the copy built into
+    /// the binary, to edit pages or translations without rebuilding. Overrides `web_dir`.
+    #[arg(long, value_name = "DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 /// The configuration the flags ask for.
@@ -72,6 +76,9 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig> {
     }
     if let Some(u) = &args.public_url {
         config.public_url = u.trim_end_matches('/').to_owned();
+    }
+    if let Some(d) = &args.web_dir {
+        config.web_dir = Some(d.clone());
     }
     config.validate()?;
     Ok(config)

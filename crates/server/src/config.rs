@@ -60,6 +60,9 @@ pub struct ServerConfig {
     pub otp: OtpPolicy,
     /// Session lifetimes.
     pub sessions: SessionPolicy,
+    /// Serve the web pages from this folder (a copy of `web/`) instead of the files built
+    /// into the binary: to edit pages or translations without rebuilding.
+    pub web_dir: Option<PathBuf>,
 }
 
 /// PEM files of the TLS certificate chain and private key.
@@ -189,6 +192,7 @@ impl Default for ServerConfig {
             mail: MailConfig::default(),
             limits: Limits::default(),
             otp: OtpPolicy::default(),
+            web_dir: None,
             sessions: SessionPolicy::default(),
         }
     }

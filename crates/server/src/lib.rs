@@ -14,7 +14,8 @@
 //! - [`http`]: errors, extractors, middleware, router assembly, listener;
 //! - [`routes`]: the protocol-independent API routes;
 //! - [`protocol`]: the election protocol over HTTP (lifecycle, roles, ballots, public board);
-//! - [`state`]: the shared application state.
+//! - [`state`]: the shared application state;
+//! - [`web`]: the pages, scripts, translations and booth bundle, embedded from `web/`.
 
 pub mod audit;
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod routes;
 pub mod state;
 pub mod storage;
 pub mod voters;
+pub mod web;
 
 pub use config::ServerConfig;
 pub use http::{ApiError, RunningServer, ServeError, build_router, serve, start};

@@ -44,9 +44,10 @@ use crate::storage::{ElectionMeta, Role, UnixTime, blocking, valid_election_id};
 /// The OpenAPI description of every route.
 pub const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
 
-/// The protocol routes, to pass to [`crate::http::build_router`] as `extra`.
+/// The protocol routes and the web pages ([`crate::web`]), to pass to [`crate::http::build_router`] as `extra`.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .merge(crate::web::routes())
         .route("/api/openapi.json", get(openapi))
         .route(
             "/api/admin/elections",

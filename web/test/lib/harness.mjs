@@ -1,0 +1,193 @@
+// Shared pieces of the browser tests: a real `scrutin serve` on a loopback port, headless
+// Chromium (Debian's /usr/bin/chromium, or $CHROMIUM) through playwright-core, the
+// accessibility check (axe-core, WCAG 2.1 A and AA rules), screenshots, the one-time codes
+// of the dry-run outbox, and a guard that fails when a page requests another origin or
+// breaks the Content-Security-Policy.
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtemp, mkdir, readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const repo = path.resolve(here, '..', '..', '..');
+export const screenshotDir = process.env.SCREENSHOTS || path.join(repo, 'target', 'screenshots');
+
+/** The scrutin binary: $SCRUTIN_BIN, else target/release/scrutin, else target/debug/scrutin. */
+export async function scrutinBinary() {
+  if (process.env.SCRUTIN_BIN) return process.env.SCRUTIN_BIN;
+  for (const p of ['target/release/scrutin', 'target/debug/scrutin']) {
+    try {
+      await readFile(path.join(repo, p), { flag: 'r' }).then(() => {});
+      return path.join(repo, p);
+    } catch (_) { /* next */ }
+  }
+  throw new Error('build scrutin first (cargo build --release -p scrutin) or set SCRUTIN_BIN');
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/**
+ * Starts `scrutin serve` on a fresh data folder with an administrator account.
+ * Returns {url, data, outbox, admin: {username, password}, stop()}.
+ * `webDir`: serve the pages from this folder (default: the copy built into the binary).
+ */
+export async function startServer({ webDir, adminPassword = 'correct horse battery staple' } = {}) {
+  const bin = await scrutinBinary();
+  const data = await mkdtemp(path.join(tmpdir(), 'scrutin-web-'));
+  execFileSync(bin, ['serve', '--data', data, '--create-admin', 'admin'], {
+    env: { ...process.env, SCRUTIN_ADMIN_PASSWORD: adminPassword },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const port = await freePort();
+  const args = ['serve', '--data', data, '--listen', `127.0.0.1:${port}`];
+  if (webDir) args.push('--web-dir', webDir);
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, SCRUTIN_LOG: 'warn' } });
+  let log = '';
+  child.stderr.on('data', (d) => { log += d; });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      const r = await fetch(`${url}/api/health`);
+      if (r.ok) break;
+    } catch (_) { /* not yet */ }
+    if (child.exitCode !== null || i > 200) throw new Error(`scrutin serve did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url,
+    data,
+    outbox: path.join(data, 'outbox'),
+    admin: { username: 'admin', password: adminPassword },
+    log: () => log,
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.on('exit', resolve);
+      child.kill('SIGTERM');
+    }),
+  };
+}
+
+/**
+ * The most recent one-time code mailed to `email` (read from the dry-run outbox, where each
+ * mail is `<id>.eml`; the code is the 8-digit line of the body). Waits up to 10 s for it;
+ * `after`: ignore mails whose id is not above this (pass the previous code's `id`).
+ * Returns {code, id}.
+ */
+export async function latestCode(outbox, email, { after = 0 } = {}) {
+  for (let i = 0; i < 100; i++) {
+    const files = (await readdir(outbox).catch(() => [])).filter((f) => f.endsWith('.eml'));
+    files.sort((a, b) => parseInt(b, 10) - parseInt(a, 10));
+    for (const f of files) {
+      const id = parseInt(f, 10);
+      if (id <= after) continue;
+      const text = await readFile(path.join(outbox, f), 'utf8');
+      const to = text.match(/^To: *(.*)$/m);
+      if (!to || !to[1].includes(email)) continue;
+      const code = text.split(/\r?\n/).map((l) => l.trim()).find((l) => /^[0-9]{8}$/.test(l));
+      if (code) return { code, id };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no one-time code for ${email} in ${outbox}`);
+}
+
+/** Launches headless Chromium. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+}
+
+/**
+ * A new page (its own context) that records every request to another origin, every CSP
+ * violation and every uncaught error; `page.assertClean()` throws if any happened.
+ * `mobile: true` gives a 360×740 touch viewport.
+ */
+export async function newPage(browser, baseUrl, { mobile = false } = {}) {
+  const context = await browser.newContext(
+    mobile
+      ? { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, acceptDownloads: true }
+      : { viewport: { width: 1280, height: 900 }, acceptDownloads: true },
+  );
+  const page = await context.newPage();
+  const origin = new URL(baseUrl).origin;
+  const problems = [];
+  page.on('request', (req) => {
+    const u = req.url();
+    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) {
+      problems.push(`request to another origin: ${u}`);
+    }
+  });
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content.Security.Policy|Refused to/i.test(text)) problems.push(`CSP: ${text}`);
+  });
+  page.on('pageerror', (err) => problems.push(`uncaught: ${err.message}`));
+  page.assertClean = () => {
+    if (problems.length) throw new Error(problems.join('\n'));
+  };
+  return page;
+}
+
+const require = createRequire(import.meta.url);
+let axeSource;
+
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is now; throws listing
+ * every violation. Injected through the DevTools protocol, so the page's CSP is untouched.
+ */
+export async function checkAccessibility(page, label) {
+  axeSource ??= await readFile(require.resolve('axe-core/axe.min.js'), 'utf8');
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() =>
+    // eslint-disable-next-line no-undef
+    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  );
+  if (result.violations.length) {
+    const lines = result.violations.map(
+      (v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join('\n    ')}`,
+    );
+    throw new Error(`accessibility violations on ${label}:\n  ${lines.join('\n  ')}`);
+  }
+  return result.passes.length;
+}
+
+/** Saves a full-page screenshot as <screenshotDir>/<name>.png. */
+export async function screenshot(page, name) {
+  await mkdir(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+/** Both checks a page must pass at each step of a test: accessibility, then a screenshot. */
+export async function checkpoint(page, name) {
+  await checkAccessibility(page, name);
+  await screenshot(page, name);
+  page.assertClean();
+}
+
+/** Logs in as the administrator through the API (for tests that set up before using pages). */
+export async function adminToken(server) {
+  const r = await fetch(`${server.url}/api/admin/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(server.admin),
+  });
+  if (!r.ok) throw new Error(`admin login: ${r.status} ${await r.text()}`);
+  return (await r.json()).token;
+}
