@@ -1,6 +1,7 @@
 //! The roles that talk to a scrutin server and to voters: the credential authority
-//! generating credentials for the server's voter list (and mailing them itself), and a
-//! voter casting a ballot over HTTP.
+//! generating credentials for the server's voter list and mailing them itself (at once, or
+//! later from the private file, also from the one its web page saves), and a voter casting
+//! a ballot over HTTP.
 
 use std::io::BufRead;
 use std::path::Path;
@@ -9,18 +10,18 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use scrutin_election::ballot::Ballot;
 use scrutin_election::ceremony;
-use scrutin_election::credential;
+use scrutin_election::credential::{self, Credential};
 use scrutin_election::crypto::rng::os_rng;
 use scrutin_election::verify::RecordState;
 use serde::{Deserialize, Serialize};
 
-use crate::record_file::write_secret;
+use crate::record_file::{read_small, write_secret};
 use crate::remote::Remote;
 
 /// Mailing credentials through the credential authority's own SMTP relay.
 #[derive(Args)]
 pub struct SmtpArgs {
-    /// With --server: mail each voter its credential through the SMTP relay at this host
+    /// Mail each voter its credential through the SMTP relay at this host
     /// (the password, if any, is read from the SCRUTIN_SMTP_PASSWORD environment variable).
     #[arg(long = "send-mail", value_name = "SMTP_HOST", requires = "mail_from")]
     pub send_mail: Option<String>,
@@ -46,13 +47,16 @@ struct Voter {
     weight: u64,
 }
 
-/// What the credential authority keeps (never sent to the server).
-#[derive(Serialize)]
-struct PrivateCredential<'a> {
-    login: &'a str,
-    email: &'a str,
+/// What the credential authority keeps (never sent to the server): the private file of
+/// `credentials generate --server` and of the credential authority's page, a JSON array
+/// of these.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PrivateCredential {
+    login: String,
+    email: String,
     weight: u64,
-    credential: &'a str,
+    credential: String,
 }
 
 #[derive(Deserialize)]
@@ -116,14 +120,14 @@ pub fn generate_remote(
     // Checked here as the server will: a list it would refuse is not worth posting.
     let event = ceremony::credentials_event(&state, list.clone())?;
     drop(event);
-    let kept: Vec<PrivateCredential<'_>> = voters
-        .iter()
+    let kept: Vec<PrivateCredential> = voters
+        .into_iter()
         .zip(&issued)
         .map(|(v, c)| PrivateCredential {
-            login: &v.login,
-            email: &v.email,
+            login: v.login,
+            email: v.email,
             weight: v.weight,
-            credential: &c.credential,
+            credential: c.credential.clone(),
         })
         .collect();
     write_secret(private, &serde_json::to_string_pretty(&kept)?)?;
@@ -140,7 +144,68 @@ pub fn generate_remote(
         issued.len(),
         private.display()
     );
-    let title = def.title.clone();
+    deliver(&def.id, &def.title, &kept, outbox, smtp, true)
+}
+
+/// `scrutin credentials mail`: mails each voter of a private credential file (written by
+/// `credentials generate --server` or by the credential authority's page) its credential,
+/// after checking that every credential in it is on the election's published list with its
+/// weight — so that a stale or foreign file is never mailed.
+pub fn mail_private(
+    state: &RecordState,
+    private: &Path,
+    outbox: Option<&Path>,
+    smtp: &SmtpArgs,
+) -> Result<()> {
+    let def = state
+        .definition
+        .as_ref()
+        .context("the record has no election")?;
+    if state.credentials.is_none() {
+        bail!("this election's credentials are not published yet: publish the public list first");
+    }
+    let kept: Vec<PrivateCredential> = serde_json::from_str(&read_small(private, 1 << 30)?)
+        .with_context(|| {
+            format!(
+                "{} is not a private credential file (a JSON array of login, email, weight and \
+                 credential, as `scrutin credentials generate --server` and the credential \
+                 authority's page write it)",
+                private.display()
+            )
+        })?;
+    if kept.is_empty() {
+        bail!("{} holds no credential", private.display());
+    }
+    for c in &kept {
+        let credential = Credential::parse(c.credential.trim())
+            .with_context(|| format!("{}: not a credential", c.login))?;
+        let key = credential.signing_key(&def.id).public();
+        match state.credential_weight(key.as_bytes()) {
+            Some(w) if w == c.weight => {}
+            Some(w) => bail!(
+                "{}: the file says weight {}, the published list {w}",
+                c.login,
+                c.weight
+            ),
+            None => bail!(
+                "the credential of {} is not on this election's published list: \
+                 this file is not the one whose public list was published",
+                c.login
+            ),
+        }
+    }
+    deliver(&def.id, &def.title, &kept, outbox, smtp, false)
+}
+
+/// Writes the credential mails to `outbox`, or sends them through the SMTP relay.
+fn deliver(
+    election: &str,
+    title: &str,
+    kept: &[PrivateCredential],
+    outbox: Option<&Path>,
+    smtp: &SmtpArgs,
+    optional: bool,
+) -> Result<()> {
     if let Some(dir) = outbox {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         for (n, c) in kept.iter().enumerate() {
@@ -148,7 +213,7 @@ pub fn generate_remote(
                 "To: {}\nSubject: Your voting credential\nX-Scrutin-Login: {}\n\n{}",
                 c.email,
                 c.login,
-                mail_text(&def.id, &title, c.login, c.credential)
+                mail_text(election, title, &c.login, &c.credential)
             );
             write_secret(&dir.join(format!("credential-{:07}.eml", n + 1)), &text)?;
         }
@@ -158,11 +223,13 @@ pub fn generate_remote(
             dir.display()
         );
     } else if let Some(host) = &smtp.send_mail {
-        send_smtp(host, smtp, &def.id, &title, &kept)?;
-    } else {
+        send_smtp(host, smtp, election, title, kept)?;
+    } else if optional {
         println!(
             "Send each voter its credential (see the private file), or use --outbox / --send-mail."
         );
+    } else {
+        bail!("give --send-mail SMTP_HOST (with --mail-from), or --outbox DIR");
     }
     Ok(())
 }
@@ -172,7 +239,7 @@ fn send_smtp(
     smtp: &SmtpArgs,
     election: &str,
     title: &str,
-    kept: &[PrivateCredential<'_>],
+    kept: &[PrivateCredential],
 ) -> Result<()> {
     use lettre::message::Mailbox;
     use lettre::message::header::ContentType;
@@ -212,7 +279,7 @@ fn send_smtp(
             .to(to)
             .subject(format!("Your voting credential for {title}"))
             .header(ContentType::TEXT_PLAIN)
-            .body(mail_text(election, title, c.login, c.credential))?;
+            .body(mail_text(election, title, &c.login, &c.credential))?;
         if let Err(e) = transport.send(&message) {
             eprintln!("{}: delivery failed: {e}", c.login);
             failed += 1;

@@ -175,6 +175,22 @@ pub enum CredentialsCommand {
         #[command(flatten)]
         send_mail: crate::mailing::SmtpArgs,
     },
+    /// Mail each voter its credential from the private file (written by `generate --server`
+    /// or saved from the credential authority's web page), through your own SMTP relay;
+    /// every credential is first checked against the election's published list.
+    Mail {
+        #[command(flatten)]
+        target: Target,
+        /// The private credentials: a JSON array of {login, email, weight, credential}.
+        #[arg(long)]
+        private: PathBuf,
+        /// Write one mail per voter as a file in this folder instead of sending it (dry run).
+        #[arg(long, conflicts_with = "send_mail")]
+        outbox: Option<PathBuf>,
+        /// Mail each voter its credential through this SMTP relay.
+        #[command(flatten)]
+        send_mail: crate::mailing::SmtpArgs,
+    },
 }
 
 #[derive(Args)]
@@ -386,14 +402,25 @@ fn parse_voters(text: &str) -> Result<Vec<(String, u64)>> {
 }
 
 pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
-    let CredentialsCommand::Generate {
-        target,
-        voters,
-        count,
-        private,
-        outbox,
-        send_mail,
-    } = cmd;
+    let (target, voters, count, private, outbox, send_mail) = match cmd {
+        CredentialsCommand::Generate {
+            target,
+            voters,
+            count,
+            private,
+            outbox,
+            send_mail,
+        } => (target, voters, count, private, outbox, send_mail),
+        CredentialsCommand::Mail {
+            target,
+            private,
+            outbox,
+            send_mail,
+        } => {
+            let state = target.place(None)?.state()?;
+            return crate::mailing::mail_private(&state, &private, outbox.as_deref(), &send_mail);
+        }
+    };
     let place = target.place()?;
     if let Place::Server(remote) = &place {
         if voters.is_some() || count.is_some() {

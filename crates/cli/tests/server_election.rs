@@ -862,10 +862,10 @@ fn the_scheduler_opens_and_closes_on_time() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), true);
     let api = Api::new(&server.base);
-    let (port, mails) = smtp_sink();
+    let (port, sink) = smtp_sink();
     let s = prepare(&api, dir.path(), 3, Some(port));
     // The credential authority mailed each voter its credential through its own relay.
-    let mails = mails.lock().unwrap().clone();
+    let mails = sink.lock().unwrap().clone();
     assert_eq!(mails.len(), 3);
     for (login, email, _, credential) in &s.voters {
         assert!(
@@ -875,6 +875,47 @@ fn the_scheduler_opens_and_closes_on_time() {
             "no mail for {login} in {mails:?}"
         );
     }
+    // And mails again later from (part of) the private file, as the authority's web page
+    // also saves it; a credential that is not on the published list is refused first.
+    let all: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let part = dir.path().join("part.json");
+    let port = port.to_string();
+    let mail = |file: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_scrutin"))
+            .args(["credentials", "mail", "--server", &api.base, "--election"])
+            .args([&s.id, "--private", file.to_str().unwrap(), "--send-mail"])
+            .args([
+                "127.0.0.1",
+                "--smtp-port",
+                &port,
+                "--smtp-security",
+                "plain",
+            ])
+            .args(["--mail-from", "authority@example.org"])
+            .output()
+            .unwrap()
+    };
+    std::fs::write(&part, serde_json::to_string(&all[1..2]).unwrap()).unwrap();
+    let out = mail(&part);
+    assert!(out.status.success(), "{out:?}");
+    let mails = sink.lock().unwrap().clone();
+    assert_eq!(mails.len(), 4);
+    assert!(mails[3].contains(all[1]["credential"].as_str().unwrap()));
+    let mut forged = all[1..2].to_vec();
+    forged[0]["credential"] = Credential::generate(&mut SeededRng::new(b"stranger"))
+        .display()
+        .into();
+    std::fs::write(&part, serde_json::to_string(&forged).unwrap()).unwrap();
+    let out = mail(&part);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not on this election's published list"),
+        "{out:?}"
+    );
+    assert_eq!(sink.lock().unwrap().len(), 4);
     let id = &s.id;
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -12,7 +12,8 @@ export class ApiError extends Error {
 }
 
 /**
- * Calls the API. `opts`: {method, token, json, text, contentType, raw}.
+ * Calls the API. `opts`: {method, token, json, text, contentType, raw, cache}.
+ * `cache`: the fetch cache mode (e.g. `no-cache` to skip a cached answer).
  * `raw: true` returns the Response's text instead of parsing JSON.
  */
 export async function api(path, opts = {}) {
@@ -28,7 +29,7 @@ export async function api(path, opts = {}) {
   }
   let resp;
   try {
-    resp = await fetch(path, { method: opts.method || (body ? 'POST' : 'GET'), headers, body });
+    resp = await fetch(path, { method: opts.method || (body ? 'POST' : 'GET'), headers, body, cache: opts.cache });
   } catch (e) {
     throw new ApiError(0, 'network', e.message || String(e));
   }

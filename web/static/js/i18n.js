@@ -42,7 +42,10 @@ export async function initI18n(namespaces) {
       for (const l of new Set([FALLBACK, lang])) {
         const resp = await fetch(`/i18n/${l}/${ns}.json`);
         if (!resp.ok) throw new Error(`missing translation file ${l}/${ns}.json`);
-        messages[l] = Object.assign(messages[l] || {}, await resp.json());
+        // Read first, then merge: `messages[l] || {}` evaluated before the await would
+        // let namespaces loading in parallel overwrite each other.
+        const loaded = await resp.json();
+        messages[l] = Object.assign(messages[l] || {}, loaded);
       }
     }),
   );

@@ -16,10 +16,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const repo = path.resolve(here, '..', '..', '..');
 export const screenshotDir = process.env.SCREENSHOTS || path.join(repo, 'target', 'screenshots');
 
-/** The scrutin binary: $SCRUTIN_BIN, else target/release/scrutin, else target/debug/scrutin. */
+/** The scrutin binary: $SCRUTIN_BIN, else target/debug/scrutin (what `cargo build -p scrutin` makes), else target/release/scrutin. */
 export async function scrutinBinary() {
   if (process.env.SCRUTIN_BIN) return process.env.SCRUTIN_BIN;
-  for (const p of ['target/release/scrutin', 'target/debug/scrutin']) {
+  for (const p of ['target/debug/scrutin', 'target/release/scrutin']) {
     try {
       await readFile(path.join(repo, p), { flag: 'r' }).then(() => {});
       return path.join(repo, p);

@@ -108,19 +108,20 @@ pub async fn access_log(req: Request, next: Next) -> Response {
 }
 
 /// Turns any error response without a JSON body (axum rejections, 404, 405, …) into the
-/// API's JSON error shape, keeping `Allow` and `Retry-After`.
+/// API's JSON error shape, keeping `Allow` and `Retry-After`. The HTML error pages of the
+/// server-rendered public pages ([`crate::web`]) are left as they are.
 pub async fn json_errors(req: Request, next: Next) -> Response {
     let resp = next.run(req).await;
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let is_json = resp
+    let keep = resp
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
-    if is_json {
+        .is_some_and(|ct| ct.starts_with("application/json") || ct.starts_with("text/html"));
+    if keep {
         return resp;
     }
     let (parts, _) = resp.into_parts();

@@ -3,8 +3,9 @@
 //!
 //! | route | who | what |
 //! |---|---|---|
-//! | `GET /api/admin/elections` | official | every election's metadata |
+//! | `GET /api/admin/elections` | official | every election's metadata and title |
 //! | `POST /api/admin/elections` | official | `{description, opens_at?, closes_at?}` → the new draft |
+//! | `GET /api/admin/elections/{id}` | official | metadata, stage and counts (voters, ballots, mails; no identity) |
 //! | `PUT /api/admin/elections/{id}/schedule` | official | `{opens_at?, closes_at?}` (draft only) |
 //! | `POST /api/admin/elections/{id}/roles` | official | one token per trustee and one for the credential authority |
 //! | `POST /api/admin/elections/{id}/open`, `/close`, `/tally`, `/archive` | official | lifecycle |
@@ -30,11 +31,12 @@ use axum::routing::{get, post, put};
 use scrutin_election::Hash32;
 use scrutin_election::ballot::Ballot;
 use scrutin_election::credential::CredentialList;
+use scrutin_election::definition::ElectionDescription;
 use scrutin_election::record::MAX_LINE;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{Posted, Receipt, RoleTokens};
+use super::{AdminElection, Posted, Receipt, RoleTokens};
 use crate::auth;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminAuth, JsonBody, VoterAuth, bearer_token};
@@ -53,6 +55,7 @@ pub fn routes() -> Router<AppState> {
             "/api/admin/elections",
             get(list_elections).post(create_election),
         )
+        .route("/api/admin/elections/{id}", get(admin_election))
         .route("/api/admin/elections/{id}/schedule", put(schedule))
         .route("/api/admin/elections/{id}/roles", post(role_tokens))
         .route("/api/admin/elections/{id}/open", post(open))
@@ -94,11 +97,28 @@ async fn openapi() -> Response {
 
 // ---- administrators ----
 
+/// An election in the officials' list: its metadata and the title of its description.
+#[derive(Serialize)]
+struct ElectionSummary {
+    #[serde(flatten)]
+    meta: ElectionMeta,
+    title: Option<String>,
+}
+
 async fn list_elections(
     State(app): State<AppState>,
     _admin: AdminAuth,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let list = blocking(&app.storage, |s| s.list_elections()).await?;
+    let list: Vec<ElectionSummary> = list
+        .into_iter()
+        .map(|meta| ElectionSummary {
+            title: ElectionDescription::from_toml(&meta.description_toml)
+                .ok()
+                .map(|d| d.title),
+            meta,
+        })
+        .collect();
     Ok(axum::Json(json!({ "elections": list })))
 }
 
@@ -127,6 +147,14 @@ async fn create_election(
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(meta)))
+}
+
+async fn admin_election(
+    State(app): State<AppState>,
+    _admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<axum::Json<AdminElection>, ApiError> {
+    super::admin_election(&app, &id).await.map(axum::Json)
 }
 
 #[derive(Deserialize)]

@@ -43,8 +43,8 @@ use crate::board::{AppendError, Batch};
 use crate::http::error::ApiError;
 use crate::state::AppState;
 use crate::storage::{
-    BallotIndexEntry, BindOutcome, ElectionMeta, ElectionState, Role, RoleToken, StorageError,
-    UnixTime, blocking, now, valid_election_id,
+    BallotIndexEntry, BindOutcome, ElectionMeta, ElectionState, MailStatusCounts, Role, RoleToken,
+    StorageError, UnixTime, blocking, now, valid_election_id,
 };
 
 type Slot = Arc<tokio::sync::Mutex<Option<RecordState>>>;
@@ -378,6 +378,63 @@ pub async fn create_election(
     )
     .await?;
     Ok(meta)
+}
+
+/// An election as its officials see it: the metadata, the stage of the record, and counts
+/// only (voters on the list, credentials, ballots, mails), never a voter's identity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AdminElection {
+    /// The stored metadata (id, state, description, schedule).
+    #[serde(flatten)]
+    pub meta: ElectionMeta,
+    /// The record's stage (`setup`, `open`, `closed`, `tallied`).
+    pub stage: String,
+    /// Voters on the list.
+    pub voters: u64,
+    /// Their total weight.
+    pub total_weight: u64,
+    /// Public credentials on the record, once published.
+    pub credentials: Option<u64>,
+    /// Ballot events on the record (re-votes included).
+    pub ballots: u64,
+    /// Credentials whose last ballot counts.
+    pub ballots_counted: u64,
+    /// Total weight of those credentials.
+    pub counted_weight: u64,
+    /// Mails of the election by delivery status.
+    pub mail: MailStatusCounts,
+}
+
+/// The officials' view of an election ([`AdminElection`]).
+pub async fn admin_election(app: &AppState, id: &str) -> Result<AdminElection, ApiError> {
+    let meta = election_meta(app, id).await?;
+    let (stage, credentials, ballots, ballots_counted, counted_weight) = {
+        let locked = app.elections.lock(app, id).await?;
+        let st = locked.state()?;
+        (
+            st.stage().name().to_owned(),
+            st.credentials.as_ref().map(|c| c.credentials.len() as u64),
+            st.ballots,
+            st.ballots_counted(),
+            st.counted_weight(),
+        )
+    };
+    let eid = id.to_owned();
+    let ((voters, total_weight), mail) = blocking(&app.storage, move |s| {
+        Ok((s.voter_count(&eid)?, s.mail_status_counts(&eid)?))
+    })
+    .await?;
+    Ok(AdminElection {
+        meta,
+        stage,
+        voters,
+        total_weight,
+        credentials,
+        ballots,
+        ballots_counted,
+        counted_weight,
+        mail,
+    })
 }
 
 /// Changes the planned opening and closing times (draft only).

@@ -370,6 +370,16 @@ pub trait Storage: Send + Sync + 'static {
     fn head(&self, election: &str) -> StorageResult<BoardHead>;
     /// Seq of the ballot with this tracker.
     fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>>;
+    /// The ballots of the board newest first: `(seq, tracker)` of at most `limit` ballots
+    /// with a sequence number below `before` (all when `None`), skipping the first `skip`
+    /// of them. For the public board's paginated list.
+    fn ballots_newest_first(
+        &self,
+        election: &str,
+        before: Option<u64>,
+        skip: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, String)>>;
     /// Seq of the latest ballot of this credential.
     fn latest_ballot_of_credential(
         &self,

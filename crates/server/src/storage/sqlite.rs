@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS ballot_index (
     PRIMARY KEY (election_id, tracker)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS ballot_by_credential ON ballot_index (election_id, credential, seq);
+CREATE INDEX IF NOT EXISTS ballot_by_seq ON ballot_index (election_id, seq);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
@@ -503,6 +504,37 @@ impl Storage for SqliteStorage {
             .optional()
             .map_err(db)?;
         seq.map(to_u64).transpose()
+    }
+
+    fn ballots_newest_first(
+        &self,
+        election: &str,
+        before: Option<u64>,
+        skip: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, String)>> {
+        let conn = self.board_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT seq, tracker FROM ballot_index WHERE election_id = ?1 AND seq < ?2
+                 ORDER BY seq DESC LIMIT ?3 OFFSET ?4",
+            )
+            .map_err(db)?;
+        let before = match before {
+            Some(b) => to_i64(b)?,
+            None => i64::MAX,
+        };
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![election, before, limit, to_i64(skip)?], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows.into_iter()
+            .map(|(seq, tracker)| Ok((to_u64(seq)?, tracker)))
+            .collect()
     }
 
     fn latest_ballot_of_credential(

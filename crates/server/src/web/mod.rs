@@ -9,9 +9,12 @@
 //! | `GET /elections/{id}/trustee` | a trustee's key generation and decryption share (token in the URL fragment) |
 //! | `GET /elections/{id}/authority` | the credential authority's step (token in the URL fragment) |
 //! | `GET /elections/{id}/verify` | the universal verifier, in the browser |
+//! | `GET /elections/{id}/board` | the public board, rendered by the server ([`public`]) |
+//! | `GET /elections/{id}/result` | the result with its charts, rendered by the server ([`public`]) |
 //! | `GET /static/…`, `/i18n/…`, `/pkg/…` | the embedded files |
 //!
-//! Every page is a static HTML shell with its script from `/static/js/`; no page loads
+//! Every page is a static HTML shell with its script from `/static/js/`, except the board
+//! and the result, which the server renders whole (they need no script); no page loads
 //! anything from another origin, which the Content-Security-Policy of
 //! [`crate::http::middleware::CSP`] enforces. With `web_dir` set in the configuration the
 //! files are read from that folder at each request instead (to edit pages or translations
@@ -28,6 +31,11 @@ use sha2::{Digest, Sha256};
 
 use crate::http::error::ApiError;
 use crate::state::AppState;
+
+pub mod chart;
+pub mod html;
+pub mod i18n;
+pub mod public;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -127,6 +135,9 @@ pub fn routes() -> Router<AppState> {
             get(|s: State<AppState>, h: HeaderMap| page(s, h, "admin.html")),
         )
         .route("/elections/{id}", get(election_page))
+        .route("/elections/{id}/board", get(public::board))
+        .route("/elections/{id}/result", get(public::result))
+        .route("/elections/{id}/verify", get(public::verify))
         .route("/elections/{id}/{page}", get(election_subpage))
         .route("/static/{*path}", get(static_file))
         .route("/i18n/{*path}", get(i18n_file))

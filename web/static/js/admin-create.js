@@ -1,0 +1,377 @@
+// The election creation form: a builder for the TOML description the server expects
+// (crates/election/src/definition.rs, `ElectionDescription`), with an advanced tab that
+// shows, and lets one edit, the generated text.
+import { t } from './i18n.js';
+import { $, $$, el, announce, showError } from './ui.js';
+import {
+  adminApi, explain, fromLocalInput, timeZone, ID_RE, ApiError,
+} from './admin-common.js';
+
+/** A TOML basic string: quotes, backslashes and control characters escaped. */
+export function tomlString(s) {
+  let out = '"';
+  for (const ch of String(s)) {
+    const c = ch.codePointAt(0);
+    if (ch === '"') out += '\\"';
+    else if (ch === '\\') out += '\\\\';
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (c < 0x20 || c === 0x7f) out += '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
+    else out += ch;
+  }
+  return out + '"';
+}
+
+const tomlArray = (items) => `[${items.map(tomlString).join(', ')}]`;
+
+/** The TOML description of a model {id, title, description, trustees, threshold, questions}. */
+export function toToml(m) {
+  const lines = [];
+  if (m.id) lines.push(`id = ${tomlString(m.id)}`);
+  lines.push(`title = ${tomlString(m.title)}`);
+  if (m.description) lines.push(`description = ${tomlString(m.description)}`);
+  lines.push(`trustees = ${tomlArray(m.trustees)}`);
+  lines.push(`threshold = ${Number.isInteger(m.threshold) ? m.threshold : 0}`);
+  for (const q of m.questions) {
+    lines.push('', '[[question]]');
+    lines.push(`text = ${tomlString(q.text)}`);
+    lines.push(`answers = ${tomlArray(q.answers)}`);
+    lines.push(`min = ${Number.isInteger(q.min) ? q.min : 0}`);
+    lines.push(`max = ${Number.isInteger(q.max) ? q.max : 0}`);
+    lines.push(`blank = ${q.blank ? 'true' : 'false'}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+let nextQuestion = 1;
+let tomlEdited = false;
+let initialized = false;
+
+function intOf(input) {
+  const v = input.value.trim();
+  return /^[0-9]{1,9}$/.test(v) ? Number(v) : NaN;
+}
+
+// ---- trustees ----
+
+function renumberTrustees() {
+  const rows = $$('#trustee-list > li');
+  rows.forEach((li, i) => {
+    const n = i + 1;
+    const input = li.querySelector('input');
+    const label = li.querySelector('label');
+    input.id = `f-trustee-${n}`;
+    label.htmlFor = input.id;
+    label.textContent = t('admin.f_trustee_n', { n });
+    li.querySelector('.admin-sr-only').textContent = ` ${t('admin.trustee_n', { n })}`;
+    li.querySelector('button').hidden = rows.length <= 1;
+  });
+  updateThresholdHint();
+}
+
+function addTrustee(name = '') {
+  const input = el('input', { type: 'text', class: 'trustee-name', maxlength: '1000', autocomplete: 'off', value: name });
+  const remove = el('button', { type: 'button', class: 'secondary admin-remove' },
+    t('admin.remove'), el('span', { class: 'admin-sr-only' }));
+  const li = el('li', {}, el('label'), el('div', { class: 'admin-row' }, input, remove));
+  remove.addEventListener('click', () => {
+    const prev = li.previousElementSibling || li.nextElementSibling;
+    li.remove();
+    renumberTrustees();
+    formChanged();
+    (prev && prev.querySelector('input'))?.focus();
+    announce(t('admin.trustee_removed'));
+  });
+  input.addEventListener('input', formChanged);
+  $('#trustee-list').append(li);
+  renumberTrustees();
+  return input;
+}
+
+function updateThresholdHint() {
+  const n = $$('#trustee-list > li').length;
+  const k = intOf($('#f-threshold'));
+  $('#f-threshold').max = String(n);
+  const hint = $('#threshold-explain');
+  if (!Number.isInteger(k) || k < 1 || k > n) {
+    hint.textContent = t('admin.threshold_invalid', { n });
+  } else {
+    hint.textContent = t('admin.threshold_explain', { n, k, fewer: k - 1, missing: n - k });
+  }
+}
+
+// ---- questions ----
+
+function renumberQuestions() {
+  const sets = $$('#question-list > fieldset');
+  sets.forEach((fs, i) => {
+    const n = i + 1;
+    fs.querySelector('legend').textContent = t('admin.question_n', { n });
+    fs.querySelector('.admin-q-remove .admin-sr-only').textContent = ` ${t('admin.question_n', { n })}`;
+    fs.querySelector('.admin-q-remove').hidden = sets.length <= 1;
+  });
+}
+
+function addQuestion(q = { text: '', answers: [], min: 1, max: 1, blank: false }) {
+  const k = nextQuestion++;
+  const id = (name) => `q${k}-${name}`;
+  const field = (name, labelKey, input, hintKey) => {
+    input.id = id(name);
+    const parts = [el('label', { for: input.id, text: t(labelKey) }), input];
+    if (hintKey) {
+      const h = el('p', { class: 'hint', id: id(`${name}-hint`), text: t(hintKey) });
+      input.setAttribute('aria-describedby', h.id);
+      parts.push(h);
+    }
+    return parts;
+  };
+  const text = el('input', { type: 'text', class: 'q-text', maxlength: '1000', value: q.text });
+  const answers = el('textarea', { class: 'q-answers admin-prose', spellcheck: 'true' });
+  answers.value = q.answers.join('\n');
+  const min = el('input', { type: 'number', class: 'q-min admin-num', min: '0', step: '1', inputmode: 'numeric', value: String(q.min) });
+  const max = el('input', { type: 'number', class: 'q-max admin-num', min: '0', step: '1', inputmode: 'numeric', value: String(q.max) });
+  const blank = el('input', { type: 'checkbox', class: 'q-blank', id: id('blank') });
+  blank.checked = !!q.blank;
+  const remove = el('button', { type: 'button', class: 'secondary admin-q-remove' },
+    t('admin.remove_question'), el('span', { class: 'admin-sr-only' }));
+  const fs = el('fieldset', { class: 'admin-question' },
+    el('legend'),
+    ...field('text', 'admin.q_text', text),
+    ...field('answers', 'admin.q_answers', answers, 'admin.q_answers_hint'),
+    el('div', { class: 'admin-minmax' },
+      el('div', {}, ...field('min', 'admin.q_min', min)),
+      el('div', {}, ...field('max', 'admin.q_max', max))),
+    el('p', { class: 'hint', id: id('rule'), text: t('admin.q_minmax_hint') }),
+    el('div', { class: 'choice' }, blank,
+      el('label', { for: blank.id, text: t('admin.q_blank') })),
+    remove);
+  min.setAttribute('aria-describedby', id('rule'));
+  max.setAttribute('aria-describedby', id('rule'));
+  for (const input of [text, answers, min, max, blank]) input.addEventListener('input', formChanged);
+  blank.addEventListener('change', formChanged);
+  remove.addEventListener('click', () => {
+    const next = fs.previousElementSibling || fs.nextElementSibling;
+    fs.remove();
+    renumberQuestions();
+    formChanged();
+    (next && next.querySelector('input'))?.focus();
+    announce(t('admin.question_removed'));
+  });
+  $('#question-list').append(fs);
+  renumberQuestions();
+  return text;
+}
+
+// ---- the model ----
+
+/** Reads the form into a model; `errors` lists [input, message] for what is wrong. */
+function readForm() {
+  const errors = [];
+  const m = {
+    id: $('#f-id').value.trim(),
+    title: $('#f-title').value.trim(),
+    description: $('#f-description').value.replace(/\r\n?/g, '\n').trim(),
+    trustees: [],
+    threshold: intOf($('#f-threshold')),
+    questions: [],
+  };
+  if (m.id && !ID_RE.test(m.id)) errors.push([$('#f-id'), t('admin.err_id')]);
+  if (!m.title) errors.push([$('#f-title'), t('admin.err_title')]);
+  $$('#trustee-list input').forEach((input, i) => {
+    const name = input.value.trim();
+    if (!name) errors.push([input, t('admin.err_trustee', { n: i + 1 })]);
+    m.trustees.push(name);
+  });
+  const n = m.trustees.length;
+  if (!Number.isInteger(m.threshold) || m.threshold < 1 || m.threshold > n) {
+    errors.push([$('#f-threshold'), t('admin.threshold_invalid', { n })]);
+  }
+  $$('#question-list > fieldset').forEach((fs, i) => {
+    const num = i + 1;
+    const q = {
+      text: fs.querySelector('.q-text').value.trim(),
+      answers: fs.querySelector('.q-answers').value.split('\n').map((a) => a.trim()).filter(Boolean),
+      min: intOf(fs.querySelector('.q-min')),
+      max: intOf(fs.querySelector('.q-max')),
+      blank: fs.querySelector('.q-blank').checked,
+    };
+    if (!q.text) errors.push([fs.querySelector('.q-text'), t('admin.err_q_text', { n: num })]);
+    if (!q.answers.length) errors.push([fs.querySelector('.q-answers'), t('admin.err_q_answers', { n: num })]);
+    if (!q.answers.length) {
+      // reported above
+    } else if (!Number.isInteger(q.min) || !Number.isInteger(q.max) || q.min > q.max || q.max > q.answers.length) {
+      errors.push([fs.querySelector('.q-min'), t('admin.err_q_minmax', { n: num, answers: q.answers.length })]);
+    } else if (q.max === 0 && !q.blank) {
+      errors.push([fs.querySelector('.q-max'), t('admin.err_q_zero', { n: num })]);
+    }
+    m.questions.push(q);
+  });
+  if (!m.questions.length) errors.push([$('#add-question'), t('admin.err_no_question')]);
+  return { model: m, errors };
+}
+
+function formChanged() {
+  updateThresholdHint();
+  if (!tomlEdited) $('#f-toml').value = toToml(readForm().model);
+}
+
+// ---- tabs ----
+
+function selectTab(which, focus = false) {
+  for (const name of ['form', 'toml']) {
+    const tab = $(`#tab-${name}`);
+    const on = name === which;
+    tab.setAttribute('aria-selected', on ? 'true' : 'false');
+    tab.tabIndex = on ? 0 : -1;
+    $(`#panel-${name}`).hidden = !on;
+    if (on && focus) tab.focus();
+  }
+  if (which === 'toml' && !tomlEdited) $('#f-toml').value = toToml(readForm().model);
+}
+
+function setTomlEdited(on) {
+  tomlEdited = on;
+  $('#toml-edited').hidden = !on;
+}
+
+// ---- errors next to the form ----
+
+function showFormErrors(messages) {
+  const box = $('#create-error');
+  box.replaceChildren();
+  if (!messages.length) {
+    box.hidden = true;
+    return;
+  }
+  box.append(el('p', { text: t('admin.create_refused') }),
+    el('ul', {}, ...messages.map((msg) => el('li', { text: msg }))));
+  box.hidden = false;
+}
+
+function clearInvalid() {
+  for (const input of $$('#create-form [aria-invalid]')) input.removeAttribute('aria-invalid');
+}
+
+async function submit(ev) {
+  ev.preventDefault();
+  showError('');
+  clearInvalid();
+  const opensAt = fromLocalInput($('#f-opens').value);
+  const closesAt = fromLocalInput($('#f-closes').value);
+  const errors = [];
+  let description;
+  if (tomlEdited) {
+    description = $('#f-toml').value;
+    if (!description.trim()) errors.push([$('#f-toml'), t('admin.err_toml_empty')]);
+  } else {
+    const read = readForm();
+    errors.push(...read.errors);
+    description = toToml(read.model);
+    $('#f-toml').value = description;
+  }
+  const now = Date.now() / 1000;
+  if (Number.isNaN(opensAt)) errors.push([$('#f-opens'), t('admin.err_time')]);
+  if (Number.isNaN(closesAt)) errors.push([$('#f-closes'), t('admin.err_time')]);
+  if (opensAt && opensAt < now) errors.push([$('#f-opens'), t('admin.err_past', { what: t('admin.f_opens') })]);
+  if (closesAt && closesAt < now) errors.push([$('#f-closes'), t('admin.err_past', { what: t('admin.f_closes') })]);
+  if (opensAt && closesAt && closesAt <= opensAt) errors.push([$('#f-closes'), t('admin.err_order')]);
+  if (errors.length) {
+    for (const [input] of errors) input.setAttribute('aria-invalid', 'true');
+    showFormErrors(errors.map(([, msg]) => msg));
+    const first = errors[0][0];
+    if (first.closest('#panel-toml')) selectTab('toml');
+    else if (first.closest('#panel-form')) selectTab('form');
+    first.focus();
+    return;
+  }
+  showFormErrors([]);
+  const button = $('#create-submit');
+  button.disabled = true;
+  announce(t('admin.creating'));
+  try {
+    const body = { description };
+    if (opensAt) body.opens_at = opensAt;
+    if (closesAt) body.closes_at = closesAt;
+    const meta = await adminApi('/api/admin/elections', { json: body });
+    announce(t('admin.created', { id: meta.id }));
+    resetForm();
+    location.hash = `election=${encodeURIComponent(meta.id)}`;
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    announce('');
+    const msg = e instanceof ApiError && e.code === 'invalid_description'
+      ? t('admin.err_description', { message: e.message })
+      : explain(e);
+    showFormErrors([msg]);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function resetForm() {
+  $('#create-form').reset();
+  $('#trustee-list').replaceChildren();
+  $('#question-list').replaceChildren();
+  setTomlEdited(false);
+  fillDefaults();
+}
+
+function fillDefaults() {
+  addTrustee();
+  addTrustee();
+  addTrustee();
+  $('#f-threshold').value = '2';
+  addQuestion();
+  selectTab('form');
+  formChanged();
+}
+
+/**
+ * Prepares the creation form with a TOML description (an existing election's, without its
+ * identifier), shown in the advanced tab as an edit of the official's.
+ */
+export function prefillToml(text) {
+  initCreate();
+  $('#f-toml').value = text.replace(/^[ \t]*id[ \t]*=.*(\r?\n)?/m, '');
+  setTomlEdited(true);
+  selectTab('toml');
+}
+
+/** Shows the creation form (building it the first time). */
+export function initCreate() {
+  if (initialized) return;
+  initialized = true;
+  $('#create-schedule-hint').textContent = t('admin.schedule_hint', { zone: timeZone() });
+  $('#add-trustee').addEventListener('click', () => {
+    addTrustee().focus();
+    formChanged();
+  });
+  $('#add-question').addEventListener('click', () => {
+    addQuestion().focus();
+    formChanged();
+  });
+  for (const id of ['#f-title', '#f-description', '#f-id', '#f-threshold']) {
+    $(id).addEventListener('input', formChanged);
+  }
+  $('#tab-form').addEventListener('click', () => selectTab('form'));
+  $('#tab-toml').addEventListener('click', () => selectTab('toml'));
+  for (const tab of $$('[role="tab"]')) {
+    tab.addEventListener('keydown', (ev) => {
+      if (!['ArrowLeft', 'ArrowRight', 'Home', 'End'].includes(ev.key)) return;
+      ev.preventDefault();
+      const other = tab.id === 'tab-form' ? 'toml' : 'form';
+      const to = ev.key === 'Home' ? 'form' : ev.key === 'End' ? 'toml' : other;
+      selectTab(to, true);
+    });
+  }
+  $('#f-toml').addEventListener('input', () => setTomlEdited(true));
+  $('#toml-regenerate').addEventListener('click', () => {
+    setTomlEdited(false);
+    $('#f-toml').value = toToml(readForm().model);
+    $('#f-toml').focus();
+    announce(t('admin.toml_regenerated'));
+  });
+  $('#create-form').addEventListener('submit', submit);
+  fillDefaults();
+}

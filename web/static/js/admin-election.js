@@ -1,0 +1,588 @@
+// One election, as its officials see it: overview and public links, schedule, voter-list
+// import, role links and ceremony progress, open/close/tally, turnout (counts only), mail
+// status, audit log and the fixed definition. Refreshes itself while the page is visible.
+import { t } from './i18n.js';
+import { $, $$, el, announce, showError } from './ui.js';
+import {
+  adminApi, publicApi, explain, electionPath, toLocalInput, fromLocalInput, timeText, num,
+  timeZone, confirmAction, copyText, ApiError,
+} from './admin-common.js';
+import { prefillToml } from './admin-create.js';
+
+const POLL_MS = 4000;
+const AUDIT_PAGE = 50;
+
+let current = null;
+let timer = null;
+let wired = false;
+
+const pct = (part, whole) => (whole > 0 ? Math.round((1000 * part) / whole) / 10 : 0);
+
+function setFact(id, text, value) {
+  const dd = $(`#${id}`);
+  dd.textContent = text;
+  if (value !== undefined) dd.dataset.value = String(value);
+  return dd;
+}
+
+// ---- loading ----
+
+async function fetchAll(id) {
+  const [admin, pub, mail] = await Promise.all([
+    adminApi(electionPath(id)),
+    publicApi(`/api/elections/${encodeURIComponent(id)}`),
+    adminApi(electionPath(id, '/mail-status')),
+  ]);
+  return { admin, pub, mail };
+}
+
+/**
+ * Reloads everything shown; `quiet` for the periodic refresh (no announcement). A call made
+ * while a refresh is running waits for it and runs once more after it.
+ */
+export function refresh(opts = {}) {
+  const c = current;
+  if (!c) return Promise.resolve();
+  if (c.inflight) {
+    c.queued ||= c.inflight.then(() => {
+      c.queued = null;
+      return current === c ? refresh(opts) : undefined;
+    });
+    return c.queued;
+  }
+  c.inflight = doRefresh(opts).finally(() => { c.inflight = null; });
+  return c.inflight;
+}
+
+async function doRefresh({ quiet = false } = {}) {
+  const id = current.id;
+  try {
+    const data = await fetchAll(id);
+    if (!current || current.id !== id) return;
+    const before = current.data;
+    current.data = data;
+    render();
+    await loadAudit({ more: false });
+    if (!quiet) announce(t('admin.refreshed'));
+    else if (before && (before.admin.stage !== data.admin.stage || before.admin.state !== data.admin.state)) {
+      announce(t('admin.stage_changed', { state: stateText(data.admin.state) }));
+    }
+    $('#el-updated').textContent = t('admin.updated_at', { time: new Date().toLocaleTimeString() });
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return;
+    if (!quiet || !current?.data) showError(explain(e));
+  }
+}
+
+function startPolling() {
+  stopPolling();
+  timer = setInterval(() => {
+    if (document.visibilityState === 'visible') refresh({ quiet: true });
+  }, POLL_MS);
+}
+
+function stopPolling() {
+  if (timer) clearInterval(timer);
+  timer = null;
+}
+
+/** Leaves the election view (stops the refreshes). */
+export function leaveElection() {
+  stopPolling();
+  current = null;
+}
+
+/** Shows election `id`; `go` names a section to scroll to. */
+export async function showElection(id, go) {
+  wire();
+  if (!current || current.id !== id) {
+    current = { id, data: null, audit: [], auditEnd: false, tokensIssued: false, scheduleDirty: false, inflight: null, queued: null };
+    resetView();
+    $('#el-heading').textContent = id;
+    announce(t('common.loading'));
+    await refresh({ quiet: true });
+    if (!current || current.id !== id || !current.data) return; // left, or not found (error shown)
+    announce(t('admin.loaded', { title: current.data.pub.definition?.title || id }));
+    startPolling();
+  }
+  if (go) goTo(go);
+}
+
+function goTo(name) {
+  const heading = $(`#sec-${name} h3`);
+  if (!heading) return;
+  heading.setAttribute('tabindex', '-1');
+  heading.focus();
+  heading.scrollIntoView({ block: 'start' });
+}
+
+function resetView() {
+  showError('');
+  $('#tokens').hidden = true;
+  $('#token-list').replaceChildren();
+  $('#import-report').hidden = true;
+  $('#audit-table tbody').replaceChildren();
+  $('#v-text').value = '';
+  $('#v-file').value = '';
+  for (const id of ['o-id', 'o-state', 'o-stage', 'o-created', 'o-events', 'o-fingerprint']) $(`#${id}`).textContent = '';
+}
+
+// ---- rendering ----
+
+export function stateText(state) {
+  return t(`admin.state_${state}`);
+}
+
+function render() {
+  const { admin, pub } = current.data;
+  const def = pub.definition || {};
+  $('#el-heading').textContent = def.title || admin.id;
+  document.title = `${def.title || admin.id} · ${t('admin.title')}`;
+  renderOverview(admin, pub);
+  renderSchedule(admin);
+  renderVoters(admin);
+  renderCeremony(admin, pub);
+  renderLifecycle(admin, pub);
+  renderTurnout(admin);
+  renderMail(current.data.mail);
+  renderDefinition(admin, def);
+}
+
+function renderOverview(admin, pub) {
+  const id = admin.id;
+  setFact('o-id', id);
+  setFact('o-state', stateText(admin.state)).dataset.state = admin.state;
+  setFact('o-stage', t(`admin.stage_${admin.stage}`)).dataset.stage = admin.stage;
+  setFact('o-created', timeText(admin.created_at));
+  setFact('o-events', num(pub.events), pub.events);
+  setFact('o-fingerprint', pub.fingerprint || t('admin.fingerprint_none'));
+  const base = `/elections/${encodeURIComponent(id)}`;
+  $('#link-vote').href = base;
+  $('#link-board').href = `${base}/board`;
+  $('#link-result').href = `${base}/result`;
+  $('#link-verify').href = `${base}/verify`;
+  for (const a of $$('[data-go]')) a.href = `#election=${encodeURIComponent(id)}&go=${a.dataset.go}`;
+}
+
+function renderSchedule(admin) {
+  setFact('o-opens', timeText(admin.opens_at));
+  setFact('o-closes', timeText(admin.closes_at));
+  const draft = admin.state === 'draft';
+  $('#schedule-form').hidden = !draft;
+  $('#schedule-fixed').hidden = draft;
+  if (draft && !current.scheduleDirty) {
+    $('#s-opens').value = toLocalInput(admin.opens_at);
+    $('#s-closes').value = toLocalInput(admin.closes_at);
+  }
+}
+
+function renderVoters(admin) {
+  const p = $('#voters-count');
+  p.textContent = t('admin.voters_count', { voters: num(admin.voters), weight: num(admin.total_weight) });
+  p.dataset.voters = String(admin.voters);
+  const draft = admin.state === 'draft';
+  $('#voters-form').hidden = !draft;
+  $('#voters-frozen').hidden = draft;
+  $('#voters-late').hidden = !(draft && admin.credentials !== null && admin.credentials !== undefined);
+}
+
+function statusCell(done, label) {
+  return el('td', { 'data-done': done ? 'true' : 'false' },
+    el('span', { class: done ? 'ok' : 'muted', text: done ? `✓ ${t('admin.done')}` : label ?? t('admin.waiting') }));
+}
+
+function renderCeremony(admin, pub) {
+  const trustees = pub.trustees || [];
+  const tbody = $('#progress-table tbody');
+  const closedOrLater = ['closed', 'tallied', 'archived'].includes(admin.state);
+  tbody.replaceChildren(
+    ...trustees.map((tr) => {
+      const name = el('th', { scope: 'row' }, tr.name);
+      if (tr.disqualified) name.append(' ', el('span', { class: 'bad', text: `(${t('admin.disqualified')})` }));
+      return el('tr', { 'data-trustee': String(tr.index) },
+        name,
+        statusCell(tr.committed),
+        statusCell(tr.dealt),
+        statusCell(tr.checked),
+        statusCell(tr.decryption_share, closedOrLater ? t('admin.waiting') : t('admin.after_close')));
+    }),
+  );
+  const checked = trustees.filter((tr) => tr.checked).length;
+  const key = $('#key-status');
+  key.dataset.key = pub.election_key ? 'published' : 'waiting';
+  key.textContent = pub.election_key
+    ? t('admin.key_published')
+    : t('admin.key_waiting', { checked, n: trustees.length });
+  key.className = pub.election_key ? 'ok' : '';
+  const cred = $('#credentials-status');
+  cred.dataset.credentials = pub.credentials === null || pub.credentials === undefined ? 'none' : String(pub.credentials);
+  if (pub.credentials === null || pub.credentials === undefined) {
+    cred.textContent = t('admin.credentials_waiting');
+    cred.className = '';
+  } else if (pub.credentials !== admin.voters) {
+    cred.textContent = t('admin.credentials_mismatch', { credentials: num(pub.credentials), voters: num(admin.voters) });
+    cred.className = 'bad';
+  } else {
+    cred.textContent = t('admin.credentials_published', { credentials: num(pub.credentials) });
+    cred.className = 'ok';
+  }
+  const over = ['tallied', 'archived'].includes(admin.state);
+  const issue = $('#issue-tokens');
+  issue.disabled = over;
+  issue.textContent = issuedBefore() === false ? t('admin.issue_tokens') : t('admin.reissue_tokens');
+  $('#tokens-reason').hidden = !over;
+  $('#tokens-reason').textContent = over ? t('admin.tokens_over') : '';
+}
+
+/** Whether role links were issued before: true, false, or null when unknown. */
+function issuedBefore() {
+  if (current.tokensIssued) return true;
+  if (current.audit.some((e) => e.action === 'election.role_tokens')) return true;
+  const pub = current.data?.pub;
+  if (pub && ((pub.trustees || []).some((tr) => tr.committed) || pub.credentials !== null)) return true;
+  return current.auditEnd ? false : null;
+}
+
+function setAction(button, why, enabled, reason) {
+  button.disabled = !enabled;
+  why.textContent = reason;
+}
+
+function renderLifecycle(admin, pub) {
+  const trustees = pub.trustees || [];
+  const k = pub.definition?.threshold ?? 0;
+  const shares = trustees.filter((tr) => tr.decryption_share).length;
+  const checked = trustees.filter((tr) => tr.checked).length;
+  const state = admin.state;
+  let open;
+  if (state !== 'draft') open = [false, t('admin.why_already_open', { state: stateText(state) })];
+  else if (!pub.election_key) open = [false, t('admin.why_key', { checked, n: trustees.length })];
+  else if (!admin.voters) open = [false, t('admin.why_no_voters')];
+  else if (admin.credentials === null || admin.credentials === undefined) open = [false, t('admin.why_credentials')];
+  else if (admin.credentials !== admin.voters) {
+    open = [false, t('admin.credentials_mismatch', { credentials: num(admin.credentials), voters: num(admin.voters) })];
+  } else {
+    open = [true, t('admin.why_open_ready') + (admin.opens_at ? ' ' + t('admin.why_open_auto', { time: timeText(admin.opens_at) }) : '')];
+  }
+  setAction($('#do-open'), $('#why-open'), ...open);
+  let close;
+  if (state === 'draft') close = [false, t('admin.why_not_open')];
+  else if (state !== 'open') close = [false, t('admin.why_closed')];
+  else close = [true, t('admin.why_close_ready') + (admin.closes_at ? ' ' + t('admin.why_close_auto', { time: timeText(admin.closes_at) }) : '')];
+  setAction($('#do-close'), $('#why-close'), ...close);
+  let tally;
+  if (state === 'draft' || state === 'open') tally = [false, t('admin.why_tally_after_close')];
+  else if (state !== 'closed') tally = [false, t('admin.why_tallied')];
+  else if (shares < k) tally = [false, t('admin.why_shares', { shares, k })];
+  else tally = [true, t('admin.why_tally_ready', { shares, k })];
+  setAction($('#do-tally'), $('#why-tally'), ...tally);
+}
+
+function renderTurnout(admin) {
+  const weighted = admin.total_weight !== admin.voters;
+  setFact('t-voters', weighted
+    ? t('admin.t_voters_weight', { voters: num(admin.voters), weight: num(admin.total_weight) })
+    : num(admin.voters), admin.voters);
+  setFact('t-ballots', num(admin.ballots), admin.ballots);
+  setFact('t-counted', num(admin.ballots_counted), admin.ballots_counted);
+  const p = pct(admin.ballots_counted, admin.voters);
+  let text = t('admin.t_percent', { percent: p.toLocaleString(document.documentElement.lang) });
+  if (weighted) {
+    const pw = pct(admin.counted_weight, admin.total_weight);
+    text += ' ' + t('admin.t_percent_weight', { percent: pw.toLocaleString(document.documentElement.lang) });
+  }
+  setFact('t-turnout', text, p);
+  $('#t-progress').value = Math.min(100, p);
+}
+
+function renderMail(mail) {
+  const c = mail.counts || {};
+  setFact('m-queued', num(c.queued || 0), c.queued || 0);
+  setFact('m-sent', num(c.sent || 0), c.sent || 0);
+  setFact('m-failed', num(c.failed || 0), c.failed || 0);
+  const failures = mail.recent_failures || [];
+  $('#m-failures-wrap').hidden = !failures.length;
+  $('#m-failures tbody').replaceChildren(
+    ...failures.map((f) => el('tr', {},
+      el('td', { text: timeText(f.at) }),
+      el('td', { class: 'mono', text: f.login }),
+      el('td', { text: f.error }))),
+  );
+}
+
+function renderDefinition(admin, def) {
+  setFact('d-title', def.title || '');
+  setFact('d-trustees', (def.trustees || []).join(', '));
+  setFact('d-threshold', def.threshold
+    ? t('admin.threshold_short', { k: def.threshold, n: (def.trustees || []).length })
+    : '');
+  $('#d-description').textContent = def.description || '';
+  $('#d-description').hidden = !def.description;
+  $('#d-questions').replaceChildren(
+    ...(def.questions || []).map((q) => el('li', {},
+      el('p', { class: 'admin-q-title', text: q.text }),
+      el('p', { class: 'hint', text: ruleText(q) }),
+      el('ul', {}, ...q.answers.map((a) => el('li', { text: a }))))),
+  );
+  $('#d-toml').textContent = admin.description_toml || '';
+}
+
+function ruleText(q) {
+  let rule = q.min === q.max
+    ? t('admin.rule_exactly', { n: q.min })
+    : t('admin.rule_between', { min: q.min, max: q.max });
+  if (q.max_per_answer && q.max_per_answer > 1) rule += ' ' + t('admin.rule_points', { points: q.max_per_answer });
+  if (q.blank) rule += ' ' + t('admin.rule_blank');
+  return rule;
+}
+
+// ---- audit log ----
+
+function actionText(action) {
+  const key = `admin.audit_${action.replace(/[^a-z_]/g, '_')}`;
+  const text = t(key);
+  return text === key ? action : text;
+}
+
+function detailsText(details) {
+  if (!details || typeof details !== 'object') return '';
+  return Object.entries(details)
+    .filter(([, v]) => v !== null && !(Array.isArray(v) && !v.length))
+    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .join(', ');
+}
+
+/**
+ * Loads the next page of the audit log (`more`), or the entries added since the last one.
+ * Calls run one after the other, so that no entry is fetched twice.
+ */
+function loadAudit(opts) {
+  const c = current;
+  if (!c) return Promise.resolve();
+  const next = (c.auditChain || Promise.resolve()).then(() => loadAuditNow(opts));
+  c.auditChain = next.catch(() => {});
+  return next;
+}
+
+async function loadAuditNow({ more }) {
+  if (!current) return;
+  if (!more && !current.auditEnd && current.audit.length) return;
+  const id = current.id;
+  const after = current.audit.length ? current.audit[current.audit.length - 1].id : 0;
+  const res = await adminApi(electionPath(id, `/audit-log?after=${after}&limit=${AUDIT_PAGE}`));
+  if (!current || current.id !== id) return;
+  const entries = res.entries || [];
+  current.audit.push(...entries);
+  current.auditEnd = entries.length < AUDIT_PAGE;
+  $('#audit-table tbody').append(
+    ...entries.map((e) => el('tr', { 'data-action': e.action },
+      el('td', { text: timeText(e.at) }),
+      el('td', { class: 'mono', text: e.actor }),
+      el('td', {}, el('span', { text: actionText(e.action) }), ' ', el('span', { class: 'hint mono', text: `(${e.action})` })),
+      el('td', { class: 'admin-details', text: detailsText(e.details) }))),
+  );
+  $('#audit-more').hidden = current.auditEnd;
+  if (current.data) renderCeremony(current.data.admin, current.data.pub);
+}
+
+// ---- actions ----
+
+async function act(button, work) {
+  showError('');
+  button.disabled = true;
+  try {
+    return await work();
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 401)) showError(explain(e));
+    return undefined;
+  } finally {
+    button.disabled = false;
+    if (current && current.data) render();
+  }
+}
+
+async function saveSchedule(ev) {
+  ev.preventDefault();
+  const opens = fromLocalInput($('#s-opens').value);
+  const closes = fromLocalInput($('#s-closes').value);
+  for (const f of ['#s-opens', '#s-closes']) $(f).removeAttribute('aria-invalid');
+  const now = Date.now() / 1000;
+  let problem = null;
+  if (Number.isNaN(opens)) problem = ['#s-opens', t('admin.err_time')];
+  else if (Number.isNaN(closes)) problem = ['#s-closes', t('admin.err_time')];
+  else if (opens && opens < now) problem = ['#s-opens', t('admin.err_past', { what: t('admin.f_opens') })];
+  else if (closes && closes < now) problem = ['#s-closes', t('admin.err_past', { what: t('admin.f_closes') })];
+  else if (opens && closes && closes <= opens) problem = ['#s-closes', t('admin.err_order')];
+  if (problem) {
+    $(problem[0]).setAttribute('aria-invalid', 'true');
+    showError(problem[1]);
+    $(problem[0]).focus();
+    return;
+  }
+  const id = current.id;
+  await act($('#schedule-save'), async () => {
+    const meta = await adminApi(electionPath(id, '/schedule'), {
+      method: 'PUT',
+      json: { opens_at: opens, closes_at: closes },
+    });
+    current.scheduleDirty = false;
+    current.data.admin = { ...current.data.admin, opens_at: meta.opens_at, closes_at: meta.closes_at };
+    await refresh({ quiet: true });
+    announce(t('admin.schedule_saved'));
+  });
+}
+
+async function importVoters(ev) {
+  ev.preventDefault();
+  const file = $('#v-file').files && $('#v-file').files[0];
+  const pasted = $('#v-text').value;
+  if (!file && !pasted.trim()) {
+    showError(t('admin.voters_nothing'));
+    $('#v-file').focus();
+    return;
+  }
+  const id = current.id;
+  // The file is sent as its bytes (the server reports lines that are not UTF-8); its text is
+  // kept here only to show the refused lines.
+  const sentText = file ? await file.text() : pasted;
+  await act($('#voters-submit'), async () => {
+    announce(t('admin.importing'));
+    const report = await adminApi(electionPath(id, '/voters'), {
+      text: file || pasted,
+      contentType: 'text/csv; charset=utf-8',
+    });
+    showReport(report, sentText);
+    $('#v-file').value = '';
+    $('#v-text').value = '';
+    announce(t('admin.imported', { accepted: report.accepted, rejected: report.rejected }));
+    await refresh({ quiet: true });
+  });
+}
+
+function showReport(report, text) {
+  const lines = text.split('\n');
+  setFact('r-accepted', num(report.accepted), report.accepted);
+  setFact('r-rejected', num(report.rejected), report.rejected);
+  setFact('r-total', num(report.total_voters), report.total_voters);
+  setFact('r-weight', num(report.total_weight), report.total_weight);
+  const rows = (report.errors || []).map((e) => {
+    const content = (lines[e.line - 1] ?? '').replace(/\r$/, '');
+    return el('tr', { 'data-line': String(e.line) },
+      el('td', { class: 'num', text: String(e.line) }),
+      el('td', { class: 'mono admin-line', text: content.length > 200 ? content.slice(0, 200) + '…' : content }),
+      el('td', { text: e.reason }));
+  });
+  $('#r-errors tbody').replaceChildren(...rows);
+  $('#r-errors-wrap').hidden = !rows.length;
+  const trunc = $('#r-truncated');
+  trunc.hidden = !report.errors_truncated;
+  trunc.textContent = report.errors_truncated
+    ? t('admin.report_truncated', { shown: (report.errors || []).length, total: report.rejected })
+    : '';
+  const panel = $('#import-report');
+  panel.classList.toggle('admin-report-bad', report.rejected > 0);
+  panel.hidden = false;
+  panel.focus();
+}
+
+async function issueTokens() {
+  const before = issuedBefore();
+  if (before !== false) {
+    const ok = await confirmAction({
+      title: t('admin.reissue_title'),
+      body: before ? t('admin.reissue_body') : t('admin.reissue_body_unknown'),
+      confirm: t('admin.reissue_confirm'),
+      danger: true,
+    });
+    if (!ok) return;
+  }
+  const id = current.id;
+  await act($('#issue-tokens'), async () => {
+    const tokens = await adminApi(electionPath(id, '/roles'), { method: 'POST' });
+    current.tokensIssued = true;
+    showTokens(id, tokens);
+    announce(t('admin.tokens_issued'));
+    $('#h-tokens').focus();
+  });
+}
+
+function showTokens(id, tokens) {
+  const base = `${location.origin}/elections/${encodeURIComponent(id)}`;
+  const item = (role, who, url, n) => {
+    const field = el('input', { type: 'text', readonly: true, class: 'mono admin-token', id: `token-${n}`, value: url, spellcheck: 'false' });
+    const label = el('label', { for: field.id }, el('span', { class: 'admin-role', text: role }), ' ', who);
+    const copy = el('button', { type: 'button', class: 'secondary' },
+      t('admin.copy'), el('span', { class: 'admin-sr-only', text: ` ${t('admin.copy_of', { who: who || role })}` }));
+    copy.addEventListener('click', async () => {
+      const ok = await copyText(url, field);
+      announce(ok ? t('admin.copied', { who: who || role }) : t('admin.copy_failed'));
+    });
+    return el('li', { 'data-role': n === 0 ? 'authority' : 'trustee' }, label, el('div', { class: 'admin-row' }, field, copy));
+  };
+  const items = tokens.trustees.map((tr) =>
+    item(t('admin.role_trustee', { n: tr.index }), tr.name, `${base}/trustee#token=${tr.token}`, tr.index));
+  items.push(item(t('admin.role_authority'), '', `${base}/authority#token=${tokens.credential_authority}`, 0));
+  $('#token-list').replaceChildren(...items);
+  $('#tokens').hidden = false;
+}
+
+async function lifecycle(kind) {
+  const confirmations = {
+    open: ['admin.open_title', 'admin.open_body', 'admin.open', false],
+    close: ['admin.close_title', 'admin.close_body', 'admin.close', true],
+    tally: ['admin.tally_title', 'admin.tally_body', 'admin.tally', false],
+  };
+  const [title, body, confirm, danger] = confirmations[kind];
+  const ok = await confirmAction({ title: t(title), body: t(body), confirm: t(confirm), danger });
+  if (!ok) return;
+  const id = current.id;
+  await act($(`#do-${kind}`), async () => {
+    announce(t(`admin.${kind}_running`));
+    await adminApi(electionPath(id, `/${kind}`), { method: 'POST' });
+    await refresh({ quiet: true });
+    announce(t(`admin.${kind}_done`));
+  });
+  // The button just used is usually disabled now: keep the focus in its section.
+  if (document.activeElement === document.body || document.activeElement?.disabled) {
+    const h = $('#h-lifecycle');
+    h.setAttribute('tabindex', '-1');
+    h.focus();
+  }
+}
+
+function wire() {
+  if (wired) return;
+  wired = true;
+  $('#schedule-hint').textContent = t('admin.schedule_hint', { zone: timeZone() });
+  $('#el-refresh').addEventListener('click', () => refresh());
+  $('#schedule-form').addEventListener('submit', saveSchedule);
+  for (const f of ['#s-opens', '#s-closes']) {
+    $(f).addEventListener('input', () => { if (current) current.scheduleDirty = true; });
+  }
+  $('#voters-form').addEventListener('submit', importVoters);
+  $('#issue-tokens').addEventListener('click', issueTokens);
+  $('#tokens-hide').addEventListener('click', () => {
+    $('#token-list').replaceChildren();
+    $('#tokens').hidden = true;
+    announce(t('admin.tokens_hidden'));
+    $('#issue-tokens').focus();
+  });
+  for (const kind of ['open', 'close', 'tally']) {
+    $(`#do-${kind}`).addEventListener('click', () => lifecycle(kind));
+  }
+  $('#copy-definition').addEventListener('click', () => {
+    if (!current?.data) return;
+    prefillToml(current.data.admin.description_toml || '');
+    location.hash = 'new';
+  });
+  $('#audit-more').addEventListener('click', () => act($('#audit-more'), () => loadAudit({ more: true })));
+  for (const a of $$('[data-go]')) {
+    a.addEventListener('click', (ev) => {
+      ev.preventDefault();
+      goTo(a.dataset.go);
+    });
+  }
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && current) refresh({ quiet: true });
+  });
+}

@@ -1,0 +1,286 @@
+// The credential authority's page, /elections/{id}/authority#token=…: one credential per
+// voter of the server's list, drawn in this browser by the protocol's own code
+// (WebAssembly, crates/booth). The authority downloads the private credentials (the file
+// of `scrutin credentials generate --server`, which `scrutin credentials mail` mails
+// through the authority's own mail server) and, only after confirming it saved them,
+// posts the public list. The server never receives a private credential.
+import { apiWithRetry, electionIdFromPath } from './api.js';
+import { initI18n, t } from './i18n.js';
+import { $, $$, showStep, announce, showError, errorText, download } from './ui.js';
+import { loadBooth } from './booth-wasm.js';
+import {
+  takeRoleToken, rememberRoleToken, forgetRoleToken, isToken, whoAmI, publicElection,
+  record, tokenRefused, post, safeName, waiting, withStop,
+} from './ceremony-common.js';
+
+await initI18n(['authority']);
+
+const id = electionIdFromPath();
+let token = id ? takeRoleToken('authority', id) : null;
+let voters = null; // [{login, email, weight}] from the server's list
+let generated = null; // {json, csv, count, weight}: kept in this page only
+let savedJson = false;
+let step = 'loading';
+
+const base = `/api/elections/${encodeURIComponent(id || '')}`;
+const jsonName = () => `credentials-${safeName(id)}.json`;
+const csvName = () => `credentials-${safeName(id)}.csv`;
+
+loadBooth().catch(() => {});
+
+function go(name) {
+  step = name;
+  showStep(name);
+}
+
+const totalWeight = (list) => list.reduce((a, v) => a + Number(v.weight), 0);
+
+/** The whole voter list, page by page (ordered by login). */
+async function fetchVoters() {
+  const all = [];
+  const limit = 5000;
+  for (;;) {
+    const after = all.length ? all[all.length - 1].login : '';
+    const page = await apiWithRetry(
+      `${base}/authority/voters?limit=${limit}&after=${encodeURIComponent(after)}`,
+      { token }, 5, waiting,
+    );
+    all.push(...page.voters);
+    if (page.voters.length < limit) return all;
+    announce(t('authority.fetching', { n: all.length }));
+  }
+}
+
+function csvField(value) {
+  const s = String(value);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function mailCommand() {
+  return `scrutin credentials mail --server ${location.origin} --election ${id} --private ${jsonName()} --send-mail SMTP_HOST --mail-from YOU@EXAMPLE.ORG`;
+}
+
+function showFacts(pub) {
+  const def = pub.definition || {};
+  $('#heading').textContent = t('authority.heading_of', { title: def.title || id });
+  document.title = t('authority.title_of', { title: def.title || id });
+  $('#f-election').textContent = def.title ? `${def.title} (${id})` : id;
+  // The voter list is read only when credentials are to be generated.
+  for (const e of $$('.voter-facts')) e.hidden = !voters;
+  $('#f-voters').textContent = voters ? String(voters.length) : '';
+  $('#f-weight').textContent = voters ? String(totalWeight(voters)) : '';
+  $('#f-published').textContent = pub.credentials != null
+    ? t('authority.published_count', { n: pub.credentials })
+    : t('authority.not_yet');
+  $('#who').hidden = false;
+  $('#mail-command').textContent = mailCommand();
+}
+
+/** Decides what the page shows from the election's public view and the voter list. */
+async function start() {
+  showError('');
+  if (!id) {
+    showError(t('authority.no_election'));
+    go('problem');
+    return;
+  }
+  if (!token) {
+    go('notoken');
+    return;
+  }
+  try {
+    const who = await whoAmI(id, token);
+    if (who.role !== 'credential_authority') {
+      showError(t('authority.not_authority'));
+      forgetRoleToken('authority', id);
+      token = null;
+      go('notoken');
+      return;
+    }
+    const pub = await publicElection(id);
+    if (pub.credentials != null) {
+      showFacts(pub);
+      showPublished(pub.credentials, pub.credentials === (generated && generated.count) ? generated : null);
+      return;
+    }
+    if (pub.state !== 'draft') {
+      showFacts(pub);
+      $('#waiting-text').textContent = t('authority.too_late');
+      go('waiting');
+      return;
+    }
+    announce(t('authority.fetching', { n: 0 }));
+    voters = await fetchVoters();
+    showFacts(pub);
+    announce('');
+    if (!voters.length) {
+      $('#waiting-text').textContent = t('authority.no_voters');
+      go('waiting');
+      return;
+    }
+    const n = voters.length;
+    $('#generate-text').textContent = t('authority.generate_text', { n, weight: totalWeight(voters) });
+    $('#generate-button').textContent = t('authority.generate_button', { n });
+    $('#mailing').hidden = false;
+    go('generate');
+  } catch (e) {
+    if (tokenRefused(e)) {
+      forgetRoleToken('authority', id);
+      token = null;
+      showError(t('authority.token_refused'));
+      go('notoken');
+    } else {
+      showError(failure(e));
+      go('problem');
+    }
+  }
+}
+
+function failure(e) {
+  return e && e.check ? withStop(errorText(e), t('authority.do_not_continue')) : errorText(e);
+}
+
+function showPublished(count, mine) {
+  $('#published-text').textContent = t('authority.published_text', { n: count });
+  $('#published-files').hidden = !mine;
+  $('#published-earlier').hidden = !!mine;
+  $('#mailing').hidden = false;
+  go('published');
+}
+
+$('#generate-button').addEventListener('click', async (ev) => {
+  const button = ev.currentTarget;
+  showError('');
+  button.disabled = true;
+  try {
+    announce(t('authority.verifying'));
+    const [wasm, rec] = await Promise.all([loadBooth(), record(id)]);
+    announce(t('authority.drawing', { n: voters.length }));
+    // Let the status be painted before the (synchronous) drawing starts.
+    await new Promise((r) => setTimeout(r, 30));
+    const names = voters.map((v) => ({ name: v.login, weight: Number(v.weight) }));
+    const out = JSON.parse(wasm.generate_credentials(rec, JSON.stringify(names)));
+    const issued = JSON.parse(out.private);
+    if (issued.length !== voters.length || issued.some((c, i) => c.voter !== voters[i].login)) {
+      throw new Error(t('authority.mismatch'));
+    }
+    const kept = voters.map((v, i) => ({
+      login: v.login,
+      email: v.email,
+      weight: Number(v.weight),
+      credential: issued[i].credential,
+    }));
+    const link = (c) => `${location.origin}/elections/${encodeURIComponent(id)}#credential=${c}`;
+    const csv = ['login,email,credential,voting_link']
+      .concat(kept.map((k) => [k.login, k.email, k.credential, link(k.credential)].map(csvField).join(',')))
+      .join('\r\n') + '\r\n';
+    generated = {
+      json: JSON.stringify(kept, null, 2),
+      csv,
+      count: kept.length,
+      weight: totalWeight(kept),
+      list: out.event_body,
+    };
+    savedJson = false;
+    $('#save-confirm').checked = false;
+    $('#save-text').textContent = t('authority.save_text', { n: generated.count });
+    $('#save-files').textContent = t('authority.save_files', { json: jsonName(), csv: csvName() });
+    go('save');
+    announce(t('authority.drawn', { n: generated.count }));
+  } catch (e) {
+    showError(failure(e));
+    announce('');
+  } finally {
+    button.disabled = false;
+  }
+});
+
+function downloadJson() {
+  if (!generated) return;
+  download(jsonName(), generated.json);
+  savedJson = true;
+  announce(t('authority.offered', { file: jsonName() }));
+}
+
+function downloadCsv() {
+  if (!generated) return;
+  download(csvName(), generated.csv, 'text/csv');
+  announce(t('authority.offered', { file: csvName() }));
+}
+
+$('#download-json').addEventListener('click', downloadJson);
+$('#download-json-again').addEventListener('click', downloadJson);
+$('#download-csv').addEventListener('click', downloadCsv);
+$('#download-csv-again').addEventListener('click', downloadCsv);
+
+$('#publish-button').addEventListener('click', async (ev) => {
+  if (!generated) return;
+  if (!savedJson) {
+    showError(t('authority.save_first'));
+    $('#download-json').focus();
+    return;
+  }
+  if (!$('#save-confirm').checked) {
+    showError(t('authority.confirm_first'));
+    $('#save-confirm').focus();
+    return;
+  }
+  const button = ev.currentTarget;
+  showError('');
+  button.disabled = true;
+  try {
+    announce(t('authority.publishing'));
+    await post(`${base}/authority/credentials`, token, generated.list);
+    const pub = await publicElection(id);
+    showFacts(pub);
+    showPublished(pub.credentials ?? generated.count, generated);
+    announce(t('authority.published_done', { n: generated.count }));
+  } catch (e) {
+    showError(failure(e));
+    announce('');
+    if (tokenRefused(e)) {
+      forgetRoleToken('authority', id);
+      token = null;
+      go('notoken');
+    }
+  } finally {
+    button.disabled = false;
+  }
+});
+
+for (const b of $$('button.refresh')) {
+  b.addEventListener('click', () => {
+    announce(t('common.loading'));
+    start().then(() => { if (step !== 'generate') announce(''); });
+  });
+}
+
+$('#token-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const value = $('#token-input').value.trim().toLowerCase();
+  if (!isToken(value)) {
+    showError(t('authority.token_invalid_format'));
+    $('#token-input').setAttribute('aria-invalid', 'true');
+    return;
+  }
+  $('#token-input').removeAttribute('aria-invalid');
+  $('#token-input').value = '';
+  token = value;
+  rememberRoleToken('authority', id, token);
+  start();
+});
+
+// Leaving while drawn credentials are not yet published loses them: the browser asks first.
+window.addEventListener('beforeunload', (ev) => {
+  if (step === 'save') ev.preventDefault();
+});
+
+window.addEventListener('hashchange', () => {
+  const fresh = takeRoleToken('authority', id);
+  if (fresh && fresh !== token && step !== 'save') {
+    token = fresh;
+    start();
+  }
+});
+
+await start();

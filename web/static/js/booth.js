@@ -1,0 +1,809 @@
+// The voting booth, /elections/{id}: load the election and verify its record in the
+// browser (WebAssembly, crates/booth), sign in with a one-time code, take the voting
+// credential (typed, or from #credential= in the URL fragment, which never reaches the
+// server), the choices with their rules, a review, the encryption, an optional Benaloh
+// audit (the audited ballot is never cast; the choices are encrypted again), the cast and
+// its receipt. Secrets (credential, choices, audit data) stay in this page's memory and
+// are dropped once the ballot is cast.
+import { initI18n, t, currentLanguage } from './i18n.js';
+import { api, apiWithRetry, ApiError, electionIdFromPath, fragmentParams } from './api.js';
+import { $, el, showStep, announce, showError, errorText, download, readFile, formatTime } from './ui.js';
+import { loadBooth } from './booth-wasm.js';
+import {
+  renderQuestions,
+  collectChoices,
+  resetQuestions,
+  choicesList,
+  sameChoices,
+} from './booth-questions.js';
+
+// ---- state -------------------------------------------------------------------------
+
+const id = electionIdFromPath();
+const S = {
+  info: null, // GET /api/elections/{id}
+  booth: null, // BoothElection (verified record)
+  wasm: null, // the booth module (parse_credential)
+  definition: null,
+  fingerprint: null,
+  credential: null, // normalised credential, in memory only
+  credentialFromLink: false,
+  choices: null,
+  encrypted: null, // {ballot, tracker, audit}
+  pendingCast: false, // a 401 interrupted the cast: go back to it after signing in
+  login: '',
+  codeRequested: false,
+};
+
+// Read the credential from the fragment first of all, and take it off the address bar
+// (and out of the history entry) before anything else happens.
+{
+  const params = fragmentParams();
+  const cred = params.get('credential');
+  if (cred) {
+    S.credential = cred.trim();
+    S.credentialFromLink = true;
+  }
+  if (params.has('credential') || params.has('token')) {
+    const rest = params.has('check-audit') ? '#check-audit' : '';
+    history.replaceState(history.state, '', location.pathname + location.search + rest);
+  }
+}
+
+// ---- small helpers -----------------------------------------------------------------
+
+const sessionKey = () => `scrutin.voter.${id}`;
+
+function getSession() {
+  try {
+    const s = JSON.parse(sessionStorage.getItem(sessionKey()) || 'null');
+    if (s && s.token && (!s.expires_at || s.expires_at > Date.now() / 1000 + 5)) return s;
+  } catch (_) {
+    /* unreadable: no session */
+  }
+  sessionStorage.removeItem(sessionKey());
+  return null;
+}
+
+function setSession(s) {
+  if (s) sessionStorage.setItem(sessionKey(), JSON.stringify(s));
+  else sessionStorage.removeItem(sessionKey());
+  const bar = $('#session-bar');
+  bar.hidden = !s;
+  $('#session-login').textContent = s ? s.login : '';
+}
+
+/** Shows an error in the alert region and brings it into view. */
+function fail(text) {
+  showError(text);
+  if (text) $('#error').scrollIntoView({ block: 'nearest' });
+}
+
+function clearMessages() {
+  showError('');
+  announce('');
+}
+
+/** Goes to a step, clearing the previous step's messages. */
+function go(step) {
+  clearMessages();
+  return showStep(step);
+}
+
+/** Lets the browser paint (progress bars) before a long synchronous computation. */
+function nextPaint() {
+  return new Promise((resolve) => {
+    const done = () => setTimeout(resolve, 0);
+    requestAnimationFrame(done);
+    setTimeout(resolve, 100); // rAF does not run in a hidden tab
+  });
+}
+
+/** "0123abcd…" → "0123 abcd …": groups of four, easier to read aloud or compare. */
+function grouped(hex, size = 4) {
+  return (hex || '').replace(new RegExp(`(.{${size}})(?=.)`, 'g'), '$1 ');
+}
+
+function fieldError(input, errorEl, text) {
+  errorEl.textContent = text || '';
+  errorEl.hidden = !text;
+  if (text) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+  } else {
+    input.removeAttribute('aria-invalid');
+  }
+}
+
+function secondsText(err) {
+  return err.retryAfter || 30;
+}
+
+/** Runs `work` with `button` disabled; an unexpected failure is shown in the alert region. */
+async function withButton(button, work) {
+  if (button) button.disabled = true;
+  try {
+    return await work();
+  } catch (e) {
+    fail(errorText(e));
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+// ---- loading and verifying ---------------------------------------------------------
+
+/**
+ * The record up to and including its `open` event: all the booth needs (definition,
+ * election key, credential list, fingerprint), verified in full by `BoothElection`
+ * without downloading and re-verifying every ballot of a large election. Falls back to
+ * the whole record if no `open` line is found.
+ */
+async function recordUntilOpen() {
+  const path = `/api/elections/${encodeURIComponent(id)}/record`;
+  let resp;
+  try {
+    resp = await fetch(path);
+  } catch (e) {
+    throw new ApiError(0, 'network', e.message || String(e));
+  }
+  if (!resp.ok || !resp.body) {
+    // Let the API client turn the failure into an ApiError (and retry 429/503).
+    return apiWithRetry(path, { raw: true }, 5, (s) => announce(t('common.error_busy', { seconds: s })));
+  }
+  const reader = resp.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let scanned = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (value) text += decoder.decode(value, { stream: true });
+    if (done) text += decoder.decode();
+    let nl;
+    while ((nl = text.indexOf('\n', scanned)) !== -1) {
+      const line = text.slice(scanned, nl);
+      scanned = nl + 1;
+      let type = null;
+      try {
+        type = JSON.parse(line).type;
+      } catch (_) {
+        /* a malformed line: the verifier will name it */
+      }
+      if (type === 'open') {
+        reader.cancel().catch(() => {});
+        return text.slice(0, scanned);
+      }
+    }
+    if (done) return text;
+  }
+}
+
+function showElectionInfo(info) {
+  const def = info.definition || {};
+  const title = def.title || id;
+  const h1 = $('#election-title');
+  h1.removeAttribute('data-i18n');
+  h1.textContent = title;
+  document.title = t('booth.page_title', { title });
+  const desc = $('#election-description');
+  desc.replaceChildren();
+  for (const para of (def.description || '').split(/\n\s*\n/)) {
+    if (para.trim()) desc.append(el('p', { text: para.trim() }));
+  }
+  const base = `/elections/${encodeURIComponent(id)}`;
+  $('#link-board').href = `${base}/board`;
+  $('#link-verify').href = `${base}/verify`;
+  $('#lookup-form').action = `${base}/board`;
+  const sched = $('#election-schedule');
+  if (info.state === 'open' && info.closes_at) {
+    sched.textContent = t('booth.closes_at', { time: formatTime(info.closes_at, currentLanguage()) });
+    sched.hidden = false;
+  }
+  setFingerprint(info.fingerprint);
+  $('#election-info').hidden = false;
+}
+
+function setFingerprint(fp) {
+  if (!fp) {
+    $('.fp-line').hidden = true;
+    return;
+  }
+  $('.fp-line').hidden = false;
+  $('#fp-short').textContent = grouped(fp.slice(0, 16)) + ' …';
+  $('#fp-full').textContent = grouped(fp);
+}
+
+function showClosed(info) {
+  const text = $('#closed-text');
+  const heading = $('#closed-heading');
+  const lang = currentLanguage();
+  $('#closed-result').hidden = true;
+  switch (info.state) {
+    case 'draft':
+      heading.textContent = t('booth.not_open_heading');
+      text.textContent = info.opens_at
+        ? t('booth.not_open_at', { time: formatTime(info.opens_at, lang) })
+        : t('booth.not_open');
+      break;
+    case 'closed':
+      heading.textContent = t('booth.closed_heading_closed');
+      text.textContent = info.closes_at
+        ? t('booth.closed_at', { time: formatTime(info.closes_at, lang) })
+        : t('booth.closed');
+      break;
+    case 'tallied':
+    case 'archived':
+      heading.textContent = t('booth.closed_heading_tallied');
+      text.textContent = t(info.state === 'tallied' ? 'booth.tallied' : 'booth.archived');
+      $('#closed-result-link').href = `/elections/${encodeURIComponent(id)}/result`;
+      $('#closed-result').hidden = false;
+      break;
+    default:
+      heading.textContent = t('booth.closed_heading');
+      text.textContent = t('booth.not_votable', { state: info.state });
+  }
+  go('closed');
+}
+
+async function load() {
+  if (!id) {
+    go('missing');
+    return;
+  }
+  $('#lookup-form').action = `/elections/${encodeURIComponent(id)}/board`;
+  try {
+    S.info = await apiWithRetry(`/api/elections/${encodeURIComponent(id)}`, {}, 5, (s) =>
+      announce(t('common.error_busy', { seconds: s })),
+    );
+  } catch (e) {
+    if (e.status === 404) go('missing');
+    else fail(errorText(e));
+    return;
+  }
+  showElectionInfo(S.info);
+  if (S.info.state !== 'open') {
+    showClosed(S.info);
+    return;
+  }
+  $('#loading-text').textContent = t('booth.loading_record');
+  let record;
+  try {
+    [record, S.wasm] = await Promise.all([recordUntilOpen(), loadBooth()]);
+  } catch (e) {
+    fail(errorText(e));
+    return;
+  }
+  $('#loading-text').textContent = t('booth.loading_verify');
+  await nextPaint();
+  try {
+    S.booth = new S.wasm.BoothElection(record);
+    S.definition = JSON.parse(S.booth.definition_json());
+    S.fingerprint = S.booth.fingerprint();
+  } catch (e) {
+    $('#failed-detail').textContent = errorText(e);
+    go('failed');
+    return;
+  }
+  if (S.info.fingerprint && S.info.fingerprint !== S.fingerprint) {
+    $('#failed-detail').textContent = t('booth.fingerprint_mismatch');
+    go('failed');
+    return;
+  }
+  // What is shown from now on comes from the verified record.
+  setFingerprint(S.fingerprint);
+  renderQuestions($('#questions'), S.definition.questions);
+  const deviceLink = $('#audit-device-link');
+  deviceLink.href = `${location.origin}/elections/${encodeURIComponent(id)}#check-audit`;
+  deviceLink.textContent = deviceLink.href;
+  $('#audit-cli').textContent =
+    `curl -o record.jsonl ${location.origin}/api/elections/${encodeURIComponent(id)}/record\n` +
+    'scrutin ballot check-audit --record record.jsonl audit.json';
+  const verified = t('booth.verified', { events: JSON.parse(S.booth.report()).events });
+  if (location.hash === '#check-audit') go('check-audit');
+  else startVoting();
+  announce(verified);
+}
+
+/** Sign-in if needed, then the credential. */
+function startVoting() {
+  const session = getSession();
+  setSession(session);
+  if (!session) {
+    go('login');
+    return;
+  }
+  if (S.pendingCast && S.encrypted) {
+    S.pendingCast = false;
+    showEncrypted();
+    return;
+  }
+  showCredential();
+}
+
+// ---- sign in -----------------------------------------------------------------------
+
+async function requestCode(button, again) {
+  const input = $('#login');
+  const login = input.value.trim();
+  if (!login) {
+    fieldError(input, $('#login-error'), t('booth.login_required'));
+    return;
+  }
+  fieldError(input, $('#login-error'), '');
+  clearMessages();
+  await withButton(button, async () => {
+    try {
+      await api(`/api/elections/${encodeURIComponent(id)}/login`, { json: { login } });
+    } catch (e) {
+      if (e.status === 429) fail(t('booth.too_many_codes', { seconds: secondsText(e) }));
+      else if (e.code === 'election_not_open') fail(t('booth.not_open_anymore'));
+      else fail(errorText(e));
+      return;
+    }
+    S.login = login;
+    S.codeRequested = true;
+    const section = go('code');
+    $('#code').value = '';
+    fieldError($('#code'), $('#code-error'), '');
+    announce(again ? t('booth.code_resent') : t('booth.code_sent'));
+    if (again) $('#code').focus();
+    return section;
+  });
+}
+
+async function verifyCode(button) {
+  const input = $('#code');
+  const code = input.value.replace(/[\s-]/g, '');
+  if (!/^[0-9]{4,12}$/.test(code)) {
+    fieldError(input, $('#code-error'), t('booth.code_format'));
+    return;
+  }
+  fieldError(input, $('#code-error'), '');
+  clearMessages();
+  await withButton(button, async () => {
+    let r;
+    try {
+      r = await api(`/api/elections/${encodeURIComponent(id)}/verify-code`, { json: { login: S.login, code } });
+    } catch (e) {
+      let text;
+      if (e.code === 'invalid_code') {
+        const m = /(\d+)/.exec(e.message || '');
+        text = m ? t(m[1] === '1' ? 'booth.code_wrong_one' : 'booth.code_wrong', { n: m[1] }) : t('booth.code_wrong_generic');
+      } else if (e.code === 'code_expired') text = t('booth.code_expired');
+      else if (e.code === 'code_locked') text = t('booth.code_locked');
+      else if (e.code === 'no_code') text = t('booth.code_none');
+      else if (e.status === 429) text = t('booth.too_many_attempts', { seconds: secondsText(e) });
+      else if (e.code === 'election_not_open') text = t('booth.not_open_anymore');
+      else text = errorText(e);
+      fieldError(input, $('#code-error'), text);
+      return;
+    }
+    input.value = '';
+    setSession({ token: r.token, expires_at: r.expires_at, login: S.login });
+    startVoting();
+    announce(t('booth.signed_in', { login: S.login }));
+  });
+}
+
+async function logout() {
+  const session = getSession();
+  setSession(null);
+  forgetSecrets();
+  if (session) {
+    try {
+      await api(`/api/elections/${encodeURIComponent(id)}/logout`, { token: session.token, method: 'POST' });
+    } catch (_) {
+      /* the session is gone from this page anyway */
+    }
+  }
+  $('#login').value = '';
+  go('login');
+  announce(t('booth.signed_out'));
+}
+
+// ---- credential --------------------------------------------------------------------
+
+const SYMBOLS = 24;
+
+/** {ok, text, normalised} for the credential as typed. */
+function checkCredential(text) {
+  const typed = text.trim();
+  if (!typed) return { ok: false, empty: true, text: '' };
+  try {
+    const normalised = S.wasm.parse_credential(typed);
+    return { ok: true, normalised, text: t('booth.cred_ok', { credential: normalised }) };
+  } catch (e) {
+    const msg = e.message || '';
+    let m;
+    if ((m = /found (\d+)/.exec(msg))) {
+      const n = Number(m[1]);
+      if (n < SYMBOLS) return { ok: false, partial: true, text: t('booth.cred_partial', { n, total: SYMBOLS }) };
+      return { ok: false, text: t('booth.cred_too_long', { n, total: SYMBOLS }) };
+    }
+    if ((m = /'(.+)' cannot appear/.exec(msg))) return { ok: false, text: t('booth.cred_bad_char', { c: m[1] }) };
+    if (/checksum/.test(msg)) return { ok: false, text: t('booth.cred_checksum') };
+    if (/too long/.test(msg)) return { ok: false, text: t('booth.cred_too_long', { n: '>' + SYMBOLS, total: SYMBOLS }) };
+    return { ok: false, text: msg };
+  }
+}
+
+function credentialFeedback(final) {
+  const input = $('#credential');
+  const fb = $('#credential-feedback');
+  const c = checkCredential(input.value);
+  fb.textContent = c.empty && final ? t('booth.cred_required') : c.text;
+  fb.classList.toggle('ok', c.ok);
+  const bad = !c.ok && (final || !(c.partial || c.empty));
+  fb.classList.toggle('bad', bad);
+  if (bad) input.setAttribute('aria-invalid', 'true');
+  else input.removeAttribute('aria-invalid');
+  return c;
+}
+
+function showCredential() {
+  const input = $('#credential');
+  input.value = S.credential || '';
+  $('#credential-from-link').hidden = !(S.credentialFromLink && S.credential);
+  go('credential');
+  if (input.value) credentialFeedback(false);
+  else $('#credential-feedback').textContent = '';
+}
+
+function submitCredential() {
+  const c = credentialFeedback(true);
+  if (!c.ok) {
+    $('#credential').focus();
+    return;
+  }
+  S.credential = c.normalised;
+  $('#credential').value = c.normalised;
+  go('questions');
+}
+
+// ---- choices, review ---------------------------------------------------------------
+
+function submitChoices() {
+  const { choices, invalid } = collectChoices($('#questions'), S.definition.questions);
+  if (invalid.length) {
+    fail(invalid.length === 1 ? t('booth.err_summary_one') : t('booth.err_summary', { n: invalid.length }));
+    const first = invalid[0].querySelector('input, select');
+    if (first) first.focus();
+    return;
+  }
+  S.choices = choices;
+  const list = $('#review-list');
+  list.replaceChildren(choicesList(S.definition.questions, choices));
+  go('review');
+}
+
+// ---- encryption and audit ------------------------------------------------------------
+
+async function encrypt() {
+  const bar = $('#encrypt-progress');
+  const label = $('#encrypt-step');
+  const stepTo = async (value, key) => {
+    bar.value = value;
+    label.textContent = t(key);
+    announce(t(key));
+    await nextPaint();
+  };
+  S.encrypted = null;
+  go('encrypting');
+  try {
+    await stepTo(10, 'booth.enc_credential');
+    S.wasm.parse_credential(S.credential);
+    await stepTo(30, 'booth.enc_encrypting');
+    const out = JSON.parse(S.booth.encrypt(S.credential, JSON.stringify(S.choices)));
+    await stepTo(90, 'booth.enc_checking');
+    // The audit data must open to the choices just made (a self-check of this device).
+    const opened = JSON.parse(S.booth.check_audit(JSON.stringify(out.audit)));
+    if (!sameChoices(opened, S.choices)) throw new Error(t('booth.enc_mismatch'));
+    await stepTo(100, 'booth.enc_done');
+    S.encrypted = out;
+  } catch (e) {
+    go('review');
+    fail(t('booth.enc_failed', { message: errorText(e) }));
+    return;
+  }
+  showEncrypted();
+}
+
+function showEncrypted() {
+  $('#enc-tracker').textContent = grouped(S.encrypted.tracker);
+  $('#enc-tracker').dataset.tracker = S.encrypted.tracker;
+  go('encrypted');
+  announce(t('booth.encrypted_status'));
+}
+
+function auditResult(host, audit, expected) {
+  host.replaceChildren();
+  let opened;
+  try {
+    opened = JSON.parse(S.booth.check_audit(typeof audit === 'string' ? audit : JSON.stringify(audit)));
+  } catch (e) {
+    host.append(el('p', { class: 'audit-bad', role: 'alert', text: t('booth.audit_invalid', { message: errorText(e) }) }));
+    return null;
+  }
+  const box = el('div', { class: 'banner-ok audit-ok' });
+  box.append(el('p', { text: t('booth.audit_valid') }));
+  box.append(choicesList(S.definition.questions, opened));
+  host.append(box);
+  if (expected) {
+    if (sameChoices(opened, expected)) {
+      host.append(el('p', { class: 'ok audit-match', text: t('booth.audit_match') }));
+    } else {
+      host.append(el('p', { class: 'bad audit-mismatch', role: 'alert', text: t('booth.audit_mismatch') }));
+    }
+  }
+  return opened;
+}
+
+function showAudit() {
+  const enc = S.encrypted;
+  const text = JSON.stringify(enc.audit, null, 2);
+  $('#audit-data').value = text;
+  go('audit');
+  const host = $('#audit-result');
+  host.replaceChildren();
+  host.append(
+    el('p', { text: t('booth.audit_tracker') }),
+    el('p', { class: 'tracker tracker-grouped', id: 'audit-tracker', text: grouped(enc.tracker) }),
+  );
+  const inner = el('div');
+  host.append(inner);
+  auditResult(inner, enc.audit, S.choices);
+  announce(t('booth.audit_status'));
+}
+
+async function reencrypt() {
+  // The audited ballot is spoiled: forget it entirely before making a fresh one.
+  S.encrypted = null;
+  $('#audit-data').value = '';
+  $('#audit-result').replaceChildren();
+  await encrypt();
+}
+
+// ---- casting and the receipt -------------------------------------------------------
+
+async function cast() {
+  const session = getSession();
+  if (!session) {
+    S.pendingCast = true;
+    setSession(null);
+    go('login');
+    fail(t('booth.session_expired'));
+    return;
+  }
+  go('casting');
+  announce(t('booth.casting_text'));
+  let receipt;
+  try {
+    receipt = await apiWithRetry(
+      `/api/elections/${encodeURIComponent(id)}/ballots`,
+      { token: session.token, json: S.encrypted.ballot },
+      6,
+      (s) => announce(t('common.error_busy', { seconds: s })),
+    );
+  } catch (e) {
+    if (e.status === 401) {
+      // The session expired: keep the encrypted ballot, sign in again, then cast it.
+      S.pendingCast = true;
+      setSession(null);
+      $('#login').value = session.login || '';
+      go('login');
+      fail(t('booth.session_expired'));
+      return;
+    }
+    go('encrypted');
+    if (e.code === 'election_not_open' || e.code === 'wrong_election_stage') fail(t('booth.cast_closed'));
+    else if (e.status === 403 && /another credential/.test(e.message)) fail(t('booth.cast_other_credential'));
+    else if (e.status === 403 && /another login/.test(e.message)) fail(t('booth.cast_credential_taken'));
+    else fail(t('booth.cast_failed', { message: errorText(e) }));
+    return;
+  }
+  showReceipt(receipt);
+}
+
+let lastReceipt = null;
+
+function showReceipt(receipt) {
+  const expectedTracker = S.encrypted.tracker;
+  lastReceipt = receipt;
+  // The ballot is on the board: nothing secret is needed any more.
+  forgetSecrets();
+  $('#receipt-tracker').textContent = grouped(receipt.tracker);
+  $('#receipt-tracker').dataset.tracker = receipt.tracker;
+  $('#receipt-seq').textContent = String(receipt.seq);
+  $('#receipt-head').textContent = grouped(receipt.head);
+  $('#receipt-election').textContent = grouped(receipt.election);
+  const boardLink = $('#receipt-board-link');
+  boardLink.href = `/elections/${encodeURIComponent(id)}/board?tracker=${receipt.tracker}`;
+  const check = $('#receipt-board-check');
+  check.className = '';
+  check.textContent = '';
+  go('receipt');
+  if (receipt.tracker !== expectedTracker || receipt.election !== S.fingerprint) {
+    check.className = 'bad';
+    check.textContent = t('booth.receipt_mismatch');
+    return;
+  }
+  announce(t('booth.receipt_status'));
+  confirmOnBoard(receipt);
+}
+
+/** Looks the tracker up on the public board, as anyone could. */
+async function confirmOnBoard(receipt) {
+  const check = $('#receipt-board-check');
+  try {
+    const found = await apiWithRetry(
+      `/api/elections/${encodeURIComponent(id)}/trackers/${receipt.tracker}`,
+      {},
+      3,
+    );
+    if (found && Number(found.seq) === Number(receipt.seq)) {
+      check.className = 'ok';
+      check.textContent = t('booth.receipt_found', { seq: found.seq });
+    } else {
+      check.className = 'bad';
+      check.textContent = t('booth.receipt_not_found');
+    }
+  } catch (e) {
+    check.className = 'bad';
+    check.textContent = e.status === 404 ? t('booth.receipt_not_found') : errorText(e);
+  }
+}
+
+function receiptText(r) {
+  const title = (S.definition && S.definition.title) || id;
+  return [
+    t('booth.receipt_file_title', { title }),
+    '',
+    `${t('booth.receipt_tracker')}: ${r.tracker}`,
+    `${t('booth.receipt_seq')}: ${r.seq}`,
+    `${t('booth.receipt_head')}: ${r.head}`,
+    `${t('booth.receipt_election')}: ${r.election}`,
+    `${t('booth.receipt_board_link')}: ${location.origin}/elections/${id}/board?tracker=${r.tracker}`,
+    '',
+    t('booth.revote_text'),
+    '',
+  ].join('\n');
+}
+
+/** Drops the credential, the choices and the encrypted ballot from memory and the form. */
+function forgetSecrets() {
+  S.credential = null;
+  S.credentialFromLink = false;
+  S.choices = null;
+  S.encrypted = null;
+  S.pendingCast = false;
+  $('#credential').value = '';
+  $('#credential-feedback').textContent = '';
+  $('#audit-data').value = '';
+  $('#audit-result').replaceChildren();
+  $('#review-list').replaceChildren();
+  $('#enc-tracker').textContent = '';
+  if (S.definition) resetQuestions($('#questions'), S.definition.questions);
+}
+
+// ---- checking audit data from another device ---------------------------------------
+
+async function checkAuditData(button) {
+  const host = $('#check-result');
+  host.replaceChildren();
+  clearMessages();
+  await withButton(button, async () => {
+    let text = $('#check-data').value.trim();
+    const file = $('#check-file');
+    if (!text && file.files && file.files[0]) {
+      try {
+        text = (await readFile(file)).trim();
+      } catch (e) {
+        host.append(el('p', { class: 'audit-bad', role: 'alert', text: errorText(e) }));
+        return;
+      }
+    }
+    if (!text) {
+      host.append(el('p', { class: 'audit-bad', role: 'alert', text: t('booth.check_empty') }));
+      return;
+    }
+    if (auditResult(host, text, null)) announce(t('booth.audit_valid'));
+  });
+}
+
+// ---- tracker lookup ----------------------------------------------------------------
+
+function lookup(ev) {
+  ev.preventDefault();
+  const input = $('#lookup-tracker');
+  const tracker = input.value.replace(/\s+/g, '').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(tracker)) {
+    fieldError(input, $('#lookup-error'), t('booth.lookup_invalid'));
+    return;
+  }
+  fieldError(input, $('#lookup-error'), '');
+  location.href = `/elections/${encodeURIComponent(id)}/board?tracker=${tracker}`;
+}
+
+// ---- wiring ------------------------------------------------------------------------
+
+function wire() {
+  $('#login-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    requestCode($('#send-code'), false);
+  });
+  $('#code-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    verifyCode($('#verify-code'));
+  });
+  $('#resend-code').addEventListener('click', (ev) => requestCode(ev.currentTarget, true));
+  $('#change-login').addEventListener('click', () => {
+    go('login');
+    $('#login').select();
+  });
+  $('#logout').addEventListener('click', logout);
+  $('#receipt-logout').addEventListener('click', logout);
+  $('#credential').addEventListener('input', () => credentialFeedback(false));
+  $('#credential-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    submitCredential();
+  });
+  $('#choices-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    submitChoices();
+  });
+  $('#change-choices').addEventListener('click', () => go('questions'));
+  $('#encrypted-change').addEventListener('click', () => {
+    S.encrypted = null;
+    go('questions');
+  });
+  $('#encrypt').addEventListener('click', (ev) => withButton(ev.currentTarget, encrypt));
+  $('#audit').addEventListener('click', showAudit);
+  $('#reencrypt').addEventListener('click', (ev) => withButton(ev.currentTarget, reencrypt));
+  $('#cast').addEventListener('click', (ev) => withButton(ev.currentTarget, cast));
+  $('#audit-download').addEventListener('click', () => {
+    if (!S.encrypted) return;
+    download(`audit-${id}-${S.encrypted.tracker.slice(0, 8)}.json`, $('#audit-data').value);
+  });
+  $('#audit-copy').addEventListener('click', async () => {
+    const ta = $('#audit-data');
+    try {
+      await navigator.clipboard.writeText(ta.value);
+      announce(t('booth.copied'));
+    } catch (_) {
+      ta.focus();
+      ta.select();
+      announce(t('booth.copy_select'));
+    }
+  });
+  $('#receipt-download').addEventListener('click', () => {
+    if (lastReceipt) download(`receipt-${id}-${lastReceipt.tracker.slice(0, 8)}.txt`, receiptText(lastReceipt), 'text/plain');
+  });
+  $('#receipt-print').addEventListener('click', () => window.print());
+  $('#revote').addEventListener('click', () => {
+    lastReceipt = null;
+    clearMessages();
+    startVoting();
+  });
+  $('#link-check-audit').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    if (!S.booth) return;
+    go('check-audit');
+  });
+  $('#check-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    checkAuditData($('#check-run'));
+  });
+  $('#check-back').addEventListener('click', () => {
+    if (location.hash) history.replaceState(history.state, '', location.pathname + location.search);
+    $('#check-result').replaceChildren();
+    $('#check-data').value = '';
+    startVoting();
+  });
+  $('#lookup-form').addEventListener('submit', lookup);
+}
+
+await initI18n(['booth']);
+wire();
+showStep('loading');
+load().catch((e) => fail(errorText(e)));

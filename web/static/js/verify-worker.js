@@ -1,0 +1,31 @@
+// The universal verifier in a module Web Worker, so that the page stays responsive while
+// a large record is checked. It runs `verify_record` of the booth's WebAssembly (the same
+// code as `scrutin verify`).
+//
+// Message in: {id, record} (the record as JSON Lines text).
+// Message out: {id, ok: true, report, ms} with the verifier's report (as `scrutin verify
+// --json`), or {id, ok: false, error: {message, check, seq}}: `check` and `seq` name the
+// failed check of the specification (§12) and the event, when the verifier refused.
+import init, { verify_record } from '/pkg/scrutin_booth.js';
+
+const ready = init({ module_or_path: '/pkg/scrutin_booth_bg.wasm' });
+
+self.addEventListener('message', async (ev) => {
+  const { id, record } = ev.data || {};
+  try {
+    await ready;
+    const started = performance.now();
+    const report = JSON.parse(verify_record(String(record ?? '')));
+    self.postMessage({ id, ok: true, report, ms: performance.now() - started });
+  } catch (e) {
+    self.postMessage({
+      id,
+      ok: false,
+      error: {
+        message: (e && e.message) || String(e),
+        check: (e && e.check) || null,
+        seq: e && typeof e.seq === 'number' ? e.seq : null,
+      },
+    });
+  }
+});

@@ -1,0 +1,369 @@
+// The officials' pages end to end, on a real `scrutin serve`: sign in (and a wrong password),
+// the list, the creation form (client-side errors, a description the server refuses, then a
+// real election: 3 trustees, threshold 2, two questions, one with blank votes), the voter
+// import with bad lines, the schedule, role links (and their re-issue, which revokes the
+// first ones), the open button refused before the key ceremony; then the ceremony done
+// outside the pages with the `scrutin` CLI while the page follows it, opening, ballots cast
+// with the CLI, turnout, closing, decryption shares with the CLI, the tally and the audit
+// log; an expired session; mobile and French views. A checkpoint (axe-core, screenshot, no
+// foreign request) at each page state. Run: cd web/test && node admin.test.mjs
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import {
+  repo, scrutinBinary, startServer, launchBrowser, newPage, checkpoint, latestCode, adminToken,
+} from './lib/harness.mjs';
+import * as admin from './drivers/admin.mjs';
+
+const run = promisify(execFile);
+
+function check(cond, message) {
+  if (!cond) throw new Error(`check failed: ${message}`);
+}
+
+function eq(actual, expected, message) {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`check failed: ${message}: expected ${e}, got ${a}`);
+}
+
+const started = Date.now();
+const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${msg}`);
+
+const bin = await scrutinBinary();
+const scrutin = async (...args) => {
+  try {
+    const { stdout } = await run(bin, args, { maxBuffer: 1 << 24 });
+    return stdout;
+  } catch (e) {
+    throw new Error(`scrutin ${args.join(' ')} failed:\n${e.stdout}\n${e.stderr}`);
+  }
+};
+
+const server = await startServer({ webDir: path.join(repo, 'web') });
+const work = await mkdtemp(path.join(tmpdir(), 'scrutin-admin-test-'));
+const browser = await launchBrowser();
+let failed = false;
+try {
+  const page = await newPage(browser, server.url);
+  page.setDefaultTimeout(30_000);
+
+  // ---- sign in ----
+  await page.goto(`${server.url}/admin`);
+  await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await checkpoint(page, 'admin-login-desktop');
+  await page.getByLabel('User name').fill('admin');
+  await page.getByLabel('Password').fill('not the password at all');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#login-error:has-text("Wrong user name or password")').waitFor();
+  await checkpoint(page, 'admin-login-wrong-password');
+  await admin.login(page, server.url, server.admin);
+  await page.locator('#list-empty').waitFor();
+  await checkpoint(page, 'admin-list-empty');
+  log('signed in');
+
+  // ---- creation form: errors first ----
+  await page.getByRole('link', { name: 'New election' }).click();
+  await page.getByRole('heading', { name: 'New election' }).waitFor();
+  await checkpoint(page, 'admin-create-form');
+  await page.getByRole('button', { name: 'Create the election' }).click();
+  const createError = page.locator('#create-error');
+  await createError.waitFor();
+  const clientErrors = await createError.innerText();
+  check(/Give the election a title/.test(clientErrors), `title error shown: ${clientErrors}`);
+  check(/Give trustee 1 a name/.test(clientErrors), `trustee error shown: ${clientErrors}`);
+  check(/Question 1: write the question/.test(clientErrors), `question error shown: ${clientErrors}`);
+  check(await page.getByLabel('Title', { exact: true }).getAttribute('aria-invalid') === 'true', 'title marked invalid');
+  await checkpoint(page, 'admin-create-client-errors');
+  // The tabs work with the keyboard (arrow keys), as tabs do.
+  await page.getByRole('tab', { name: 'Form' }).focus();
+  await page.keyboard.press('ArrowRight');
+  eq(await page.getByRole('tab', { name: 'TOML (advanced)' }).getAttribute('aria-selected'), 'true', 'arrow key selects the TOML tab');
+  check(await page.getByRole('tab', { name: 'TOML (advanced)' }).evaluate((e) => e === document.activeElement), 'focus follows');
+  // A description the server refuses (422 invalid_description), typed in the TOML tab.
+  await page.getByLabel('Election description (TOML)').fill('title = "x"\ntrustees = ["A"]\nthreshold = 2\n');
+  await page.locator('#toml-edited').waitFor();
+  await page.getByRole('button', { name: 'Create the election' }).click();
+  await page.locator('#create-error:has-text("The server refused the description")').waitFor();
+  await checkpoint(page, 'admin-create-server-error');
+  await page.getByRole('button', { name: 'Discard my edits and regenerate from the form' }).click();
+  await page.locator('#toml-edited').waitFor({ state: 'hidden' });
+  await page.getByRole('tab', { name: 'Form' }).click();
+  log('creation errors shown');
+
+  // ---- create the election through the form ----
+  const now = Math.floor(Date.now() / 1000);
+  const title = 'Association board "2026" \\ vote';
+  const description = 'Annual general meeting.\nTwo questions: the chair and the projects.';
+  const questions = [
+    { question: 'Who should preside?', answers: ['Ada', 'Blaise', 'Claude'], min: 1, max: 1, blank: true },
+    { question: 'Which projects? (up to two)', answers: ['Library', 'Garden', 'Bikes'], min: 0, max: 2, blank: false },
+  ];
+  const id = await admin.createElection(page, {
+    title,
+    description,
+    trustees: ['Alice', 'Bob', 'Chloé'],
+    threshold: 2,
+    questions,
+    opensAt: now + 2 * 86400,
+    closesAt: now + 3 * 86400,
+  });
+  log(`created ${id}`);
+  check(/^[0-9a-f]{24}$/.test(id), `random id ${id}`);
+  await page.locator('#o-events[data-value="1"]').waitFor();
+  eq(await page.locator('#el-heading').innerText(), title, 'title shown, quotes and backslash intact');
+  eq(await page.locator('#d-description').innerText(), description, 'description with its line break');
+  eq(await page.locator('#d-trustees').innerText(), 'Alice, Bob, Chloé', 'trustees');
+  eq((await page.locator('#d-questions > li').count()), 2, 'two questions');
+  check((await page.locator('#d-questions').innerText()).includes('Blank vote allowed.'), 'blank allowed on question 1');
+  const toml = await page.locator('#d-toml').textContent();
+  check(toml.includes('title = "Association board \\"2026\\" \\\\ vote"'), `TOML escapes: ${toml}`);
+  check(toml.includes('description = "Annual general meeting.\\nTwo questions'), 'TOML newline escape');
+  const pub = await (await fetch(`${server.url}/api/elections/${id}`)).json();
+  eq(pub.definition.questions.map((q) => [q.min, q.max, q.blank]), [[1, 1, true], [0, 2, false]], 'rules on the record');
+  eq(pub.definition.threshold, 2, 'threshold on the record');
+  const sched = await admin.schedule(page);
+  check(sched.opens !== 'not set' && sched.closes !== 'not set', `schedule shown: ${JSON.stringify(sched)}`);
+  await checkpoint(page, 'admin-election-draft-desktop');
+
+  // ---- voter list ----
+  const csv = [
+    'login,email,weight',
+    'voter1,voter1@example.org',
+    'voter2,voter2@example.org,2',
+    'voter3,voter3@example.org',
+    'this line has no comma',
+    'voter4,not-an-email',
+    'voter1,duplicate@example.org',
+    'voter5,voter5@example.org,abc',
+    '',
+  ].join('\n');
+  const report = await admin.importVoters(page, csv);
+  eq([report.accepted, report.rejected, report.total, report.weight], [3, 4, 3, 4], 'import counts');
+  eq(report.errors.map((e) => e.line), [5, 6, 7, 8], 'bad line numbers');
+  eq(report.errors[0].content, 'this line has no comma', 'bad line content shown');
+  check(report.errors.every((e) => e.reason.length > 3), 'every bad line has a reason');
+  check(!report.truncated, 'not truncated');
+  await checkpoint(page, 'admin-voters-report');
+  const report2 = await admin.importVoters(page, 'voter4,voter4@example.org\n', { file: true });
+  eq([report2.accepted, report2.rejected, report2.total, report2.weight], [1, 0, 4, 5], 'second import, from a file');
+  log('voters imported');
+
+  // ---- schedule ----
+  const closesAt = now + 86400 + 3600;
+  await admin.setSchedule(page, { opensAt: null, closesAt });
+  const sched2 = await admin.schedule(page);
+  eq(sched2.opens, 'not set', 'opening time cleared');
+  const meta = await (await fetch(`${server.url}/api/admin/elections/${id}`, {
+    headers: { Authorization: `Bearer ${await adminToken(server)}` },
+  })).json();
+  eq([meta.opens_at, meta.closes_at], [null, Math.floor(closesAt / 60) * 60], 'schedule stored (minute precision)');
+  log('schedule changed');
+
+  // ---- open refused before the key ceremony ----
+  let open = await admin.lifecycleButton(page, 'open');
+  check(!open.enabled, 'open disabled before the ceremony');
+  check(/Waiting for the trustees’ key generation/.test(open.reason), `reason: ${open.reason}`);
+  const tallyBtn = await admin.lifecycleButton(page, 'tally');
+  check(!tallyBtn.enabled && /after closing/.test(tallyBtn.reason), `tally reason: ${tallyBtn.reason}`);
+  const refused = await fetch(`${server.url}/api/admin/elections/${id}/open`, {
+    method: 'POST', headers: { Authorization: `Bearer ${await adminToken(server)}` },
+  });
+  eq(refused.status, 409, 'the server refuses to open before the ceremony');
+
+  // ---- role links ----
+  const first = await admin.issueRoleTokens(page);
+  eq(first.trustees.length, 3, 'three trustee links');
+  const linkRe = (role) => new RegExp(`^${server.url}/elections/${id}/${role}#token=[0-9a-f]{64}$`);
+  check(first.trustees.every((u) => linkRe('trustee').test(u)), `trustee links: ${first.trustees}`);
+  check(linkRe('authority').test(first.authority), `authority link: ${first.authority}`);
+  await checkpoint(page, 'admin-role-links');
+  // Re-issuing asks for confirmation, then revokes the first links.
+  await page.locator('#sec-ceremony').getByRole('button', { name: 'Issue new links' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  check((await dialog.innerText()).includes('revoke'), 'the dialog says links are revoked');
+  await checkpoint(page, 'admin-reissue-dialog');
+  await dialog.getByRole('button', { name: 'Cancel' }).click();
+  await dialog.waitFor({ state: 'hidden' });
+  const links = await admin.issueRoleTokens(page);
+  check(links.trustees[0] !== first.trustees[0], 'new links differ');
+  const token = (url) => new URL(url).hash.replace('#token=', '');
+  const whoOld = await fetch(`${server.url}/api/elections/${id}/role`, { headers: { Authorization: `Bearer ${token(first.trustees[0])}` } });
+  eq(whoOld.status, 401, 'first links revoked');
+  const whoNew = await (await fetch(`${server.url}/api/elections/${id}/role`, { headers: { Authorization: `Bearer ${token(links.trustees[0])}` } })).json();
+  eq(whoNew.index, 1, 'new trustee link works');
+  await page.getByRole('button', { name: 'I have handed them over: hide the links' }).click();
+  await page.locator('#tokens').waitFor({ state: 'hidden' });
+  eq(await page.locator('#token-list li').count(), 0, 'links hidden and gone from the page');
+  log('role links issued');
+
+  // ---- the ceremony with the CLI, followed by the page ----
+  const trusteeTokens = links.trustees.map(token);
+  const secret = (i) => path.join(work, `trustee${i + 1}.json`);
+  const doneCells = page.locator('#progress-table td[data-done="true"]');
+  for (const [step, cells] of [['commit', 3], ['deal', 6], ['check', 9]]) {
+    for (const [i, tok] of trusteeTokens.entries()) {
+      await scrutin('trustee', step, '--server', server.url, '--election', id, '--token', tok, '--secret', secret(i));
+    }
+    await page.waitForFunction((n) => document.querySelectorAll('#progress-table td[data-done="true"]').length >= n, cells, { timeout: 30_000 });
+    log(`trustees: ${step} seen on the page`);
+    if (step === 'commit') await checkpoint(page, 'admin-ceremony-progress');
+  }
+  eq(await doneCells.count(), 9, 'every key-generation step done');
+  await admin.waitForKey(page);
+  open = await admin.lifecycleButton(page, 'open');
+  check(!open.enabled && /credential authority/.test(open.reason), `reason: ${open.reason}`);
+  const privateFile = path.join(work, 'credentials.json');
+  await scrutin('credentials', 'generate', '--server', server.url, '--election', id,
+    '--token', token(links.authority), '--private', privateFile, '--outbox', path.join(work, 'credential-mails'));
+  await page.locator('#credentials-status[data-credentials="4"]').waitFor({ timeout: 30_000 });
+  const progress = await admin.progress(page);
+  eq([progress.key, progress.credentials, progress.stage], [true, 4, 'setup'], 'progress read from the page');
+  open = await admin.lifecycleButton(page, 'open');
+  check(open.enabled, `open enabled: ${open.reason}`);
+  await checkpoint(page, 'admin-ready-to-open');
+  log('ceremony done');
+
+  // ---- open, vote, turnout ----
+  await admin.openElection(page);
+  await admin.waitForStage(page, 'open');
+  check((await page.locator('#o-fingerprint').innerText()).match(/^[0-9a-f]{64}$/), 'fingerprint shown');
+  check(!(await page.locator('#voters-form').isVisible()), 'voter import hidden once open');
+  await checkpoint(page, 'admin-open');
+  const creds = JSON.parse(await readFile(privateFile, 'utf8'));
+  const credOf = (login) => creds.find((c) => c.login === login);
+  let lastMail = 0;
+  async function vote(login, choices) {
+    const c = credOf(login);
+    const r = await fetch(`${server.url}/api/elections/${id}/login`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login }),
+    });
+    eq(r.status, 202, `code requested for ${login}`);
+    const { code, id: mailId } = await latestCode(server.outbox, c.email, { after: lastMail });
+    lastMail = mailId;
+    const file = path.join(work, `choices-${login}-${mailId}.json`);
+    await writeFile(file, JSON.stringify(choices));
+    const out = await scrutin('ballot', 'cast', '--server', server.url, '--election', id,
+      '--login', login, '--code', code, '--credential', c.credential, '--choices', file);
+    check(out.includes('Tracker:'), `ballot cast: ${out}`);
+  }
+  await vote('voter1', [[0, 1, 0], [1, 0, 1]]);
+  await vote('voter2', ['blank', [0, 0, 0]]);
+  await vote('voter1', [[1, 0, 0], [0, 1, 0]]); // a re-vote: only the last one counts
+  await page.waitForFunction(() => document.querySelector('#t-ballots')?.dataset.value === '3', null, { timeout: 30_000 });
+  eq(await admin.turnout(page), { voters: 4, ballots: 3, counted: 2, percent: 50 }, 'turnout');
+  check((await page.locator('#t-voters').innerText()).includes('total weight 5'), 'weights shown');
+  const turnoutText = await page.locator('#sec-turnout').innerText();
+  check(!/voter1|voter2|example\.org/.test(turnoutText), 'no identity in the turnout');
+  const mail = await admin.mailStatus(page);
+  check(mail.sent + mail.queued === 3 && mail.failed === 0, `mail counts: ${JSON.stringify(mail)}`);
+  await checkpoint(page, 'admin-turnout');
+  log('ballots cast, turnout seen');
+
+  // ---- close, decryption shares, tally ----
+  await admin.closeElection(page);
+  await admin.waitForStage(page, 'closed');
+  let t = await admin.lifecycleButton(page, 'tally');
+  check(!t.enabled && /0 of the 2 needed/.test(t.reason), `tally waits for shares: ${t.reason}`);
+  await checkpoint(page, 'admin-closed');
+  for (const i of [0, 2]) {
+    await scrutin('trustee', 'decrypt', '--server', server.url, '--election', id, '--token', trusteeTokens[i], '--secret', secret(i));
+  }
+  await page.locator('#do-tally:not([disabled])').waitFor({ timeout: 30_000 });
+  t = await admin.lifecycleButton(page, 'tally');
+  check(/2 decryption shares published/.test(t.reason), `tally ready: ${t.reason}`);
+  await admin.tally(page);
+  await admin.waitForStage(page, 'tallied');
+  const result = await (await fetch(`${server.url}/api/elections/${id}/result`)).json();
+  // voter1 (weight 1) re-voted Ada and Garden; voter2 (weight 2) voted blank and nothing.
+  eq(result.result.questions, [{ blank: 2, choices: [1, 0, 0] }, { choices: [0, 1, 0] }], 'the result');
+  eq(result.result.trustees, [1, 3], 'trustees 1 and 3 decrypted');
+  log('tallied');
+
+  // ---- audit log ----
+  const audit = await admin.auditLog(page);
+  const actions = audit.map((e) => e.action);
+  for (const a of ['election.create', 'voters.import', 'election.schedule', 'election.role_tokens',
+    'trustee.trustee_commitment', 'trustee.dealer_shares', 'trustee.trustee_check', 'credentials.publish',
+    'election.open', 'election.close', 'trustee.decryption_share', 'election.tally']) {
+    check(actions.includes(a), `audit log has ${a}: ${actions}`);
+  }
+  eq(actions.filter((a) => a === 'election.role_tokens').length, 2, 'two link issues in the audit log');
+  check(audit.find((e) => e.action === 'election.open').actor === 'admin', 'actor of the opening');
+  await page.locator('#h-audit').scrollIntoViewIfNeeded();
+  await checkpoint(page, 'admin-tallied-audit');
+  const pl = await admin.publicLinks(page);
+  eq(pl, {
+    vote: `${server.url}/elections/${id}`,
+    board: `${server.url}/elections/${id}/board`,
+    result: `${server.url}/elections/${id}/result`,
+    verify: `${server.url}/elections/${id}/verify`,
+  }, 'public links');
+
+  // ---- a new election from this one's definition (the definition itself is fixed) ----
+  await page.getByRole('button', { name: 'New election from this definition' }).click();
+  await page.getByRole('heading', { name: 'New election' }).waitFor();
+  const copied = await page.getByLabel('Election description (TOML)').inputValue();
+  check(copied.includes('title = "Association board \\"2026\\"') && !/^id *=/m.test(copied), `copied TOML: ${copied}`);
+  check(await page.locator('#toml-edited').isVisible(), 'copied TOML counts as an edit');
+  await page.locator('#create-form').getByRole('link', { name: 'Cancel' }).click();
+
+  // ---- the list ----
+  const list = await admin.listElections(page);
+  eq(list, [{ id, title, state: 'tallied' }], 'the list');
+  await checkpoint(page, 'admin-list');
+
+  // ---- an unknown election ----
+  await page.goto(`${server.url}/admin#election=no-such-election`);
+  await page.locator('#error:has-text("no such election")').waitFor();
+  await page.getByRole('link', { name: 'All elections' }).click();
+  await page.locator('[data-step="list"]:not([hidden]):not([aria-busy])').waitFor();
+
+  // ---- an expired session goes back to the sign-in form with a message ----
+  const pageToken = await page.evaluate(() => sessionStorage.getItem('scrutin.admin.token'));
+  await fetch(`${server.url}/api/admin/logout`, { method: 'POST', headers: { Authorization: `Bearer ${pageToken}` } });
+  await page.getByRole('button', { name: 'Refresh' }).first().click();
+  await page.locator('#login-notice:has-text("Your session has expired")').waitFor();
+  await checkpoint(page, 'admin-session-expired');
+  await page.getByLabel('User name').fill(server.admin.username);
+  await page.getByLabel('Password').fill(server.admin.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Elections', level: 2 }).waitFor();
+  await admin.logout(page);
+  page.assertClean();
+  await page.context().close();
+  log('session expiry handled');
+
+  // ---- mobile ----
+  const mobile = await newPage(browser, server.url, { mobile: true });
+  await mobile.goto(`${server.url}/admin`);
+  await mobile.getByRole('heading', { name: 'Sign in' }).waitFor();
+  await checkpoint(mobile, 'admin-login-mobile');
+  await admin.login(mobile, server.url, server.admin);
+  await admin.gotoElection(mobile, id);
+  await admin.waitForStage(mobile, 'tallied');
+  const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `no horizontal scrolling at 360 px (overflow ${overflow}px)`);
+  await checkpoint(mobile, 'admin-election-mobile');
+
+  // ---- French ----
+  await mobile.goto(`${server.url}/admin?lang=fr#election=${id}`);
+  await mobile.getByRole('heading', { name: 'Administration des élections' }).waitFor();
+  await mobile.locator('#o-stage[data-stage="tallied"]').waitFor();
+  check((await mobile.locator('#o-state').innerText()) === 'Dépouillée', 'state in French');
+  await checkpoint(mobile, 'admin-election-fr');
+  await mobile.context().close();
+  log('mobile and French done');
+  console.log('admin pages: all checks passed');
+} catch (e) {
+  failed = true;
+  console.error(e);
+  console.error(server.log().slice(-4000));
+} finally {
+  await browser.close();
+  await server.stop();
+}
+process.exit(failed ? 1 : 0);

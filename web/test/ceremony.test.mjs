@@ -1,0 +1,300 @@
+// The trustee and credential authority pages, end to end on a real server, mixed with the
+// command-line tool to show that both read and write the same files:
+//   3 trustees (threshold 2): trustee 1 on the page (desktop, English), trustee 2 on the
+//   page (360 px mobile, French), trustee 3 with the CLI (and one step on the page with the
+//   CLI's secret file); the credential authority on the page; `scrutin credentials mail`
+//   on the page's private file; two ballots cast with the CLI using the page's credentials;
+//   trustee 1 decrypts on the page, trustee 2 with the CLI and the secret file the PAGE
+//   saved; `scrutin verify` on the record; the result is the two ballots.
+// Run: cd web/test && node ceremony.test.mjs   (exits non-zero on failure)
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, writeFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import assert from 'node:assert/strict';
+import {
+  repo, startServer, launchBrowser, newPage, checkpoint, adminToken, latestCode, scrutinBinary,
+} from './lib/harness.mjs';
+import { trusteeNextStep, authorityGenerate, visibleStep } from './drivers/ceremony.mjs';
+
+const run = promisify(execFile);
+// The binary built from this tree (a release build may be older).
+process.env.SCRUTIN_BIN ??= path.join(repo, 'target', 'debug', 'scrutin');
+
+const DESCRIPTION = `
+title = "Ceremony test"
+trustees = ["Alice", "Bob", "Carol"]
+threshold = 2
+
+[[question]]
+text = "Who should preside?"
+answers = ["Ada", "Blaise", "Claude"]
+min = 1
+max = 1
+blank = true
+`;
+
+const VOTERS = [
+  ['ann', 'ann@example.org', 1],
+  ['bob', 'bob@example.org', 2],
+  ['cyd', 'cyd@example.org', 1],
+];
+
+const started = Date.now();
+const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s]`, ...a);
+
+async function main() {
+  const bin = await scrutinBinary();
+  const work = await mkdtemp(path.join(tmpdir(), 'scrutin-ceremony-'));
+  const server = await startServer({ webDir: path.join(repo, 'web') });
+  const browser = await launchBrowser();
+  const scrutin = async (...args) => {
+    try {
+      const { stdout } = await run(bin, args, { maxBuffer: 64 << 20 });
+      return stdout;
+    } catch (e) {
+      throw new Error(`scrutin ${args.join(' ')} failed:\n${e.stdout}\n${e.stderr}`);
+    }
+  };
+  try {
+    // ---- the election, its voters and the role tokens, through the HTTP API ----
+    const admin = await adminToken(server);
+    const call = async (method, url, { json, text, token = admin, type } = {}) => {
+      const headers = { Authorization: `Bearer ${token}` };
+      let body;
+      if (json !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(json); }
+      if (text !== undefined) { headers['Content-Type'] = type; body = text; }
+      const r = await fetch(`${server.url}${url}`, { method, headers, body });
+      const answer = await r.text();
+      if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${answer}`);
+      return answer ? JSON.parse(answer) : null;
+    };
+    const meta = await call('POST', '/api/admin/elections', { json: { description: DESCRIPTION } });
+    const id = meta.id;
+    await call('POST', `/api/admin/elections/${id}/voters`, {
+      text: VOTERS.map((v) => v.join(',')).join('\n') + '\n', type: 'text/csv',
+    });
+    const roles = await call('POST', `/api/admin/elections/${id}/roles`);
+    const tokens = roles.trustees.map((tr) => tr.token);
+    const trusteeUrl = (i) => `${server.url}/elections/${id}/trustee#token=${tokens[i - 1]}`;
+    const authorityUrl = `${server.url}/elections/${id}/authority#token=${roles.credential_authority}`;
+    const secret = (i) => path.join(work, `trustee${i}.json`);
+    const cliTrustee = (step, i, file = secret(i)) => scrutin('trustee', step, '--server', server.url,
+      '--election', id, '--token', tokens[i - 1], '--secret', file);
+    log(`election ${id} at ${server.url}`);
+
+    const p1 = await newPage(browser, server.url);
+    const p2 = await newPage(browser, server.url, { mobile: true });
+    const p3 = await newPage(browser, server.url);
+    const cp = (page, prefix) => async (state) => checkpoint(page, `${prefix}-${state}`);
+    const frUrl = (i) => trusteeUrl(i).replace('/trustee#', '/trustee?lang=fr#');
+
+    // ---- no token, a bad token ----
+    await p1.goto(`${server.url}/elections/${id}/trustee`);
+    await p1.locator('section[data-step="notoken"]:not([hidden])').waitFor();
+    await checkpoint(p1, 'ceremony-trustee-notoken');
+    await p1.getByLabel('Access key (64 characters)').fill('0'.repeat(64));
+    await p1.getByRole('button', { name: 'Continue' }).click();
+    await p1.locator('#error', { hasText: 'not valid' }).waitFor();
+    await checkpoint(p1, 'ceremony-trustee-badtoken');
+
+    // A trustee's link opened on the authority's page is refused, and says why.
+    await p3.goto(authorityUrl.replace(roles.credential_authority, tokens[2]));
+    await p3.locator('#error', { hasText: 'not the credential authority’s' }).waitFor();
+    await checkpoint(p3, 'ceremony-authority-trustee-token');
+
+    // ---- key generation: step 1 ----
+    let r = await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1), onState: cp(p1, 'ceremony-t1') });
+    assert.equal(r.step, 'commit');
+    assert.equal(new URL(p1.url()).hash, '', 'the token is left in the address bar');
+    const fragmentKept = await p1.evaluate(() => location.href);
+    assert.ok(!fragmentKept.includes(tokens[0]));
+    assert.equal(await visibleStep(p1), 'waiting');
+    const waitingText = await p1.locator('#waiting-text').textContent();
+    assert.match(waitingText, /trustees 2 \(Bob\) and 3 \(Carol\)/, waitingText);
+    assert.match(await p1.locator('#who-line').textContent(), /trustee 1 of 3, Alice/);
+    const saved1 = JSON.parse(await readFile(secret(1), 'utf8'));
+    assert.equal(saved1.index, 1);
+    assert.deepEqual(Object.keys(saved1).sort(), ['coefficients', 'communication_secret', 'index']);
+    // A reload keeps the token (this tab's sessionStorage) and shows the same step.
+    await p1.reload();
+    await p1.locator('section[data-step="waiting"]:not([hidden])').waitFor();
+    await checkpoint(p1, 'ceremony-t1-waiting-commit');
+
+    r = await trusteeNextStep(p2, frUrl(2), { secretsPath: secret(2), onState: cp(p2, 'ceremony-t2-fr-mobile') });
+    assert.equal(r.step, 'commit');
+    assert.equal(await p2.evaluate(() => document.documentElement.lang), 'fr');
+    assert.match(await p2.locator('#waiting-text').textContent(), /de l’autorité de déchiffrement 3 \(Carol\), qui doit/);
+    await cliTrustee('commit', 3);
+    log('every trustee committed');
+
+    // Trustee 1's page, left open on "waiting", moves on by itself (polling).
+    await p1.locator('section[data-step="act"]:not([hidden])').waitFor({ timeout: 20_000 });
+    assert.equal((await p1.locator('#act-heading').textContent()).trim(), 'Step 2 of 4: deal your shares');
+
+    // A record that does not verify: the page names the check and the event, posts nothing.
+    await p1.route(`**/api/elections/${id}/record`, async (route) => {
+      const resp = await route.fetch();
+      const lines = (await resp.text()).split('\n');
+      [lines[1], lines[2]] = [lines[2], lines[1]];
+      await route.fulfill({ response: resp, body: lines.join('\n') });
+    });
+    await p1.getByLabel('Your secret file').setInputFiles(secret(1));
+    await p1.getByRole('button', { name: 'Deal my shares' }).click();
+    const failure = p1.locator('#error');
+    await failure.waitFor({ state: 'visible' });
+    assert.match(await failure.textContent(), /check \w+ at event \d+/, await failure.textContent());
+    await checkpoint(p1, 'ceremony-t1-verifier-failure');
+    await p1.unroute(`**/api/elections/${id}/record`);
+    // Another trustee's secret file is refused before anything is computed.
+    await p1.getByLabel('Your secret file').setInputFiles(secret(2));
+    await p1.getByRole('button', { name: 'Deal my shares' }).click();
+    await p1.locator('#error', { hasText: 'trustee 2’s; you are trustee 1' }).waitFor();
+    await checkpoint(p1, 'ceremony-t1-wrong-file');
+
+    // ---- step 2: deal (trustee 3 on the page with the secret file the CLI wrote) ----
+    assert.equal((await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1), onState: cp(p1, 'ceremony-t1') })).step, 'deal');
+    assert.equal((await trusteeNextStep(p2, frUrl(2), { secretsPath: secret(2), onState: cp(p2, 'ceremony-t2-fr-mobile') })).step, 'deal');
+    assert.equal((await trusteeNextStep(p3, trusteeUrl(3), { secretsPath: secret(3) })).step, 'deal');
+    log('every trustee dealt');
+
+    // ---- step 3: check ----
+    assert.equal((await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1), onState: cp(p1, 'ceremony-t1') })).step, 'check');
+    assert.equal(await visibleStep(p1), 'waiting');
+    assert.equal((await trusteeNextStep(p2, frUrl(2), { secretsPath: secret(2) })).step, 'check');
+    // Trustee 3 checks with the command the page shows for its next step.
+    await p3.goto('about:blank');
+    await p3.goto(trusteeUrl(3));
+    await p3.locator('section[data-step="act"]:not([hidden])').waitFor();
+    await p3.getByText('Prefer the command line?').click();
+    await checkpoint(p3, 'ceremony-t3-check-cli');
+    const shown = (await p3.locator('#cli-command').textContent()).trim().split(/\s+/);
+    assert.deepEqual(shown.slice(0, 3), ['scrutin', 'trustee', 'check']);
+    assert.ok(shown.includes('YOUR_TOKEN') && !shown.join(' ').includes(tokens[2]));
+    await scrutin(...shown.slice(1).map((a) => (a === 'YOUR_TOKEN' ? tokens[2] : /^trustee-3-.*\.json$/.test(a) ? secret(3) : a)));
+    let pub = await call('GET', `/api/elections/${id}`);
+    assert.ok(pub.election_key, 'the election key is published after the last check');
+    r = await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1), onState: cp(p1, 'ceremony-t1-keyready') });
+    assert.equal(r.step, 'waiting');
+    assert.match(r.text, /Key generation is complete/);
+    log('election key published');
+
+    // ---- the credential authority ----
+    const requests = [];
+    const pa = await newPage(browser, server.url, { mobile: false });
+    pa.on('request', (req) => requests.push(`${req.method()} ${req.url()}\n${req.postData() || ''}`));
+    const privatePath = path.join(work, 'credentials.json');
+    const csvPath = path.join(work, 'credentials.csv');
+    const gen = await authorityGenerate(pa, authorityUrl, { privatePath, csvPath, onState: cp(pa, 'ceremony-authority') });
+    assert.equal(gen.count, VOTERS.length);
+    const kept = JSON.parse(await readFile(privatePath, 'utf8'));
+    assert.deepEqual(kept.map((c) => [c.login, c.email, c.weight]), VOTERS);
+    for (const c of kept) assert.match(c.credential, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){5}$/);
+    const csv = (await readFile(csvPath, 'utf8')).trim().split(/\r?\n/);
+    assert.equal(csv[0], 'login,email,credential,voting_link');
+    assert.equal(csv[1], `ann,ann@example.org,${kept[0].credential},${server.url}/elections/${id}#credential=${kept[0].credential}`);
+    // No private credential ever went to the server: not in any request, not in its files.
+    for (const c of kept) {
+      assert.ok(!requests.some((q) => q.includes(c.credential)), 'a credential was sent to the server');
+    }
+    for (const f of await readdir(server.data)) {
+      const bytes = await readFile(path.join(server.data, f)).catch(() => null);
+      if (!bytes) continue;
+      for (const c of kept) assert.ok(!bytes.includes(c.credential), `${f} holds a private credential`);
+    }
+    pub = await call('GET', `/api/elections/${id}`);
+    assert.equal(pub.credentials, VOTERS.length);
+    // Opened again: the list is already published, and the page says so.
+    const mailCommand = (await pa.locator('#mail-command').textContent()).trim().split(/\s+/);
+    const pm = await newPage(browser, server.url, { mobile: true });
+    const again = await authorityGenerate(pm, authorityUrl.replace('/authority#', '/authority?lang=fr#'),
+      { privatePath: path.join(work, 'unused.json'), onState: cp(pm, 'ceremony-authority-fr-mobile') });
+    assert.deepEqual(again, { count: VOTERS.length, alreadyPublished: true });
+    assert.ok(await pm.locator('#published-earlier').isVisible());
+    pm.assertClean();
+    // The authority's own mailing with the command the page shows, from the page's private
+    // file (written to an outbox folder here instead of --send-mail through an SMTP server).
+    const mails = path.join(work, 'credential-mails');
+    assert.deepEqual(mailCommand.slice(0, 3), ['scrutin', 'credentials', 'mail']);
+    const sendAt = mailCommand.indexOf('--send-mail');
+    assert.ok(sendAt > 0 && mailCommand[sendAt + 2] === '--mail-from');
+    await scrutin(...mailCommand.slice(1, sendAt).map((a) => (/^credentials-.*\.json$/.test(a) ? privatePath : a)),
+      '--outbox', mails);
+    const mailFiles = (await readdir(mails)).sort();
+    assert.equal(mailFiles.length, VOTERS.length);
+    const firstMail = await readFile(path.join(mails, mailFiles[0]), 'utf8');
+    assert.ok(firstMail.includes('To: ann@example.org') && firstMail.includes(kept[0].credential), firstMail);
+    // A file whose credentials are not the published ones is refused.
+    const forged = kept.map((c) => ({ ...c, credential: kept[(kept.indexOf(c) + 1) % kept.length].credential }));
+    await writeFile(path.join(work, 'forged.json'), JSON.stringify(forged));
+    await assert.rejects(scrutin('credentials', 'mail', '--server', server.url, '--election', id,
+      '--private', path.join(work, 'forged.json'), '--outbox', path.join(work, 'forged-mails')), /published list|weight/);
+    log('credentials published and mailed');
+
+    // ---- voting: two ballots cast with the CLI, credentials from the page's file ----
+    await call('POST', `/api/admin/elections/${id}/open`);
+    const choices = path.join(work, 'choices-');
+    const ballots = [['ann', [[0, 1, 0]]], ['bob', [[0, 0, 1]]]];
+    let after = 0;
+    for (const [login, choice] of ballots) {
+      const c = kept.find((k) => k.login === login);
+      await fetch(`${server.url}/api/elections/${id}/login`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ login }),
+      });
+      const code = await latestCode(server.outbox, c.email, { after });
+      after = code.id;
+      await writeFile(choices + login, JSON.stringify(choice));
+      const out = await scrutin('ballot', 'cast', '--server', server.url, '--election', id, '--login', login,
+        '--code', code.code, '--credential', c.credential, '--choices', choices + login);
+      assert.match(out, /Ballot cast/);
+    }
+    r = await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1), onState: cp(p1, 'ceremony-t1-open') });
+    assert.equal(r.step, 'waiting');
+    assert.match(r.text, /The election is open/);
+    pub = await call('GET', `/api/elections/${id}`);
+    assert.ok(pub.fingerprint);
+    assert.equal((await p1.locator('#f-fingerprint').textContent()).trim(), pub.fingerprint);
+    await call('POST', `/api/admin/elections/${id}/close`);
+    log('two ballots cast, election closed');
+
+    // ---- decryption: trustee 1 on the page, trustee 2 with the CLI and the page's file ----
+    assert.equal((await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1), onState: cp(p1, 'ceremony-t1') })).step, 'decrypt');
+    r = await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1) });
+    assert.equal(r.step, 'done');
+    await checkpoint(p1, 'ceremony-t1-done-shared');
+    await cliTrustee('decrypt', 2);
+    await call('POST', `/api/admin/elections/${id}/tally`);
+    // Trustee 1's page, left open, sees the result by itself.
+    await p1.locator('#done-links:not([hidden])').waitFor({ timeout: 20_000 });
+    await checkpoint(p1, 'ceremony-t1-tallied');
+    r = await trusteeNextStep(p2, frUrl(2), { secretsPath: secret(2), onState: cp(p2, 'ceremony-t2-fr-mobile') });
+    assert.equal(r.step, 'done');
+
+    // ---- the record verifies and holds the two ballots ----
+    const recordText = await (await fetch(`${server.url}/api/elections/${id}/record`)).text();
+    const recordPath = path.join(work, 'record.jsonl');
+    await writeFile(recordPath, recordText);
+    const report = JSON.parse(await scrutin('verify', recordPath, '--json'));
+    assert.equal(report.status, 'tallied');
+    assert.equal(report.ballots_counted, 2);
+    const result = report.result.questions[0];
+    // ann (weight 1) chose Blaise, bob (weight 2) Claude.
+    assert.deepEqual(result.choices ?? result, [0, 1, 2], JSON.stringify(report.result));
+    for (const c of kept) assert.ok(!recordText.includes(c.credential));
+    assert.ok(!recordText.includes('example.org'));
+    log('record verified: result', JSON.stringify(report.result.questions));
+
+    for (const p of [p1, p2, p3, pa]) p.assertClean();
+    log('ceremony test passed');
+  } finally {
+    await browser.close();
+    await server.stop();
+    if (!process.env.KEEP) await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,203 @@
+// Driver of the voting booth (/elections/{id}): operates the page as a voter does, through
+// its labels, roles and visible text (English pages, ?lang=en), never through its scripts.
+//
+//   vote(page, {baseUrl, election, login, email, outbox, credential, choices, …})
+//     → {tracker, seq, codeId, audited}
+//   checkAudit(page, {baseUrl, election, audit}) → {valid, text}
+//   lookupTracker(page, baseUrl, election, tracker)
+//
+// `choices`: one entry per question, an array of the indices of the chosen answers
+// (e.g. [[0, 2], [1]]), the string 'blank' for a blank vote, or {scores: [v, …]} (one
+// value per answer) for a score question.
+import { latestCode } from '../lib/harness.mjs';
+
+const TIMEOUT = 60_000;
+
+function heading(page, name) {
+  return page.getByRole('heading', { name, exact: true });
+}
+
+async function visible(locator) {
+  return locator.isVisible().catch(() => false);
+}
+
+/** Waits for the first of `headings` (names) to be visible; returns its name. */
+async function waitForHeading(page, names, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    for (const n of names) if (await visible(heading(page, n))) return n;
+    const err = page.locator('#error');
+    if (await visible(err)) {
+      const text = (await err.textContent()) || '';
+      if (text.trim()) throw new Error(`booth error while waiting for ${names.join(' | ')}: ${text}`);
+    }
+    if (Date.now() > deadline) throw new Error(`none of the headings ${names.join(' | ')} appeared`);
+    await page.waitForTimeout(100);
+  }
+}
+
+/** The values per answer that `choices[q]` stands for (as the audit data holds them). */
+function expectedValues(entry, answers) {
+  if (entry === 'blank') return 'blank';
+  if (entry && entry.scores) return entry.scores;
+  const v = new Array(answers).fill(0);
+  for (const i of entry) v[i] = 1;
+  return v;
+}
+
+/** Ticks the answers of every question (the page's fieldsets, in order). */
+async function fillChoices(page, choices) {
+  const fieldsets = page.locator('#questions fieldset');
+  const n = await fieldsets.count();
+  if (n !== choices.length) throw new Error(`the ballot has ${n} questions, ${choices.length} choices given`);
+  const answerCounts = [];
+  for (let q = 0; q < n; q++) {
+    const fs = fieldsets.nth(q);
+    const entry = choices[q];
+    const blank = fs.getByLabel(/^Blank vote/);
+    const answers = fs.locator('.choice:not(.blank-choice)');
+    const count = await answers.count();
+    answerCounts.push(count);
+    if (entry === 'blank') {
+      await blank.check();
+      continue;
+    }
+    if (entry && entry.scores) {
+      for (let a = 0; a < count; a++) {
+        await answers.nth(a).getByRole('combobox').selectOption(String(entry.scores[a] || 0));
+      }
+      continue;
+    }
+    for (let a = 0; a < count; a++) {
+      const box = answers.nth(a).locator('input');
+      const want = entry.includes(a);
+      const type = await box.getAttribute('type');
+      if (want) await box.check();
+      else if (type === 'checkbox' && (await box.isChecked())) await box.uncheck();
+    }
+  }
+  return answerCounts;
+}
+
+/**
+ * Signs in on the booth's login step: the login, then the code mailed to `email` (read
+ * from the outbox, newer than `afterCodeId`). Returns the code's id.
+ */
+export async function signIn(page, { login, email, outbox, afterCodeId = 0, onStep = async () => {} }) {
+  await onStep('login');
+  await page.getByLabel('Login', { exact: true }).fill(login);
+  await page.getByRole('button', { name: 'Send me a code' }).click();
+  await waitForHeading(page, ['Enter your one-time code']);
+  await onStep('code');
+  const { code, id } = await latestCode(outbox, email, { after: afterCodeId });
+  await page.getByLabel('One-time code (8 digits)').fill(code);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  return id;
+}
+
+/**
+ * Votes from the booth, as a voter: opens the page (with the credential in the URL
+ * fragment if `viaFragment`), signs in if needed (reading the one-time code from the
+ * outbox), enters the credential, chooses, reviews, optionally audits the encryption
+ * first (the audit must show the same choices; then the choices are encrypted again),
+ * casts, and returns the receipt shown on the page: {tracker, seq, codeId, audited}.
+ * `onStep(name)` is awaited at each page state (for checkpoints).
+ */
+export async function vote(page, opts) {
+  const {
+    baseUrl,
+    election,
+    login,
+    email,
+    outbox,
+    credential,
+    choices,
+    audit = false,
+    viaFragment = false,
+    afterCodeId = 0,
+    onStep = async () => {},
+  } = opts;
+  const url = `${baseUrl}/elections/${election}?lang=en` +
+    (viaFragment ? `#credential=${encodeURIComponent(credential)}` : '');
+  await page.goto(url);
+  let codeId = afterCodeId;
+  const first = await waitForHeading(page, ['Sign in', 'Your voting credential']);
+  if (viaFragment && page.url().includes('credential=')) {
+    throw new Error(`the credential is still in the address bar: ${page.url()}`);
+  }
+  if (first === 'Sign in') {
+    codeId = await signIn(page, { login, email, outbox, afterCodeId, onStep });
+    await waitForHeading(page, ['Your voting credential']);
+  }
+  const credInput = page.getByLabel('Voting credential', { exact: true });
+  if (viaFragment) {
+    const shown = (await credInput.inputValue()).replace(/[-\s]/g, '').toUpperCase();
+    if (shown !== credential.replace(/[-\s]/g, '').toUpperCase()) {
+      throw new Error(`the credential from the link is not in the field (${shown})`);
+    }
+  } else {
+    await credInput.fill(credential);
+  }
+  await page.getByText('Valid credential:').waitFor();
+  await onStep('credential');
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await waitForHeading(page, ['Your choices']);
+  const answerCounts = await fillChoices(page, choices);
+  await onStep('questions');
+  await page.getByRole('button', { name: 'Review my choices' }).click();
+  await waitForHeading(page, ['Check your choices']);
+  await onStep('review');
+  await page.getByRole('button', { name: 'Encrypt my ballot' }).click();
+  await waitForHeading(page, ['Your ballot is encrypted, not yet cast']);
+  await onStep('encrypted');
+  let audited = null;
+  if (audit) {
+    const before = await page.locator('#enc-tracker').textContent();
+    await page.getByRole('button', { name: 'Audit this encryption' }).click();
+    await waitForHeading(page, ['Audit of this encryption']);
+    const data = await page.getByLabel('Audit data (JSON)', { exact: true }).inputValue();
+    const parsed = JSON.parse(data);
+    const expected = choices.map((c, q) => expectedValues(c, answerCounts[q]));
+    if (JSON.stringify(parsed.choices) !== JSON.stringify(expected)) {
+      throw new Error(`the audit data holds ${JSON.stringify(parsed.choices)}, expected ${JSON.stringify(expected)}`);
+    }
+    await page.getByText('The audit data is valid').waitFor();
+    await page.getByText('These are the choices you made.').waitFor();
+    await onStep('audit');
+    audited = { data, tracker: before.replace(/\s+/g, '') };
+    await page.getByRole('button', { name: 'Encrypt my choices again' }).click();
+    await waitForHeading(page, ['Your ballot is encrypted, not yet cast']);
+    const after = (await page.locator('#enc-tracker').textContent()).replace(/\s+/g, '');
+    if (after === audited.tracker) throw new Error('the audited ballot was not replaced by a fresh encryption');
+    await onStep('reencrypted');
+  }
+  await page.getByRole('button', { name: 'Cast this ballot' }).click();
+  await waitForHeading(page, ['Your ballot is cast']);
+  await page.getByText('Checked: the public board holds your ballot').waitFor();
+  await onStep('receipt');
+  const receipt = page.locator('dl.receipt');
+  const tracker = (await receipt.locator('dd').nth(0).textContent()).replace(/\s+/g, '');
+  const seq = Number(await receipt.locator('dd').nth(1).textContent());
+  if (audited && tracker === audited.tracker) throw new Error('the audited ballot was cast');
+  return { tracker, seq, codeId, audited };
+}
+
+/**
+ * Checks audit data on the booth's "check audit data" step, as on a second device.
+ * Returns {valid, text}: whether the page accepted it, and the result's text.
+ */
+export async function checkAudit(page, { baseUrl, election, audit }) {
+  await page.goto(`${baseUrl}/elections/${election}?lang=en#check-audit`);
+  await waitForHeading(page, ['Check audit data']);
+  await page.getByLabel('Audit data to check (JSON)').fill(audit);
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  const result = page.locator('#check-result');
+  await result.locator('p').first().waitFor();
+  const text = (await result.textContent()) || '';
+  return { valid: text.includes('The audit data is valid'), text };
+}
+
+/** Opens the public board at a tracker (the page another part renders). */
+export async function lookupTracker(page, baseUrl, election, tracker) {
+  await page.goto(`${baseUrl}/elections/${election}/board?tracker=${tracker}`);
+}

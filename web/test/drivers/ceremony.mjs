@@ -1,0 +1,178 @@
+// Drives the trustee page and the credential authority page as a person would: by the
+// visible labels and button names (read from the page's translation files, so the same
+// driver works in English and French), file downloads and the file input.
+//
+//   trusteeNextStep(page, trusteeUrl, { secretsPath, onState })
+//     → { step: 'commit'|'deal'|'check'|'decrypt'|'waiting'|'done', secretsPath, text }
+//   authorityGenerate(page, authorityUrl, { privatePath, csvPath, onState })
+//     → { count, alreadyPublished }
+//   visibleStep(page) → the data-step of the section shown ('loading' while it loads)
+//
+// `onState(name)` (optional, async) is called at each page state the driver goes through,
+// for the caller's checkpoints: 'trustee-<step>' / 'authority-<step>' before acting,
+// 'trustee-save' / 'authority-save' while the secret is offered, '…-after' after posting.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const i18nDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'i18n');
+const cache = new Map();
+
+async function messages(lang, ns) {
+  const key = `${lang}/${ns}`;
+  if (!cache.has(key)) {
+    const read = async (l) => JSON.parse(await readFile(path.join(i18nDir, l, `${ns}.json`), 'utf8'));
+    cache.set(key, { ...(await read('en')), ...(lang === 'en' ? {} : await read(lang)) });
+  }
+  return cache.get(key);
+}
+
+/** The page's texts: T(key, vars) as the page shows them in its current language. */
+async function texts(page, ns) {
+  const lang = await page.evaluate(() => document.documentElement.lang || 'en');
+  const m = { ...(await messages(lang, 'common')), ...(await messages(lang, ns)) };
+  return (key, vars = {}) => {
+    if (!(key in m)) throw new Error(`no text ${key}`);
+    return m[key].replace(/\{(\w+)\}/g, (s, name) => (name in vars ? String(vars[name]) : s));
+  };
+}
+
+/** A regular expression matching a translated template whatever its {placeholders} hold. */
+function pattern(template) {
+  const parts = template.split(/\{\w+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`^${parts.join('.+?')}$`);
+}
+
+/** The step the page shows: the data-step of its visible section. */
+export async function visibleStep(page) {
+  return page.evaluate(() => {
+    const s = document.querySelector('section[data-step]:not([hidden])');
+    return s ? s.dataset.step : null;
+  });
+}
+
+async function settled(page) {
+  await page.waitForFunction(() => {
+    const s = document.querySelector('section[data-step]:not([hidden])');
+    return s && s.dataset.step !== 'loading';
+  }, null, { timeout: 30_000 });
+  return visibleStep(page);
+}
+
+async function errorShown(page) {
+  const e = page.locator('#error');
+  return (await e.isVisible()) ? (await e.textContent()).trim() : null;
+}
+
+/**
+ * Waits until the live status says `done` (the step finished) or an error is shown (then
+ * throws with its text).
+ */
+async function waitFor(page, done, what) {
+  const status = page.locator('#status');
+  for (let i = 0; i < 1200; i++) {
+    const err = await errorShown(page);
+    if (err) throw new Error(`${what}: the page says: ${err}`);
+    if (((await status.textContent()) || '').trim() === done) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`${what}: no answer after 120 s`);
+}
+
+/** Opens `url` afresh (a link differing only by its fragment would not reload the page). */
+async function open(page, url) {
+  await page.goto('about:blank');
+  await page.goto(url);
+  return settled(page);
+}
+
+/**
+ * Opens the trustee page and performs the next step available to this trustee: for
+ * 'commit', saves the downloaded secret file as `secretsPath`; for the later steps, gives
+ * `secretsPath` to the file input. Returns what it did ('waiting' and 'done': nothing to
+ * do now, or ever), with the page's explanation in `text`.
+ */
+export async function trusteeNextStep(page, trusteeUrl, { secretsPath, onState = async () => {} } = {}) {
+  const step = await open(page, trusteeUrl);
+  const T = await texts(page, 'trustee');
+  const section = (name) => page.locator(`section[data-step="${name}"]`);
+  const button = (name) => page.getByRole('button', { name, exact: true });
+  if (step === 'waiting' || step === 'done') {
+    await onState(`trustee-${step}`);
+    const text = (await section(step).locator('p').first().textContent()).trim();
+    return { step, secretsPath, text };
+  }
+  if (step === 'commit') {
+    await onState('trustee-commit');
+    await button(T('trustee.commit_button')).click();
+    await page.locator('section[data-step="save"]:not([hidden])').waitFor({ timeout: 60_000 }).catch(async (e) => {
+      throw new Error(`commit: ${(await errorShown(page)) || e.message}`);
+    });
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      button(T('trustee.save_button')).click(),
+    ]);
+    if (!/^trustee-\d+-[A-Za-z0-9_-]+\.json$/.test(download.suggestedFilename())) {
+      throw new Error(`unexpected secret file name ${download.suggestedFilename()}`);
+    }
+    await download.saveAs(secretsPath);
+    await page.getByLabel(T('trustee.save_confirm')).check();
+    await onState('trustee-save');
+    await button(T('trustee.publish_commit')).click();
+    await waitFor(page, T('trustee.published_commit'), 'commit');
+    await onState('trustee-commit-after');
+    return { step: 'commit', secretsPath };
+  }
+  if (step === 'act') {
+    const heading = (await section('act').locator('h2').textContent()).trim();
+    const action = ['deal', 'check', 'decrypt'].find((a) => T(`trustee.${a}_heading`) === heading);
+    if (!action) throw new Error(`unknown trustee step: ${heading}`);
+    await onState(`trustee-${action}`);
+    const label = T('trustee.secret_label', { file: '' }).replace(/\s*\(\)\s*$/, '');
+    await page.getByLabel(label).setInputFiles(secretsPath);
+    await button(T(`trustee.${action}_button`)).click();
+    await waitFor(page, T(`trustee.published_${action}`), action);
+    await onState(`trustee-${action}-after`);
+    return { step: action, secretsPath };
+  }
+  throw new Error(`the trustee page shows ${step}: ${(await errorShown(page)) || ''}`);
+}
+
+/**
+ * Opens the credential authority page, generates the credentials, saves the private file
+ * (JSON) as `privatePath` and, if `csvPath` is given, the CSV for a mailing tool, confirms
+ * and publishes the public list. Returns the number of credentials. If the list was
+ * already published, does nothing and returns {count, alreadyPublished: true}.
+ */
+export async function authorityGenerate(page, authorityUrl, { privatePath, csvPath, onState = async () => {} } = {}) {
+  const step = await open(page, authorityUrl);
+  const T = await texts(page, 'authority');
+  const button = (name) => page.getByRole('button', { name, exact: true });
+  if (step === 'published') {
+    await onState('authority-published');
+    const count = Number((await page.locator('#f-published').textContent()).trim());
+    return { count, alreadyPublished: true };
+  }
+  if (step !== 'generate') {
+    throw new Error(`the authority page shows ${step}: ${(await errorShown(page)) || ''}`);
+  }
+  await onState('authority-generate');
+  await page.getByRole('button', { name: pattern(T('authority.generate_button')) }).click();
+  await page.locator('section[data-step="save"]:not([hidden])').waitFor({ timeout: 120_000 }).catch(async (e) => {
+    throw new Error(`generate: ${(await errorShown(page)) || e.message}`);
+  });
+  const save = async (name, file) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), button(name).click()]);
+    await download.saveAs(file);
+    return download.suggestedFilename();
+  };
+  await save(T('authority.download_json'), privatePath);
+  if (csvPath) await save(T('authority.download_csv'), csvPath);
+  await page.getByLabel(T('authority.save_confirm')).check();
+  await onState('authority-save');
+  await button(T('authority.publish_button')).click();
+  const count = JSON.parse(await readFile(privatePath, 'utf8')).length;
+  await waitFor(page, T('authority.published_done', { n: count }), 'publish');
+  await onState('authority-published-after');
+  return { count, alreadyPublished: false };
+}
