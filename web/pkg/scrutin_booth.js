@@ -19,6 +19,32 @@ export class BoothElection {
         wasm.__wbg_boothelection_free(ptr, 0);
     }
     /**
+     * The tracker of the audited ballot (64 hexadecimal characters), once the audit data
+     * is checked: what a second device shows the voter to compare with the first.
+     * @param {string} audit_json
+     * @returns {string}
+     */
+    audit_tracker(audit_json) {
+        let deferred3_0;
+        let deferred3_1;
+        try {
+            const ptr0 = passStringToWasm0(audit_json, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const len0 = WASM_VECTOR_LEN;
+            const ret = wasm.boothelection_audit_tracker(this.__wbg_ptr, ptr0, len0);
+            var ptr2 = ret[0];
+            var len2 = ret[1];
+            if (ret[3]) {
+                ptr2 = 0; len2 = 0;
+                throw takeFromExternrefTable0(ret[2]);
+            }
+            deferred3_0 = ptr2;
+            deferred3_1 = len2;
+            return getStringFromWasm0(ptr2, len2);
+        } finally {
+            wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
+        }
+    }
+    /**
      * Checks Benaloh audit data; returns the choices it encrypts (JSON text).
      * @param {string} audit_json
      * @returns {string}

@@ -167,7 +167,7 @@ async function main() {
     await tampered.goto(`${base}/elections/${election}?lang=en`);
     await headingVisible(tampered, 'This election’s record did not verify');
     const detail = await tampered.locator('#failed-detail').textContent();
-    assert(/Verification failed: check \S+ at event \d+/.test(detail), `failed check named: ${detail}`);
+    assert(/does not verify: check \S+ failed at event \d+/.test(detail), `failed check named: ${detail}`);
     await checkpoint(tampered, 'booth-record-tampered');
     const otherFp = await newPage(browser, base);
     await otherFp.route(`**/api/elections/${election}`, async (route) => {
@@ -211,6 +211,7 @@ async function main() {
     const second = await newPage(browser, base);
     const check = await checkAudit(second, { ...common, audit: r1.audited.data });
     assert(check.valid && check.text.includes('Ada') && check.text.includes('Solar roofs'), `second device: ${check.text}`);
+    assert(check.tracker === r1.audited.tracker, `the second device shows the audited ballot's tracker: ${check.tracker}`);
     await checkpoint(second, 'booth-second-device-audit');
     const forged = JSON.parse(r1.audited.data);
     forged.choices = ['blank', [0, 1, 0, 0, 0]];

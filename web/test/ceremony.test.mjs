@@ -144,7 +144,7 @@ async function main() {
     await p1.getByRole('button', { name: 'Deal my shares' }).click();
     const failure = p1.locator('#error');
     await failure.waitFor({ state: 'visible' });
-    assert.match(await failure.textContent(), /check \w+ at event \d+/, await failure.textContent());
+    assert.match(await failure.textContent(), /check \w+ failed at event \d+/, await failure.textContent());
     await checkpoint(p1, 'ceremony-t1-verifier-failure');
     await p1.unroute(`**/api/elections/${id}/record`);
     // Another trustee's secret file is refused before anything is computed.

@@ -334,6 +334,16 @@ impl Booth {
         let choices = ballot::check_audit(self.context()?, &audit)?;
         Ok(serde_json::to_string(&choices)?)
     }
+
+    /// The tracker of the ballot inside audit data (§10.5), checked first as
+    /// [`Booth::check_audit`] does: on a second device the voter compares it with the
+    /// tracker the first device showed, so that the audit is known to be of that ballot.
+    pub fn audit_tracker(&self, audit: &str) -> Outcome<String> {
+        let audit: AuditedBallot = serde_json::from_str(small(audit, "audit data")?)
+            .map_err(|e| Failure::new(format!("this is not audit data: {e}")))?;
+        ballot::check_audit(self.context()?, &audit)?;
+        Ok(audit.ballot.tracker().to_hex())
+    }
 }
 
 #[cfg(test)]
@@ -389,6 +399,7 @@ mod tests {
         );
         let audit = serde_json::to_string(&out["audit"]).unwrap();
         assert_eq!(booth.check_audit(&audit).unwrap(), "[[1,0,1]]");
+        assert_eq!(booth.audit_tracker(&audit).unwrap(), tracker);
     }
 
     #[test]
@@ -406,6 +417,10 @@ mod tests {
         audit["choices"] = json!([[0, 1, 0]]);
         let e = booth
             .check_audit(&serde_json::to_string(&audit).unwrap())
+            .unwrap_err();
+        assert!(e.message.contains("does not encrypt"), "{e}");
+        let e = booth
+            .audit_tracker(&serde_json::to_string(&audit).unwrap())
             .unwrap_err();
         assert!(e.message.contains("does not encrypt"), "{e}");
     }

@@ -16,6 +16,7 @@
 //! | `.definition_json()`, `.fingerprint()`, `.status()`, `.report()` | what the booth shows |
 //! | `.encrypt(credential, choices)` | `{ballot, tracker, audit}` (see [`api::Booth::encrypt`]) |
 //! | `.check_audit(audit)` | the choices a Benaloh audit encrypts |
+//! | `.audit_tracker(audit)` | the tracker of the audited ballot (after the same check) |
 //! | `parse_credential(text)` | the normalised credential, or why it is mistyped |
 //! | `verify_record(record)` | the verifier's report, as `scrutin verify --json` |
 //! | `trustee_commit`, `trustee_deal`, `trustee_check`, `trustee_decrypt` | a trustee's steps |
@@ -97,6 +98,12 @@ impl BoothElection {
     /// Checks Benaloh audit data; returns the choices it encrypts (JSON text).
     pub fn check_audit(&self, audit_json: &str) -> Result<String, JsValue> {
         self.inner.check_audit(audit_json).map_err(to_js)
+    }
+
+    /// The tracker of the audited ballot (64 hexadecimal characters), once the audit data
+    /// is checked: what a second device shows the voter to compare with the first.
+    pub fn audit_tracker(&self, audit_json: &str) -> Result<String, JsValue> {
+        self.inner.audit_tracker(audit_json).map_err(to_js)
     }
 }
 

@@ -529,6 +529,15 @@ function auditResult(host, audit, expected) {
   box.append(el('p', { text: t('booth.audit_valid') }));
   box.append(choicesList(S.definition.questions, opened));
   host.append(box);
+  if (!expected) {
+    // On a second device: the tracker ties this audit data to the ballot the voter saw.
+    const tracker = S.booth.audit_tracker(typeof audit === 'string' ? audit : JSON.stringify(audit));
+    host.append(
+      el('p', { text: t('booth.audit_tracker') }),
+      el('p', { class: 'tracker tracker-grouped', id: 'check-audit-tracker', text: grouped(tracker) }),
+      el('p', { text: t('booth.audit_compare_tracker') }),
+    );
+  }
   if (expected) {
     if (sameChoices(opened, expected)) {
       host.append(el('p', { class: 'ok audit-match', text: t('booth.audit_match') }));

@@ -3,7 +3,7 @@
 //
 //   vote(page, {baseUrl, election, login, email, outbox, credential, choices, …})
 //     → {tracker, seq, codeId, audited}
-//   checkAudit(page, {baseUrl, election, audit}) → {valid, text}
+//   checkAudit(page, {baseUrl, election, audit}) → {valid, text, tracker}
 //   lookupTracker(page, baseUrl, election, tracker)
 //
 // `choices`: one entry per question, an array of the indices of the chosen answers
@@ -184,7 +184,8 @@ export async function vote(page, opts) {
 
 /**
  * Checks audit data on the booth's "check audit data" step, as on a second device.
- * Returns {valid, text}: whether the page accepted it, and the result's text.
+ * Returns {valid, text, tracker}: whether the page accepted it, the result's text, and the
+ * tracker of the audited ballot it shows (null if refused).
  */
 export async function checkAudit(page, { baseUrl, election, audit }) {
   await page.goto(`${baseUrl}/elections/${election}?lang=en#check-audit`);
@@ -194,7 +195,9 @@ export async function checkAudit(page, { baseUrl, election, audit }) {
   const result = page.locator('#check-result');
   await result.locator('p').first().waitFor();
   const text = (await result.textContent()) || '';
-  return { valid: text.includes('The audit data is valid'), text };
+  const shown = page.locator('#check-audit-tracker');
+  const tracker = (await shown.count()) ? (await shown.textContent()).replace(/\s+/g, '') : null;
+  return { valid: text.includes('The audit data is valid'), text, tracker };
 }
 
 /** Opens the public board at a tracker (the page another part renders). */
