@@ -14,8 +14,7 @@
 // checkpoint() (axe-core WCAG 2.1 AA, screenshot, no foreign request) at each page state.
 //
 //   cd web/test && node booth.test.mjs
-import { spawn, execFileSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,60 +24,12 @@ import {
   newPage,
   checkpoint,
   latestCode,
+  startDemo,
 } from './lib/harness.mjs';
 import { vote, checkAudit, signIn } from './drivers/booth.mjs';
 
 function assert(cond, message) {
   if (!cond) throw new Error(`assertion failed: ${message}`);
-}
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** `scrutin demo --serve`: returns {url, id, adminPassword, data, outbox, stop}. */
-async function startDemo() {
-  // The debug build follows the tree (target/release may be older); SCRUTIN_BIN overrides.
-  const bin = process.env.SCRUTIN_BIN || path.join(repo, 'target', 'debug', 'scrutin');
-  const data = await mkdtemp(path.join(tmpdir(), 'scrutin-booth-'));
-  const port = await freePort();
-  const child = spawn(
-    bin,
-    ['demo', '--serve', '--web-dir', path.join(repo, 'web'), '--voters', '5',
-      '--listen', `127.0.0.1:${port}`, '--data', data],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCRUTIN_LOG: 'warn' } },
-  );
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  const stop = () => new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.on('exit', resolve);
-    child.kill('SIGINT');
-    setTimeout(() => child.kill('SIGKILL'), 8000);
-  });
-  for (let i = 0; ; i++) {
-    const m = out.match(/Election (\S+) is open/);
-    const pw = out.match(/Administrator: admin \/ (\S+)/);
-    const url = out.match(/scrutin demo server: (http:\/\/\S+)/);
-    if (m && pw && url && /Press Ctrl-C/.test(out)) {
-      return { url: url[1], id: m[1], adminPassword: pw[1], data, outbox: path.join(data, 'outbox'), stop, bin };
-    }
-    if (child.exitCode !== null || i > 600) {
-      await stop();
-      await rm(data, { recursive: true, force: true });
-      throw new Error(`scrutin demo --serve did not start:\n${out}\n${err}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 async function json(url, opts = {}) {

@@ -7,60 +7,17 @@
 //
 // Needs target/debug/scrutin (or $SCRUTIN_BIN) built from this tree, and Chromium. Screenshots go to
 // target/screenshots/public-*.png.
-import { spawn, execFile } from 'node:child_process';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
-import { repo, launchBrowser, newPage, checkpoint, latestCode } from './lib/harness.mjs';
+import { repo, launchBrowser, newPage, checkpoint, latestCode, startDemo } from './lib/harness.mjs';
 import { readBoard, lookupTracker, readResult, verifyInBrowser, verifyFile } from './drivers/public.mjs';
 
 const run = promisify(execFile);
 const started = Date.now();
 const log = (...a) => console.log(`[${((Date.now() - started) / 1000).toFixed(1)} s]`, ...a);
-
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
-
-/** `scrutin demo --serve`: returns {url, id, password, data, stop}. */
-async function startDemo(bin) {
-  const data = path.join(await mkdtemp(path.join(tmpdir(), 'scrutin-public-')), 'data');
-  const port = await freePort();
-  const child = spawn(bin, ['demo', '--serve', '--web-dir', path.join(repo, 'web'), '--voters', '5',
-    '--listen', `127.0.0.1:${port}`, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCRUTIN_LOG: 'warn' } });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  const deadline = Date.now() + 120_000;
-  while (!out.includes('Press Ctrl-C')) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`demo did not start:\n${out}\n${err}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const id = out.match(/Election (\S+) is open/)[1];
-  const password = out.match(/Administrator: admin \/ (\S+)/)[1];
-  return {
-    url: `http://127.0.0.1:${port}`,
-    id,
-    password,
-    data,
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.on('exit', resolve);
-      child.kill('SIGINT');
-    }),
-  };
-}
 
 async function scrutin(bin, args) {
   try {
@@ -105,7 +62,7 @@ function count(expected, choices) {
 async function main() {
   // The debug build of the current tree (target/release may hold an older build).
   const bin = process.env.SCRUTIN_BIN || path.join(repo, 'target', 'debug', 'scrutin');
-  const demo = await startDemo(bin);
+  const demo = await startDemo();
   log(`demo server ${demo.url}, election ${demo.id}`);
   const browser = await launchBrowser();
   try {
@@ -168,7 +125,7 @@ async function main() {
     log('board, head and tracker lookup: ok');
 
     // ---- close, decryption shares of trustees 1 and 2 (CLI), tally ----
-    const { token: admin } = await apiCall(demo.url, 'POST', '/api/admin/login', { json: { username: 'admin', password: demo.password } });
+    const { token: admin } = await apiCall(demo.url, 'POST', '/api/admin/login', { json: { username: 'admin', password: demo.adminPassword } });
     await apiCall(demo.url, 'POST', `/api/admin/elections/${demo.id}/close`, { token: admin });
     assert.equal(await readResult(desktop, demo.url, demo.id), null);
     const roles = JSON.parse(await readFile(path.join(demo.data, 'role-tokens.json'), 'utf8'));

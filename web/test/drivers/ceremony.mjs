@@ -12,36 +12,8 @@
 // for the caller's checkpoints: 'trustee-<step>' / 'authority-<step>' before acting,
 // 'trustee-save' / 'authority-save' while the secret is offered, '…-after' after posting.
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { texts, pattern } from '../lib/texts.mjs';
 
-const i18nDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'i18n');
-const cache = new Map();
-
-async function messages(lang, ns) {
-  const key = `${lang}/${ns}`;
-  if (!cache.has(key)) {
-    const read = async (l) => JSON.parse(await readFile(path.join(i18nDir, l, `${ns}.json`), 'utf8'));
-    cache.set(key, { ...(await read('en')), ...(lang === 'en' ? {} : await read(lang)) });
-  }
-  return cache.get(key);
-}
-
-/** The page's texts: T(key, vars) as the page shows them in its current language. */
-async function texts(page, ns) {
-  const lang = await page.evaluate(() => document.documentElement.lang || 'en');
-  const m = { ...(await messages(lang, 'common')), ...(await messages(lang, ns)) };
-  return (key, vars = {}) => {
-    if (!(key in m)) throw new Error(`no text ${key}`);
-    return m[key].replace(/\{(\w+)\}/g, (s, name) => (name in vars ? String(vars[name]) : s));
-  };
-}
-
-/** A regular expression matching a translated template whatever its {placeholders} hold. */
-function pattern(template) {
-  const parts = template.split(/\{\w+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('.+?')}$`);
-}
 
 /** The step the page shows: the data-step of its visible section. */
 export async function visibleStep(page) {

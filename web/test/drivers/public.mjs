@@ -16,32 +16,9 @@
 // `report` has the fields of `scrutin verify --json`: status, election, fingerprint, events,
 // ballots, ballots_counted, proofs, head, and result (null, or {ballots_counted,
 // total_weight, questions: [{question, answers: [{answer, count}], blank}]}).
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { texts } from '../lib/texts.mjs';
 
-const i18nDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'i18n');
-const cache = new Map();
 const VERIFY_TIMEOUT = 300_000;
-
-async function messages(lang, ns) {
-  const key = `${lang}/${ns}`;
-  if (!cache.has(key)) {
-    const read = async (l) => JSON.parse(await readFile(path.join(i18nDir, l, `${ns}.json`), 'utf8'));
-    cache.set(key, { ...(await read('en')), ...(lang === 'en' ? {} : await read(lang)) });
-  }
-  return cache.get(key);
-}
-
-/** T(key) in the page's current language, for namespace `ns` (and common). */
-async function texts(page, ns) {
-  const lang = await page.evaluate(() => document.documentElement.lang || 'en');
-  const m = { ...(await messages(lang, 'common')), ...(await messages(lang, ns)) };
-  return (key) => {
-    if (!(key in m)) throw new Error(`no text ${key}`);
-    return m[key];
-  };
-}
 
 const url = (baseUrl, election, page) => `${baseUrl}/elections/${encodeURIComponent(election)}/${page}`;
 

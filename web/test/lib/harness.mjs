@@ -28,7 +28,8 @@ export async function scrutinBinary() {
   throw new Error('build scrutin first (cargo build --release -p scrutin) or set SCRUTIN_BIN');
 }
 
-async function freePort() {
+/** A free TCP port on the loopback interface. */
+export async function freePort() {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {
@@ -77,6 +78,51 @@ export async function startServer({ webDir, adminPassword = 'correct horse batte
       child.on('exit', resolve);
       child.kill('SIGTERM');
     }),
+  };
+}
+
+/**
+ * Starts `scrutin demo --serve` (an open election with 5 voters, pages read from `web/`)
+ * on a fresh data folder. Returns {url, id, adminPassword, data, outbox, bin, stop()}; the
+ * data folder holds credentials.json, role-tokens.json and trustee*.json (see
+ * crates/cli/src/demo_serve.rs).
+ */
+export async function startDemo({ voters = 5, webDir = path.join(repo, 'web') } = {}) {
+  const bin = await scrutinBinary();
+  const data = await mkdtemp(path.join(tmpdir(), 'scrutin-demo-'));
+  const port = await freePort();
+  const child = spawn(
+    bin,
+    ['demo', '--serve', '--web-dir', webDir, '--voters', String(voters),
+      '--listen', `127.0.0.1:${port}`, '--data', data],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCRUTIN_LOG: 'warn' } },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  const stop = () => new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.on('exit', resolve);
+    child.kill('SIGINT');
+    setTimeout(() => child.kill('SIGKILL'), 8000);
+  });
+  const deadline = Date.now() + 120_000;
+  while (!/Press Ctrl-C/.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`scrutin demo --serve did not start:\n${out}\n${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    url: `http://127.0.0.1:${port}`,
+    id: out.match(/Election (\S+) is open/)[1],
+    adminPassword: out.match(/Administrator: admin \/ (\S+)/)[1],
+    data,
+    outbox: path.join(data, 'outbox'),
+    bin,
+    stop,
   };
 }
 

@@ -358,28 +358,7 @@ async fn public_election(
     let meta = super::election_meta(&app, &id).await?;
     let locked = app.elections.lock(&app, &id).await?;
     let st = locked.state()?;
-    let trustees: Vec<serde_json::Value> = st
-        .definition
-        .as_ref()
-        .map(|d| {
-            d.trustees
-                .iter()
-                .enumerate()
-                .map(|(i, name)| {
-                    let n = i as u32 + 1;
-                    json!({
-                        "index": n,
-                        "name": name,
-                        "committed": st.commitments.get(i).is_some_and(Option::is_some),
-                        "dealt": st.dealt.get(i).is_some_and(Option::is_some),
-                        "checked": st.checks.get(i).is_some_and(Option::is_some),
-                        "disqualified": st.disqualified.contains(&n),
-                        "decryption_share": st.shares.iter().any(|s| s.trustee == n),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let trustees = super::trustee_progress(st);
     let body = json!({
         "id": meta.id,
         "state": meta.state,

@@ -794,6 +794,49 @@ pub async fn archive(app: &AppState, actor: &str, id: &str) -> Result<(), ApiErr
     Ok(())
 }
 
+/// One trustee's progress through the key ceremony and the tally, as the record shows it
+/// (spec §6, §11.9): what the public board and `GET /api/elections/{id}` report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrusteeProgress {
+    /// 1-based trustee index.
+    pub index: u32,
+    /// The name in the election definition.
+    pub name: String,
+    /// Its commitment is on the record.
+    pub committed: bool,
+    /// Its encrypted shares are on the record.
+    pub dealt: bool,
+    /// Its check of the shares it received is on the record.
+    pub checked: bool,
+    /// Disqualified by complaints.
+    pub disqualified: bool,
+    /// Its decryption share is on the record.
+    pub decryption_share: bool,
+}
+
+/// Every trustee's progress (empty before the election event).
+pub fn trustee_progress(st: &RecordState) -> Vec<TrusteeProgress> {
+    let Some(def) = &st.definition else {
+        return Vec::new();
+    };
+    def.trustees
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let index = i as u32 + 1;
+            TrusteeProgress {
+                index,
+                name: name.clone(),
+                committed: st.commitments.get(i).is_some_and(Option::is_some),
+                dealt: st.dealt.get(i).is_some_and(Option::is_some),
+                checked: st.checks.get(i).is_some_and(Option::is_some),
+                disqualified: st.disqualified.contains(&index),
+                decryption_share: st.shares.iter().any(|s| s.trustee == index),
+            }
+        })
+        .collect()
+}
+
 /// What a voter gets back for a ballot on the board.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Receipt {

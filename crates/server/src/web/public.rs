@@ -25,6 +25,7 @@ use super::chart::{Bar, bar_chart};
 use super::html::Html;
 use super::i18n::{LANGUAGES, Messages, iso_time, language_cookie, negotiate, utc_time};
 use crate::http::error::ApiError;
+use crate::protocol::TrusteeProgress;
 use crate::state::AppState;
 use crate::storage::{ElectionMeta, ElectionState, blocking};
 
@@ -76,40 +77,11 @@ struct Snapshot {
     result: Option<ElectionResult>,
 }
 
-struct TrusteeProgress {
-    name: String,
-    committed: bool,
-    dealt: bool,
-    checked: bool,
-    disqualified: bool,
-    share: bool,
-}
-
 async fn snapshot(app: &AppState, id: &str) -> Result<Snapshot, ApiError> {
     let meta = crate::protocol::election_meta(app, id).await?;
     let locked = app.elections.lock(app, id).await?;
     let st = locked.state()?;
-    let trustees = st
-        .definition
-        .as_ref()
-        .map(|d| {
-            d.trustees
-                .iter()
-                .enumerate()
-                .map(|(i, name)| {
-                    let n = i as u32 + 1;
-                    TrusteeProgress {
-                        name: name.clone(),
-                        committed: st.commitments.get(i).is_some_and(Option::is_some),
-                        dealt: st.dealt.get(i).is_some_and(Option::is_some),
-                        checked: st.checks.get(i).is_some_and(Option::is_some),
-                        disqualified: st.disqualified.contains(&n),
-                        share: st.shares.iter().any(|s| s.trustee == n),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let trustees = crate::protocol::trustee_progress(st);
     Ok(Snapshot {
         definition: st.definition.clone(),
         stage: st.stage().name(),
@@ -858,7 +830,7 @@ async fn board_page(
                     h.elem("span", &[("class", "bad")], m.t("public.disqualified"));
                 }
                 h.close("th");
-                for done in [t.committed, t.dealt, t.checked, t.share] {
+                for done in [t.committed, t.dealt, t.checked, t.decryption_share] {
                     if done {
                         h.elem("td", &[("class", "ok")], m.t("public.done"));
                     } else {
