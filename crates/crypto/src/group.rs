@@ -171,6 +171,20 @@ pub fn half() -> Scalar {
     ])
 }
 
+/// `m·P` for a small public multiple `m` (a blank-vote marker, §10.3), by double and add
+/// in variable time: a handful of additions instead of a full scalar multiplication.
+/// Only for public `P` and `m`.
+pub fn small_multiple(p: &RistrettoPoint, m: u64) -> RistrettoPoint {
+    let mut acc = RistrettoPoint::identity();
+    for bit in (0..u64::BITS - m.leading_zeros()).rev() {
+        acc = acc + acc;
+        if (m >> bit) & 1 == 1 {
+            acc += p;
+        }
+    }
+    acc
+}
+
 /// The scalar `n` for a small non-negative integer.
 pub fn scalar_from_u64(n: u64) -> Scalar {
     Scalar::from(n)
@@ -210,6 +224,14 @@ pub mod hex_scalar_vec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_multiple_is_the_scalar_multiple() {
+        let p = RistrettoPoint::mul_base(&Scalar::from(12345u64));
+        for m in [0u64, 1, 2, 3, 11, 64, 1000, u64::MAX] {
+            assert_eq!(small_multiple(&p, m), p * Scalar::from(m), "m = {m}");
+        }
+    }
 
     #[test]
     fn generator_round_trips() {

@@ -17,7 +17,7 @@ use rand_core::CryptoRng;
 use scrutin_crypto::batch::{BaseId, BatchVerifier};
 use scrutin_crypto::disjunctive::{MembershipProof, MembershipStatement, ProofRequest};
 use scrutin_crypto::elgamal::{Ciphertext, EncryptionKey, SecretScalar};
-use scrutin_crypto::group::{hex_scalar, hex_scalar_vec};
+use scrutin_crypto::group::{hex_scalar, hex_scalar_vec, small_multiple};
 use scrutin_crypto::schnorr::SchnorrProof;
 use scrutin_crypto::transcript::Transcript;
 use scrutin_crypto::{Point, RistrettoPoint, Scalar};
@@ -179,9 +179,8 @@ fn sum_ciphertext(answer: &EncryptedAnswer, marker: u64) -> Ciphertext {
         beta += c.beta.point();
     }
     if let Some(b) = &answer.blank {
-        let m = Scalar::from(marker);
-        alpha += b.alpha.point() * m;
-        beta += b.beta.point() * m;
+        alpha += small_multiple(b.alpha.point(), marker);
+        beta += small_multiple(b.beta.point(), marker);
     }
     Ciphertext {
         alpha: Point::from_point(alpha),
