@@ -162,9 +162,7 @@ async fn election_subpage(
     headers: HeaderMap,
 ) -> Response {
     match name.as_str() {
-        "trustee" | "authority" | "verify" => {
-            serve_file(&app, &format!("pages/{name}.html"), &headers).await
-        }
+        "trustee" | "authority" => serve_file(&app, &format!("pages/{name}.html"), &headers).await,
         _ => ApiError::not_found("no such page").into_response(),
     }
 }
