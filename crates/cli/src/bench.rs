@@ -112,17 +112,17 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     })??;
     let verify_rate = samples as f64 / start.elapsed().as_secs_f64();
 
-    // Verification in batches of 128 on one core.
+    // Verification in batches of 64 on one core.
     log("Verifying them in batches on one core…");
     let start = Instant::now();
     one_core(|| -> Result<()> {
         for group in texts.chunks(64) {
             let mut batch = BatchVerifier::new(&mut os_rng());
-            let key = batch.register_base(ctx.key.point().point());
+            let bases = ctx.register_bases(&mut batch);
             for t in group {
                 let b: Ballot = serde_json::from_str(t)?;
                 ballot::check_shape(ctx, &b).map_err(|r| anyhow::anyhow!(r.reason))?;
-                ballot::add_to_batch(ctx, &b, &mut batch, key, BallotParts::ALL)
+                ballot::add_to_batch(ctx, &b, &mut batch, &bases, BallotParts::ALL)
                     .map_err(|r| anyhow::anyhow!(r.reason))?;
             }
             anyhow::ensure!(batch.verify(), "batch failed");

@@ -15,6 +15,7 @@
 //! | [`schnorr`] | proofs of knowledge of a discrete log and signatures | §5.1, §5.2 |
 //! | [`chaum_pedersen`] | proofs of equality of discrete logs | §5.3 |
 //! | [`disjunctive`] | proofs that a ciphertext encrypts one of a set of values | §5.4 |
+//! | [`bits`] | one proof that many ciphertexts each encrypt 0 or 1 | §5.7 |
 //! | [`batch`] | random-linear-combination batch verification | §5.6 |
 //! | [`dkg`] | Pedersen distributed key generation with Feldman commitments | §6 |
 //! | [`threshold`] | decryption shares and Lagrange combination | §7 |
@@ -26,6 +27,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod batch;
+pub mod bits;
 pub mod chaum_pedersen;
 pub mod disjunctive;
 pub mod dkg;

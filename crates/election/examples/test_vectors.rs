@@ -5,7 +5,8 @@
 //! ```
 //!
 //! A small election (2 trustees, threshold 2; one question with 3 answers, min 1, max 1,
-//! blank allowed; 3 voters with weights 1, 1, 2, one of whom votes twice) is run from the
+//! blank allowed, and one score question with 2 answers rated 0 to 2; 3 voters with
+//! weights 1, 1, 2, one of whom votes twice) is run from the
 //! seed `"scrutin test vectors"` through the roles' steps of [`scrutin_election::ceremony`].
 //! The example writes `record.jsonl` (the whole record) and `proofs.json` (one proof of
 //! each kind with its statement, exact transcript bytes and challenge; the credential,
@@ -25,6 +26,7 @@ use sha2::{Digest, Sha256, Sha512};
 use scrutin_election::ballot::{self, AuditedBallot, Ballot, VotingContext};
 use scrutin_election::ceremony;
 use scrutin_election::credential::{self, ALPHABET, Credential};
+use scrutin_election::crypto::bits::{self, BitsProof, BitsStatement};
 use scrutin_election::crypto::chaum_pedersen::DleqStatement;
 use scrutin_election::crypto::disjunctive::{MembershipProof, MembershipStatement};
 use scrutin_election::crypto::elgamal::Ciphertext;
@@ -78,15 +80,125 @@ fn definition() -> ElectionDefinition {
         description: String::new(),
         trustees: vec!["Trustee 1".into(), "Trustee 2".into()],
         threshold: 2,
-        questions: vec![Question {
-            text: "Who should chair the council?".into(),
-            answers: vec!["Ada".into(), "Blaise".into(), "Claude".into()],
-            min: 1,
-            max: 1,
-            max_per_answer: 1,
-            blank: true,
-        }],
+        questions: vec![
+            Question {
+                text: "Who should chair the council?".into(),
+                answers: vec!["Ada".into(), "Blaise".into(), "Claude".into()],
+                min: 1,
+                max: 1,
+                max_per_answer: 1,
+                blank: true,
+            },
+            Question {
+                text: "Rate each proposal from 0 to 2".into(),
+                answers: vec!["North".into(), "South".into()],
+                min: 0,
+                max: 4,
+                max_per_answer: 2,
+                blank: false,
+            },
+        ],
     }
+}
+
+/// `from_uniform_bytes(SHA-512(start("bits-generator") ‖ item))`, from spec §5.7.
+fn generator_from_spec(label: &str, data: &[u8]) -> RistrettoPoint {
+    let mut t = Transcript::new("bits-generator");
+    t.append(label, data);
+    let d: [u8; 64] = Sha512::digest(t.bytes()).into();
+    RistrettoPoint::from_uniform_bytes(&d)
+}
+
+/// A bit-vector proof (spec §5.7) with its transcripts and equations rebuilt from the spec.
+fn bits_vector(caller: Transcript, key: &Point, cts: &[Ciphertext], proof: &BitsProof) -> Value {
+    let n = cts.len();
+    let j = generator_from_spec("name", b"J");
+    assert_eq!(j, bits::generator_j());
+    let gs: Vec<RistrettoPoint> = (0..n)
+        .map(|i| generator_from_spec("index", &(i as u64).to_le_bytes()))
+        .collect();
+    for (i, g) in gs.iter().enumerate() {
+        assert_eq!(*g, bits::generator_g(i));
+    }
+    let caller_bytes = caller.bytes().to_vec();
+    let mut t = caller.clone();
+    t.append_point("key", key);
+    for c in cts {
+        t.append_point("alpha", &c.alpha)
+            .append_point("beta", &c.beta);
+    }
+    t.append_point("bits", &proof.bits)
+        .append_point("masks", &proof.masks);
+    let y_bytes = t.bytes().to_vec();
+    let y = challenge_of(&y_bytes);
+    t.append_point("t1", &proof.t1)
+        .append_point("t0", &proof.t0)
+        .append_point("link_alpha", &proof.link_alpha)
+        .append_point("link_beta", &proof.link_beta);
+    let x = challenge_of(t.bytes());
+    let statement = BitsStatement {
+        key,
+        ciphertexts: cts,
+    };
+    assert_eq!(proof.challenge_values(caller, &statement), (y, x));
+    let mut yi = Vec::new();
+    let mut p = y;
+    for _ in 0..n {
+        yi.push(p);
+        p *= y;
+    }
+    // The four equations, one by one.
+    let lhs: RistrettoPoint = proof
+        .f
+        .iter()
+        .zip(&gs)
+        .map(|(f, g)| g * f)
+        .sum::<RistrettoPoint>()
+        + j * proof.z_masks;
+    assert_eq!(
+        lhs,
+        proof.masks.point() + proof.bits.point() * x,
+        "bits: (1)"
+    );
+    let e = yi
+        .iter()
+        .zip(&proof.f)
+        .fold(Scalar::ZERO, |acc, (y, f)| acc + y * f * (x - f));
+    assert_eq!(
+        mul_g(&e) + j * proof.z_t,
+        proof.t1.point() * x + proof.t0.point(),
+        "bits: (2)"
+    );
+    let sum_alpha: RistrettoPoint = cts.iter().zip(&yi).map(|(c, y)| c.alpha.point() * y).sum();
+    let sum_beta: RistrettoPoint = cts.iter().zip(&yi).map(|(c, y)| c.beta.point() * y).sum();
+    assert_eq!(
+        mul_g(&proof.z_link),
+        proof.link_alpha.point() + sum_alpha * x,
+        "bits: (3)"
+    );
+    let yf = yi
+        .iter()
+        .zip(&proof.f)
+        .fold(Scalar::ZERO, |acc, (y, f)| acc + y * f);
+    assert_eq!(
+        mul_g(&yf) + key.point() * proof.z_link,
+        proof.link_beta.point() + sum_beta * x,
+        "bits: (4)"
+    );
+    json!({
+        "statement": {"key": key.to_hex(), "ciphertexts": cts.iter().map(ct_json).collect::<Vec<_>>()},
+        "generators": {
+            "J": Point::from_point(j).to_hex(),
+            "G": gs.iter().map(|g| Point::from_point(*g).to_hex()).collect::<Vec<_>>(),
+        },
+        "caller_transcript_hex": h(&caller_bytes),
+        "y_transcript_hex": h(&y_bytes),
+        "y": sh(&y),
+        "x_transcript_hex": h(t.bytes()),
+        "x": sh(&x),
+        "e": sh(&e),
+        "proof": serde_json::to_value(proof).unwrap(),
+    })
 }
 
 /// The ciphertext as JSON.
@@ -165,18 +277,25 @@ fn content_transcript(b: &Ballot) -> Transcript {
     };
     for (q, a) in b.answers.iter().enumerate() {
         t.append_u64("question", q as u64);
-        for c in &a.choices {
+        for c in a.choices.iter().chain(&a.blank) {
             t.append_point("alpha", &c.alpha)
                 .append_point("beta", &c.beta);
         }
-        for p in &a.choice_proofs {
-            proof(&mut t, p);
+        if let Some(p) = &a.bits_proof {
+            t.append_point("bits", &p.bits)
+                .append_point("masks", &p.masks)
+                .append_point("t1", &p.t1)
+                .append_point("t0", &p.t0)
+                .append_point("link_alpha", &p.link_alpha)
+                .append_point("link_beta", &p.link_beta);
+            for f in &p.f {
+                t.append_scalar("f", f);
+            }
+            t.append_scalar("z_masks", &p.z_masks)
+                .append_scalar("z_link", &p.z_link)
+                .append_scalar("z_t", &p.z_t);
         }
-        if let Some(c) = &a.blank {
-            t.append_point("alpha", &c.alpha)
-                .append_point("beta", &c.beta);
-        }
-        if let Some(p) = &a.blank_proof {
+        for p in a.choice_proofs.iter().flatten() {
             proof(&mut t, p);
         }
         if let Some(p) = &a.sum_proof {
@@ -239,21 +358,44 @@ fn build() -> Output {
         .iter()
         .map(|c| Credential::parse(&c.credential).unwrap())
         .collect();
-    let votes: Vec<(usize, QuestionChoice)> = vec![
-        (0, QuestionChoice::Values(vec![1, 0, 0])),
-        (1, QuestionChoice::blank()),
-        (2, QuestionChoice::Values(vec![0, 1, 0])),
-        (2, QuestionChoice::Values(vec![0, 0, 1])),
+    let votes: Vec<(usize, Vec<QuestionChoice>)> = vec![
+        (
+            0,
+            vec![
+                QuestionChoice::Values(vec![1, 0, 0]),
+                QuestionChoice::Values(vec![2, 1]),
+            ],
+        ),
+        (
+            1,
+            vec![QuestionChoice::blank(), QuestionChoice::Values(vec![0, 0])],
+        ),
+        (
+            2,
+            vec![
+                QuestionChoice::Values(vec![0, 1, 0]),
+                QuestionChoice::Values(vec![1, 1]),
+            ],
+        ),
+        (
+            2,
+            vec![
+                QuestionChoice::Values(vec![0, 0, 1]),
+                QuestionChoice::Values(vec![0, 2]),
+            ],
+        ),
     ];
     let ctx: &VotingContext = state.context.as_ref().unwrap();
     let mut ballots = Vec::new();
     for (v, choice) in &votes {
-        let (b, _) =
-            ballot::encrypt(ctx, &creds[*v], std::slice::from_ref(choice), &mut rng).unwrap();
+        let (b, _) = ballot::encrypt(ctx, &creds[*v], choice, &mut rng).unwrap();
         ballots.push(b);
     }
     // A Benaloh audit (§10.6) of a ballot that is never cast.
-    let audit_choices = vec![QuestionChoice::Values(vec![0, 0, 1])];
+    let audit_choices = vec![
+        QuestionChoice::Values(vec![0, 0, 1]),
+        QuestionChoice::Values(vec![1, 0]),
+    ];
     let (audit_ballot, audit_randomness) =
         ballot::encrypt(ctx, &creds[0], &audit_choices, &mut rng).unwrap();
     let audit = AuditedBallot {
@@ -280,6 +422,8 @@ fn build() -> Output {
     // voter1 → Ada (1), voter2 → blank (1), voter3 (weight 2) → Claude.
     assert_eq!(result.questions[0].choices, vec![1, 0, 2]);
     assert_eq!(result.questions[0].blank, Some(1));
+    // Scores: voter1 (2, 1), voter2 (0, 0), voter3 (weight 2) (0, 2).
+    assert_eq!(result.questions[1].choices, vec![2, 5]);
     assert_eq!(result.ballots_counted, 3);
     assert_eq!(result.total_weight, 4);
 
@@ -445,33 +589,30 @@ fn build() -> Output {
         "tracker": h(&tracker),
     });
 
-    // §10.2: range proof of voter1's first answer; §10.3: blank and sum proofs.
+    // §10.2: the bits proof of voter1's first question (3 answers and the blank
+    // indicator) and the range proof of their score for the first proposal; §10.3: the
+    // sum proof of the first question.
     let a0 = &b0.answers[0];
+    let blank_ct = a0.blank.unwrap();
+    let mut bi = Transcript::new("ballot-bits");
+    bi.append("election", &fp.0)
+        .append_point("credential", &b0.credential)
+        .append_u64("question", 0);
+    let bit_cts: Vec<Ciphertext> = a0.choices.iter().copied().chain([blank_ct]).collect();
+    let bits_vector = bits_vector(bi, &h_key, &bit_cts, a0.bits_proof.as_ref().unwrap());
+    let a1 = &b0.answers[1];
     let mut ch = Transcript::new("ballot-choice");
     ch.append("election", &fp.0)
         .append_point("credential", &b0.credential)
-        .append_u64("question", 0)
+        .append_u64("question", 1)
         .append_u64("answer", 0);
     let choice_vector = membership_vector(
         "choice",
         ch,
         &h_key,
-        &a0.choices[0],
-        &[0, 1],
-        &a0.choice_proofs[0],
-    );
-    let mut bl = Transcript::new("ballot-blank");
-    bl.append("election", &fp.0)
-        .append_point("credential", &b0.credential)
-        .append_u64("question", 0);
-    let blank_ct = a0.blank.unwrap();
-    let blank_vector = membership_vector(
-        "blank",
-        bl,
-        &h_key,
-        &blank_ct,
-        &[0, 1],
-        a0.blank_proof.as_ref().unwrap(),
+        &a1.choices[0],
+        &[0, 1, 2],
+        &a1.choice_proofs.as_ref().unwrap()[0],
     );
     let marker = Scalar::from(4u64);
     let mut sa = RistrettoPoint::default();
@@ -564,8 +705,8 @@ fn build() -> Output {
         "issued_credentials": private,
         "schnorr_coefficient_proof": schnorr_vector,
         "ballot_signature": signature_vector,
+        "bits_proof": bits_vector,
         "choice_range_proof": choice_vector,
-        "blank_proof": blank_vector,
         "sum_proof": sum_vector,
         "decryption_factor_proof": dleq_vector,
         "benaloh_audit": serde_json::to_value(&audit).unwrap(),

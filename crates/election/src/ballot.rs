@@ -2,11 +2,13 @@
 //! tracker shown to the voter, Benaloh audits, and the checks the board and the verifier
 //! make.
 //!
-//! For each question, each answer's value `vᵢ` is encrypted as `Cᵢ` with a proof that
-//! `vᵢ ∈ 0 … max_per_answer` (§10.2). If blank votes are allowed, a blank indicator
-//! `b ∈ {0, 1}` is encrypted too. Unless implied by the per-answer proofs, a last proof
-//! shows that `Σ Cᵢ + M·C_b` encrypts a value of `min … max` or exactly `M`, where `M` is
-//! larger than any possible sum: so a blank ballot has all values 0 (§10.3).
+//! For each question, each answer's value `vᵢ` is encrypted as `Cᵢ`, and if blank votes
+//! are allowed a blank indicator `b ∈ {0, 1}` as `C_b`. One bit-vector proof shows that
+//! every ciphertext of the question meant to hold 0 or 1 does — the answers when
+//! `max_per_answer = 1`, and the blank indicator (§10.2); answers that may go up to
+//! `max_per_answer > 1` carry one membership proof each instead. Unless implied by these,
+//! a last proof shows that `Σ Cᵢ + M·C_b` encrypts a value of `min … max` or exactly `M`,
+//! where `M` is larger than any possible sum: so a blank ballot has all values 0 (§10.3).
 //!
 //! Every proof's transcript holds the election fingerprint and the voter's public
 //! credential, so a ballot cannot be replayed in another election nor its proofs reused
@@ -15,6 +17,7 @@
 
 use rand_core::CryptoRng;
 use scrutin_crypto::batch::{BaseId, BatchVerifier};
+use scrutin_crypto::bits::{BitBases, BitGenerators, BitsProof, BitsStatement};
 use scrutin_crypto::disjunctive::{MembershipProof, MembershipStatement, ProofRequest};
 use scrutin_crypto::elgamal::{Ciphertext, EncryptionKey, SecretScalar};
 use scrutin_crypto::group::{hex_scalar, hex_scalar_vec, small_multiple};
@@ -32,37 +35,57 @@ use crate::error::{ElectionError, invalid};
 /// Domain tags of ballots (spec §3, table 2).
 pub mod tags {
     pub const CHOICE: &str = "ballot-choice";
-    pub const BLANK: &str = "ballot-blank";
+    pub const BITS: &str = "ballot-bits";
     pub const SUM: &str = "ballot-sum";
     pub const CONTENT: &str = "ballot-content";
     pub const SIGNATURE: &str = "ballot-signature";
     pub const TRACKER: &str = "ballot-tracker";
 }
 
-/// The encrypted answer to one question.
+/// The encrypted answer to one question (§10).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptedAnswer {
     pub choices: Vec<Ciphertext>,
-    pub choice_proofs: Vec<MembershipProof>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::present"
     )]
     pub blank: Option<Ciphertext>,
+    /// The bit-vector proof of [`EncryptedAnswer::bit_ciphertexts`] (§10.2).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::present"
     )]
-    pub blank_proof: Option<MembershipProof>,
+    pub bits_proof: Option<BitsProof>,
+    /// One range proof per answer, when `max_per_answer > 1` (§10.2).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub choice_proofs: Option<Vec<MembershipProof>>,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::present"
     )]
     pub sum_proof: Option<MembershipProof>,
+}
+
+impl EncryptedAnswer {
+    /// The ciphertexts the bits proof covers (§10.2): the answers' if `per_answer_bits`
+    /// (`max_per_answer = 1`), then the blank indicator's if any.
+    pub fn bit_ciphertexts(&self, per_answer_bits: bool) -> Vec<Ciphertext> {
+        let answers = if per_answer_bits {
+            &self.choices[..]
+        } else {
+            &[]
+        };
+        answers.iter().chain(self.blank.iter()).copied().collect()
+    }
 }
 
 /// A signed ballot: the body of a `ballot` event (§11.7).
@@ -80,13 +103,25 @@ pub struct VotingContext {
     pub definition: ElectionDefinition,
     pub fingerprint: Hash32,
     pub key: EncryptionKey,
+    /// The generators of the bits proofs, for the largest question.
+    bits: BitGenerators,
     choice_values: Vec<Vec<u64>>,
     sum_values: Vec<Option<Vec<u64>>>,
 }
 
+/// The shared bases of a batch of ballots: the election key and the bits generators.
+pub struct BallotBases {
+    key: BaseId,
+    bits: BitBases,
+}
+
 impl VotingContext {
     /// Prepares the context from a validated definition, the fingerprint and the key.
-    pub fn new(definition: ElectionDefinition, fingerprint: Hash32, key: Point) -> Self {
+    pub fn new(
+        definition: ElectionDefinition,
+        fingerprint: Hash32,
+        key: Point,
+    ) -> Result<Self, ElectionError> {
         let choice_values = definition
             .questions
             .iter()
@@ -97,12 +132,30 @@ impl VotingContext {
             .iter()
             .map(|q| q.sum_values())
             .collect();
-        VotingContext {
+        let largest = definition
+            .questions
+            .iter()
+            .map(|q| q.bit_count())
+            .max()
+            .unwrap_or(0);
+        let bits = BitGenerators::new(largest)
+            .map_err(|e| ElectionError::Invalid(format!("election definition: {e}")))?;
+        Ok(VotingContext {
             definition,
             fingerprint,
             key: EncryptionKey::new(key),
+            bits,
             choice_values,
             sum_values,
+        })
+    }
+
+    /// Registers the election key and the bits generators in a batch, for
+    /// [`add_to_batch`].
+    pub fn register_bases(&self, batch: &mut BatchVerifier) -> BallotBases {
+        BallotBases {
+            key: batch.register_base(self.key.point().point()),
+            bits: self.bits.register(batch),
         }
     }
 }
@@ -156,6 +209,21 @@ fn question_transcript(tag: &str, fp: &Hash32, credential: &Point, q: usize) -> 
     t
 }
 
+fn append_bits_proof(t: &mut Transcript, p: &BitsProof) {
+    t.append_point("bits", &p.bits)
+        .append_point("masks", &p.masks)
+        .append_point("t1", &p.t1)
+        .append_point("t0", &p.t0)
+        .append_point("link_alpha", &p.link_alpha)
+        .append_point("link_beta", &p.link_beta);
+    for f in &p.f {
+        t.append_scalar("f", f);
+    }
+    t.append_scalar("z_masks", &p.z_masks)
+        .append_scalar("z_link", &p.z_link)
+        .append_scalar("z_t", &p.z_t);
+}
+
 fn append_proof(t: &mut Transcript, proof: &MembershipProof) {
     for b in &proof.branches {
         t.append_point("a", &b.a)
@@ -197,16 +265,13 @@ impl Ballot {
             .append_point("credential", &self.credential);
         for (q, answer) in self.answers.iter().enumerate() {
             t.append_u64("question", q as u64);
-            for c in &answer.choices {
+            for c in answer.choices.iter().chain(&answer.blank) {
                 append_ciphertext(&mut t, c);
             }
-            for p in &answer.choice_proofs {
-                append_proof(&mut t, p);
+            if let Some(p) = &answer.bits_proof {
+                append_bits_proof(&mut t, p);
             }
-            if let Some(b) = &answer.blank {
-                append_ciphertext(&mut t, b);
-            }
-            if let Some(p) = &answer.blank_proof {
+            for p in answer.choice_proofs.iter().flatten() {
                 append_proof(&mut t, p);
             }
             if let Some(p) = &answer.sum_proof {
@@ -325,9 +390,9 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
         }
         answers.push(EncryptedAnswer {
             choices: choice_cts.to_vec(),
-            choice_proofs: Vec::new(),
             blank: blank_ct.first().copied(),
-            blank_proof: None,
+            bits_proof: None,
+            choice_proofs: None,
             sum_proof: None,
         });
     }
@@ -340,40 +405,71 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
         })
         .collect();
 
-    // 3. Every proof of the ballot, commitments encoded in one batch.
-    let blank_values = [0u64, 1];
+    // 3. The bits proof of every question that has 0/1 ciphertexts (§10.2).
+    for (q, ((question, plan), answer)) in
+        questions.iter().zip(&plans).zip(&mut answers).enumerate()
+    {
+        let per_answer_bits = question.max_per_answer == 1;
+        let cts = answer.bit_ciphertexts(per_answer_bits);
+        if cts.is_empty() {
+            continue;
+        }
+        let answers_part = if per_answer_bits {
+            plan.values.len()
+        } else {
+            0
+        };
+        let mut values: Vec<u64> = plan.values[..answers_part].to_vec();
+        let mut randomness: Vec<Scalar> = plan.randomness[..answers_part]
+            .iter()
+            .map(|r| *r.expose())
+            .collect();
+        if let Some(r) = &plan.blank_r {
+            values.push(u64::from(plan.is_blank));
+            randomness.push(*r.expose());
+        }
+        let statement = BitsStatement {
+            key: ctx.key.point(),
+            ciphertexts: &cts,
+        };
+        let proof = BitsProof::prove(
+            question_transcript(tags::BITS, fp, &public, q),
+            &ctx.bits,
+            &ctx.key,
+            &statement,
+            &values,
+            &randomness,
+            rng,
+        )
+        .map_err(|e| ElectionError::Invalid(format!("question {}: {e}", q + 1)))?;
+        randomness.iter_mut().for_each(zeroize::Zeroize::zeroize);
+        answer.bits_proof = Some(proof);
+    }
+
+    // 4. The range proofs of answers up to max_per_answer > 1, and the sum proofs, their
+    //    commitments encoded in one batch.
     let mut requests = Vec::new();
     let mut sum_index = 0;
     for (q, ((question, plan), answer)) in questions.iter().zip(&plans).zip(&answers).enumerate() {
-        for (a, ((ct, v), r)) in answer
-            .choices
-            .iter()
-            .zip(&plan.values)
-            .zip(&plan.randomness)
-            .enumerate()
-        {
-            requests.push(ProofRequest {
-                transcript: choice_transcript(fp, &public, q, a),
-                statement: MembershipStatement {
-                    key: ctx.key.point(),
-                    ciphertext: ct,
-                    values: &ctx.choice_values[q],
-                },
-                index: *v as usize,
-                randomness: *r.expose(),
-            });
-        }
-        if let (Some(ct), Some(r)) = (&answer.blank, &plan.blank_r) {
-            requests.push(ProofRequest {
-                transcript: question_transcript(tags::BLANK, fp, &public, q),
-                statement: MembershipStatement {
-                    key: ctx.key.point(),
-                    ciphertext: ct,
-                    values: &blank_values,
-                },
-                index: usize::from(plan.is_blank),
-                randomness: *r.expose(),
-            });
+        if question.max_per_answer > 1 {
+            for (a, ((ct, v), r)) in answer
+                .choices
+                .iter()
+                .zip(&plan.values)
+                .zip(&plan.randomness)
+                .enumerate()
+            {
+                requests.push(ProofRequest {
+                    transcript: choice_transcript(fp, &public, q, a),
+                    statement: MembershipStatement {
+                        key: ctx.key.point(),
+                        ciphertext: ct,
+                        values: &ctx.choice_values[q],
+                    },
+                    index: *v as usize,
+                    randomness: *r.expose(),
+                });
+            }
         }
         if let Some(sum_values) = &ctx.sum_values[q] {
             let marker = question.blank_marker();
@@ -415,12 +511,11 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
         }
     }
     // The proofs come back in the order requested: per question, the answers', then the
-    // blank indicator's, then the sum's.
+    // sum's.
     let mut proofs = MembershipProof::prove_many(&ctx.key, requests, rng)?.into_iter();
     for (q, (question, answer)) in questions.iter().zip(answers.iter_mut()).enumerate() {
-        answer.choice_proofs = proofs.by_ref().take(question.answers.len()).collect();
-        if question.blank {
-            answer.blank_proof = proofs.next();
+        if question.max_per_answer > 1 {
+            answer.choice_proofs = Some(proofs.by_ref().take(question.answers.len()).collect());
         }
         if ctx.sum_values[q].is_some() {
             answer.sum_proof = proofs.next();
@@ -462,9 +557,9 @@ pub enum BallotCheck {
     Shape,
     /// B4: the credential's signature.
     Signature,
-    /// B5: a per-answer range proof.
+    /// B5: the bits proof or a per-answer range proof.
     ChoiceProof,
-    /// B6: a blank or sum proof.
+    /// B6: a sum proof.
     RuleProof,
 }
 
@@ -513,19 +608,33 @@ pub fn check_shape(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRej
         .enumerate()
     {
         let n = question.answers.len();
-        if answer.choices.len() != n || answer.choice_proofs.len() != n {
+        if answer.choices.len() != n {
             return reject(
                 BallotCheck::Shape,
                 format!("question {}: wrong number of choices", q + 1),
             );
         }
-        if answer.blank.is_some() != question.blank
-            || answer.blank_proof.is_some() != question.blank
-        {
+        if answer.blank.is_some() != question.blank {
             return reject(
                 BallotCheck::Shape,
                 format!(
                     "question {}: blank indicator present iff blank is allowed",
+                    q + 1
+                ),
+            );
+        }
+        if answer.bits_proof.is_some() != (question.bit_count() > 0) {
+            return reject(
+                BallotCheck::Shape,
+                format!("question {}: bits proof present iff required", q + 1),
+            );
+        }
+        let per_answer = answer.choice_proofs.as_ref().map(Vec::len);
+        if per_answer != (question.max_per_answer > 1).then_some(n) {
+            return reject(
+                BallotCheck::Shape,
+                format!(
+                    "question {}: one range proof per answer iff max_per_answer > 1",
                     q + 1
                 ),
             );
@@ -546,10 +655,10 @@ pub fn add_to_batch(
     ctx: &VotingContext,
     ballot: &Ballot,
     batch: &mut BatchVerifier,
-    key: BaseId,
+    bases: &BallotBases,
     parts: BallotParts,
 ) -> Result<(), BallotRejection> {
-    add_to_batch_with_digest(ctx, ballot, &ballot.content_digest(), batch, key, parts)
+    add_to_batch_with_digest(ctx, ballot, &ballot.content_digest(), batch, bases, parts)
 }
 
 /// [`add_to_batch`] with the ballot's content digest already computed.
@@ -558,9 +667,10 @@ pub fn add_to_batch_with_digest(
     ballot: &Ballot,
     digest: &[u8; 64],
     batch: &mut BatchVerifier,
-    key: BaseId,
+    bases: &BallotBases,
     parts: BallotParts,
 ) -> Result<(), BallotRejection> {
+    let key = bases.key;
     let fp = &ctx.fingerprint;
     let cred = &ballot.credential;
     if parts.signature {
@@ -574,7 +684,29 @@ pub fn add_to_batch_with_digest(
         .enumerate()
     {
         if parts.choices {
-            for (a, (ct, proof)) in answer.choices.iter().zip(&answer.choice_proofs).enumerate() {
+            if let Some(proof) = &answer.bits_proof {
+                let cts = answer.bit_ciphertexts(question.max_per_answer == 1);
+                let s = BitsStatement {
+                    key: ctx.key.point(),
+                    ciphertexts: &cts,
+                };
+                proof
+                    .add_to_batch(
+                        question_transcript(tags::BITS, fp, cred, q),
+                        &s,
+                        batch,
+                        key,
+                        &bases.bits,
+                    )
+                    .or_else(|e| {
+                        reject(
+                            BallotCheck::ChoiceProof,
+                            format!("question {} bits proof: {e}", q + 1),
+                        )
+                    })?;
+            }
+            let proofs = answer.choice_proofs.iter().flatten();
+            for (a, (ct, proof)) in answer.choices.iter().zip(proofs).enumerate() {
                 let s = MembershipStatement {
                     key: ctx.key.point(),
                     ciphertext: ct,
@@ -591,26 +723,6 @@ pub fn add_to_batch_with_digest(
             }
         }
         if parts.rules {
-            if let (Some(ct), Some(proof)) = (&answer.blank, &answer.blank_proof) {
-                let s = MembershipStatement {
-                    key: ctx.key.point(),
-                    ciphertext: ct,
-                    values: &[0, 1],
-                };
-                proof
-                    .add_to_batch(
-                        question_transcript(tags::BLANK, fp, cred, q),
-                        &s,
-                        batch,
-                        key,
-                    )
-                    .or_else(|e| {
-                        reject(
-                            BallotCheck::RuleProof,
-                            format!("question {} blank: {e}", q + 1),
-                        )
-                    })?;
-            }
             if let (Some(values), Some(proof)) = (&ctx.sum_values[q], &answer.sum_proof) {
                 let ct = sum_ciphertext(answer, question.blank_marker());
                 let s = MembershipStatement {
@@ -681,8 +793,8 @@ pub fn verify(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRejectio
     ];
     for (check, part) in parts {
         let mut batch = BatchVerifier::new(&mut scrutin_crypto::rng::os_rng());
-        let key = batch.register_base(ctx.key.point().point());
-        add_to_batch(ctx, ballot, &mut batch, key, part)?;
+        let bases = ctx.register_bases(&mut batch);
+        add_to_batch(ctx, ballot, &mut batch, &bases, part)?;
         if !batch.verify() {
             return reject(
                 check,
@@ -690,8 +802,8 @@ pub fn verify(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRejectio
                     "{} does not verify",
                     match check {
                         BallotCheck::Signature => "the credential's signature",
-                        BallotCheck::ChoiceProof => "a range proof of an answer",
-                        _ => "a blank or sum proof",
+                        BallotCheck::ChoiceProof => "the bits proof or a range proof of an answer",
+                        _ => "a sum proof",
                     }
                 ),
             );

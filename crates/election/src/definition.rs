@@ -20,8 +20,9 @@ pub const MAX_QUESTIONS: usize = 50;
 pub const MAX_ANSWERS: usize = 100;
 /// At most this value for one answer (score voting).
 pub const MAX_PER_ANSWER: u64 = 100;
-/// At most this many proof branches in one ballot, which bounds a ballot's size and cost.
-pub const MAX_BRANCHES_PER_BALLOT: usize = 10_000;
+/// At most this proof size (branches of membership proofs plus bits of bits proofs, §8.3)
+/// in one ballot, which bounds a ballot's size and cost.
+pub const MAX_PROOF_SIZE_PER_BALLOT: usize = 10_000;
 /// Longest title, answer or name, in characters.
 pub const MAX_TEXT: usize = 1_000;
 /// Longest description, in characters.
@@ -84,7 +85,8 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<(), ElectionError> {
 }
 
 impl Question {
-    /// The allowed values of one answer: `0 … max_per_answer`.
+    /// The allowed values of one answer: `0 … max_per_answer` (used by the range proofs
+    /// of answers when `max_per_answer > 1`).
     pub fn choice_values(&self) -> Vec<u64> {
         (0..=self.max_per_answer).collect()
     }
@@ -112,11 +114,26 @@ impl Question {
         Some(values)
     }
 
-    /// The number of proof branches a ballot carries for this question.
-    pub fn branches(&self) -> usize {
-        let per_answer = self.answers.len() * (self.max_per_answer as usize + 1);
-        let blank = if self.blank { 2 } else { 0 };
-        per_answer + blank + self.sum_values().map_or(0, |v| v.len())
+    /// How many ciphertexts the question's bits proof covers (§8.3): every answer if
+    /// `max_per_answer = 1`, plus the blank indicator; 0 means no bits proof.
+    pub fn bit_count(&self) -> usize {
+        let answers = if self.max_per_answer == 1 {
+            self.answers.len()
+        } else {
+            0
+        };
+        answers + usize::from(self.blank)
+    }
+
+    /// The proof size of the question in a ballot (§8.3): the bits of its bits proof,
+    /// plus the branches of its membership proofs.
+    pub fn proof_size(&self) -> usize {
+        let per_answer = if self.max_per_answer > 1 {
+            self.answers.len() * (self.max_per_answer as usize + 1)
+        } else {
+            0
+        };
+        self.bit_count() + per_answer + self.sum_values().map_or(0, |v| v.len())
     }
 
     fn validate(&self, n: usize) -> Result<(), ElectionError> {
@@ -184,14 +201,14 @@ impl ElectionDefinition {
         if self.questions.is_empty() || self.questions.len() > MAX_QUESTIONS {
             return invalid(format!("an election needs 1 to {MAX_QUESTIONS} questions"));
         }
-        let mut branches = 0usize;
+        let mut size = 0usize;
         for (n, q) in self.questions.iter().enumerate() {
             q.validate(n + 1)?;
-            branches += q.branches();
+            size += q.proof_size();
         }
-        if branches > MAX_BRANCHES_PER_BALLOT {
+        if size > MAX_PROOF_SIZE_PER_BALLOT {
             return invalid(format!(
-                "a ballot would carry {branches} proof branches, at most {MAX_BRANCHES_PER_BALLOT} are allowed"
+                "a ballot's proofs would have size {size} (bits plus branches), at most {MAX_PROOF_SIZE_PER_BALLOT} is allowed"
             ));
         }
         Ok(())

@@ -636,11 +636,11 @@ fn apply<'a>(
                 _ => return fail("O1", at, "definition or key missing"),
             };
             state.accumulator = Some(TallyAccumulator::new(&def));
-            state.context = Some(std::sync::Arc::new(VotingContext::new(
-                def,
-                *fingerprint,
-                key,
-            )));
+            let context = match VotingContext::new(def, *fingerprint, key) {
+                Ok(c) => c,
+                Err(e) => return fail("O1", at, e.to_string()),
+            };
+            state.context = Some(std::sync::Arc::new(context));
             state.fingerprint = Some(*fingerprint);
         }
         Event::Ballot(b) => {
@@ -821,7 +821,7 @@ fn verify_ballot_batch(
     let groups: Vec<&[(u64, &Ballot)]> = pending.chunks(BATCH).collect();
     let outcomes = par_map(&groups, |group| {
         let mut batch = BatchVerifier::new(&mut os_rng());
-        let key = batch.register_base(ctx.key.point().point());
+        let bases = ctx.register_bases(&mut batch);
         let mut ok = true;
         let mut trackers = Vec::with_capacity(group.len());
         for (seq, b) in group.iter() {
@@ -833,7 +833,7 @@ fn verify_ballot_batch(
                     b,
                     &digest,
                     &mut batch,
-                    key,
+                    &bases,
                     BallotParts::ALL,
                 )
                 .is_err()
@@ -867,8 +867,8 @@ fn count_proofs(b: &Ballot) -> u64 {
         .answers
         .iter()
         .map(|a| {
-            a.choice_proofs.len() as u64
-                + u64::from(a.blank_proof.is_some())
+            a.choice_proofs.as_ref().map_or(0, |p| p.len() as u64)
+                + u64::from(a.bits_proof.is_some())
                 + u64::from(a.sum_proof.is_some())
         })
         .sum::<u64>()

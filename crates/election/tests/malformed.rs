@@ -212,6 +212,9 @@ fn json() -> impl Strategy<Value = Value> {
         Just("signature"),
         Just("choices"),
         Just("choice_proofs"),
+        Just("bits_proof"),
+        Just("f"),
+        Just("masks"),
         Just("blank"),
         Just("commitment"),
         Just("response"),
@@ -660,9 +663,9 @@ fn huge_max_per_answer_is_refused_before_allocating() {
     );
 }
 
-/// A proof with 10⁶ branches makes a line of ~280 MB: refused by its length (R1). One with
-/// 40,000 branches fits in a line, parses, and is refused by the branch count (B5) before
-/// any group operation; its re-signed ballot is not otherwise wrong.
+/// A sum proof with 10⁶ branches makes a line of ~280 MB: refused by its length (R1). One
+/// with 40,000 branches fits in a line, parses, and is refused by the branch count (B6)
+/// before any group operation; its re-signed ballot is not otherwise wrong.
 #[test]
 fn proofs_with_too_many_branches_are_refused() {
     let fx = fixture();
@@ -677,21 +680,21 @@ fn proofs_with_too_many_branches_are_refused() {
         .map(|c| Credential::parse(c).unwrap().signing_key(&fx.election_id))
         .find(|k| k.public() == original.credential)
         .unwrap();
-    let branch = original.answers[0].choice_proofs[0].branches[0];
+    let branch = original.answers[0].sum_proof.as_ref().unwrap().branches[0];
     let branch_json = serde_json::to_string(&branch).unwrap();
 
-    for (count, check) in [(1_000_000usize, "R1"), (40_000, "B5")] {
+    for (count, check) in [(1_000_000usize, "R1"), (40_000, "B6")] {
         let mut b = original.clone();
-        b.answers[0].choice_proofs[0].branches = vec![branch; 1];
-        if check == "B5" {
-            b.answers[0].choice_proofs[0].branches = vec![branch; count];
+        b.answers[0].sum_proof.as_mut().unwrap().branches = vec![branch; 1];
+        if check == "B6" {
+            b.answers[0].sum_proof.as_mut().unwrap().branches = vec![branch; count];
             let mut t = Transcript::new("ballot-signature");
             t.append("election", &b.election.0)
                 .append("content", &b.content_digest());
             b.signature =
                 SchnorrProof::prove(t, &b.credential, key.expose(), &mut SeededRng::new(b"sig"));
             let r = ballot::verify(st.context.as_ref().unwrap(), &b).unwrap_err();
-            assert_eq!(r.check.code(), "B5", "{}", r.reason);
+            assert_eq!(r.check.code(), "B6", "{}", r.reason);
         }
         let mut text = serde_json::to_string(&b).unwrap();
         if check == "R1" {
@@ -726,7 +729,9 @@ fn non_canonical_encodings_are_r5() {
         ("/election", Value::from("0".repeat(63))),
         ("/election", Value::from("é".repeat(32))),
         ("/answers/0/choices/0/alpha", Value::Null),
-        ("/answers/0/choice_proofs/0/0/c", Value::from(l_order)),
+        ("/answers/0/sum_proof/0/c", Value::from(l_order)),
+        ("/answers/0/bits_proof/f/0", Value::from(l_order)),
+        ("/answers/0/bits_proof/masks", Value::from("ff".repeat(32))),
     ];
     for (pointer, value) in cases {
         let mut v = v.clone();

@@ -358,7 +358,17 @@ fn changed_point_in_ballot_with_rechain_is_r5_or_b4() {
     let original = lines(&fx.record);
     let s = first(&original, "ballot");
     let mut seen = Vec::new();
-    for label in ["alpha", "beta", "a", "b", "commitment"] {
+    for label in [
+        "alpha",
+        "beta",
+        "a",
+        "b",
+        "commitment",
+        "bits",
+        "masks",
+        "t1",
+        "link_beta",
+    ] {
         for start in hex_positions(&original[s], label, 2) {
             for offset in [0, 1, 31] {
                 let mut l = original.clone();
@@ -390,11 +400,104 @@ fn forge_own_ballot(edit: impl Fn(&mut Ballot)) -> (Vec<String>, usize) {
 }
 
 #[test]
-fn re_signed_ballot_with_tampered_range_proof_is_b5() {
-    let (l, s) = forge_own_ballot(|b| b.answers[0].choice_proofs[0].branches[0].r += Scalar::ONE);
-    expect_err(&l, "B5", Some(s));
-    let (l, s) = forge_own_ballot(|b| b.answers[1].choice_proofs[4].branches[1].c += Scalar::ONE);
-    expect_err(&l, "B5", Some(s));
+fn re_signed_ballot_with_tampered_bits_proof_is_b5() {
+    let bits = |b: &mut Ballot, q: usize| b.answers[q].bits_proof.as_mut().unwrap().clone();
+    let edits: Vec<Box<dyn Fn(&mut Ballot)>> = vec![
+        Box::new(move |b| {
+            let mut p = bits(b, 0);
+            p.f[0] += Scalar::ONE;
+            b.answers[0].bits_proof = Some(p);
+        }),
+        Box::new(move |b| {
+            let mut p = bits(b, 1);
+            p.f[4] += Scalar::ONE;
+            b.answers[1].bits_proof = Some(p);
+        }),
+        Box::new(move |b| {
+            let mut p = bits(b, 1);
+            p.z_link += Scalar::ONE;
+            b.answers[1].bits_proof = Some(p);
+        }),
+        Box::new(move |b| {
+            let mut p = bits(b, 0);
+            p.t0 = add_g(&p.t0);
+            b.answers[0].bits_proof = Some(p);
+        }),
+    ];
+    for edit in edits {
+        let (l, s) = forge_own_ballot(edit);
+        expect_err(&l, "B5", Some(s));
+    }
+}
+
+/// A score question (`max_per_answer = 3`): one membership proof per answer, and the
+/// bits proof covers the blank indicator alone.
+#[test]
+fn score_question_range_proofs_and_blank_bit() {
+    use scrutin_election::definition::Question;
+    let opts = DemoOptions {
+        voters: 8,
+        trustees: 1,
+        threshold: 1,
+        blank_percent: 30,
+        questions: vec![Question {
+            text: "Rate each proposal from 0 to 3".into(),
+            answers: vec!["North".into(), "South".into(), "East".into()],
+            min: 0,
+            max: 9,
+            max_per_answer: 3,
+            blank: true,
+        }],
+        ..DemoOptions::default()
+    };
+    let outcome = demo::run(&opts, &mut SeededRng::new(b"score")).unwrap();
+    let state = verify_ok(&outcome.record);
+    assert_eq!(
+        state.result.as_ref().unwrap().questions,
+        outcome.expected,
+        "the tally equals the plaintext count"
+    );
+    let mut l = lines(&outcome.record);
+    let s = first(&l, "ballot");
+    let original: Ballot = body(&l[s]);
+    assert_eq!(original.answers[0].choice_proofs.as_ref().unwrap().len(), 3);
+    assert_eq!(original.answers[0].bits_proof.as_ref().unwrap().f.len(), 1);
+    let key = outcome
+        .credentials
+        .iter()
+        .map(|c| Credential::parse(&c.credential).unwrap())
+        .map(|c| c.signing_key(&state.definition.as_ref().unwrap().id))
+        .find(|k| k.public() == original.credential)
+        .unwrap();
+    let mut forge = |edit: &dyn Fn(&mut Ballot), check: &str| {
+        let mut b = original.clone();
+        edit(&mut b);
+        sign(&mut b, &key, &mut SeededRng::new(b"forger"));
+        set_body(&mut l, s, &b);
+        rechain(&mut l);
+        expect_err(&l, check, Some(s));
+    };
+    forge(
+        &|b| b.answers[0].choice_proofs.as_mut().unwrap()[1].branches[2].r += Scalar::ONE,
+        "B5",
+    );
+    // A score of 4 (β + G on a 3, or 1 + 3 on a 1) is out of range.
+    forge(
+        &|b| {
+            let c = &mut b.answers[0].choices[2];
+            c.beta = add_g(&add_g(&add_g(&c.beta)));
+        },
+        "B5",
+    );
+    forge(
+        &|b| b.answers[0].bits_proof.as_mut().unwrap().z_t += Scalar::ONE,
+        "B5",
+    );
+    forge(&|b| b.answers[0].choice_proofs = None, "B3");
+    forge(
+        &|b| b.answers[0].choice_proofs.as_mut().unwrap().truncate(2),
+        "B3",
+    );
 }
 
 /// Adding G to β turns a 0 into a 1 or a 1 into a 2: an over-vote the range proof refuses.
@@ -406,20 +509,19 @@ fn re_signed_ballot_with_tampered_ciphertext_is_b5() {
 }
 
 #[test]
-fn re_signed_ballot_with_tampered_blank_or_sum_proof_is_b6() {
-    let (l, s) = forge_own_ballot(|b| {
-        b.answers[0].blank_proof.as_mut().unwrap().branches[0].r += Scalar::ONE
-    });
-    expect_err(&l, "B6", Some(s));
+fn re_signed_ballot_with_tampered_sum_proof_is_b6_and_blank_indicator_b5() {
     let (l, s) =
         forge_own_ballot(|b| b.answers[0].sum_proof.as_mut().unwrap().branches[1].r += Scalar::ONE);
     expect_err(&l, "B6", Some(s));
-    // A blank indicator of 2 (β + G): the blank proof refuses it.
+    let (l, s) =
+        forge_own_ballot(|b| b.answers[1].sum_proof.as_mut().unwrap().branches[0].c += Scalar::ONE);
+    expect_err(&l, "B6", Some(s));
+    // A blank indicator of 2 (β + G): the bits proof refuses it.
     let (l, s) = forge_own_ballot(|b| {
         let blank = b.answers[0].blank.as_mut().unwrap();
         blank.beta = add_g(&blank.beta);
     });
-    expect_err(&l, "B6", Some(s));
+    expect_err(&l, "B5", Some(s));
 }
 
 #[test]
@@ -434,7 +536,15 @@ fn re_signed_ballot_for_another_election_is_b1_and_misshapen_is_b3() {
         b.answers[1].choices.pop();
     });
     expect_err(&l, "B3", Some(s));
-    let (l, s) = forge_own_ballot(|b| b.answers[0].blank_proof = None);
+    let (l, s) = forge_own_ballot(|b| b.answers[0].bits_proof = None);
+    expect_err(&l, "B3", Some(s));
+    let (l, s) = forge_own_ballot(|b| b.answers[0].blank = None);
+    expect_err(&l, "B3", Some(s));
+    let (l, s) = forge_own_ballot(|b| {
+        let p = b.answers[0].bits_proof.clone();
+        b.answers[0].choice_proofs = Some(vec![]);
+        b.answers[0].bits_proof = p;
+    });
     expect_err(&l, "B3", Some(s));
 }
 
