@@ -180,7 +180,7 @@ struct Challenges {
     x: Scalar,
 }
 
-/// Appends the statement and the first-round commitments; returns `y`'s transcript.
+/// Appends the statement and the first-round commitments: the transcript of `y`.
 fn first_round(t: &mut Transcript, s: &BitsStatement<'_>, bits: &Point, masks: &Point) {
     t.append_point("key", s.key);
     for c in s.ciphertexts {
@@ -200,6 +200,7 @@ fn powers(y: Scalar, n: usize) -> Vec<Scalar> {
     out
 }
 
+/// Appends the second-round commitments: with the first round, the transcript of `x`.
 fn second_round(t: &mut Transcript, t1: &Point, t0: &Point, ka: &Point, kb: &Point) {
     t.append_point("t1", t1)
         .append_point("t0", t0)

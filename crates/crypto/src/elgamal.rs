@@ -10,6 +10,7 @@ use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use serde::{Deserialize, Serialize};
+use subtle::ConditionallySelectable;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::Point;
@@ -90,15 +91,22 @@ impl Ciphertext {
         items: &[(u64, Scalar)],
     ) -> (Vec<Ciphertext>, Vec<(RistrettoPoint, RistrettoPoint)>) {
         let half = crate::group::half();
-        let half_g = RistrettoPoint::mul_base(&half);
+        // 2ᵏ·(G/2) for k = 0 … 7: a message below 256 (every value of a ballot) is added
+        // bit by bit with constant-time selections, so the time does not depend on it.
+        let mut powers = [RistrettoPoint::mul_base(&half); 8];
+        for k in 1..8 {
+            powers[k] = powers[k - 1] + powers[k - 1];
+        }
         let halves: Vec<(RistrettoPoint, RistrettoPoint)> = items
             .iter()
             .map(|(m, r)| {
                 let hr = r * half;
                 let mut beta = key.mul(&hr);
-                if *m <= 128 {
-                    for _ in 0..*m {
-                        beta += half_g;
+                if *m < 256 {
+                    for (k, p) in powers.iter().enumerate() {
+                        let bit = subtle::Choice::from(((*m >> k) & 1) as u8);
+                        beta +=
+                            RistrettoPoint::conditional_select(&RistrettoPoint::identity(), p, bit);
                     }
                 } else {
                     beta += RistrettoPoint::mul_base(&(Scalar::from(*m) * half));
@@ -204,5 +212,20 @@ mod tests {
         s.add_weighted(&c2, 1);
         let m = s.beta - s.alpha * x.expose();
         assert_eq!(m, RistrettoPoint::mul_base(&Scalar::from(10u8)));
+    }
+
+    #[test]
+    fn encrypt_many_agrees_with_encrypt_for_every_small_value_and_beyond() {
+        let mut rng = os_rng();
+        let x = SecretScalar::new(Scalar::random(&mut rng));
+        let key = EncryptionKey::new(x.public());
+        let items: Vec<(u64, Scalar)> = [0u64, 1, 2, 7, 100, 128, 255, 256, 1000]
+            .iter()
+            .map(|m| (*m, Scalar::random(&mut rng)))
+            .collect();
+        let (many, _) = Ciphertext::encrypt_many(&key, &items);
+        for ((m, r), c) in items.iter().zip(&many) {
+            assert_eq!(*c, Ciphertext::encrypt(&key, *m, r), "m = {m}");
+        }
     }
 }

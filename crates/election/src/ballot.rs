@@ -722,23 +722,23 @@ pub fn add_to_batch_with_digest(
                     })?;
             }
         }
-        if parts.rules {
-            if let (Some(values), Some(proof)) = (&ctx.sum_values[q], &answer.sum_proof) {
-                let ct = sum_ciphertext(answer, question.blank_marker());
-                let s = MembershipStatement {
-                    key: ctx.key.point(),
-                    ciphertext: &ct,
-                    values,
-                };
-                proof
-                    .add_to_batch(question_transcript(tags::SUM, fp, cred, q), &s, batch, key)
-                    .or_else(|e| {
-                        reject(
-                            BallotCheck::RuleProof,
-                            format!("question {} sum: {e}", q + 1),
-                        )
-                    })?;
-            }
+        if parts.rules
+            && let (Some(values), Some(proof)) = (&ctx.sum_values[q], &answer.sum_proof)
+        {
+            let ct = sum_ciphertext(answer, question.blank_marker());
+            let s = MembershipStatement {
+                key: ctx.key.point(),
+                ciphertext: &ct,
+                values,
+            };
+            proof
+                .add_to_batch(question_transcript(tags::SUM, fp, cred, q), &s, batch, key)
+                .or_else(|e| {
+                    reject(
+                        BallotCheck::RuleProof,
+                        format!("question {} sum: {e}", q + 1),
+                    )
+                })?;
         }
     }
     Ok(())

@@ -14,6 +14,7 @@ use scrutin_election::Hash32;
 use scrutin_election::ballot::{self, Ballot};
 use scrutin_election::ceremony;
 use scrutin_election::credential::{self, Credential, CredentialList, IssuedCredential};
+use scrutin_election::crypto::bits::BitsProof;
 use scrutin_election::crypto::chaum_pedersen::{DleqProof, DleqStatement};
 use scrutin_election::crypto::dkg::{
     Complaint, DealerShares, JointKey, TrusteeCheck, TrusteeCommitment, TrusteeSecrets,
@@ -399,33 +400,20 @@ fn forge_own_ballot(edit: impl Fn(&mut Ballot)) -> (Vec<String>, usize) {
     (l, s)
 }
 
+/// An edit of the bits proof of one question.
+type BitsEdit = (usize, fn(&mut BitsProof));
+
 #[test]
 fn re_signed_ballot_with_tampered_bits_proof_is_b5() {
-    let bits = |b: &mut Ballot, q: usize| b.answers[q].bits_proof.as_mut().unwrap().clone();
-    let edits: Vec<Box<dyn Fn(&mut Ballot)>> = vec![
-        Box::new(move |b| {
-            let mut p = bits(b, 0);
-            p.f[0] += Scalar::ONE;
-            b.answers[0].bits_proof = Some(p);
-        }),
-        Box::new(move |b| {
-            let mut p = bits(b, 1);
-            p.f[4] += Scalar::ONE;
-            b.answers[1].bits_proof = Some(p);
-        }),
-        Box::new(move |b| {
-            let mut p = bits(b, 1);
-            p.z_link += Scalar::ONE;
-            b.answers[1].bits_proof = Some(p);
-        }),
-        Box::new(move |b| {
-            let mut p = bits(b, 0);
-            p.t0 = add_g(&p.t0);
-            b.answers[0].bits_proof = Some(p);
-        }),
+    let edits: [BitsEdit; 5] = [
+        (0, |p| p.f[0] += Scalar::ONE),
+        (1, |p| p.f[4] += Scalar::ONE),
+        (1, |p| p.z_link += Scalar::ONE),
+        (0, |p| p.t0 = add_g(&p.t0)),
+        (0, |p| p.bits = add_g(&p.bits)),
     ];
-    for edit in edits {
-        let (l, s) = forge_own_ballot(edit);
+    for (q, edit) in edits {
+        let (l, s) = forge_own_ballot(|b| edit(b.answers[q].bits_proof.as_mut().unwrap()));
         expect_err(&l, "B5", Some(s));
     }
 }
