@@ -395,8 +395,10 @@ impl VerifiedRecord {
 
 /// How many lines are parsed and checked together.
 const CHUNK: usize = 4096;
-/// How many ballots share one batch (one multiscalar multiplication).
-const BATCH: usize = 64;
+/// How many ballots share one batch (one multiscalar multiplication): 128 ballots of one
+/// 10-answer approval question are about 3,600 points, near the fastest size per point
+/// measured here (docs/PERFORMANCE.md).
+const BATCH: usize = 128;
 
 #[cfg(feature = "parallel")]
 fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync + Send) -> Vec<U> {
