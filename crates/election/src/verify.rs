@@ -66,7 +66,10 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("B2", "the ballot's credential is on the list"),
     ("B3", "the ballot has the shape of the questions"),
     ("B4", "the credential's signature on the ballot is valid"),
-    ("B5", "every answer and blank indicator is in range (bits and range proofs)"),
+    (
+        "B5",
+        "every answer and blank indicator is in range (bits and range proofs)",
+    ),
     ("B6", "every sum proof is valid (the question's rule)"),
     ("B7", "no ciphertext appears in two ballots"),
     (
