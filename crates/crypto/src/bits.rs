@@ -95,11 +95,6 @@ impl BitGenerators {
         })
     }
 
-    /// How many ciphertexts a proof may have with these generators.
-    pub fn capacity(&self) -> usize {
-        self.g.len()
-    }
-
     /// Registers `J` and `G₀ … G_{n−1}` as shared bases of a batch: every proof of the
     /// batch then adds its terms on them to one coefficient each.
     pub fn register(&self, batch: &mut BatchVerifier) -> BitBases {
@@ -107,17 +102,6 @@ impl BitGenerators {
             j: batch.register_base(&self.j),
             g: self.g.iter().map(|p| batch.register_base(p)).collect(),
         }
-    }
-
-    fn check_capacity(&self, n: usize) -> Result<(), CryptoError> {
-        check_count(n)?;
-        if n > self.g.len() {
-            return Err(CryptoError::OutOfBounds {
-                what: "bit-vector proof",
-                why: format!("{n} ciphertexts, generators for {}", self.g.len()),
-            });
-        }
-        Ok(())
     }
 }
 
@@ -132,6 +116,18 @@ fn check_count(n: usize) -> Result<(), CryptoError> {
         return Err(CryptoError::OutOfBounds {
             what: "bit-vector proof",
             why: format!("{n} ciphertexts, allowed 1 to {MAX_BITS}"),
+        });
+    }
+    Ok(())
+}
+
+/// [`check_count`], and `n` generators among the `available` ones.
+fn check_fits(n: usize, available: usize) -> Result<(), CryptoError> {
+    check_count(n)?;
+    if n > available {
+        return Err(CryptoError::OutOfBounds {
+            what: "bit-vector proof",
+            why: format!("{n} ciphertexts, generators for {available}"),
         });
     }
     Ok(())
@@ -225,7 +221,7 @@ impl BitsProof {
         rng: &mut R,
     ) -> Result<Self, CryptoError> {
         let n = s.ciphertexts.len();
-        gens.check_capacity(n)?;
+        check_fits(n, gens.g.len())?;
         if values.len() != n || randomness.len() != n {
             return Err(CryptoError::Inconsistent {
                 what: "bit-vector proof witness",
@@ -341,13 +337,7 @@ impl BitsProof {
         bases: &BitBases,
     ) -> Result<(), CryptoError> {
         let n = s.ciphertexts.len();
-        check_count(n)?;
-        if n > bases.g.len() {
-            return Err(CryptoError::OutOfBounds {
-                what: "bit-vector proof",
-                why: format!("{n} ciphertexts, generators for {}", bases.g.len()),
-            });
-        }
+        check_fits(n, bases.g.len())?;
         if self.f.len() != n {
             return Err(CryptoError::Inconsistent {
                 what: "bit-vector proof",

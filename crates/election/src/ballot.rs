@@ -53,7 +53,7 @@ pub struct EncryptedAnswer {
         deserialize_with = "crate::present"
     )]
     pub blank: Option<Ciphertext>,
-    /// The bit-vector proof of [`EncryptedAnswer::bit_ciphertexts`] (§10.2).
+    /// The bit-vector proof of the ciphertexts named by `Question::bit_items` (§10.2).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -73,19 +73,6 @@ pub struct EncryptedAnswer {
         deserialize_with = "crate::present"
     )]
     pub sum_proof: Option<MembershipProof>,
-}
-
-impl EncryptedAnswer {
-    /// The ciphertexts the bits proof covers (§10.2): the answers' if `per_answer_bits`
-    /// (`max_per_answer = 1`), then the blank indicator's if any.
-    pub fn bit_ciphertexts(&self, per_answer_bits: bool) -> Vec<Ciphertext> {
-        let answers = if per_answer_bits {
-            &self.choices[..]
-        } else {
-            &[]
-        };
-        answers.iter().chain(self.blank.iter()).copied().collect()
-    }
 }
 
 /// A signed ballot: the body of a `ballot` event (§11.7).
@@ -409,25 +396,16 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     for (q, ((question, plan), answer)) in
         questions.iter().zip(&plans).zip(&mut answers).enumerate()
     {
-        let per_answer_bits = question.max_per_answer == 1;
-        let cts = answer.bit_ciphertexts(per_answer_bits);
+        let cts = question.bit_items(&answer.choices, answer.blank);
         if cts.is_empty() {
             continue;
         }
-        let answers_part = if per_answer_bits {
-            plan.values.len()
-        } else {
-            0
-        };
-        let mut values: Vec<u64> = plan.values[..answers_part].to_vec();
-        let mut randomness: Vec<Scalar> = plan.randomness[..answers_part]
-            .iter()
-            .map(|r| *r.expose())
-            .collect();
-        if let Some(r) = &plan.blank_r {
-            values.push(u64::from(plan.is_blank));
-            randomness.push(*r.expose());
-        }
+        let values = question.bit_items(
+            &plan.values,
+            plan.blank_r.as_ref().map(|_| u64::from(plan.is_blank)),
+        );
+        let secrets = question.bit_items(&plan.randomness, plan.blank_r.clone());
+        let mut randomness: Vec<Scalar> = secrets.iter().map(|r| *r.expose()).collect();
         let statement = BitsStatement {
             key: ctx.key.point(),
             ciphertexts: &cts,
@@ -451,7 +429,7 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     let mut requests = Vec::new();
     let mut sum_index = 0;
     for (q, ((question, plan), answer)) in questions.iter().zip(&plans).zip(&answers).enumerate() {
-        if question.max_per_answer > 1 {
+        if !question.answers_are_bits() {
             for (a, ((ct, v), r)) in answer
                 .choices
                 .iter()
@@ -514,7 +492,7 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     // sum's.
     let mut proofs = MembershipProof::prove_many(&ctx.key, requests, rng)?.into_iter();
     for (q, (question, answer)) in questions.iter().zip(answers.iter_mut()).enumerate() {
-        if question.max_per_answer > 1 {
+        if !question.answers_are_bits() {
             answer.choice_proofs = Some(proofs.by_ref().take(question.answers.len()).collect());
         }
         if ctx.sum_values[q].is_some() {
@@ -630,7 +608,7 @@ pub fn check_shape(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRej
             );
         }
         let per_answer = answer.choice_proofs.as_ref().map(Vec::len);
-        if per_answer != (question.max_per_answer > 1).then_some(n) {
+        if per_answer != (!question.answers_are_bits()).then_some(n) {
             return reject(
                 BallotCheck::Shape,
                 format!(
@@ -685,7 +663,7 @@ pub fn add_to_batch_with_digest(
     {
         if parts.choices {
             if let Some(proof) = &answer.bits_proof {
-                let cts = answer.bit_ciphertexts(question.max_per_answer == 1);
+                let cts = question.bit_items(&answer.choices, answer.blank);
                 let s = BitsStatement {
                     key: ctx.key.point(),
                     ciphertexts: &cts,

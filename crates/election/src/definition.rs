@@ -114,10 +114,27 @@ impl Question {
         Some(values)
     }
 
-    /// How many ciphertexts the question's bits proof covers (§8.3): every answer if
-    /// `max_per_answer = 1`, plus the blank indicator; 0 means no bits proof.
+    /// Whether each answer is 0 or 1 (`max_per_answer = 1`), and so covered by the bits
+    /// proof rather than by a range proof of its own (§10.2).
+    pub fn answers_are_bits(&self) -> bool {
+        self.max_per_answer == 1
+    }
+
+    /// The items of this question the bits proof covers, in order (§10.2): the answers'
+    /// if [`Question::answers_are_bits`], then the blank indicator's if there is one.
+    pub fn bit_items<T: Clone>(&self, answers: &[T], blank: Option<T>) -> Vec<T> {
+        let answers = if self.answers_are_bits() {
+            answers
+        } else {
+            &[]
+        };
+        answers.iter().cloned().chain(blank).collect()
+    }
+
+    /// How many ciphertexts the question's bits proof covers (§8.3); 0 means no bits
+    /// proof.
     pub fn bit_count(&self) -> usize {
-        let answers = if self.max_per_answer == 1 {
+        let answers = if self.answers_are_bits() {
             self.answers.len()
         } else {
             0
@@ -128,7 +145,7 @@ impl Question {
     /// The proof size of the question in a ballot (§8.3): the bits of its bits proof,
     /// plus the branches of its membership proofs.
     pub fn proof_size(&self) -> usize {
-        let per_answer = if self.max_per_answer > 1 {
+        let per_answer = if !self.answers_are_bits() {
             self.answers.len() * (self.max_per_answer as usize + 1)
         } else {
             0
