@@ -1,11 +1,14 @@
 // The officials' pages end to end, on a real `scrutin serve`: sign in (and a wrong password),
 // the list, the creation form (client-side errors, a description the server refuses, then a
-// real election: 3 trustees, threshold 2, two questions, one with blank votes), the voter
+// real election: 3 trustees and the credential authority named with the public keys they
+// made with `scrutin … keygen`, the fingerprints shown by the form checked against the
+// CLI's, threshold 2, two questions, one with blank votes), the voter
 // import with bad lines, the schedule, role links (and their re-issue, which revokes the
 // first ones), the open button refused before the key ceremony; then the ceremony done
 // outside the pages with the `scrutin` CLI while the page follows it, opening, ballots cast
-// with the CLI, turnout, closing, decryption shares with the CLI, the tally and the audit
-// log; an expired session; mobile and French views. A checkpoint (axe-core, screenshot, no
+// with the CLI, turnout, closing, decryption shares with the CLI, the tally (after the page
+// compared the close line with the election's monitor, a stand-in on another origin that
+// the page's CSP admits) and the audit log; an expired session; mobile and French views. A checkpoint (axe-core, screenshot, no
 // foreign request) at each page state. Run: cd web/test && node admin.test.mjs
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import {
-  repo, scrutinBinary, startServer, launchBrowser, newPage, checkpoint, latestCode, adminToken,
+  repo, scrutinBinary, startServer, launchBrowser, newPage, checkpoint, latestCode, adminToken, startFakeMonitor,
 } from './lib/harness.mjs';
 import * as admin from './drivers/admin.mjs';
 
@@ -43,11 +46,12 @@ const scrutin = async (...args) => {
 };
 
 const server = await startServer({ webDir: path.join(repo, 'web') });
+const monitor = await startFakeMonitor(server.url);
 const work = await mkdtemp(path.join(tmpdir(), 'scrutin-admin-test-'));
 const browser = await launchBrowser();
 let failed = false;
 try {
-  const page = await newPage(browser, server.url);
+  const page = await newPage(browser, server.url, { allowOrigins: [monitor.origin] });
   page.setDefaultTimeout(30_000);
 
   // ---- sign in ----
@@ -74,9 +78,17 @@ try {
   const clientErrors = await createError.innerText();
   check(/Give the election a title/.test(clientErrors), `title error shown: ${clientErrors}`);
   check(/Give trustee 1 a name/.test(clientErrors), `trustee error shown: ${clientErrors}`);
+  check(/Paste the public key of trustee 1/.test(clientErrors), `trustee key error shown: ${clientErrors}`);
+  check(/Give the credential authority a name/.test(clientErrors), `authority error shown: ${clientErrors}`);
   check(/Question 1: write the question/.test(clientErrors), `question error shown: ${clientErrors}`);
   check(await page.getByLabel('Title', { exact: true }).getAttribute('aria-invalid') === 'true', 'title marked invalid');
   await checkpoint(page, 'admin-create-client-errors');
+  // A mistyped public key is explained under its field.
+  await page.getByLabel('Public key of trustee 1', { exact: true }).fill('0123abc');
+  await page.locator('#f-trustee-key-1-fp', { hasText: 'has 7' }).waitFor();
+  await page.getByLabel('Public key of trustee 1', { exact: true }).fill('f'.repeat(64));
+  await page.locator('#f-trustee-key-1-fp', { hasText: 'not a public key' }).waitFor();
+  await checkpoint(page, 'admin-create-bad-key');
   // The tabs work with the keyboard (arrow keys), as tabs do.
   await page.getByRole('tab', { name: 'Form' }).focus();
   await page.keyboard.press('ArrowRight');
@@ -93,6 +105,15 @@ try {
   await page.getByRole('tab', { name: 'Form' }).click();
   log('creation errors shown');
 
+  // ---- the role keys, made by their holders with the CLI ----
+  const keyPath = (name) => path.join(work, `${name}-key.json`);
+  const keygen = async (kind, name) => {
+    const out = await scrutin(kind, 'keygen', '--name', name, '--out', keyPath(name));
+    return { name, key: out.match(/public key +([0-9a-f]{64})/)[1], fingerprint: out.match(/fingerprint +(\S+)/)[1] };
+  };
+  const roleKeys = [await keygen('trustee', 'Alice'), await keygen('trustee', 'Bob'), await keygen('trustee', 'Chloé')];
+  const authorityKey = await keygen('credentials', 'Dora');
+
   // ---- create the election through the form ----
   const now = Math.floor(Date.now() / 1000);
   const title = 'Association board "2026" \\ vote';
@@ -101,21 +122,30 @@ try {
     { question: 'Who should preside?', answers: ['Ada', 'Blaise', 'Claude'], min: 1, max: 1, blank: true },
     { question: 'Which projects? (up to two)', answers: ['Library', 'Garden', 'Bikes'], min: 0, max: 2, blank: false },
   ];
-  const id = await admin.createElection(page, {
+  const { id, fingerprints } = await admin.createElection(page, {
     title,
     description,
-    trustees: ['Alice', 'Bob', 'Chloé'],
+    trustees: roleKeys.map(({ name, key }) => ({ name, key })),
     threshold: 2,
+    authority: { name: authorityKey.name, key: authorityKey.key.toUpperCase() },
+    monitors: [monitor.url],
     questions,
     opensAt: now + 2 * 86400,
     closesAt: now + 3 * 86400,
+    withFingerprints: true,
   });
+  eq(fingerprints, { trustees: roleKeys.map((k) => k.fingerprint), authority: authorityKey.fingerprint },
+    'the form shows the fingerprints the key holders see');
   log(`created ${id}`);
   check(/^[0-9a-f]{24}$/.test(id), `random id ${id}`);
   await page.locator('#o-events[data-value="1"]').waitFor();
   eq(await page.locator('#el-heading').innerText(), title, 'title shown, quotes and backslash intact');
   eq(await page.locator('#d-description').innerText(), description, 'description with its line break');
-  eq(await page.locator('#d-trustees').innerText(), 'Alice, Bob, Chloé', 'trustees');
+  await page.waitForFunction(() => !document.querySelector('#d-trustees').textContent.includes('?'));
+  eq(await page.locator('#d-trustees').innerText(),
+    roleKeys.map((k) => `${k.name} (key ${k.fingerprint})`).join(', '), 'trustees with their key fingerprints');
+  eq(await page.locator('#d-authority').innerText(), `Dora (key ${authorityKey.fingerprint})`, 'authority');
+  eq(await page.locator('#d-monitors').innerText(), monitor.url, 'monitors');
   eq((await page.locator('#d-questions > li').count()), 2, 'two questions');
   check((await page.locator('#d-questions').innerText()).includes('Blank vote allowed.'), 'blank allowed on question 1');
   const toml = await page.locator('#d-toml').textContent();
@@ -124,6 +154,19 @@ try {
   const pub = await (await fetch(`${server.url}/api/elections/${id}`)).json();
   eq(pub.definition.questions.map((q) => [q.min, q.max, q.blank]), [[1, 1, true], [0, 2, false]], 'rules on the record');
   eq(pub.definition.threshold, 2, 'threshold on the record');
+  eq(pub.definition.trustees.map((tr) => [tr.name, tr.key]), roleKeys.map(({ name, key }) => [name, key]), 'trustees and keys on the record');
+  eq([pub.definition.authority.name, pub.definition.authority.key], ['Dora', authorityKey.key], 'authority and key on the record');
+  // The booth's, the trustee page's, the authority page's and this election's admin page's CSP
+  // let them reach the monitor's origin, and only it; the other pages reach no other origin.
+  for (const url of [`/elections/${id}`, `/elections/${id}/trustee`, `/elections/${id}/authority`, `/admin?election=${id}`, `/admin?lang=en&election=${id}`]) {
+    const csp = (await fetch(`${server.url}${url}`)).headers.get('content-security-policy');
+    check(csp.includes(`connect-src 'self' ${monitor.origin};`), `CSP of ${url}: ${csp}`);
+  }
+  check(/election=/.test(new URL(page.url()).search), `the election's view names it in the query: ${page.url()}`);
+  for (const url of ['/admin', '/admin?election=no-such-election', '/elections/no-such-election/authority']) {
+    const otherCsp = (await fetch(`${server.url}${url}`)).headers.get('content-security-policy');
+    check(otherCsp.includes("connect-src 'self';"), `CSP of ${url}: ${otherCsp}`);
+  }
   const sched = await admin.schedule(page);
   check(sched.opens !== 'not set' && sched.closes !== 'not set', `schedule shown: ${JSON.stringify(sched)}`);
   await checkpoint(page, 'admin-election-draft-desktop');
@@ -204,13 +247,23 @@ try {
   const trusteeTokens = links.trustees.map(token);
   const secret = (i) => path.join(work, `trustee${i + 1}.json`);
   const doneCells = page.locator('#progress-table td[data-done="true"]');
+  const before = await admin.progress(page);
+  eq(before.trustees.map((tr) => [tr.fingerprint, tr.committed]), roleKeys.map((k) => [k.fingerprint, false]),
+    'each trustee\'s key fingerprint, not yet proven');
+  check(before.authority.includes(authorityKey.fingerprint) && /proven when it publishes/.test(before.authority),
+    `authority status: ${before.authority}`);
   for (const [step, cells] of [['commit', 3], ['deal', 6], ['check', 9]]) {
     for (const [i, tok] of trusteeTokens.entries()) {
-      await scrutin('trustee', step, '--server', server.url, '--election', id, '--token', tok, '--secret', secret(i));
+      const key = step === 'commit' ? ['--key', keyPath(roleKeys[i].name)] : [];
+      await scrutin('trustee', step, '--server', server.url, '--election', id, '--token', tok, ...key, '--secret', secret(i));
     }
     await page.waitForFunction((n) => document.querySelectorAll('#progress-table td[data-done="true"]').length >= n, cells, { timeout: 30_000 });
     log(`trustees: ${step} seen on the page`);
-    if (step === 'commit') await checkpoint(page, 'admin-ceremony-progress');
+    if (step === 'commit') {
+      const proven = await admin.progress(page);
+      eq(proven.trustees.map((tr) => tr.committed), [true, true, true], 'every trustee key proven');
+      await checkpoint(page, 'admin-ceremony-progress');
+    }
   }
   eq(await doneCells.count(), 9, 'every key-generation step done');
   await admin.waitForKey(page);
@@ -218,10 +271,11 @@ try {
   check(!open.enabled && /credential authority/.test(open.reason), `reason: ${open.reason}`);
   const privateFile = path.join(work, 'credentials.json');
   await scrutin('credentials', 'generate', '--server', server.url, '--election', id,
-    '--token', token(links.authority), '--private', privateFile, '--outbox', path.join(work, 'credential-mails'));
+    '--token', token(links.authority), '--key', keyPath('Dora'), '--private', privateFile, '--outbox', path.join(work, 'credential-mails'));
   await page.locator('#credentials-status[data-credentials="4"]').waitFor({ timeout: 30_000 });
   const progress = await admin.progress(page);
   eq([progress.key, progress.credentials, progress.stage], [true, 4, 'setup'], 'progress read from the page');
+  check(/proven: the published credential list is signed/.test(progress.authority), `authority proven: ${progress.authority}`);
   open = await admin.lifecycleButton(page, 'open');
   check(open.enabled, `open enabled: ${open.reason}`);
   await checkpoint(page, 'admin-ready-to-open');
@@ -277,6 +331,7 @@ try {
   check(/2 decryption shares published/.test(t.reason), `tally ready: ${t.reason}`);
   await admin.tally(page);
   await admin.waitForStage(page, 'tallied');
+  eq(await page.locator('#tally-monitors').getAttribute('data-status'), 'agree', 'the monitor confirmed the close line before the tally');
   const result = await (await fetch(`${server.url}/api/elections/${id}/result`)).json();
   // voter1 (weight 1) re-voted Ada and Garden; voter2 (weight 2) voted blank and nothing.
   eq(result.result.questions, [{ blank: 2, choices: [1, 0, 0] }, { choices: [0, 1, 0] }], 'the result');
@@ -365,5 +420,6 @@ try {
 } finally {
   await browser.close();
   await server.stop();
+  await monitor.stop();
 }
 process.exit(failed ? 1 : 0);

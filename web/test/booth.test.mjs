@@ -154,8 +154,19 @@ async function main() {
       phone.waitForEvent('download'),
       phone.getByRole('button', { name: 'Download the receipt' }).click(),
     ]);
+    assert(/^receipt-.*\.json$/.test(receiptFile.suggestedFilename()), `receipt file name ${receiptFile.suggestedFilename()}`);
     const receiptText = await readFile(await receiptFile.path(), 'utf8');
-    assert(receiptText.includes(r1.tracker) && receiptText.includes(`board?tracker=${r1.tracker}`), 'receipt file');
+    const signed = JSON.parse(receiptText);
+    assert(signed.tracker === r1.tracker && signed.seq === r1.seq && signed.weight === r1.weight
+      && signed.signature && signed.head, `signed receipt file: ${receiptText}`);
+    assert(r1.weight === 1 && r1.weightNotice === null, `weight 1, no notice: ${JSON.stringify(r1)}`);
+    // The CLI checks the page's receipt file against the record.
+    const receiptPath = path.join(work, 'receipt.json');
+    await writeFile(receiptPath, receiptText);
+    const recordNow = path.join(work, 'record-now.jsonl');
+    await writeFile(recordNow, await (await fetch(`${base}/api/elections/${election}/record`)).text());
+    const checked = execFileSync(demo.bin, ['receipt', 'check', receiptPath, '--record', recordNow], { encoding: 'utf8' });
+    assert(/is on .* at position/.test(checked), `scrutin receipt check: ${checked}`);
 
     // The audit data checks out on a second device...
     console.log('   audit checked on a second device and with scrutin ballot check-audit');
@@ -285,6 +296,11 @@ async function main() {
     assert((await p4.getByLabel('One-time code (8 digits)').getAttribute('aria-invalid')) === 'true', 'code marked invalid');
     await checkpoint(p4, 'booth-wrong-code');
     await p4.getByRole('button', { name: 'Send a new code' }).click();
+    // The page empties the code field when the server answers, which may come after the
+    // mail is in the outbox: type the new code only once the page says it was sent.
+    await p4
+      .getByText('A new code was sent if this login is on the voter list. Only the newest code works.')
+      .waitFor({ state: 'attached' });
     const c2 = await latestCode(demo.outbox, v4.email, { after: c1.id });
     nextCode(c2.id);
     await p4.getByLabel('One-time code (8 digits)').fill(c2.code);
@@ -365,7 +381,7 @@ async function main() {
     await headingVisible(fr, 'Votre bulletin est chiffré, pas encore déposé');
     await fr.getByRole('button', { name: 'Déposer ce bulletin' }).click();
     await headingVisible(fr, 'Votre bulletin est déposé');
-    await fr.getByText('Vérifié : le tableau public contient votre bulletin').waitFor();
+    await fr.getByText('Vérifié : le tableau a signé ce reçu').waitFor({ timeout: 60_000 });
     await assertFrench(fr, 'receipt');
     await checkpoint(fr, 'booth-fr-receipt');
 

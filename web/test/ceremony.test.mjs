@@ -1,5 +1,9 @@
 // The trustee and credential authority pages, end to end on a real server, mixed with the
 // command-line tool to show that both read and write the same files:
+//   role keys: trustees 1 and 2 and the credential authority on the key page, trustee 3
+//   with `scrutin trustee keygen` (its file checked on the key page); a stranger's key and
+//   the authority's key are refused by the trustee page, a trustee's key by the authority
+//   page;
 //   3 trustees (threshold 2): trustee 1 on the page (desktop, English), trustee 2 on the
 //   page (360 px mobile, French), trustee 3 with the CLI (and one step on the page with the
 //   CLI's secret file); the credential authority on the page; `scrutin credentials mail`
@@ -16,16 +20,33 @@ import assert from 'node:assert/strict';
 import {
   repo, startServer, launchBrowser, newPage, checkpoint, adminToken, latestCode, scrutinBinary,
 } from './lib/harness.mjs';
-import { trusteeNextStep, authorityGenerate, visibleStep } from './drivers/ceremony.mjs';
+import { trusteeNextStep, trusteeTryKey, authorityGenerate, visibleStep } from './drivers/ceremony.mjs';
+import { generateKey, checkKeyFile } from './drivers/keys.mjs';
 
 const run = promisify(execFile);
 // The binary built from this tree (a release build may be older).
 process.env.SCRUTIN_BIN ??= path.join(repo, 'target', 'debug', 'scrutin');
 
-const DESCRIPTION = `
+/** The election's description, naming each trustee and the authority with its public key. */
+const description = (keys, authority) => `
 title = "Ceremony test"
-trustees = ["Alice", "Bob", "Carol"]
 threshold = 2
+
+[authority]
+name = "Dora"
+key = "${authority}"
+
+[[trustee]]
+name = "Alice"
+key = "${keys[0]}"
+
+[[trustee]]
+name = "Bob"
+key = "${keys[1]}"
+
+[[trustee]]
+name = "Carol"
+key = "${keys[2]}"
 
 [[question]]
 text = "Who should preside?"
@@ -70,6 +91,35 @@ async function main() {
       if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${answer}`);
       return answer ? JSON.parse(answer) : null;
     };
+    // ---- the role keys: on the key page, and with the command-line tool ----
+    const p1 = await newPage(browser, server.url);
+    const p2 = await newPage(browser, server.url, { mobile: true });
+    const p3 = await newPage(browser, server.url);
+    const cp = (page, prefix) => async (state) => checkpoint(page, `${prefix}-${state}`);
+    const keyFile = (name) => path.join(work, `${name}-key.json`);
+    const k1 = await generateKey(p1, server.url, { name: 'Alice', keyPath: keyFile('alice'), onState: cp(p1, 'ceremony-keys') });
+    const k2 = await generateKey(p2, server.url, { name: 'Bob', lang: 'fr', keyPath: keyFile('bob'), onState: cp(p2, 'ceremony-keys-fr-mobile') });
+    const kA = await generateKey(p3, server.url, { name: 'Dora', role: 'authority', keyPath: keyFile('dora'), onState: cp(p3, 'ceremony-keys-authority') });
+    const cliKey = async (kind, name, file) => {
+      const out = await scrutin(kind, 'keygen', '--name', name, '--out', file);
+      return { publicKey: out.match(/public key +([0-9a-f]{64})/)[1], fingerprint: out.match(/fingerprint +(\S+)/)[1] };
+    };
+    const k3 = await cliKey('trustee', 'Carol', keyFile('carol'));
+    const stranger = await cliKey('trustee', 'Alice', keyFile('mallory'));
+    for (const k of [k1, k2, kA]) {
+      assert.match(k.publicKey, /^[0-9a-f]{64}$/);
+      assert.match(k.fingerprint, /^[0-9A-Z]{4}(-[0-9A-Z]{4}){3}$/);
+    }
+    // The file the CLI wrote reads on the key page, and the page's file has the CLI's format.
+    const seen = await checkKeyFile(p3, server.url, { keyPath: keyFile('carol') });
+    assert.deepEqual([seen.name, seen.publicKey, seen.fingerprint], ['Carol', k3.publicKey, k3.fingerprint]);
+    await checkpoint(p3, 'ceremony-keys-checked');
+    const aliceFile = JSON.parse(await readFile(keyFile('alice'), 'utf8'));
+    assert.deepEqual(Object.keys(aliceFile).sort(), ['name', 'role', 'signing_key', 'signing_secret']);
+    assert.equal(aliceFile.signing_key, k1.publicKey);
+    log('role keys generated: 3 trustees and the authority');
+
+    const DESCRIPTION = description([k1.publicKey, k2.publicKey, k3.publicKey], kA.publicKey);
     const meta = await call('POST', '/api/admin/elections', { json: { description: DESCRIPTION } });
     const id = meta.id;
     await call('POST', `/api/admin/elections/${id}/voters`, {
@@ -81,13 +131,10 @@ async function main() {
     const authorityUrl = `${server.url}/elections/${id}/authority#token=${roles.credential_authority}`;
     const secret = (i) => path.join(work, `trustee${i}.json`);
     const cliTrustee = (step, i, file = secret(i)) => scrutin('trustee', step, '--server', server.url,
-      '--election', id, '--token', tokens[i - 1], '--secret', file);
+      '--election', id, '--token', tokens[i - 1], ...(step === 'commit' ? ['--key', keyFile('carol')] : []),
+      '--secret', file);
     log(`election ${id} at ${server.url}`);
 
-    const p1 = await newPage(browser, server.url);
-    const p2 = await newPage(browser, server.url, { mobile: true });
-    const p3 = await newPage(browser, server.url);
-    const cp = (page, prefix) => async (state) => checkpoint(page, `${prefix}-${state}`);
     const frUrl = (i) => trusteeUrl(i).replace('/trustee#', '/trustee?lang=fr#');
 
     // ---- no token, a bad token ----
@@ -104,8 +151,22 @@ async function main() {
     await p3.locator('#error', { hasText: 'not the credential authority’s' }).waitFor();
     await checkpoint(p3, 'ceremony-authority-trustee-token');
 
+    // ---- a key the election does not name is refused, saying which keys it names ----
+    let refused = await trusteeTryKey(p1, trusteeUrl(1), keyFile('mallory'));
+    assert.equal(refused.accepted, false);
+    assert.ok(refused.text.includes(stranger.fingerprint) && refused.text.includes(k1.fingerprint)
+      && /1 \(Alice, key .*2 \(Bob, key .*Do not act in this election/.test(refused.text), refused.text);
+    await checkpoint(p1, 'ceremony-t1-stranger-key');
+    refused = await trusteeTryKey(p1, trusteeUrl(1), keyFile('dora'));
+    assert.equal(refused.accepted, false);
+    assert.match(refused.text, /credential authority’s key, not a trustee’s/);
+    // Another trustee's key is that trustee's, not this link's.
+    refused = await trusteeTryKey(p1, trusteeUrl(1), keyFile('bob'));
+    assert.match(refused.text, /trustee 2’s \(Bob\), but your link is trustee 1’s/);
+
     // ---- key generation: step 1 ----
-    let r = await trusteeNextStep(p1, trusteeUrl(1), { secretsPath: secret(1), onState: cp(p1, 'ceremony-t1') });
+    let r = await trusteeNextStep(p1, trusteeUrl(1), { keyPath: keyFile('alice'), secretsPath: secret(1), onState: cp(p1, 'ceremony-t1') });
+    assert.match(r.identity, new RegExp(`trustee 1 \\(Alice\\), key ${k1.fingerprint}`), r.identity);
     assert.equal(r.step, 'commit');
     assert.equal(new URL(p1.url()).hash, '', 'the token is left in the address bar');
     const fragmentKept = await p1.evaluate(() => location.href);
@@ -115,14 +176,16 @@ async function main() {
     assert.match(waitingText, /trustees 2 \(Bob\) and 3 \(Carol\)/, waitingText);
     assert.match(await p1.locator('#who-line').textContent(), /trustee 1 of 3, Alice/);
     const saved1 = JSON.parse(await readFile(secret(1), 'utf8'));
-    assert.equal(saved1.index, 1);
-    assert.deepEqual(Object.keys(saved1).sort(), ['coefficients', 'communication_secret', 'index']);
+    assert.equal(saved1.dkg.index, 1);
+    assert.equal(saved1.election, id);
+    assert.deepEqual(Object.keys(saved1).sort(), ['dkg', 'election', 'role_key']);
+    assert.equal(saved1.role_key.signing_key, k1.publicKey);
     // A reload keeps the token (this tab's sessionStorage) and shows the same step.
     await p1.reload();
     await p1.locator('section[data-step="waiting"]:not([hidden])').waitFor();
     await checkpoint(p1, 'ceremony-t1-waiting-commit');
 
-    r = await trusteeNextStep(p2, frUrl(2), { secretsPath: secret(2), onState: cp(p2, 'ceremony-t2-fr-mobile') });
+    r = await trusteeNextStep(p2, frUrl(2), { keyPath: keyFile('bob'), secretsPath: secret(2), onState: cp(p2, 'ceremony-t2-fr-mobile') });
     assert.equal(r.step, 'commit');
     assert.equal(await p2.evaluate(() => document.documentElement.lang), 'fr');
     assert.match(await p2.locator('#waiting-text').textContent(), /de l’autorité de déchiffrement 3 \(Carol\), qui doit/);
@@ -186,7 +249,11 @@ async function main() {
     pa.on('request', (req) => requests.push(`${req.method()} ${req.url()}\n${req.postData() || ''}`));
     const privatePath = path.join(work, 'credentials.json');
     const csvPath = path.join(work, 'credentials.csv');
-    const gen = await authorityGenerate(pa, authorityUrl, { privatePath, csvPath, onState: cp(pa, 'ceremony-authority') });
+    // A trustee's key is refused; then the authority's own.
+    await assert.rejects(authorityGenerate(pa, authorityUrl, { keyPath: keyFile('alice'), privatePath, csvPath }),
+      /a trustee’s key, not the credential authority’s/);
+    await checkpoint(pa, 'ceremony-authority-wrong-key');
+    const gen = await authorityGenerate(pa, authorityUrl, { keyPath: keyFile('dora'), privatePath, csvPath, onState: cp(pa, 'ceremony-authority') });
     assert.equal(gen.count, VOTERS.length);
     const kept = JSON.parse(await readFile(privatePath, 'utf8'));
     assert.deepEqual(kept.map((c) => [c.login, c.email, c.weight]), VOTERS);

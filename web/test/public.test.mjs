@@ -1,7 +1,9 @@
 // The public pages end to end: `scrutin demo --serve` (an open election), ballots cast
 // with the CLI, the board and its tracker lookup, close + trustee decryptions + tally, the
 // result page against the plaintext count, the in-browser verifier against
-// `scrutin verify --json`, and a tampered record file refused naming the check.
+// `scrutin verify --json`, receipts (saved by `scrutin ballot cast --receipt`) checked on
+// the verifier page (counted, replaced, and a tampered one refused), and a tampered record
+// file refused naming the check.
 //
 //   cd web/test && node public.test.mjs
 //
@@ -13,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { repo, launchBrowser, newPage, checkpoint, latestCode, startDemo } from './lib/harness.mjs';
-import { readBoard, lookupTracker, readResult, verifyInBrowser, verifyFile } from './drivers/public.mjs';
+import { readBoard, lookupTracker, readResult, verifyInBrowser, verifyFile, checkReceiptFile } from './drivers/public.mjs';
 
 const run = promisify(execFile);
 const started = Date.now();
@@ -43,12 +45,13 @@ async function castWithCli(bin, demo, voter, credential, choices, after) {
   await apiCall(demo.url, 'POST', `/api/elections/${demo.id}/login`, { json: { login: voter } });
   const { code, id: codeId } = await latestCode(path.join(demo.data, 'outbox'), `${voter}@example.org`, { after });
   const choicesPath = path.join(demo.data, `choices-${voter}-${codeId}.json`);
+  const receiptPath = path.join(demo.data, `receipt-${voter}-${codeId}.json`);
   await writeFile(choicesPath, JSON.stringify(choices));
   const out = await scrutin(bin, ['ballot', 'cast', '--server', demo.url, '--election', demo.id, '--login', voter,
-    '--code', code, '--credential', credential, '--choices', choicesPath]);
+    '--code', code, '--credential', credential, '--choices', choicesPath, '--receipt', receiptPath]);
   const m = out.match(/event (\d+) of the record\. Tracker: ([0-9a-f]{64})/);
   assert.ok(m, out);
-  return { seq: Number(m[1]), tracker: m[2], codeId };
+  return { seq: Number(m[1]), tracker: m[2], codeId, receiptPath };
 }
 
 /** Adds `choices` (per question: array of values, or 'blank') to the expected count. */
@@ -175,6 +178,24 @@ async function main() {
     );
     assert.deepEqual(r.result.questions, expected);
     await checkpoint(desktop, 'public-verify-ok');
+
+    // ---- receipts checked against the verified record ----
+    const counted = await checkReceiptFile(desktop, receipts[1].receiptPath);
+    assert.equal(counted.status, 'on_record', counted.text);
+    assert.equal(counted.seq, String(receipts[1].seq));
+    assert.match(counted.text, new RegExp(`^On the board at position ${receipts[1].seq}, and counted`));
+    await checkpoint(desktop, 'public-verify-receipt-counted');
+    const replaced = await checkReceiptFile(desktop, receipts[0].receiptPath);
+    assert.equal(replaced.status, 'replaced', replaced.text);
+    assert.match(replaced.text, new RegExp(`position ${receipts[3].seq}\\): this ballot is not counted`));
+    const receipt = JSON.parse(await readFile(receipts[1].receiptPath, 'utf8'));
+    const tamperedReceiptPath = path.join(demo.data, 'tampered-receipt.json');
+    await writeFile(tamperedReceiptPath, JSON.stringify({ ...receipt, weight: receipt.weight + 1 }));
+    const forged = await checkReceiptFile(desktop, tamperedReceiptPath);
+    assert.equal(forged.status, 'unsigned', forged.text);
+    assert.match(forged.text, /not signed by this election’s board key, so it proves nothing/);
+    await checkpoint(desktop, 'public-verify-receipt-refused');
+    log('receipts on the verifier page: counted, replaced, and a tampered one refused');
     const onMobile = await verifyInBrowser(mobile, demo.url, demo.id);
     assert.ok(onMobile.ok && onMobile.report.head === cli.head, JSON.stringify(onMobile));
     await checkpoint(mobile, 'public-verify-ok-mobile');

@@ -18,6 +18,7 @@ use scrutin_election::ballot::{self, AuditedBallot};
 use scrutin_election::ceremony;
 use scrutin_election::record::Event;
 use scrutin_election::verify::{NoProgress, RecordState, verify_record};
+use serde::Deserialize;
 use serde_json::Value;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,7 +47,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         if tracker != b.tracker() {
             return Err(format!("ballot {i}: the tracker shown is not the ballot's").into());
         }
-        let audit: AuditedBallot = serde_json::from_value(out["audit"].clone())?;
+        // From a borrowed `Value`: hexadecimal strings are read as written (spec §2.1).
+        let audit = AuditedBallot::deserialize(&out["audit"])?;
         if audit.ballot != *b {
             return Err(format!("ballot {i}: the audit data opens another ballot").into());
         }

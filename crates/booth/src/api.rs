@@ -9,13 +9,15 @@
 
 use std::fmt;
 
+use scrutin_election::Hash32;
 use scrutin_election::ballot::{self, AuditedBallot};
 use scrutin_election::ceremony;
 use scrutin_election::credential::{self, Credential};
-use scrutin_election::crypto::dkg::TrusteeSecrets;
+use scrutin_election::crypto::Point;
 use scrutin_election::crypto::rng::os_rng;
 use scrutin_election::definition::QuestionChoice;
-use scrutin_election::record::Event;
+use scrutin_election::record::{Event, GENESIS, split_lines};
+use scrutin_election::roles::{self, Receipt, ReceiptCheck, Role, RoleKey};
 use scrutin_election::verify::{RecordState, VerifyError};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -112,7 +114,7 @@ fn with_event(state: &RecordState, event: &Event, extra: &[(&str, Value)]) -> Ou
     Ok(serde_json::to_string(&out)?)
 }
 
-fn read_secrets(text: &str) -> Outcome<TrusteeSecrets> {
+fn read_secrets(text: &str) -> Outcome<ceremony::TrusteeSecretFile> {
     serde_json::from_str(small(text, "trustee's secret file")?).map_err(|e| {
         Failure::new(format!(
             "this is not a trustee secret file written by `scrutin trustee commit` or the trustee page: {e}"
@@ -147,13 +149,140 @@ fn report(state: &RecordState) -> Value {
     })
 }
 
-/// Trustee `index` (1 to n) draws its secrets and its commitment (§6 step 1). Returns
-/// `{secrets, event_type, event_body, line}`; `secrets` is the text of the secret file.
-pub fn trustee_commit(record: &str, index: u32) -> Outcome<String> {
+fn read_role_key(text: &str) -> Outcome<RoleKey> {
+    RoleKey::from_json(small(text, "key file")?).map_err(|e| {
+        Failure::new(format!(
+            "this is not a key file written by `scrutin trustee keygen`, `scrutin credentials keygen` or a scrutin page: {e}"
+        ))
+    })
+}
+
+/// Draws a role key (§8.6) for `role` (`"trustee"` or `"authority"`) held by `name`.
+/// Returns `{key_file, public_key, fingerprint}`: `key_file` is the text of the key file
+/// to keep (never sent), the public key and its fingerprint go to the election's officials.
+pub fn generate_role_key(role: &str, name: &str) -> Outcome<String> {
+    let role = match role {
+        "trustee" => Role::Trustee,
+        "authority" => Role::Authority,
+        other => {
+            return Err(Failure::new(format!(
+                "no role {other:?}: trustee or authority"
+            )));
+        }
+    };
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 1000 {
+        return Err(Failure::new("give a name of 1 to 1000 characters"));
+    }
+    let key = RoleKey::generate(role, name, &mut os_rng());
+    Ok(serde_json::to_string(&json!({
+        "key_file": serde_json::to_string_pretty(&key)?,
+        "public_key": key.signing_key,
+        "fingerprint": key.fingerprint(),
+    }))?)
+}
+
+/// What a key file holds, without its secret: `{role, name, public_key, fingerprint}`.
+pub fn role_key_info(key_file: &str) -> Outcome<String> {
+    let key = read_role_key(key_file)?;
+    Ok(serde_json::to_string(&json!({
+        "role": key.role,
+        "name": key.name,
+        "public_key": key.signing_key,
+        "fingerprint": key.fingerprint(),
+    }))?)
+}
+
+/// The trustee holding the key of `key_file` draws its secrets and its signed commitment
+/// (§6 step 1); refused when the election does not name that key. Returns `{secrets,
+/// index, event_type, event_body, line}`; `secrets` is the text of the secret file.
+pub fn trustee_commit(record: &str, key_file: &str) -> Outcome<String> {
     let state = state_of(record)?;
-    let (secrets, event) = ceremony::trustee_commit(&state, index, &mut os_rng())?;
+    let key = read_role_key(key_file)?;
+    let (secrets, event) = ceremony::trustee_commit(&state, &key, &mut os_rng())?;
     let text = serde_json::to_string_pretty(&secrets)?;
-    with_event(&state, &event, &[("secrets", Value::String(text))])
+    with_event(
+        &state,
+        &event,
+        &[
+            ("secrets", Value::String(text)),
+            ("index", json!(secrets.dkg.index)),
+        ],
+    )
+}
+
+/// The fingerprint (§8.6) of a public role key written as 64 hexadecimal characters, or
+/// why it is not a public key: what an official compares with the fingerprint the key's
+/// holder reads out to them.
+pub fn key_fingerprint(public_key: &str) -> Outcome<String> {
+    let text = small(public_key, "public key")?.trim().to_ascii_lowercase();
+    let key = Point::from_hex(&text)
+        .map_err(|e| Failure::new(format!("this is not a public key: {e}")))?;
+    Ok(roles::fingerprint(&key))
+}
+
+/// The head of the first `length` lines of `record` (§11): the hash of line `length` − 1
+/// in hexadecimal, or the genesis hash for 0 lines; what a board's or a monitor's
+/// `/head` says for that length. Fails if the record has fewer lines.
+pub fn record_head(record: &str, length: u64) -> Outcome<String> {
+    if length == 0 {
+        return Ok(GENESIS.to_hex());
+    }
+    let lines = split_lines(record.as_bytes())?;
+    let line = usize::try_from(length - 1)
+        .ok()
+        .and_then(|i| lines.get(i))
+        .ok_or_else(|| {
+            Failure::new(format!(
+                "the record has {} lines, not {length}",
+                lines.len()
+            ))
+        })?;
+    Ok(Hash32::of(line).to_hex())
+}
+
+/// Which trustee of this election a key or secret file belongs to: `{index, name,
+/// fingerprint}`, or a refusal naming the keys the election expects (so that a trustee
+/// whose key was replaced in the definition notices before acting).
+pub fn trustee_identity(record: &str, file: &str) -> Outcome<String> {
+    let state = state_of(record)?;
+    let def = state
+        .definition
+        .as_ref()
+        .ok_or_else(|| Failure::new("the record has no election"))?;
+    let key = match RoleKey::from_json(small(file, "key file")?) {
+        Ok(key) => key,
+        Err(_) => read_secrets(file)?.role_key,
+    };
+    let index = ceremony::trustee_index(def, &key)?;
+    Ok(serde_json::to_string(&json!({
+        "index": index,
+        "name": key.name,
+        "fingerprint": key.fingerprint(),
+    }))?)
+}
+
+/// Checks a board receipt (§14.2) against a record: `{status, seq, replaced_by, listed}`
+/// with `status` one of `on_record`, `replaced`, `not_yet`, `missing` (the board signed
+/// this receipt but the record holds something else at its position: evidence) or
+/// `wrong_weight`.
+pub fn check_receipt(record: &str, receipt: &str) -> Outcome<String> {
+    let state = state_of(record)?;
+    let receipt: Receipt = serde_json::from_str(small(receipt, "receipt")?)
+        .map_err(|e| Failure::new(format!("this is not a scrutin receipt: {e}")))?;
+    let out = match roles::check_receipt(record.as_bytes(), &state, &receipt)? {
+        ReceiptCheck::OnRecord { replaced_by: None } => json!({"status": "on_record"}),
+        ReceiptCheck::OnRecord {
+            replaced_by: Some(s),
+        } => json!({"status": "replaced", "replaced_by": s}),
+        ReceiptCheck::NotYet { length } => json!({"status": "not_yet", "length": length}),
+        ReceiptCheck::Missing { found } => json!({"status": "missing", "found": found}),
+        ReceiptCheck::WrongWeight { listed } => json!({"status": "wrong_weight", "listed": listed}),
+    };
+    let mut out = out;
+    out["seq"] = json!(receipt.seq);
+    out["weight"] = json!(receipt.weight);
+    Ok(serde_json::to_string(&out)?)
 }
 
 /// The trustee deals its encrypted shares (§6 step 2).
@@ -171,7 +300,7 @@ pub fn trustee_check(record: &str, secrets: &str) -> Outcome<String> {
     let secrets = read_secrets(secrets)?;
     let event = ceremony::trustee_check(&state, &secrets, &mut os_rng())?;
     let complaints: Vec<u32> = match &event {
-        Event::TrusteeCheck(c) => c.complaints.iter().map(|c| c.dealer).collect(),
+        Event::TrusteeCheck(c) => c.body.complaints.iter().map(|c| c.dealer).collect(),
         _ => Vec::new(),
     };
     with_event(&state, &event, &[("complaints", json!(complaints))])
@@ -206,7 +335,7 @@ fn one() -> u64 {
 /// event_type, event_body, line}`: `private` is the text of the private credential file
 /// (as `scrutin credentials generate --private` writes it), kept by the authority; only
 /// the public list (`event_body`) goes to the server.
-pub fn generate_credentials(record: &str, voters: &str) -> Outcome<String> {
+pub fn generate_credentials(record: &str, voters: &str, authority_key: &str) -> Outcome<String> {
     let state = state_of(record)?;
     let def = state
         .definition
@@ -228,8 +357,10 @@ pub fn generate_credentials(record: &str, voters: &str) -> Outcome<String> {
         }
         list.push((name, weight));
     }
+    let key = read_role_key(authority_key)?;
+    ceremony::check_authority(def, &key)?;
     let (issued, public) = credential::issue(&def.id, &list, &mut os_rng())?;
-    let event = ceremony::credentials_event(&state, public.clone())?;
+    let event = ceremony::credentials_event(&state, public.clone(), &key, &mut os_rng())?;
     let private = serde_json::to_string_pretty(&issued)?;
     with_event(
         &state,
@@ -280,6 +411,19 @@ impl Booth {
     /// `open`, `closed` or `tallied`.
     pub fn status(&self) -> &'static str {
         self.state.stage().name()
+    }
+
+    /// The weight of the credential as typed (how many times the voter's ballot counts,
+    /// from the credential list signed by the authority), or why it cannot be used here.
+    pub fn credential_weight(&self, credential: &str) -> Outcome<u64> {
+        let ctx = self.context()?;
+        let credential = Credential::parse(credential.trim())?;
+        let key = credential.signing_key(&ctx.definition.id).public();
+        self.state.credential_weight(key.as_bytes()).ok_or_else(|| {
+            Failure::new(
+                "this credential is not on the election's list (is it for another election?)",
+            )
+        })
     }
 
     /// The verifier's report of the record this booth was made from.
@@ -426,6 +570,32 @@ mod tests {
     }
 
     #[test]
+    fn record_heads_and_key_fingerprints() {
+        let out = open_election();
+        let record = out.record.clone();
+        let report: Value = serde_json::from_str(&verify_record(&record).unwrap()).unwrap();
+        let n = record.lines().count() as u64;
+        assert_eq!(record_head(&record, n).unwrap(), report["head"]);
+        assert_eq!(record_head(&record, 0).unwrap(), GENESIS.to_hex());
+        let first = record.lines().next().unwrap();
+        assert_eq!(
+            record_head(&record, 1).unwrap(),
+            Hash32::of(first.as_bytes()).to_hex()
+        );
+        assert!(record_head(&record, n + 1).is_err());
+        let key: Value =
+            serde_json::from_str(&generate_role_key("trustee", "Ann").unwrap()).unwrap();
+        let public = key["public_key"].as_str().unwrap();
+        assert_eq!(key_fingerprint(public).unwrap(), key["fingerprint"]);
+        assert_eq!(
+            key_fingerprint(&format!(" {} ", public.to_uppercase())).unwrap(),
+            key["fingerprint"]
+        );
+        assert!(key_fingerprint("00").is_err());
+        assert!(key_fingerprint(&"g".repeat(64)).is_err());
+    }
+
+    #[test]
     fn credential_typos_are_reported() {
         let cred = Credential::generate(&mut SeededRng::new(b"c")).display();
         assert_eq!(parse_credential(&cred.to_lowercase()).unwrap(), cred);
@@ -453,15 +623,35 @@ mod tests {
 
     #[test]
     fn a_whole_ceremony_through_the_page_functions_matches_the_cli_format() {
-        use scrutin_election::definition::ElectionDefinition;
+        use scrutin_election::definition::{ElectionDefinition, RoleHolder};
+        // Each role draws its key on its own page; the official gets the public halves.
+        let keys: Vec<Value> = ["A", "B"]
+            .iter()
+            .map(|n| serde_json::from_str(&generate_role_key("trustee", n).unwrap()).unwrap())
+            .collect();
+        let authority: Value =
+            serde_json::from_str(&generate_role_key("authority", "CA").unwrap()).unwrap();
+        let holder = |v: &Value, name: &str| RoleHolder {
+            name: name.into(),
+            key: scrutin_election::crypto::Point::from_hex(v["public_key"].as_str().unwrap())
+                .unwrap(),
+        };
         let def = ElectionDefinition {
             id: "booth-test".into(),
             title: "Booth test".into(),
             description: String::new(),
-            trustees: vec!["A".into(), "B".into()],
+            trustees: vec![holder(&keys[0], "A"), holder(&keys[1], "B")],
             threshold: 2,
+            authority: holder(&authority, "CA"),
+            board_key: None,
+            monitors: vec![],
             questions: open_election_questions(),
         };
+        let key_file = |v: &Value| v["key_file"].as_str().unwrap().to_string();
+        let info: Value =
+            serde_json::from_str(&role_key_info(&key_file(&keys[1])).unwrap()).unwrap();
+        assert_eq!(info["fingerprint"], keys[1]["fingerprint"]);
+        assert_eq!(info["role"], "trustee");
         let mut record =
             ceremony::lines_after(&RecordState::empty(), &[Event::Election(def)]).unwrap();
         let step = |record: &mut String, out: &str| -> Value {
@@ -469,13 +659,23 @@ mod tests {
             record.push_str(v["line"].as_str().unwrap());
             v
         };
+        // A key the definition does not name is refused, saying so.
+        let stranger: Value =
+            serde_json::from_str(&generate_role_key("trustee", "A").unwrap()).unwrap();
+        let e = trustee_commit(&record, &key_file(&stranger)).unwrap_err();
+        assert!(e.message.contains("is not one of the trustee keys"), "{e}");
+        assert!(trustee_identity(&record, &key_file(&stranger)).is_err());
         let mut secrets = Vec::new();
-        for i in 1..=2 {
-            let out = trustee_commit(&record, i).unwrap();
+        for (i, k) in keys.iter().enumerate() {
+            let who: Value =
+                serde_json::from_str(&trustee_identity(&record, &key_file(k)).unwrap()).unwrap();
+            assert_eq!(who["index"], i + 1);
+            let out = trustee_commit(&record, &key_file(k)).unwrap();
             let v = step(&mut record, &out);
             assert_eq!(v["event_type"], "trustee_commitment");
+            assert_eq!(v["index"], i + 1);
             let s = v["secrets"].as_str().unwrap().to_string();
-            serde_json::from_str::<TrusteeSecrets>(&s).unwrap();
+            serde_json::from_str::<ceremony::TrusteeSecretFile>(&s).unwrap();
             secrets.push(s);
         }
         for s in &secrets {
@@ -491,18 +691,24 @@ mod tests {
             &ceremony::lines_after(&state, &[ceremony::election_key_event(&state).unwrap()])
                 .unwrap(),
         );
-        let out =
-            generate_credentials(&record, r#"["ann", {"name": "bob", "weight": 2}]"#).unwrap();
+        let voters = r#"["ann", {"name": "bob", "weight": 2}]"#;
+        // Only the authority named in the definition can publish the credentials.
+        let e = generate_credentials(&record, voters, &key_file(&keys[0])).unwrap_err();
+        assert!(e.message.contains("not a credential authority's"), "{e}");
+        let out = generate_credentials(&record, voters, &key_file(&authority)).unwrap();
         let v = step(&mut record, &out);
         let private: Vec<credential::IssuedCredential> =
             serde_json::from_str(v["private"].as_str().unwrap()).unwrap();
         assert_eq!(private[1].weight, 2);
-        assert_eq!(v["public_list"], v["event_body"]);
+        let mut unsigned = v["event_body"].clone();
+        unsigned.as_object_mut().unwrap().remove("signature");
+        assert_eq!(v["public_list"], unsigned);
         let state = state_of(&record).unwrap();
         record.push_str(
             &ceremony::lines_after(&state, &[ceremony::open_event(&state).unwrap()]).unwrap(),
         );
         let booth = Booth::from_record(&record).unwrap();
+        assert_eq!(booth.credential_weight(&private[1].credential).unwrap(), 2);
         let out: Value =
             serde_json::from_str(&booth.encrypt(&private[1].credential, "[[0,1,1]]").unwrap())
                 .unwrap();

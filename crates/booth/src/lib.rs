@@ -20,7 +20,13 @@
 //! | `parse_credential(text)` | the normalised credential, or why it is mistyped |
 //! | `verify_record(record)` | the verifier's report, as `scrutin verify --json` |
 //! | `trustee_commit`, `trustee_deal`, `trustee_check`, `trustee_decrypt` | a trustee's steps |
-//! | `generate_credentials(record, voters)` | the credential authority's step |
+//! | `generate_credentials(record, voters, authority_key)` | the credential authority's step, signed with its key |
+//! | `generate_role_key(role, name)`, `role_key_info(key_file)` | a trustee's or authority's role key, and what a key file holds |
+//! | `key_fingerprint(public_key)` | the fingerprint of a public role key |
+//! | `trustee_identity(record, file)` | which trustee a key or secret file is, or a refusal naming the election's keys |
+//! | `check_receipt(record, receipt)` | a signed receipt against a record |
+//! | `.credential_weight(credential)` | how many times a ballot with this credential counts |
+//! | `record_head(record, length)` | the head of the first `length` lines (to compare with a monitor) |
 //!
 //! The functions are in [`api`] in plain Rust, tested natively; this file only adapts
 //! them to wasm-bindgen. Randomness comes from `crypto.getRandomValues` (getrandom's
@@ -100,6 +106,11 @@ impl BoothElection {
         self.inner.check_audit(audit_json).map_err(to_js)
     }
 
+    /// How many times a ballot signed with this credential counts (its weight on the list).
+    pub fn credential_weight(&self, credential: &str) -> Result<u64, JsValue> {
+        self.inner.credential_weight(credential).map_err(to_js)
+    }
+
     /// The tracker of the audited ballot (64 hexadecimal characters), once the audit data
     /// is checked: what a second device shows the voter to compare with the first.
     pub fn audit_tracker(&self, audit_json: &str) -> Result<String, JsValue> {
@@ -119,10 +130,48 @@ pub fn verify_record(record_text: &str) -> Result<String, JsValue> {
     api::verify_record(record_text).map_err(to_js)
 }
 
-/// Trustee `index` draws its secrets and commitment: `{secrets, event_type, event_body, line}`.
+/// Draws a role key: `{key_file, public_key, fingerprint}` (`role` is `trustee` or `authority`).
 #[wasm_bindgen]
-pub fn trustee_commit(record: &str, index: u32) -> Result<String, JsValue> {
-    api::trustee_commit(record, index).map_err(to_js)
+pub fn generate_role_key(role: &str, name: &str) -> Result<String, JsValue> {
+    api::generate_role_key(role, name).map_err(to_js)
+}
+
+/// What a key file holds, without its secret: `{role, name, public_key, fingerprint}`.
+#[wasm_bindgen]
+pub fn role_key_info(key_file: &str) -> Result<String, JsValue> {
+    api::role_key_info(key_file).map_err(to_js)
+}
+
+/// The fingerprint `XXXX-XXXX-XXXX-XXXX` of a public role key (64 hexadecimal characters).
+#[wasm_bindgen]
+pub fn key_fingerprint(public_key: &str) -> Result<String, JsValue> {
+    api::key_fingerprint(public_key).map_err(to_js)
+}
+
+/// The head (hex hash of the last line) of the first `length` lines of `record`.
+#[wasm_bindgen]
+pub fn record_head(record: &str, length: u32) -> Result<String, JsValue> {
+    api::record_head(record, u64::from(length)).map_err(to_js)
+}
+
+/// Which trustee of the election a key or secret file is: `{index, name, fingerprint}`,
+/// or an error naming the keys the election expects.
+#[wasm_bindgen]
+pub fn trustee_identity(record: &str, file: &str) -> Result<String, JsValue> {
+    api::trustee_identity(record, file).map_err(to_js)
+}
+
+/// Checks a board receipt against a record: `{status, seq, weight, …}`.
+#[wasm_bindgen]
+pub fn check_receipt(record: &str, receipt: &str) -> Result<String, JsValue> {
+    api::check_receipt(record, receipt).map_err(to_js)
+}
+
+/// The holder of `key_file` draws its secrets and signed commitment:
+/// `{secrets, index, event_type, event_body, line}`.
+#[wasm_bindgen]
+pub fn trustee_commit(record: &str, key_file: &str) -> Result<String, JsValue> {
+    api::trustee_commit(record, key_file).map_err(to_js)
 }
 
 /// The trustee deals its shares: `{event_type, event_body, line}`.
@@ -145,6 +194,10 @@ pub fn trustee_decrypt(record: &str, secrets: &str) -> Result<String, JsValue> {
 
 /// The credential authority's credentials: `{private, public_list, event_type, event_body, line}`.
 #[wasm_bindgen]
-pub fn generate_credentials(record: &str, voters_json: &str) -> Result<String, JsValue> {
-    api::generate_credentials(record, voters_json).map_err(to_js)
+pub fn generate_credentials(
+    record: &str,
+    voters_json: &str,
+    authority_key: &str,
+) -> Result<String, JsValue> {
+    api::generate_credentials(record, voters_json, authority_key).map_err(to_js)
 }

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use scrutin_election::ceremony;
 use scrutin_election::credential;
-use scrutin_election::crypto::dkg::TrusteeSecrets;
 use scrutin_election::crypto::rng::os_rng;
 use scrutin_election::definition::{ElectionDescription, Question};
 use scrutin_election::demo::DemoOptions;
 use scrutin_election::record::Event;
+use scrutin_election::roles::{Role, RoleKey, Signed};
 use scrutin_server::storage::{StorageError, Voter, blocking};
 use scrutin_server::{AppState, ServerConfig, auth, protocol};
 use serde::Serialize;
@@ -24,8 +24,9 @@ use crate::record_file::{read_small, write_secret};
 struct Description<'a> {
     title: &'a str,
     description: &'a str,
-    trustees: Vec<String>,
     threshold: u32,
+    trustee: Vec<scrutin_election::definition::RoleHolder>,
+    authority: scrutin_election::definition::RoleHolder,
     question: &'a [Question],
 }
 
@@ -49,13 +50,17 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         Some(path) => ElectionDescription::from_toml(&read_small(path, 1 << 20)?)?.questions,
         None => DemoOptions::default_questions(),
     };
+    // Each role's key, as each would draw it on its own machine (§8.6).
+    let trustee_keys: Vec<RoleKey> = (1..=args.trustees)
+        .map(|i| RoleKey::generate(Role::Trustee, &format!("Trustee {i}"), &mut os_rng()))
+        .collect();
+    let authority_key = RoleKey::generate(Role::Authority, "Credential authority", &mut os_rng());
     let toml = toml::to_string(&Description {
         title: "scrutin demonstration election",
         description: "An election started by `scrutin demo --serve`.",
-        trustees: (1..=args.trustees)
-            .map(|i| format!("Trustee {i}"))
-            .collect(),
         threshold: args.threshold,
+        trustee: trustee_keys.iter().map(RoleKey::holder).collect(),
+        authority: authority_key.holder(),
         question: &questions,
     })?;
     let data = match &args.data {
@@ -119,13 +124,13 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         )?;
 
         // Key generation: three rounds, each trustee acting on the verified state.
-        let mut secrets: Vec<TrusteeSecrets> = Vec::new();
-        for i in 1..=args.trustees {
+        let mut secrets = Vec::new();
+        for (i, key) in trustee_keys.iter().enumerate() {
             let (s, e) = {
                 let locked = app.elections.lock(&app, &id).await.map_err(api)?;
-                ceremony::trustee_commit(locked.state().map_err(api)?, i, &mut os_rng())?
+                ceremony::trustee_commit(locked.state().map_err(api)?, key, &mut os_rng())?
             };
-            post(&app, &id, i, &e).await?;
+            post(&app, &id, i as u32 + 1, &e).await?;
             secrets.push(s);
         }
         for round in 0..2 {
@@ -139,22 +144,31 @@ pub fn run(args: &DemoArgs) -> Result<()> {
                         ceremony::trustee_check(st, s, &mut os_rng())?
                     }
                 };
-                post(&app, &id, s.index, &e).await?;
+                post(&app, &id, s.dkg.index, &e).await?;
             }
         }
 
         // Credentials, as the credential authority makes them.
         let named: Vec<(String, u64)> = voters.iter().map(|v| (v.login.clone(), v.weight)).collect();
         let (issued, public) = credential::issue(&id, &named, &mut os_rng())?;
-        protocol::post_credentials(&app, &id, public)
+        let context = {
+            let locked = app.elections.lock(&app, &id).await.map_err(api)?;
+            locked.state().map_err(api)?.election_hash
+        };
+        let signed = Signed::sign(public, "credentials", &context, &authority_key, &mut os_rng())?;
+        protocol::post_credentials(&app, &id, signed)
             .await
             .map_err(api)?;
+        write_secret(
+            &data.join("authority-key.json"),
+            &serde_json::to_string_pretty(&authority_key)?,
+        )?;
         write_secret(
             &data.join("credentials.json"),
             &serde_json::to_string_pretty(&issued)?,
         )?;
         for s in &secrets {
-            let path: PathBuf = data.join(format!("trustee{}.json", s.index));
+            let path: PathBuf = data.join(format!("trustee{}.json", s.dkg.index));
             write_secret(&path, &serde_json::to_string_pretty(s)?)?;
         }
         protocol::open(&app, "admin", &id).await.map_err(api)?;

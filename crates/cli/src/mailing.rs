@@ -12,6 +12,7 @@ use scrutin_election::ballot::Ballot;
 use scrutin_election::ceremony;
 use scrutin_election::credential::{self, Credential};
 use scrutin_election::crypto::rng::os_rng;
+use scrutin_election::roles::{Receipt, RoleKey};
 use scrutin_election::verify::RecordState;
 use serde::{Deserialize, Serialize};
 
@@ -102,24 +103,40 @@ fn mail_text(election: &str, title: &str, login: &str, credential: &str) -> Stri
 /// generated here; only the public list goes to the server.
 pub fn generate_remote(
     remote: &Remote,
+    authority: &RoleKey,
     private: &Path,
     outbox: Option<&Path>,
     smtp: &SmtpArgs,
+    monitors: &[String],
 ) -> Result<()> {
-    let state = remote.verified_state()?;
+    let record = remote.record()?;
+    let state = RecordState::from_record(&record).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // The list is bound to this record (its signature covers the election context): make
+    // sure the monitors see the same record, so that it is not a fork shown to the
+    // authority alone.
+    if state.events > 0 {
+        crate::monitor::confirm_with_monitors(
+            remote.election(),
+            &record,
+            state.events - 1,
+            monitors,
+        )?;
+    }
     let def = state
         .definition
         .as_ref()
         .context("the record has no election")?;
+    ceremony::check_authority(def, authority)?;
     let voters = fetch_voters(remote)?;
     if voters.is_empty() {
         bail!("the server's voter list is empty");
     }
     let named: Vec<(String, u64)> = voters.iter().map(|v| (v.login.clone(), v.weight)).collect();
     let (issued, list) = credential::issue(&def.id, &named, &mut os_rng())?;
-    // Checked here as the server will: a list it would refuse is not worth posting.
-    let event = ceremony::credentials_event(&state, list.clone())?;
-    drop(event);
+    // Signed and checked here as the server will: a list it would refuse is not worth
+    // posting.
+    let event = ceremony::credentials_event(&state, list, authority, &mut os_rng())?;
+    let body: serde_json::Value = serde_json::from_str(&event.body_json()?)?;
     let kept: Vec<PrivateCredential> = voters
         .into_iter()
         .zip(&issued)
@@ -132,7 +149,7 @@ pub fn generate_remote(
         .collect();
     write_secret(private, &serde_json::to_string_pretty(&kept)?)?;
     remote
-        .post_only("/authority/credentials", &list)
+        .post_only("/authority/credentials", &body)
         .with_context(|| {
             format!(
                 "publishing the credential list failed; delete {} before trying again",
@@ -300,15 +317,6 @@ struct Token {
     token: String,
 }
 
-/// The receipt the server answers for a ballot.
-#[derive(Debug, Deserialize)]
-pub struct Receipt {
-    pub tracker: String,
-    pub seq: u64,
-    pub head: String,
-    pub election: String,
-}
-
 /// `scrutin ballot cast --server …`: log in with a one-time code, then cast the ballot.
 pub fn cast_remote(
     remote: &mut Remote,
@@ -316,6 +324,7 @@ pub fn cast_remote(
     login: &str,
     code: Option<&str>,
     ballot: Ballot,
+    receipt_file: Option<&Path>,
 ) -> Result<()> {
     let code = match code {
         Some(c) => c.trim().to_owned(),
@@ -335,17 +344,43 @@ pub fn cast_remote(
         &serde_json::json!({ "login": login, "code": code }),
     )?;
     remote.set_token(token.token);
-    let tracker = ballot.tracker().to_hex();
+    let tracker = ballot.tracker();
+    let credential = *ballot.credential.as_bytes();
     let receipt: Receipt = remote.post("/ballots", &ballot)?;
-    let fingerprint = state.fingerprint.map(|f| f.to_hex()).unwrap_or_default();
-    if receipt.tracker != tracker || receipt.election != fingerprint {
+    let board_key = state
+        .definition
+        .as_ref()
+        .and_then(|d| d.board_key)
+        .context("this election names no board key: its receipts cannot be checked")?;
+    receipt.verify(&board_key).map_err(|_| {
+        anyhow::anyhow!(
+            "the server's receipt is not signed by the election's board key: {receipt:?}"
+        )
+    })?;
+    if receipt.tracker != tracker || Some(receipt.election) != state.fingerprint {
         bail!("the server's receipt does not match the ballot sent: {receipt:?}");
+    }
+    if Some(receipt.weight) != state.credential_weight(&credential) {
+        bail!(
+            "the server's receipt states weight {}, but the credential list gives this credential weight {:?}",
+            receipt.weight,
+            state.credential_weight(&credential)
+        );
     }
     println!(
         "Ballot cast: event {} of the record. Tracker: {tracker}",
         receipt.seq
     );
     println!("Board head after it: {}", receipt.head);
+    println!("Weight of your ballot: {}", receipt.weight);
+    if let Some(path) = receipt_file {
+        std::fs::write(path, serde_json::to_string_pretty(&receipt)?)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        println!(
+            "Receipt signed by the board written to {}; check it later with `scrutin receipt check`.",
+            path.display()
+        );
+    }
     println!("You may vote again: only your last ballot counts.");
     Ok(())
 }

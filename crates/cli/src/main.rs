@@ -9,7 +9,9 @@ mod bench;
 mod demo;
 mod demo_serve;
 mod mailing;
+mod monitor;
 mod output;
+mod receipt;
 mod record_file;
 mod remote;
 mod roles;
@@ -55,6 +57,12 @@ enum Command {
     /// Voter: cast a ballot, or make and check a Benaloh audit, or find a tracker.
     #[command(subcommand)]
     Ballot(roles::BallotCommand),
+    /// Check a receipt signed by the board against a record (spec §14.2).
+    #[command(subcommand)]
+    Receipt(receipt::ReceiptCommand),
+    /// Follow a board, verify every event as it arrives, keep a copy, serve it and raise an
+    /// alarm on any rewrite, removal, reordering, fork or equivocation (spec §14.3).
+    Monitor(monitor::MonitorArgs),
 }
 
 #[derive(Args)]
@@ -64,6 +72,11 @@ struct VerifyArgs {
     /// Print the report as one JSON object.
     #[arg(long)]
     json: bool,
+    /// A head signed by the board (the `signed` member of `GET …/head`, or the whole
+    /// answer), saved in a file: checked against the record (spec §14.1); a head of
+    /// another chain is reported as equivocation and fails the verification. Repeatable.
+    #[arg(long = "signed-head", value_name = "FILE")]
+    signed_heads: Vec<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -77,6 +90,11 @@ fn main() -> ExitCode {
         Command::Trustee(cmd) => roles::trustee(cmd),
         Command::Credentials(cmd) => roles::credentials(cmd),
         Command::Ballot(cmd) => roles::ballot(cmd),
+        Command::Receipt(cmd) => receipt::run(cmd),
+        Command::Monitor(args) => match monitor::run(args) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -93,6 +111,72 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
         println!("{}", output::report_json(&verified.state)?);
     } else {
         output::print_report(&verified.state);
+    }
+    if !args.signed_heads.is_empty() {
+        check_signed_heads(args, &verified.state)?;
+    }
+    Ok(())
+}
+
+/// Checks heads signed by the board against the verified record (§14.1).
+fn check_signed_heads(
+    args: &VerifyArgs,
+    state: &scrutin_election::verify::RecordState,
+) -> anyhow::Result<()> {
+    use anyhow::{Context, bail};
+    use scrutin_election::Hash32;
+    use scrutin_election::roles::{HeadCheck, SignedHead, head_matches_record};
+    use serde::Deserialize;
+    let board_key = state
+        .definition
+        .as_ref()
+        .and_then(|d| d.board_key)
+        .context("this election names no board key: it has no signed heads")?;
+    let bytes = std::fs::read(&args.record)?;
+    let hashes: Vec<Hash32> = scrutin_election::record::split_lines(&bytes)?
+        .iter()
+        .map(|l| Hash32::of(l))
+        .collect();
+    let mut conflicts = 0;
+    for path in &args.signed_heads {
+        let text = record_file::read_small(path, 1 << 16)?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not JSON", path.display()))?;
+        // Hex strings are decoded as written (spec §2.1): from the borrowed value.
+        let head = SignedHead::deserialize(value.get("signed").unwrap_or(&value))
+            .with_context(|| format!("{} is not a signed head", path.display()))?;
+        if head.verify(&board_key).is_err() || Some(&head.election) != hashes.first() {
+            bail!(
+                "{}: not a head signed by this election's board key: it proves nothing",
+                path.display()
+            );
+        }
+        match head_matches_record(&head, |i| hashes.get(i as usize).copied()) {
+            HeadCheck::Consistent => println!(
+                "{}: the board's signed head of {} events is on this record.",
+                path.display(),
+                head.length
+            ),
+            HeadCheck::Ahead => println!(
+                "{}: the board signed a head of {} events; this record has {}: it is older (compare again with a newer record).",
+                path.display(),
+                head.length,
+                hashes.len()
+            ),
+            HeadCheck::Conflict { found } => {
+                conflicts += 1;
+                println!(
+                    "EQUIVOCATION: {}: the board signed event {} with hash {}, but this record's event {} hashes to {found}: the board signed two different records. Keep both as evidence.",
+                    path.display(),
+                    head.length - 1,
+                    head.head,
+                    head.length - 1
+                );
+            }
+        }
+    }
+    if conflicts > 0 {
+        bail!("{conflicts} signed heads are not on this record: the board equivocated");
     }
     Ok(())
 }

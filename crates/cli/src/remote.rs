@@ -39,6 +39,11 @@ impl Remote {
         })
     }
 
+    /// The election's id.
+    pub fn election(&self) -> &str {
+        &self.election
+    }
+
     /// Uses `token` as bearer from now on.
     pub fn set_token(&mut self, token: String) {
         self.token = Some(token);

@@ -7,11 +7,12 @@ use clap::{Args, Subcommand};
 use scrutin_election::Hash32;
 use scrutin_election::ballot::{self, AuditedBallot};
 use scrutin_election::ceremony;
+use scrutin_election::ceremony::TrusteeSecretFile;
 use scrutin_election::credential::{self, Credential};
-use scrutin_election::crypto::dkg::TrusteeSecrets;
 use scrutin_election::crypto::rng::os_rng;
 use scrutin_election::definition::{ElectionDescription, QuestionChoice};
 use scrutin_election::record::Event;
+use scrutin_election::roles::{Role, RoleKey};
 use scrutin_election::verify::RecordState;
 
 use crate::output;
@@ -105,6 +106,18 @@ impl Place {
         }
     }
 
+    /// The verified state and the bytes it was verified from.
+    fn state_and_record(&self) -> Result<(RecordState, Vec<u8>)> {
+        let record = match self {
+            Place::File(path) => {
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+            }
+            Place::Server(remote) => remote.record()?,
+        };
+        let state = RecordState::from_record(&record).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok((state, record))
+    }
+
     fn publish_trustee_event(&self, state: &RecordState, event: Event) -> Result<()> {
         match self {
             Place::File(path) => append(path, state, &[event]),
@@ -122,15 +135,20 @@ impl Place {
 
 #[derive(Subcommand)]
 pub enum TrusteeCommand {
-    /// Key generation step 1: draw secrets, publish the commitment; the secrets go to a file.
+    /// Draw this trustee's long-term signing key (spec §8.6) into a file (mode 0600) and
+    /// print its public key and fingerprint, for the election's officials.
+    Keygen(KeygenArgs),
+    /// Key generation step 1: draw secrets, publish the signed commitment; the secrets go
+    /// to a file. Refused if the election does not name this trustee's key.
     Commit {
         #[command(flatten)]
         target: RoleTarget,
-        /// This trustee's number, 1 to n, in the order of the election's trustee list
-        /// (on a server, the token says it).
+        /// This trustee's key file (written by `scrutin trustee keygen` or the trustee
+        /// page); its public key must be one the election definition names.
         #[arg(long)]
-        trustee: Option<u32>,
-        /// Where to write this trustee's secrets (created with mode 0600; keep it safe).
+        key: PathBuf,
+        /// Where to write this trustee's secrets for the election (created with mode 0600;
+        /// keep it safe: it also holds the key).
         #[arg(long)]
         secret: PathBuf,
     },
@@ -138,8 +156,26 @@ pub enum TrusteeCommand {
     Deal(SecretArgs),
     /// Key generation step 3: check the shares received; complain about a cheating dealer.
     Check(SecretArgs),
-    /// Publish this trustee's decryption share of the closed election's tally.
-    Decrypt(SecretArgs),
+    /// Publish this trustee's decryption share of the closed election's tally, once the
+    /// monitors given agree that the close line is the one they hold.
+    Decrypt {
+        #[command(flatten)]
+        args: SecretArgs,
+        /// A monitor of the board (`scrutin monitor`): the share is computed only if every
+        /// monitor given holds the same close line as the record downloaded here.
+        #[arg(long = "monitor", value_name = "URL")]
+        monitors: Vec<String>,
+    },
+}
+
+#[derive(Args)]
+pub struct KeygenArgs {
+    /// The holder's name, as the officials will write it in the election definition.
+    #[arg(long)]
+    name: String,
+    /// Where to write the key (must not exist; created with mode 0600).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Args)]
@@ -153,11 +189,18 @@ pub struct SecretArgs {
 
 #[derive(Subcommand)]
 pub enum CredentialsCommand {
-    /// Generate one credential per voter, publish the public list in the record and write
-    /// the private list (voter, weight, credential) for mailing.
+    /// Draw the credential authority's long-term signing key (spec §8.6) into a file (mode
+    /// 0600) and print its public key and fingerprint, for the election's officials.
+    Keygen(KeygenArgs),
+    /// Generate one credential per voter, publish the signed public list in the record and
+    /// write the private list (voter, weight, credential) for mailing.
     Generate {
         #[command(flatten)]
         target: RoleTarget,
+        /// The credential authority's key file; its public key must be the one the
+        /// election definition names.
+        #[arg(long)]
+        key: PathBuf,
         /// Voter list: one voter per line, `name` or `name,weight`; `#` starts a comment.
         #[arg(long, conflicts_with = "count")]
         voters: Option<PathBuf>,
@@ -174,6 +217,10 @@ pub enum CredentialsCommand {
         /// With --server: mail each voter its credential through this SMTP relay.
         #[command(flatten)]
         send_mail: crate::mailing::SmtpArgs,
+        /// With --server: a monitor of the board (`scrutin monitor`); the list is made only
+        /// if every monitor given holds the same record head as the one downloaded here.
+        #[arg(long = "monitor", value_name = "URL", requires = "server")]
+        monitors: Vec<String>,
     },
     /// Mail each voter its credential from the private file (written by `generate --server`
     /// or saved from the credential authority's web page), through your own SMTP relay;
@@ -213,6 +260,9 @@ pub struct VoteArgs {
     /// The choices (JSON): one entry per question, an array of values per answer or "blank".
     #[arg(long)]
     choices: PathBuf,
+    /// With --server: where to write the receipt the board signs (for `scrutin receipt check`).
+    #[arg(long, requires = "server")]
+    receipt: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -243,10 +293,38 @@ pub enum BallotCommand {
     },
 }
 
-fn read_secrets(path: &Path) -> Result<TrusteeSecrets> {
+fn read_secrets(path: &Path) -> Result<TrusteeSecretFile> {
     let text = read_small(path, 1 << 20)?;
     serde_json::from_str(&text)
         .with_context(|| format!("{} is not a trustee secret file", path.display()))
+}
+
+/// Reads a role key file.
+pub fn read_role_key(path: &Path) -> Result<RoleKey> {
+    let text = read_small(path, 1 << 20)?;
+    RoleKey::from_json(&text)
+        .with_context(|| format!("{} is not a scrutin key file", path.display()))
+}
+
+fn keygen(role: Role, args: &KeygenArgs) -> Result<()> {
+    if args.name.trim().is_empty() {
+        bail!("give a --name");
+    }
+    let key = RoleKey::generate(role, args.name.trim(), &mut os_rng());
+    write_secret(&args.out, &serde_json::to_string_pretty(&key)?)?;
+    println!(
+        "{} key of {:?} written to {} (keep it secret and safe).",
+        role.name(),
+        key.name,
+        args.out.display()
+    );
+    println!("Give the election's officials, by a channel you trust:");
+    println!("  public key   {}", key.signing_key.to_hex());
+    println!("  fingerprint  {}", key.fingerprint());
+    println!(
+        "Before acting in an election, compare this fingerprint with the one its definition shows for you."
+    );
+    Ok(())
 }
 
 fn state_of(record: &RecordArg) -> Result<RecordState> {
@@ -275,14 +353,14 @@ pub fn election(cmd: ElectionCommand) -> Result<()> {
             let event = ceremony::election_key_event(&state)?;
             if let Event::ElectionKey(k) = &event {
                 println!(
-                    "Election key {} from dealers {:?}.",
+                    "Election key {}; trustees holding a key share: {:?}.",
                     k.public_key.to_hex(),
-                    k.qualified
+                    k.decryptors
                 );
-                if !state.disqualified.is_empty() {
+                if !state.complained.is_empty() {
                     println!(
-                        "Disqualified for dealing bad shares: trustees {:?}.",
-                        state.disqualified
+                        "Trustees {:?} received bad shares and hold no key share.",
+                        state.complained
                     );
                 }
             }
@@ -319,29 +397,35 @@ pub fn election(cmd: ElectionCommand) -> Result<()> {
 pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
     let mut rng = os_rng();
     match cmd {
+        TrusteeCommand::Keygen(args) => keygen(Role::Trustee, &args)?,
         TrusteeCommand::Commit {
             target,
-            trustee,
+            key,
             secret,
         } => {
             let place = target.place()?;
-            let index = match (&place, trustee) {
-                (Place::Server(remote), t) => {
-                    let index = remote.trustee_index()?;
-                    if t.is_some_and(|t| t != index) {
-                        bail!("this token is trustee {index}'s, not trustee {t:?}'s");
-                    }
-                    index
-                }
-                (Place::File(_), Some(t)) => t,
-                (Place::File(_), None) => bail!("give --trustee N"),
-            };
+            let key = read_role_key(&key)?;
             let state = place.state()?;
-            let (secrets, event) = ceremony::trustee_commit(&state, index, &mut rng)?;
+            let def = state
+                .definition
+                .as_ref()
+                .context("the record has no election")?;
+            let index = ceremony::trustee_index(def, &key)?;
+            if let Place::Server(remote) = &place {
+                let token_index = remote.trustee_index()?;
+                if token_index != index {
+                    bail!(
+                        "this token is trustee {token_index}'s, but your key is trustee {index}'s in the election definition"
+                    );
+                }
+            }
+            let (secrets, event) = ceremony::trustee_commit(&state, &key, &mut rng)?;
             write_secret(&secret, &serde_json::to_string_pretty(&secrets)?)?;
             place.publish_trustee_event(&state, event)?;
             println!(
-                "Trustee {index} committed; secrets in {}.",
+                "Trustee {index} ({}, key {}) committed; secrets in {}.",
+                key.name,
+                key.fingerprint(),
                 secret.display()
             );
         }
@@ -350,29 +434,56 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
             let event = ceremony::trustee_deal(&state, &secrets, &mut rng)?;
             place.publish_trustee_event(&state, event)?;
-            println!("Trustee {} dealt its shares.", secrets.index);
+            println!("Trustee {} dealt its shares.", secrets.dkg.index);
         }
         TrusteeCommand::Check(a) => {
             let place = a.target.place()?;
             let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
             let event = ceremony::trustee_check(&state, &secrets, &mut rng)?;
             if let Event::TrusteeCheck(c) = &event {
-                for complaint in &c.complaints {
+                for complaint in &c.body.complaints {
                     println!(
                         "Trustee {} received a bad share from trustee {}: complaint published.",
-                        secrets.index, complaint.dealer
+                        secrets.dkg.index, complaint.dealer
                     );
                 }
             }
             place.publish_trustee_event(&state, event)?;
-            println!("Trustee {} checked its shares.", secrets.index);
+            println!("Trustee {} checked its shares.", secrets.dkg.index);
         }
-        TrusteeCommand::Decrypt(a) => {
-            let place = a.target.place()?;
-            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
+        TrusteeCommand::Decrypt { args, monitors } => {
+            let place = args.target.place()?;
+            let secrets = read_secrets(&args.secret)?;
+            let (state, record) = place.state_and_record()?;
+            let close = state
+                .close_hash
+                .context("the election is not closed yet: nothing to decrypt")?;
+            let close_seq = crate::monitor::seq_of_hash(&record, &close)
+                .context("the close line is not in the record")?;
+            if let Place::Server(remote) = &place {
+                crate::monitor::confirm_with_monitors(
+                    remote.election(),
+                    &record,
+                    close_seq,
+                    &monitors,
+                )?;
+            } else if !monitors.is_empty() {
+                let Place::File(path) = &place else {
+                    bail!("give --record FILE or --server URL");
+                };
+                let id = state
+                    .definition
+                    .as_ref()
+                    .map(|d| d.id.clone())
+                    .with_context(|| format!("{} has no election", path.display()))?;
+                crate::monitor::confirm_with_monitors(&id, &record, close_seq, &monitors)?;
+            }
             let event = ceremony::trustee_decrypt(&state, &secrets, &mut rng)?;
             place.publish_trustee_event(&state, event)?;
-            println!("Trustee {} published its decryption share.", secrets.index);
+            println!(
+                "Trustee {} published its decryption share of close line {close}.",
+                secrets.dkg.index
+            );
         }
     }
     Ok(())
@@ -402,15 +513,20 @@ fn parse_voters(text: &str) -> Result<Vec<(String, u64)>> {
 }
 
 pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
-    let (target, voters, count, private, outbox, send_mail) = match cmd {
+    let (target, key, voters, count, private, outbox, send_mail, monitors) = match cmd {
+        CredentialsCommand::Keygen(args) => return keygen(Role::Authority, &args),
         CredentialsCommand::Generate {
             target,
+            key,
             voters,
             count,
             private,
             outbox,
             send_mail,
-        } => (target, voters, count, private, outbox, send_mail),
+            monitors,
+        } => (
+            target, key, voters, count, private, outbox, send_mail, monitors,
+        ),
         CredentialsCommand::Mail {
             target,
             private,
@@ -421,12 +537,20 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
             return crate::mailing::mail_private(&state, &private, outbox.as_deref(), &send_mail);
         }
     };
+    let key = read_role_key(&key)?;
     let place = target.place()?;
     if let Place::Server(remote) = &place {
         if voters.is_some() || count.is_some() {
             bail!("with --server the voters are the server's voter list: drop --voters/--count");
         }
-        return crate::mailing::generate_remote(remote, &private, outbox.as_deref(), &send_mail);
+        return crate::mailing::generate_remote(
+            remote,
+            &key,
+            &private,
+            outbox.as_deref(),
+            &send_mail,
+            &monitors,
+        );
     }
     let Place::File(record) = &place else {
         bail!("give --record FILE or --server URL");
@@ -441,8 +565,9 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
         (None, Some(n)) => (1..=n).map(|i| (format!("voter{i}"), 1)).collect(),
         (None, None) => bail!("give --voters FILE or --count N"),
     };
+    ceremony::check_authority(def, &key)?;
     let (issued, list) = credential::issue(&def.id, &voters, &mut os_rng())?;
-    let event = ceremony::credentials_event(&state, list)?;
+    let event = ceremony::credentials_event(&state, list, &key, &mut os_rng())?;
     write_secret(&private, &serde_json::to_string_pretty(&issued)?)?;
     append(record, &state, &[event])?;
     println!(
@@ -494,7 +619,14 @@ pub fn ballot(cmd: BallotCommand) -> Result<()> {
                 .login
                 .as_deref()
                 .context("give --login with --server")?;
-            crate::mailing::cast_remote(&mut remote, &state, login, vote.code.as_deref(), ballot)?;
+            crate::mailing::cast_remote(
+                &mut remote,
+                &state,
+                login,
+                vote.code.as_deref(),
+                ballot,
+                vote.receipt.as_deref(),
+            )?;
         }
         BallotCommand::Cast(vote) => {
             let (state, ballot, _, _) = encrypt(&vote)?;

@@ -38,7 +38,6 @@ fn temp_dir(name: &str) -> PathBuf {
 
 const DESCRIPTION: &str = r#"
 title = "Association board 2026"
-trustees = ["Alice", "Bob", "Carol"]
 threshold = 2
 
 [[question]]
@@ -49,10 +48,45 @@ max = 1
 blank = true
 "#;
 
+/// `scrutin trustee keygen` or `scrutin credentials keygen` (`role`): writes the key to
+/// `out` and returns the public key it printed.
+fn keygen(dir: &Path, role: &str, name: &str, out: &str) -> String {
+    let printed = scrutin(dir, &[role, "keygen", "--name", name, "--out", out]);
+    let key = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public key"))
+        .unwrap_or_else(|| panic!("no public key in {printed}"))
+        .trim()
+        .to_owned();
+    assert!(printed.contains("fingerprint"), "{printed}");
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join(out)).unwrap()).unwrap();
+    assert_eq!(file["signing_key"], key.as_str());
+    key
+}
+
+/// The election description naming the trustees (keys in `trustee{i}-key.json`) and the
+/// credential authority (`authority-key.json`), keys drawn here with the CLI.
+fn description_with_keys(dir: &Path) -> String {
+    let mut toml = DESCRIPTION.to_owned();
+    for (i, name) in ["Alice", "Bob", "Carol"].iter().enumerate() {
+        let key = keygen(dir, "trustee", name, &format!("trustee{}-key.json", i + 1));
+        toml.push_str(&format!(
+            "\n[[trustee]]\nname = \"{name}\"\nkey = \"{key}\"\n"
+        ));
+    }
+    let key = keygen(dir, "credentials", "Registrar", "authority-key.json");
+    toml.push_str(&format!(
+        "\n[authority]\nname = \"Registrar\"\nkey = \"{key}\"\n"
+    ));
+    toml
+}
+
 #[test]
 fn offline_election_on_files() {
     let dir = temp_dir("offline");
-    std::fs::write(dir.join("election.toml"), DESCRIPTION).unwrap();
+    let description = description_with_keys(&dir);
+    std::fs::write(dir.join("election.toml"), description).unwrap();
     let r = ["--record", "record.jsonl"];
     scrutin(
         &dir,
@@ -65,22 +99,40 @@ fn offline_election_on_files() {
             "record.jsonl",
         ],
     );
-    for i in 1..=3 {
+    // The trustees act in the order of their keys in the definition, whatever the order
+    // they come in: trustee 3 first.
+    for i in [3, 1, 2] {
         let secret = format!("trustee{i}.json");
-        scrutin(
+        let out = scrutin(
             &dir,
             &[
                 "trustee",
                 "commit",
                 r[0],
                 r[1],
-                "--trustee",
-                &i.to_string(),
+                "--key",
+                &format!("trustee{i}-key.json"),
                 "--secret",
                 &secret,
             ],
         );
+        assert!(out.contains(&format!("Trustee {i} (")), "{out}");
     }
+    // The authority's key is not a trustee's.
+    let err = scrutin_fails(
+        &dir,
+        &[
+            "trustee",
+            "commit",
+            r[0],
+            r[1],
+            "--key",
+            "authority-key.json",
+            "--secret",
+            "nobody.json",
+        ],
+    );
+    assert!(err.contains("not a trustee"), "{err}");
     for step in ["deal", "check"] {
         for i in 1..=3 {
             scrutin(
@@ -109,6 +161,8 @@ fn offline_election_on_files() {
             "generate",
             r[0],
             r[1],
+            "--key",
+            "authority-key.json",
             "--voters",
             "voters.txt",
             "--private",
@@ -192,6 +246,21 @@ fn offline_election_on_files() {
     );
     let audit = scrutin(&dir, &["ballot", "check-audit", r[0], r[1], "audit.json"]);
     assert!(audit.contains("Who should preside?: Blaise"), "{audit}");
+    // The same audit with one hexadecimal digit written as a JSON escape is refused
+    // (spec §2.1: hexadecimal strings are written literally).
+    let text = std::fs::read_to_string(dir.join("audit.json")).unwrap();
+    let at = text.find("\"election\": \"").unwrap() + "\"election\": \"".len();
+    let digit = text[at..].chars().next().unwrap();
+    let escaped = format!("{}\\u{:04x}{}", &text[..at], digit as u32, &text[at + 1..]);
+    std::fs::write(dir.join("escaped-audit.json"), escaped).unwrap();
+    let err = scrutin_fails(
+        &dir,
+        &["ballot", "check-audit", r[0], r[1], "escaped-audit.json"],
+    );
+    assert!(
+        err.contains("not audit data") && err.contains("without JSON escape sequences"),
+        "{err}"
+    );
     scrutin(
         &dir,
         &[
@@ -294,7 +363,9 @@ fn offline_election_on_files() {
     let tampered = record.replacen("\"weight\":2", "\"weight\":3", 1);
     std::fs::write(dir.join("tampered.jsonl"), tampered).unwrap();
     let err = scrutin_fails(&dir, &["verify", "tampered.jsonl"]);
-    assert!(err.contains("check R3 failed at event"), "{err}");
+    // The credential list is signed by the authority: the changed weight breaks its
+    // signature (S2) before the next line's link to it (R3).
+    assert!(err.contains("check S2 failed at event"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

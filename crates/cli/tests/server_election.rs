@@ -6,216 +6,46 @@
 //! restart in the middle of the voting.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use reqwest::blocking::Client;
-use scrutin_election::ballot::{self, Ballot};
-use scrutin_election::credential::Credential;
-use scrutin_election::crypto::rng::SeededRng;
+use common::*;
+use scrutin_election::Hash32;
+use scrutin_election::ceremony;
+use scrutin_election::credential::{self, Credential};
+use scrutin_election::crypto::dkg;
+use scrutin_election::crypto::rng::{SeededRng, os_rng};
 use scrutin_election::definition::QuestionChoice;
 use scrutin_election::demo::{count_choices, random_choice};
+use scrutin_election::record::Event;
+use scrutin_election::roles::{Receipt, Role, RoleKey, Signed};
 use scrutin_election::tally::PerQuestion;
 use scrutin_election::verify::RecordState;
-use scrutin_server::{AppState, RunningServer, ServerConfig, auth, build_router, protocol};
+use scrutin_server::protocol;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-const ADMIN: &str = "official";
-const PASSWORD: &str = "correct horse battery staple";
-
-const DESCRIPTION: &str = r#"
-title = "Association board 2026"
-trustees = ["Alice", "Bob", "Carol"]
-threshold = 2
-
-[[question]]
-text = "Who should preside?"
-answers = ["Ada", "Blaise", "Claude"]
-min = 1
-max = 1
-blank = true
-
-[[question]]
-text = "Which projects?"
-answers = ["Library", "Garden", "Bikes", "Solar"]
-min = 0
-max = 2
-"#;
-
-struct Server {
-    rt: tokio::runtime::Runtime,
-    state: AppState,
-    running: Option<RunningServer>,
-    base: String,
-}
-
-fn config(dir: &Path) -> ServerConfig {
-    let mut config = ServerConfig {
-        data_dir: dir.join("data"),
-        listen: "127.0.0.1:0".parse().unwrap(),
-        ..ServerConfig::default()
-    };
-    config.mail.outbox = Some(dir.join("outbox"));
-    config.limits.per_ip_burst = 1_000_000;
-    config.limits.per_ip_rate_per_sec = 1_000_000.0;
-    config.otp.max_sends_per_hour = 1000;
-    config
-}
-
-impl Server {
-    fn start(dir: &Path, create_admin: bool) -> Server {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let config = config(dir);
-        let (state, running) = rt.block_on(async {
-            let state = AppState::open(config.clone()).unwrap();
-            if create_admin {
-                let storage = state.storage.clone();
-                tokio::task::spawn_blocking(move || {
-                    auth::create_admin(storage.as_ref(), ADMIN, PASSWORD).unwrap()
-                })
-                .await
-                .unwrap();
-            }
-            let app = build_router(state.clone(), protocol::api::routes());
-            let running = scrutin_server::start(&config, app).await.unwrap();
-            (state, running)
-        });
-        let base = format!("http://{}", running.local_addr());
-        Server {
-            rt,
-            state,
-            running: Some(running),
-            base,
-        }
-    }
-
-    fn stop(mut self) {
-        if let Some(r) = self.running.take() {
-            self.rt
-                .block_on(r.shutdown(Duration::from_secs(5)))
-                .unwrap();
-        }
-        self.rt.shutdown_timeout(Duration::from_secs(5));
-    }
-}
-
-struct Api {
-    base: String,
-    http: Client,
-}
-
-impl Api {
-    fn new(base: &str) -> Api {
-        Api {
-            base: base.to_owned(),
-            // A fresh connection per request: the server closes idle keep-alive
-            // connections, and a pooled one can be closed just as it is reused.
-            http: Client::builder()
-                .no_proxy()
-                .pool_max_idle_per_host(0)
-                .timeout(Duration::from_secs(120))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> (u16, Value) {
-        let url = format!("{}{path}", self.base);
-        let mut req = match method {
-            "GET" => self.http.get(url),
-            "PUT" => self.http.put(url),
-            _ => self.http.post(url),
-        };
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(b);
-        }
-        let resp = req.send().unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().unwrap();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, value)
-    }
-
-    fn ok(&self, method: &str, path: &str, token: Option<&str>, body: Option<&Value>) -> Value {
-        let (status, v) = self.call(method, path, token, body);
-        assert!(
-            (200..300).contains(&status),
-            "{method} {path}: {status} {v}"
-        );
-        v
-    }
-
-    fn record(&self, id: &str) -> Vec<u8> {
-        let r = self
-            .http
-            .get(format!("{}/api/elections/{id}/record", self.base))
-            .send()
-            .unwrap();
-        assert_eq!(r.status(), 200);
-        r.bytes().unwrap().to_vec()
-    }
-}
-
-fn scrutin(args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_scrutin"))
-        .args(args)
-        .output()
+/// A receipt as the server sent it, checked to be signed by the board key the record's
+/// definition names.
+fn signed_receipt(state: &RecordState, v: &Value) -> Receipt {
+    let r = Receipt::deserialize(v).unwrap();
+    r.verify(&state.definition.as_ref().unwrap().board_key.unwrap())
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "scrutin {args:?} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    r
 }
 
-/// The code of the latest mail sent to `email` in the outbox, waiting for it.
-fn codes_from_outbox(outbox: &Path, expected: usize) -> HashMap<String, String> {
-    for _ in 0..400 {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
-        files.sort();
-        if files.len() >= expected {
-            let mut codes = HashMap::new();
-            for f in files {
-                let text = std::fs::read_to_string(&f).unwrap();
-                let to = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("To: "))
-                    .unwrap()
-                    .trim()
-                    .to_owned();
-                let code = text
-                    .lines()
-                    .map(str::trim)
-                    .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
-                    .unwrap_or_else(|| panic!("no code in {text}"))
-                    .to_owned();
-                codes.insert(to, code);
-            }
-            return codes;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("fewer than {expected} mails in the outbox");
+/// Two receipts for the same ballot: the same statement (each signature is drawn afresh).
+fn same_statement(a: &Value, b: &Value) {
+    let strip = |v: &Value| {
+        let mut v = v.clone();
+        v.as_object_mut().unwrap().remove("signature");
+        v
+    };
+    assert_eq!(strip(a), strip(b));
+    assert!(a["signature"].is_object() && b["signature"].is_object());
 }
 
 /// A minimal SMTP relay on a loopback port that keeps every message it is given.
@@ -266,218 +96,6 @@ fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
         }
     });
     (port, mails)
-}
-
-struct Setup {
-    id: String,
-    admin: String,
-    trustee_tokens: Vec<String>,
-    /// login → (email, weight, credential)
-    voters: Vec<(String, String, u64, String)>,
-}
-
-/// Creates, keys and opens an election with `n` voters through HTTP and the CLI.
-fn setup(api: &Api, dir: &Path, n: usize) -> Setup {
-    let s = prepare(api, dir, n, None);
-    let opened = api.ok(
-        "POST",
-        &format!("/api/admin/elections/{}/open", s.id),
-        Some(&s.admin),
-        None,
-    );
-    assert_eq!(opened["head"].as_str().unwrap().len(), 64);
-    s
-}
-
-/// Creates an election with `n` voters, its key and credentials, through HTTP and the CLI.
-/// With `smtp_port`, the credential authority mails the credentials through that relay;
-/// otherwise it writes them to an outbox folder.
-fn prepare(api: &Api, dir: &Path, n: usize, smtp_port: Option<u16>) -> Setup {
-    let v = api.ok(
-        "POST",
-        "/api/admin/login",
-        None,
-        Some(&json!({"username": ADMIN, "password": PASSWORD})),
-    );
-    let admin = v["token"].as_str().unwrap().to_owned();
-    let meta = api.ok(
-        "POST",
-        "/api/admin/elections",
-        Some(&admin),
-        Some(&json!({ "description": DESCRIPTION })),
-    );
-    let id = meta["id"].as_str().unwrap().to_owned();
-    assert_eq!(meta["state"], "draft");
-    let csv: String = (1..=n)
-        .map(|i| {
-            format!(
-                "voter{i:03},voter{i:03}@example.org,{}\n",
-                1 + (i % 3 == 0) as u64
-            )
-        })
-        .collect();
-    let r = api
-        .http
-        .post(format!("{}/api/admin/elections/{id}/voters", api.base))
-        .bearer_auth(&admin)
-        .header("content-type", "text/csv")
-        .body(csv)
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
-    let roles = api.ok(
-        "POST",
-        &format!("/api/admin/elections/{id}/roles"),
-        Some(&admin),
-        None,
-    );
-    let trustee_tokens: Vec<String> = roles["trustees"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["token"].as_str().unwrap().to_owned())
-        .collect();
-    let authority = roles["credential_authority"].as_str().unwrap().to_owned();
-    let base = api.base.clone();
-    for step in ["commit", "deal", "check"] {
-        for (i, token) in trustee_tokens.iter().enumerate() {
-            let secret = dir.join(format!("trustee{}.json", i + 1));
-            scrutin(&[
-                "trustee",
-                step,
-                "--server",
-                &base,
-                "--election",
-                &id,
-                "--token",
-                token,
-                "--secret",
-                secret.to_str().unwrap(),
-            ]);
-        }
-    }
-    let public = api.ok("GET", &format!("/api/elections/{id}"), None, None);
-    assert!(public["election_key"].is_string(), "{public}");
-    let private = dir.join("credentials.json");
-    let outbox = dir.join("credential-mails");
-    let port = smtp_port.map(|p| p.to_string()).unwrap_or_default();
-    let mut args = vec![
-        "credentials",
-        "generate",
-        "--server",
-        &base,
-        "--election",
-        &id,
-        "--token",
-        &authority,
-        "--private",
-        private.to_str().unwrap(),
-    ];
-    if smtp_port.is_some() {
-        args.extend([
-            "--send-mail",
-            "127.0.0.1",
-            "--smtp-port",
-            &port,
-            "--smtp-security",
-            "plain",
-            "--mail-from",
-            "authority@example.org",
-        ]);
-    } else {
-        args.extend(["--outbox", outbox.to_str().unwrap()]);
-    }
-    scrutin(&args);
-    if smtp_port.is_none() {
-        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), n);
-    }
-    let creds: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(&private).unwrap()).unwrap();
-    let voters = creds
-        .iter()
-        .map(|c| {
-            (
-                c["login"].as_str().unwrap().to_owned(),
-                c["email"].as_str().unwrap().to_owned(),
-                c["weight"].as_u64().unwrap(),
-                c["credential"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    Setup {
-        id,
-        admin,
-        trustee_tokens,
-        voters,
-    }
-}
-
-/// Logs voters in (codes from the outbox); returns login → voter session token.
-fn log_in(
-    api: &Api,
-    id: &str,
-    outbox: &Path,
-    voters: &[(String, String, u64, String)],
-) -> HashMap<String, String> {
-    let before = std::fs::read_dir(outbox).map(|d| d.count()).unwrap_or(0);
-    for (login, ..) in voters {
-        let (status, v) = api.call(
-            "POST",
-            &format!("/api/elections/{id}/login"),
-            None,
-            Some(&json!({ "login": login })),
-        );
-        assert_eq!(status, 202, "{v}");
-    }
-    let codes = codes_from_outbox(outbox, before + voters.len());
-    voters
-        .iter()
-        .map(|(login, email, ..)| {
-            let v = api.ok(
-                "POST",
-                &format!("/api/elections/{id}/verify-code"),
-                None,
-                Some(&json!({"login": login, "code": codes[email]})),
-            );
-            (login.clone(), v["token"].as_str().unwrap().to_owned())
-        })
-        .collect()
-}
-
-fn encrypt(
-    state: &RecordState,
-    credential: &str,
-    choices: &[QuestionChoice],
-    seed: &str,
-) -> Ballot {
-    let ctx = state.context.as_ref().unwrap();
-    let cred = Credential::parse(credential).unwrap();
-    ballot::encrypt(ctx, &cred, choices, &mut SeededRng::new(seed.as_bytes()))
-        .unwrap()
-        .0
-}
-
-fn cast(api: &Api, id: &str, token: &str, b: &Ballot) -> (u16, Value) {
-    api.call(
-        "POST",
-        &format!("/api/elections/{id}/ballots"),
-        Some(token),
-        Some(&serde_json::to_value(b).unwrap()),
-    )
-}
-
-fn empty_count(state: &RecordState) -> Vec<PerQuestion<u64>> {
-    state
-        .definition
-        .as_ref()
-        .unwrap()
-        .questions
-        .iter()
-        .map(|q| PerQuestion {
-            choices: vec![0; q.answers.len()],
-            blank: q.blank.then_some(0),
-        })
-        .collect()
 }
 
 fn close_tally_verify(
@@ -596,6 +214,8 @@ fn whole_election_over_http_with_the_cli_roles() {
         assert_eq!(status, 200, "{receipt}");
         assert_eq!(receipt["tracker"], b.tracker().to_hex());
         assert_eq!(receipt["election"], state.fingerprint.unwrap().to_hex());
+        assert_eq!(receipt["weight"], *weight);
+        signed_receipt(&state, &receipt);
         count_choices(&mut expected, &choices, *weight);
         receipts.push(receipt);
         ballots.push((login.clone(), b));
@@ -684,7 +304,8 @@ fn whole_election_over_http_with_the_cli_roles() {
     let (login1, b1) = &ballots[0];
     let (status, again) = cast(&api, &id, &tokens[login1], b1);
     assert_eq!(status, 200, "{again}");
-    assert_eq!(&again, &receipts[0]);
+    same_statement(&again, &receipts[0]);
+    signed_receipt(&state, &again);
     let after = api.ok("GET", &format!("/api/elections/{id}"), None, None);
     assert_eq!(after["ballots"], public["ballots"]);
 
@@ -764,6 +385,8 @@ fn whole_election_over_http_with_the_cli_roles() {
     assert_eq!(status, 409, "{v}");
     assert_eq!(v["error"], "election_not_open");
 
+    check_receipts(dir.path(), &receipts);
+
     // The audit log has every administrative step.
     let log = api.ok(
         "GET",
@@ -821,10 +444,16 @@ fn acknowledged_ballots_survive_a_restart() {
 
     let server = Server::start(dir.path(), false);
     let api = Api::new(&server.base);
-    assert_eq!(
-        api.ok("GET", &format!("/api/elections/{id}/head"), None, None),
-        head_before
-    );
+    // The same head, signed by the same board key (kept in the data folder).
+    let head_after = api.ok("GET", &format!("/api/elections/{id}/head"), None, None);
+    for k in ["events", "head", "board_key"] {
+        assert_eq!(head_after[k], head_before[k], "{k}");
+    }
+    same_statement(&head_after["signed"], &head_before["signed"]);
+    let signed = scrutin_election::roles::SignedHead::deserialize(&head_after["signed"]).unwrap();
+    signed
+        .verify(&state.definition.as_ref().unwrap().board_key.unwrap())
+        .unwrap();
     for r in &receipts {
         let found = api.ok(
             "GET",
@@ -852,7 +481,8 @@ fn acknowledged_ballots_survive_a_restart() {
     let b = encrypt(&state, credential, &choose(0), login);
     let (status, r) = cast(&api, &id, &tokens[login], &b);
     assert_eq!(status, 200);
-    assert_eq!(r, receipts[0]);
+    same_statement(&r, &receipts[0]);
+    signed_receipt(&state, &r);
     close_tally_verify(&api, dir.path(), &s, &[2, 3], &expected);
     server.stop();
 }
@@ -1059,7 +689,7 @@ fn invalid_role_events_are_refused_naming_the_check() {
         "POST",
         "/api/admin/elections",
         Some(&admin),
-        Some(&json!({ "description": DESCRIPTION })),
+        Some(&json!({ "description": description_with_keys(dir.path()) })),
     )["id"]
         .as_str()
         .unwrap()
@@ -1081,6 +711,8 @@ fn invalid_role_events_are_refused_naming_the_check() {
         &id,
         "--token",
         &t(0),
+        "--key",
+        trustee_key_file(dir.path(), 1).to_str().unwrap(),
         "--secret",
         secret.to_str().unwrap(),
     ]);
@@ -1160,47 +792,6 @@ fn invalid_role_events_are_refused_naming_the_check() {
     server.stop();
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// `scrutin serve` as a child process, up and answering.
-fn serve_child(config: &Path, listen: &str) -> std::process::Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scrutin"))
-        .args([
-            "serve",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            listen,
-        ])
-        .env("SCRUTIN_LOG", "warn")
-        .spawn()
-        .unwrap();
-    let http = Client::builder()
-        .no_proxy()
-        .pool_max_idle_per_host(0)
-        .build()
-        .unwrap();
-    for _ in 0..200 {
-        if http
-            .get(format!("http://{listen}/api/health"))
-            .send()
-            .is_ok_and(|r| r.status() == 200)
-        {
-            return child;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("scrutin serve did not come up on {listen}");
-}
-
 #[test]
 fn acknowledged_ballots_survive_kill_9_of_scrutin_serve() {
     let dir = tempfile::tempdir().unwrap();
@@ -1267,4 +858,459 @@ fn acknowledged_ballots_survive_kill_9_of_scrutin_serve() {
     close_tally_verify(&api, dir.path(), &s, &[1, 2], &expected);
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// Logs in as the administrator; returns the session token.
+fn admin_login(api: &Api) -> String {
+    api.ok(
+        "POST",
+        "/api/admin/login",
+        None,
+        Some(&json!({"username": ADMIN, "password": PASSWORD})),
+    )["token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Adds voters (login, weight) to a draft election.
+fn add_voters(api: &Api, admin: &str, id: &str, voters: &[(&str, u64)]) {
+    let csv: String = voters
+        .iter()
+        .map(|(login, w)| format!("{login},{login}@example.org,{w}\n"))
+        .collect();
+    let r = api
+        .http
+        .post(format!("{}/api/admin/elections/{id}/voters", api.base))
+        .bearer_auth(admin)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().unwrap());
+}
+
+/// Posts a signed event as a role token holder: (status, answer).
+fn post_event(api: &Api, id: &str, token: &str, event: &Event) -> (u16, Value) {
+    let body: Value = serde_json::from_str(&event.body_json().unwrap()).unwrap();
+    match event {
+        Event::Credentials(_) => api.call(
+            "POST",
+            &format!("/api/elections/{id}/authority/credentials"),
+            Some(token),
+            Some(&body),
+        ),
+        _ => api.call(
+            "POST",
+            &format!("/api/elections/{id}/trustee/events"),
+            Some(token),
+            Some(&json!({"type": event.kind(), "body": body})),
+        ),
+    }
+}
+
+/// The administrator takes the role tokens over (it can always issue new ones) and posts,
+/// with them, key-generation events and a credential list signed with keys of its own:
+/// every one is refused by the checks of the signatures against the keys the definition
+/// names (S1, S2), and the record does not change.
+#[test]
+fn an_operator_with_the_role_tokens_cannot_act_for_the_trustees_or_the_authority() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true);
+    let api = Api::new(&server.base);
+    let admin = admin_login(&api);
+    let id = api.ok(
+        "POST",
+        "/api/admin/elections",
+        Some(&admin),
+        Some(&json!({ "description": description_with_keys(dir.path()) })),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_voters(&api, &admin, &id, &[("ann", 1), ("ben", 1), ("cat", 2)]);
+    let roles_url = format!("/api/admin/elections/{id}/roles");
+    let first = api.ok("POST", &roles_url, Some(&admin), None);
+    let token =
+        |roles: &Value, i: usize| roles["trustees"][i]["token"].as_str().unwrap().to_owned();
+    let commit = |i: usize, token: &str| {
+        let secret = dir.path().join(format!("trustee{i}.json"));
+        scrutin(&[
+            "trustee",
+            "commit",
+            "--server",
+            &api.base,
+            "--election",
+            &id,
+            "--token",
+            token,
+            "--key",
+            trustee_key_file(dir.path(), i).to_str().unwrap(),
+            "--secret",
+            secret.to_str().unwrap(),
+        ]);
+    };
+    commit(1, &token(&first, 0));
+    commit(2, &token(&first, 1));
+
+    // The takeover: new tokens (the old ones stop working) and keys of the operator's own.
+    let roles = api.ok("POST", &roles_url, Some(&admin), None);
+    let (status, _) = api.call(
+        "POST",
+        &format!("/api/elections/{id}/trustee/events"),
+        Some(&token(&first, 2)),
+        Some(&json!({"type": "trustee_commitment", "body": {}})),
+    );
+    assert_eq!(status, 401);
+    let mut rng = os_rng();
+    let own_trustee = RoleKey::generate(Role::Trustee, "Carol", &mut rng);
+    let own_authority = RoleKey::generate(Role::Authority, "Registrar", &mut rng);
+    let before = api.record(&id);
+    let state = RecordState::from_record(&before).unwrap();
+    let ctx = state.election_hash;
+    let refused = |event: &Event, token: &str, check: &str| {
+        let (status, v) = post_event(&api, &id, token, event);
+        assert!(
+            (400..500).contains(&status),
+            "{} accepted: {status} {v}",
+            event.kind()
+        );
+        let message = v["message"].as_str().unwrap();
+        assert!(message.contains(check), "{check} not named: {v}");
+        assert_eq!(api.record(&id), before, "the record changed");
+    };
+
+    // Trustee 3's commitment, correct in every other respect (its proofs are bound to
+    // trustee 3), signed with the operator's key.
+    let params = state.dkg_parameters().unwrap();
+    let (_, commitment) = dkg::commit(&params, &ctx.0, 3, &mut rng).unwrap();
+    let forged = Event::TrusteeCommitment(
+        Signed::sign(
+            commitment,
+            "trustee_commitment",
+            &ctx,
+            &own_trustee,
+            &mut rng,
+        )
+        .unwrap(),
+    );
+    refused(&forged, &token(&roles, 2), "S1");
+
+    // Trustee 3 commits with the new token (the definition names its key: accepted).
+    commit(3, &token(&roles, 2));
+    let before = api.record(&id);
+    let state = RecordState::from_record(&before).unwrap();
+    // Trustee 1's very dealing, signed again with the operator's key.
+    let secrets: ceremony::TrusteeSecretFile =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("trustee1.json")).unwrap())
+            .unwrap();
+    let Event::DealerShares(real) = ceremony::trustee_deal(&state, &secrets, &mut rng).unwrap()
+    else {
+        panic!("not a dealing")
+    };
+    let forged = Event::DealerShares(
+        Signed::sign(
+            real.body.clone(),
+            "dealer_shares",
+            &ctx,
+            &own_trustee,
+            &mut rng,
+        )
+        .unwrap(),
+    );
+    let (status, v) = post_event(&api, &id, &token(&roles, 0), &forged);
+    assert_eq!(status, 422, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("S1"), "{v}");
+    assert_eq!(api.record(&id), before);
+
+    // A credential list matching the voter list (count, weights), signed with the
+    // operator's key.
+    let named = vec![
+        ("ann".to_owned(), 1),
+        ("ben".to_owned(), 1),
+        ("cat".to_owned(), 2),
+    ];
+    let (_, list) = credential::issue(&id, &named, &mut rng).unwrap();
+    let forged = Event::Credentials(
+        Signed::sign(list.clone(), "credentials", &ctx, &own_authority, &mut rng).unwrap(),
+    );
+    let (status, v) = post_event(
+        &api,
+        &id,
+        roles["credential_authority"].as_str().unwrap(),
+        &forged,
+    );
+    assert_eq!(status, 422, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("S2"), "{v}");
+    assert_eq!(api.record(&id), before);
+    // The same dealing and list signed with the keys the definition names are accepted:
+    // only the signatures were wrong.
+    let real = Event::DealerShares(real);
+    let (status, v) = post_event(&api, &id, &token(&roles, 0), &real);
+    assert_eq!(status, 200, "{v}");
+    let authority =
+        RoleKey::from_json(&std::fs::read_to_string(authority_key_file(dir.path())).unwrap())
+            .unwrap();
+    let genuine =
+        Event::Credentials(Signed::sign(list, "credentials", &ctx, &authority, &mut rng).unwrap());
+    let (status, v) = post_event(
+        &api,
+        &id,
+        roles["credential_authority"].as_str().unwrap(),
+        &genuine,
+    );
+    assert_eq!(status, 200, "{v}");
+    RecordState::from_record(&api.record(&id)).unwrap();
+    server.stop();
+}
+
+/// An election whose definition names keys the trustee and the credential authority do
+/// not hold (the operator put its own there): the CLI refuses to act, says so, and posts
+/// nothing.
+#[test]
+fn the_cli_refuses_to_act_in_an_election_naming_other_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true);
+    let api = Api::new(&server.base);
+    let admin = admin_login(&api);
+    let real = dir.path().join("real.json");
+    let real_ca = dir.path().join("real-ca.json");
+    keygen("trustee", "Alice", &real);
+    keygen("credentials", "Registrar", &real_ca);
+    let (attacker, attacker_ca) =
+        scrutin_election::demo::role_keys(&TRUSTEES, b"keys the operator holds");
+    let description = format!(
+        "{DESCRIPTION}{}",
+        scrutin_election::demo::roles_toml(&attacker, &attacker_ca)
+    );
+    let id = api.ok(
+        "POST",
+        "/api/admin/elections",
+        Some(&admin),
+        Some(&json!({ "description": description })),
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    add_voters(&api, &admin, &id, &[("ann", 1), ("ben", 1)]);
+    let roles = api.ok(
+        "POST",
+        &format!("/api/admin/elections/{id}/roles"),
+        Some(&admin),
+        None,
+    );
+    let before = api.record(&id);
+    let secret = dir.path().join("secret.json");
+    let err = scrutin_fails(&[
+        "trustee",
+        "commit",
+        "--server",
+        &api.base,
+        "--election",
+        &id,
+        "--token",
+        roles["trustees"][0]["token"].as_str().unwrap(),
+        "--key",
+        real.to_str().unwrap(),
+        "--secret",
+        secret.to_str().unwrap(),
+    ]);
+    assert!(err.contains("is not one of the trustee keys"), "{err}");
+    assert!(err.contains("your key is not the one"), "{err}");
+    assert!(!secret.exists());
+    let private = dir.path().join("private.json");
+    let err = scrutin_fails(&[
+        "credentials",
+        "generate",
+        "--server",
+        &api.base,
+        "--election",
+        &id,
+        "--token",
+        roles["credential_authority"].as_str().unwrap(),
+        "--key",
+        real_ca.to_str().unwrap(),
+        "--private",
+        private.to_str().unwrap(),
+        "--outbox",
+        dir.path().join("mails").to_str().unwrap(),
+    ]);
+    assert!(err.contains("is not the credential authority key"), "{err}");
+    assert!(!private.exists());
+    assert_eq!(api.record(&id), before);
+    server.stop();
+}
+
+/// After the close, the board shows one trustee a forked record (the same up to `open`,
+/// then a single ballot and a close of its own, chained properly: it verifies), while a
+/// monitor follows the real one. The trustee's `decrypt --monitor` sees the monitor hold
+/// another close event and refuses, posting nothing; against the real board it decrypts,
+/// and its share names the real close line.
+#[test]
+fn a_trustee_refuses_to_decrypt_a_record_the_monitor_does_not_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true);
+    let api = Api::new(&server.base);
+    let s = setup(&api, dir.path(), 4);
+    let id = s.id.clone();
+    let state = RecordState::from_record(&api.record(&id)).unwrap();
+    let tokens = log_in(&api, &id, &dir.path().join("outbox"), &s.voters);
+    for (i, (login, _, _, credential)) in s.voters.iter().enumerate() {
+        let choices = vec![
+            QuestionChoice::Values((0..3).map(|a| u64::from(a == i % 3)).collect()),
+            QuestionChoice::Values(vec![0, 0, 0, 0]),
+        ];
+        let (status, v) = cast(
+            &api,
+            &id,
+            &tokens[login],
+            &encrypt(&state, credential, &choices, login),
+        );
+        assert_eq!(status, 200, "{v}");
+    }
+    api.ok(
+        "POST",
+        &format!("/api/admin/elections/{id}/close"),
+        Some(&s.admin),
+        None,
+    );
+    let real = lines(&api.record(&id));
+    let real_close = position_of(&real, "close");
+    let monitor = MonitorChild::start(&server.base, &id, &dir.path().join("monitor"), &[]);
+    monitor.wait_for_events(real.len() as u64);
+
+    // The fork: everything up to `open`, the first ballot, and a close of its own.
+    let open = position_of(&real, "open");
+    let mut fork: Vec<String> = real[..=open + 1].to_vec();
+    let st = RecordState::from_record(&record_bytes(&fork)).unwrap();
+    let close = ceremony::close_event(&st).unwrap();
+    fork.extend(lines(
+        ceremony::lines_after(&st, &[close]).unwrap().as_bytes(),
+    ));
+    let forked = RecordState::from_record(&record_bytes(&fork)).unwrap();
+    assert!(forked.close_hash.is_some());
+    assert_ne!(
+        forked.close_hash,
+        RecordState::from_record(&record_bytes(&real))
+            .unwrap()
+            .close_hash
+    );
+    let stand_in = StandIn::start(
+        &id,
+        Board {
+            lines: fork.clone(),
+            ..Board::default()
+        },
+    );
+    let secret = dir.path().join("trustee1.json");
+    let decrypt = |server: &str| {
+        scrutin_output(&[
+            "trustee",
+            "decrypt",
+            "--server",
+            server,
+            "--election",
+            &id,
+            "--token",
+            &s.trustee_tokens[0],
+            "--secret",
+            secret.to_str().unwrap(),
+            "--monitor",
+            &monitor.base,
+        ])
+    };
+    let out = decrypt(&stand_in.base);
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "decrypted a forked record: {text}");
+    assert!(
+        text.contains(&format!("holds another event {}", fork.len() - 1)),
+        "{text}"
+    );
+    assert!(text.contains("(a fork)"), "{text}");
+    assert_eq!(
+        stand_in.posts(),
+        0,
+        "the trustee posted to the forked board"
+    );
+
+    // Against the real board, with the same monitor: the share names the real close line.
+    let out = decrypt(&server.base);
+    assert!(out.status.success(), "{out:?}");
+    let after = lines(&api.record(&id));
+    let share: Value = serde_json::from_str(&after[real.len()]).unwrap();
+    assert_eq!(share["type"], "decryption_share");
+    assert_eq!(
+        share["body"]["close_hash"],
+        Hash32::of(real[real_close].as_bytes()).to_hex()
+    );
+    assert_eq!(monitor.status()["ok"], true);
+    drop(monitor);
+    server.stop();
+}
+
+/// Every receipt the voters got is on the final record (`scrutin receipt check`, exit 0).
+/// A copy of the record without one acknowledged ballot, its chain written again so that
+/// it verifies, makes that receipt evidence (exit 1); a receipt whose position or tracker
+/// was changed is refused as not signed by the board.
+fn check_receipts(dir: &Path, receipts: &[Value]) {
+    let record = dir.join("record.jsonl");
+    let final_record = std::fs::read(&record).unwrap();
+    let check = |receipt: &Value, record: &Path| {
+        let file = dir.join("receipt.json");
+        std::fs::write(&file, receipt.to_string()).unwrap();
+        let out = scrutin_output(&[
+            "receipt",
+            "check",
+            file.to_str().unwrap(),
+            "--record",
+            record.to_str().unwrap(),
+        ]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    for r in receipts {
+        let (code, text) = check(r, &record);
+        assert_eq!(code, Some(0), "{r}: {text}");
+        assert!(
+            text.contains(&format!("at position {}", r["seq"])),
+            "{text}"
+        );
+    }
+    // The board drops the first acknowledged ballot and writes the chain again (up to the
+    // close, which would otherwise no longer match): the copy verifies.
+    let all = lines(&final_record);
+    let victim = &receipts[0];
+    let seq = victim["seq"].as_u64().unwrap() as usize;
+    let close = position_of(&all, "close");
+    let mut dropped: Vec<String> = all[..close].to_vec();
+    dropped.remove(seq);
+    let dropped = rechain(&dropped);
+    let copy = dir.join("dropped.jsonl");
+    std::fs::write(&copy, record_bytes(&dropped)).unwrap();
+    RecordState::from_record(&record_bytes(&dropped)).unwrap();
+    let (code, text) = check(victim, &copy);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("EVIDENCE"), "{text}");
+    // Receipts changed after the board signed them are not the board's.
+    for (member, value) in [
+        ("seq", json!(victim["seq"].as_u64().unwrap() + 1)),
+        ("tracker", receipts[1]["tracker"].clone()),
+    ] {
+        let mut changed = victim.clone();
+        changed[member] = value;
+        let (code, text) = check(&changed, &record);
+        assert_ne!(code, Some(0), "{member}: {text}");
+        assert!(
+            text.contains("not signed by this election's board key"),
+            "{member}: {text}"
+        );
+    }
 }

@@ -1,31 +1,45 @@
-//! Pedersen distributed key generation with Feldman commitments (spec §6).
+//! Distributed key generation: Pedersen's protocol with Feldman commitments, made
+//! unbiasable by committing to every dealing before any is revealed and by never removing
+//! a dealing from the key (spec §6).
 //!
 //! `n` trustees, numbered `1 … n`, jointly create an election key `H = xG` such that any
 //! `k` of them can decrypt and fewer than `k` learn nothing about `x`; no one ever holds
-//! `x` (Pedersen, *A threshold cryptosystem without a trusted party*, EUROCRYPT 1991;
-//! Gennaro, Jarecki, Krawczyk, Rabin, J. Cryptology 2007).
+//! `x` (Pedersen, *A threshold cryptosystem without a trusted party*, EUROCRYPT 1991).
 //!
 //! 1. **Commit.** Trustee `i` draws a communication key `Eᵢ = eᵢG` and a polynomial
-//!    `fᵢ(z) = aᵢ₀ + aᵢ₁z + … + aᵢ,ₖ₋₁ z^{k−1}`, publishes `Eᵢ`, the Feldman commitments
-//!    `Aᵢₜ = aᵢₜG`, and a Schnorr proof of knowledge for each of them.
-//! 2. **Deal.** For every recipient `j`, trustee `i` encrypts `sᵢⱼ = fᵢ(j)` to `Eⱼ`:
-//!    `Rᵢⱼ = ρG`, `Kᵢⱼ = ρEⱼ`, `mᵢⱼ = sᵢⱼ + pad(Kᵢⱼ)`.
+//!    `fᵢ(z) = aᵢ₀ + aᵢ₁z + … + aᵢ,ₖ₋₁ z^{k−1}`, and publishes `Eᵢ` with a proof of
+//!    knowledge and only a **hash** `hᵢ` of its Feldman commitments `Aᵢₜ = aᵢₜG`.
+//! 2. **Deal.** Once every trustee has committed, trustee `i` reveals the `Aᵢₜ` (which must
+//!    hash to `hᵢ`) with a Schnorr proof of knowledge of each `aᵢₜ`, and encrypts
+//!    `sᵢⱼ = fᵢ(j)` to every `Eⱼ`: `Rᵢⱼ = ρG`, `Kᵢⱼ = ρEⱼ`, `mᵢⱼ = sᵢⱼ + pad(Kᵢⱼ)`.
 //! 3. **Check.** Recipient `j` computes `K = eⱼRᵢⱼ`, `sᵢⱼ = mᵢⱼ − pad(K)` and checks
 //!    `sᵢⱼG = Σₜ jᵗ Aᵢₜ`. On failure it publishes a complaint: `K` with a Chaum–Pedersen
-//!    proof that `log_G Eⱼ = log_{Rᵢⱼ} K`. Anyone can then decrypt the share and see that
-//!    dealer `i` cheated; a dealer with a justified complaint is disqualified, by name.
-//! 4. **Key.** With `Q` the qualified dealers: `H = Σ_{i∈Q} Aᵢ₀`; trustee `j`'s share is
-//!    `xⱼ = Σ_{i∈Q} sᵢⱼ` and its public verification key `Yⱼ = Σ_{i∈Q} Σₜ jᵗ Aᵢₜ = xⱼG`.
+//!    proof that `log_G Eⱼ = log_{Rᵢⱼ} K`, so anyone sees that dealer `i` cheated.
+//! 4. **Key.** `H = Σᵢ Aᵢ₀` over **all** `n` dealers; trustee `j`'s share is
+//!    `xⱼ = Σᵢ sᵢⱼ` with verification key `Yⱼ = Σᵢ Σₜ jᵗ Aᵢₜ = xⱼG`. A trustee that made a
+//!    justified complaint holds no valid share and is not a *decryptor*; at least `k`
+//!    decryptors are needed.
+//!
+//! **Why no dealer can bias `H`.** In Pedersen's original protocol a dealer that sees the
+//! others' `Aⱼ₀` can choose to be disqualified, or grind its own coefficient, and so pick
+//! between several keys (Gennaro, Jarecki, Krawczyk, Rabin, *Secure distributed key
+//! generation for discrete-log based cryptosystems*, J. Cryptology 20(1), 2007). Here every
+//! `Aᵢ₀` is fixed by the hash `hᵢ` before any is revealed, so nobody can choose its own as a
+//! function of the others'; and a complaint never removes a dealing from the key, so a
+//! dealer that corrupts a share (even its own, and complains about it) changes who can
+//! decrypt, not which coefficients the key is made of. A dealer that refuses to reveal
+//! stops the ceremony altogether: no key comes out (availability, not bias).
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha512};
 
 use crate::chaum_pedersen::{DleqProof, DleqStatement};
 use crate::elgamal::SecretScalar;
-use crate::group::hex_scalar;
+use crate::group::{hex_scalar, hex32};
 use crate::schnorr::SchnorrProof;
 use crate::transcript::Transcript;
 use crate::{CryptoError, Point};
@@ -36,6 +50,7 @@ pub const MAX_TRUSTEES: u32 = 64;
 /// Domain tags of the key generation (spec §3, table 1).
 pub mod tags {
     pub const COMMUNICATION_KEY: &str = "dkg-communication-key";
+    pub const COEFFICIENTS_HASH: &str = "dkg-coefficients-hash";
     pub const COEFFICIENT: &str = "dkg-coefficient";
     pub const SHARE_PAD: &str = "dkg-share-pad";
     pub const COMPLAINT: &str = "dkg-complaint";
@@ -85,15 +100,16 @@ pub struct TrusteeSecrets {
     pub coefficients: Vec<SecretScalar>,
 }
 
-/// Step 1, public: communication key, Feldman commitments, proofs of knowledge.
+/// Step 1, public: the communication key with its proof of knowledge, and the hash that
+/// fixes the Feldman commitments before anybody reveals theirs (§6.2).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrusteeCommitment {
     pub index: u32,
     pub communication_key: Point,
     pub communication_proof: SchnorrProof,
-    pub coefficient_commitments: Vec<Point>,
-    pub coefficient_proofs: Vec<SchnorrProof>,
+    #[serde(with = "hex32")]
+    pub coefficients_hash: [u8; 32],
 }
 
 /// One encrypted share `(Rᵢⱼ, mᵢⱼ)` for recipient `j`.
@@ -106,11 +122,14 @@ pub struct EncryptedShare {
     pub masked_share: Scalar,
 }
 
-/// Step 2, public: dealer `i`'s encrypted shares, one per trustee in order `1 … n`.
+/// Step 2, public: dealer `i`'s Feldman commitments with their proofs of knowledge, and
+/// its encrypted shares, one per trustee in order `1 … n` (§6.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DealerShares {
     pub dealer: u32,
+    pub coefficient_commitments: Vec<Point>,
+    pub coefficient_proofs: Vec<SchnorrProof>,
     pub shares: Vec<EncryptedShare>,
 }
 
@@ -131,12 +150,13 @@ pub struct TrusteeCheck {
     pub complaints: Vec<Complaint>,
 }
 
-/// Step 4: the election key, the qualified dealers and each trustee's verification key.
+/// Step 4: the election key, the trustees holding a valid key share, and each trustee's
+/// verification key (§6.5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct JointKey {
     pub public_key: Point,
-    pub qualified: Vec<u32>,
+    pub decryptors: Vec<u32>,
     pub verification_keys: Vec<Point>,
 }
 
@@ -168,6 +188,29 @@ fn complaint_transcript(context: &[u8], dealer: u32, recipient: u32) -> Transcri
         .append_u64("dealer", dealer.into())
         .append_u64("recipient", recipient.into());
     t
+}
+
+/// The transcript whose SHA-512 (first 32 bytes) is trustee `index`'s coefficients hash.
+pub fn coefficients_hash_transcript(
+    context: &[u8],
+    index: u32,
+    commitments: &[Point],
+) -> Transcript {
+    let mut t = Transcript::new(tags::COEFFICIENTS_HASH);
+    t.append("context", context)
+        .append_u64("trustee", index.into());
+    for a in commitments {
+        t.append_point("commitment", a);
+    }
+    t
+}
+
+/// `hᵢ`: the first 32 bytes of SHA-512 of [`coefficients_hash_transcript`] (§6.2).
+pub fn coefficients_hash(context: &[u8], index: u32, commitments: &[Point]) -> [u8; 32] {
+    let digest = Sha512::digest(coefficients_hash_transcript(context, index, commitments).bytes());
+    let mut h = [0u8; 32];
+    h.copy_from_slice(&digest[..32]);
+    h
 }
 
 /// `pad(K) = challenge("dkg-share-pad" ‖ context ‖ dealer ‖ recipient ‖ R ‖ K)`.
@@ -207,7 +250,8 @@ fn evaluate(coefficients: &[SecretScalar], j: u32) -> Scalar {
         .fold(Scalar::ZERO, |acc, a| acc * x + a.expose())
 }
 
-/// Step 1: trustee `index` draws its secrets and publishes its commitment.
+/// Step 1: trustee `index` draws its secrets and publishes its communication key and the
+/// hash of its Feldman commitments.
 pub fn commit<R: CryptoRng + ?Sized>(
     params: &DkgParameters,
     context: &[u8],
@@ -226,20 +270,7 @@ pub fn commit<R: CryptoRng + ?Sized>(
     let coefficients: Vec<SecretScalar> = (0..params.threshold)
         .map(|_| SecretScalar::new(Scalar::random(rng)))
         .collect();
-    let coefficient_commitments: Vec<Point> = coefficients.iter().map(|a| a.public()).collect();
-    let coefficient_proofs = coefficients
-        .iter()
-        .zip(&coefficient_commitments)
-        .enumerate()
-        .map(|(t, (a, big_a))| {
-            SchnorrProof::prove(
-                coefficient_transcript(context, index, t),
-                big_a,
-                a.expose(),
-                rng,
-            )
-        })
-        .collect();
+    let commitments: Vec<Point> = coefficients.iter().map(|a| a.public()).collect();
     Ok((
         TrusteeSecrets {
             index,
@@ -250,35 +281,22 @@ pub fn commit<R: CryptoRng + ?Sized>(
             index,
             communication_key,
             communication_proof,
-            coefficient_commitments,
-            coefficient_proofs,
+            coefficients_hash: coefficients_hash(context, index, &commitments),
         },
     ))
 }
 
-/// Checks a step-1 commitment: sizes, non-identity keys and every proof of knowledge.
+/// Checks a step-1 commitment: index, non-identity key and its proof of knowledge.
 pub fn verify_commitment(
     params: &DkgParameters,
     context: &[u8],
     c: &TrusteeCommitment,
 ) -> Result<(), CryptoError> {
     params.check_index(c.index, "trustee commitment")?;
-    let k = params.threshold as usize;
-    if c.coefficient_commitments.len() != k || c.coefficient_proofs.len() != k {
+    if c.communication_key.is_identity() {
         return Err(CryptoError::Inconsistent {
             what: "trustee commitment",
-            why: format!(
-                "threshold is {k} but {} commitments and {} proofs",
-                c.coefficient_commitments.len(),
-                c.coefficient_proofs.len()
-            ),
-        });
-    }
-    if c.communication_key.is_identity() || c.coefficient_commitments.iter().any(Point::is_identity)
-    {
-        return Err(CryptoError::Inconsistent {
-            what: "trustee commitment",
-            why: "a key or commitment is the neutral element".into(),
+            why: "the communication key is the neutral element".into(),
         });
     }
     c.communication_proof
@@ -286,42 +304,31 @@ pub fn verify_commitment(
             communication_transcript(context, c.index),
             &c.communication_key,
         )
-        .map_err(|_| CryptoError::proof("proof of the communication key"))?;
-    for (t, (a, proof)) in c
-        .coefficient_commitments
-        .iter()
-        .zip(&c.coefficient_proofs)
-        .enumerate()
-    {
-        proof
-            .verify(coefficient_transcript(context, c.index, t), a)
-            .map_err(|_| CryptoError::proof("proof of a coefficient commitment"))?;
-    }
-    Ok(())
+        .map_err(|_| CryptoError::proof("proof of the communication key"))
 }
 
-fn check_all_commitments(
+fn check_all<T>(
     params: &DkgParameters,
-    commitments: &[TrusteeCommitment],
+    items: &[T],
+    index: impl Fn(&T) -> u32,
+    what: &'static str,
 ) -> Result<(), CryptoError> {
-    if commitments.len() != params.trustees as usize
-        || commitments
+    if items.len() != params.trustees as usize
+        || items
             .iter()
             .enumerate()
-            .any(|(i, c)| c.index as usize != i + 1)
+            .any(|(i, c)| index(c) as usize != i + 1)
     {
         return Err(CryptoError::Inconsistent {
-            what: "trustee commitments",
-            why: format!(
-                "expected one commitment per trustee 1..={}, in order",
-                params.trustees
-            ),
+            what,
+            why: format!("expected one per trustee 1..={}, in order", params.trustees),
         });
     }
     Ok(())
 }
 
-/// Step 2: dealer `secrets.index` encrypts `f(j)` to every trustee `j`.
+/// Step 2: dealer `secrets.index` reveals its Feldman commitments with proofs of
+/// knowledge and encrypts `f(j)` to every trustee `j`.
 pub fn deal<R: CryptoRng + ?Sized>(
     params: &DkgParameters,
     context: &[u8],
@@ -329,14 +336,43 @@ pub fn deal<R: CryptoRng + ?Sized>(
     commitments: &[TrusteeCommitment],
     rng: &mut R,
 ) -> Result<DealerShares, CryptoError> {
-    check_all_commitments(params, commitments)?;
+    check_all(params, commitments, |c| c.index, "trustee commitments")?;
+    let me = secrets.index;
+    let coefficient_commitments: Vec<Point> =
+        secrets.coefficients.iter().map(|a| a.public()).collect();
+    let mine = commitments
+        .get((me as usize).wrapping_sub(1))
+        .ok_or(CryptoError::Inconsistent {
+            what: "dealer",
+            why: format!("there is no trustee {me}"),
+        })?;
+    if mine.coefficients_hash != coefficients_hash(context, me, &coefficient_commitments) {
+        return Err(CryptoError::Inconsistent {
+            what: "dealer",
+            why: format!("these coefficients are not those trustee {me} committed to"),
+        });
+    }
+    let coefficient_proofs = secrets
+        .coefficients
+        .iter()
+        .zip(&coefficient_commitments)
+        .enumerate()
+        .map(|(t, (a, big_a))| {
+            SchnorrProof::prove(
+                coefficient_transcript(context, me, t),
+                big_a,
+                a.expose(),
+                rng,
+            )
+        })
+        .collect();
     let shares = commitments
         .iter()
         .map(|recipient| {
             let rho = SecretScalar::new(Scalar::random(rng));
             let ephemeral = rho.public();
             let shared = Point::from_point(recipient.communication_key.point() * rho.expose());
-            let pad = share_pad(context, secrets.index, recipient.index, &ephemeral, &shared);
+            let pad = share_pad(context, me, recipient.index, &ephemeral, &shared);
             let share = SecretScalar::new(evaluate(&secrets.coefficients, recipient.index));
             EncryptedShare {
                 recipient: recipient.index,
@@ -346,27 +382,62 @@ pub fn deal<R: CryptoRng + ?Sized>(
         })
         .collect();
     Ok(DealerShares {
-        dealer: secrets.index,
+        dealer: me,
+        coefficient_commitments,
+        coefficient_proofs,
         shares,
     })
 }
 
-/// Checks the shape of a dealer's step-2 message: one share per trustee, in order.
-pub fn verify_dealer_shares(params: &DkgParameters, d: &DealerShares) -> Result<(), CryptoError> {
+/// Checks a dealer's step-2 message against its step-1 commitment: one share per trustee
+/// in order, `k` Feldman commitments (none the identity) that hash to the committed
+/// `coefficients_hash`, and a valid proof of knowledge of each.
+pub fn verify_dealer_shares(
+    params: &DkgParameters,
+    context: &[u8],
+    commitment: &TrusteeCommitment,
+    d: &DealerShares,
+) -> Result<(), CryptoError> {
     params.check_index(d.dealer, "dealer")?;
-    if d.shares.len() != params.trustees as usize
-        || d.shares
-            .iter()
-            .enumerate()
-            .any(|(j, s)| s.recipient as usize != j + 1)
+    check_all(params, &d.shares, |s| s.recipient, "dealer shares")?;
+    let k = params.threshold as usize;
+    if d.coefficient_commitments.len() != k || d.coefficient_proofs.len() != k {
+        return Err(CryptoError::Inconsistent {
+            what: "dealer shares",
+            why: format!(
+                "threshold is {k} but {} commitments and {} proofs",
+                d.coefficient_commitments.len(),
+                d.coefficient_proofs.len()
+            ),
+        });
+    }
+    if d.coefficient_commitments.iter().any(Point::is_identity) {
+        return Err(CryptoError::Inconsistent {
+            what: "dealer shares",
+            why: "a coefficient commitment is the neutral element".into(),
+        });
+    }
+    if commitment.index != d.dealer
+        || commitment.coefficients_hash
+            != coefficients_hash(context, d.dealer, &d.coefficient_commitments)
     {
         return Err(CryptoError::Inconsistent {
             what: "dealer shares",
             why: format!(
-                "expected one share per trustee 1..={}, in order",
-                params.trustees
+                "the coefficient commitments do not hash to those trustee {} committed to in step 1",
+                d.dealer
             ),
         });
+    }
+    for (t, (a, proof)) in d
+        .coefficient_commitments
+        .iter()
+        .zip(&d.coefficient_proofs)
+        .enumerate()
+    {
+        proof
+            .verify(coefficient_transcript(context, d.dealer, t), a)
+            .map_err(|_| CryptoError::proof("proof of a coefficient commitment"))?;
     }
     Ok(())
 }
@@ -374,20 +445,32 @@ pub fn verify_dealer_shares(params: &DkgParameters, d: &DealerShares) -> Result<
 /// Decrypts with the shared point `K` and checks against the dealer's commitments.
 fn open_share(
     context: &[u8],
-    dealer: &TrusteeCommitment,
+    dealt: &DealerShares,
     share: &EncryptedShare,
     shared: &Point,
 ) -> Option<Scalar> {
     let pad = share_pad(
         context,
-        dealer.index,
+        dealt.dealer,
         share.recipient,
         &share.ephemeral,
         shared,
     );
     let s = share.masked_share - pad;
-    let expected = commitment_at(&dealer.coefficient_commitments, share.recipient);
+    let expected = commitment_at(&dealt.coefficient_commitments, share.recipient);
     (RistrettoPoint::mul_base(&s) == expected).then_some(s)
+}
+
+fn my_share(dealt: &DealerShares, me: u32) -> Result<EncryptedShare, CryptoError> {
+    dealt
+        .shares
+        .get((me as usize).wrapping_sub(1))
+        .copied()
+        .filter(|s| s.recipient == me)
+        .ok_or(CryptoError::Inconsistent {
+            what: "dealer shares",
+            why: format!("dealer {} has no share for trustee {me}", dealt.dealer),
+        })
 }
 
 /// Step 3: trustee `secrets.index` decrypts and checks every share it received,
@@ -400,31 +483,21 @@ pub fn check_shares<R: CryptoRng + ?Sized>(
     dealt: &[DealerShares],
     rng: &mut R,
 ) -> Result<TrusteeCheck, CryptoError> {
-    check_all_commitments(params, commitments)?;
+    check_all(params, commitments, |c| c.index, "trustee commitments")?;
+    check_all(params, dealt, |d| d.dealer, "dealings")?;
     let me = secrets.index;
     params.check_index(me, "trustee")?;
-    let my_commitment = commitments
-        .get(me as usize - 1)
-        .ok_or(CryptoError::Inconsistent {
-            what: "trustee index",
-            why: format!("{me}"),
-        })?;
+    let my_key = secrets.communication_secret.public();
     let mut complaints = Vec::new();
-    for d in dealt {
-        verify_dealer_shares(params, d)?;
-        let dealer = commitments
-            .get(d.dealer as usize - 1)
-            .ok_or(CryptoError::Inconsistent {
-                what: "dealer index",
-                why: format!("{}", d.dealer),
-            })?;
-        let share = d.shares[me as usize - 1];
+    for (d, c) in dealt.iter().zip(commitments) {
+        verify_dealer_shares(params, context, c, d)?;
+        let share = my_share(d, me)?;
         let shared =
             Point::from_point(share.ephemeral.point() * secrets.communication_secret.expose());
-        if open_share(context, dealer, &share, &shared).is_none() {
+        if open_share(context, d, &share, &shared).is_none() {
             let statement = DleqStatement {
                 base: &share.ephemeral,
-                public: &my_commitment.communication_key,
+                public: &my_key,
                 image: &shared,
             };
             let proof = DleqProof::prove(
@@ -446,27 +519,21 @@ pub fn check_shares<R: CryptoRng + ?Sized>(
     })
 }
 
-/// Checks a complaint of `recipient` against `dealer`: `Ok` when it is justified (the
-/// dealer cheated and must be disqualified), an error when the complaint itself is false.
+/// Checks a complaint of `recipient` against the dealing `dealt`: `Ok` when it is
+/// justified (the dealer sent a bad share), an error when the complaint itself is false.
 pub fn verify_complaint(
     context: &[u8],
     recipient: &TrusteeCommitment,
-    dealer: &TrusteeCommitment,
     dealt: &DealerShares,
     complaint: &Complaint,
 ) -> Result<(), CryptoError> {
-    let share = dealt
-        .shares
-        .get((recipient.index as usize).wrapping_sub(1))
-        .filter(|s| {
-            s.recipient == recipient.index
-                && dealt.dealer == dealer.index
-                && complaint.dealer == dealer.index
-        })
-        .ok_or(CryptoError::Inconsistent {
+    if complaint.dealer != dealt.dealer {
+        return Err(CryptoError::Inconsistent {
             what: "complaint",
             why: "no such share".into(),
-        })?;
+        });
+    }
+    let share = my_share(dealt, recipient.index)?;
     let statement = DleqStatement {
         base: &share.ephemeral,
         public: &recipient.communication_key,
@@ -475,102 +542,99 @@ pub fn verify_complaint(
     complaint
         .proof
         .verify(
-            complaint_transcript(context, dealer.index, recipient.index),
+            complaint_transcript(context, dealt.dealer, recipient.index),
             &statement,
         )
         .map_err(|_| CryptoError::proof("complaint proof"))?;
-    match open_share(context, dealer, share, &complaint.shared_key) {
+    match open_share(context, dealt, &share, &complaint.shared_key) {
         None => Ok(()),
         Some(_) => Err(CryptoError::Inconsistent {
             what: "complaint",
             why: format!(
                 "the share of dealer {} to trustee {} is correct",
-                dealer.index, recipient.index
+                dealt.dealer, recipient.index
             ),
         }),
     }
 }
 
-/// Step 4: the election key from the qualified dealers (all but `disqualified`).
+/// Step 4: the election key from **all** dealings; `complained` lists the trustees that
+/// made a justified complaint, who hold no valid key share.
 pub fn joint_key(
     params: &DkgParameters,
-    commitments: &[TrusteeCommitment],
-    disqualified: &[u32],
+    dealt: &[DealerShares],
+    complained: &[u32],
 ) -> Result<JointKey, CryptoError> {
-    check_all_commitments(params, commitments)?;
-    for &i in disqualified {
-        params.check_index(i, "disqualified dealer")?;
+    check_all(params, dealt, |d| d.dealer, "dealings")?;
+    for &j in complained {
+        params.check_index(j, "complaining trustee")?;
     }
-    let qualified: Vec<u32> = (1..=params.trustees)
-        .filter(|i| !disqualified.contains(i))
+    let decryptors: Vec<u32> = (1..=params.trustees)
+        .filter(|j| !complained.contains(j))
         .collect();
-    // With fewer than k qualified dealers, k − 1 colluders could be all of them.
-    if qualified.len() < params.threshold as usize {
+    if decryptors.len() < params.threshold as usize {
         return Err(CryptoError::Inconsistent {
             what: "key generation",
             why: format!(
-                "only {} qualified dealers remain, at least the threshold {} are needed",
-                qualified.len(),
+                "only {} trustees hold a valid key share, at least the threshold {} are needed",
+                decryptors.len(),
                 params.threshold
             ),
         });
     }
-    let q: Vec<&TrusteeCommitment> = commitments
+    let public_key = dealt
         .iter()
-        .filter(|c| qualified.contains(&c.index))
-        .collect();
-    let public_key = q.iter().fold(RistrettoPoint::identity(), |acc, c| {
-        acc + c.coefficient_commitments[0].point()
-    });
+        .try_fold(RistrettoPoint::identity(), |acc, d| {
+            d.coefficient_commitments
+                .first()
+                .map(|a| acc + a.point())
+                .ok_or(CryptoError::Inconsistent {
+                    what: "key generation",
+                    why: format!("dealer {} has no coefficient commitments", d.dealer),
+                })
+        })?;
     let verification_keys = (1..=params.trustees)
         .map(|j| {
-            Point::from_point(q.iter().fold(RistrettoPoint::identity(), |acc, c| {
-                acc + commitment_at(&c.coefficient_commitments, j)
+            Point::from_point(dealt.iter().fold(RistrettoPoint::identity(), |acc, d| {
+                acc + commitment_at(&d.coefficient_commitments, j)
             }))
         })
         .collect();
     Ok(JointKey {
         public_key: Point::from_point(public_key),
-        qualified,
+        decryptors,
         verification_keys,
     })
 }
 
-/// Trustee `secrets.index` computes its key share `xⱼ` from the qualified dealers' shares.
+/// Trustee `secrets.index` computes its key share `xⱼ = Σᵢ sᵢⱼ` from every dealing.
 pub fn key_share(
     params: &DkgParameters,
     context: &[u8],
     secrets: &TrusteeSecrets,
-    commitments: &[TrusteeCommitment],
     dealt: &[DealerShares],
     key: &JointKey,
 ) -> Result<KeyShare, CryptoError> {
-    check_all_commitments(params, commitments)?;
+    check_all(params, dealt, |d| d.dealer, "dealings")?;
     let me = secrets.index;
     params.check_index(me, "trustee")?;
+    if !key.decryptors.contains(&me) {
+        return Err(CryptoError::Inconsistent {
+            what: "key share",
+            why: format!("trustee {me} received a bad share and holds no valid key share"),
+        });
+    }
     let mut x = Scalar::ZERO;
-    for &i in &key.qualified {
-        let d = dealt
-            .iter()
-            .find(|d| d.dealer == i)
-            .ok_or(CryptoError::Inconsistent {
-                what: "key share",
-                why: format!("no shares from qualified dealer {i}"),
-            })?;
-        verify_dealer_shares(params, d)?;
-        let share = d.shares[me as usize - 1];
+    for d in dealt {
+        let share = my_share(d, me)?;
         let shared =
             Point::from_point(share.ephemeral.point() * secrets.communication_secret.expose());
-        let dealer =
-            commitments
-                .get((i as usize).wrapping_sub(1))
-                .ok_or(CryptoError::Inconsistent {
-                    what: "key share",
-                    why: format!("qualified dealer {i} is not a trustee"),
-                })?;
-        let s = open_share(context, dealer, &share, &shared).ok_or(CryptoError::Inconsistent {
+        let s = open_share(context, d, &share, &shared).ok_or(CryptoError::Inconsistent {
             what: "key share",
-            why: format!("the share of qualified dealer {i} does not match its commitments"),
+            why: format!(
+                "the share of dealer {} does not match its commitments",
+                d.dealer
+            ),
         })?;
         x += s;
     }
@@ -591,49 +655,69 @@ pub fn key_share(
 mod tests {
     use super::*;
     use crate::rng::SeededRng;
+    use proptest::prelude::*;
 
-    fn ceremony(
-        n: u32,
-        k: u32,
-        cheat: Option<(u32, u32)>,
-    ) -> (
-        Vec<TrusteeSecrets>,
-        Vec<TrusteeCommitment>,
-        Vec<DealerShares>,
-        Vec<TrusteeCheck>,
-    ) {
+    const CTX: &[u8] = b"election";
+
+    struct Ceremony {
+        params: DkgParameters,
+        secrets: Vec<TrusteeSecrets>,
+        commitments: Vec<TrusteeCommitment>,
+        dealt: Vec<DealerShares>,
+        checks: Vec<TrusteeCheck>,
+    }
+
+    /// A ceremony in which dealer `cheat.0` adds 1 to its share for trustee `cheat.1`.
+    fn ceremony(n: u32, k: u32, cheat: Option<(u32, u32)>, seed: &[u8]) -> Ceremony {
         let params = DkgParameters::new(n, k).unwrap();
-        let mut rng = SeededRng::new(b"dkg");
-        let ctx = b"election";
+        let mut rng = SeededRng::new(seed);
         let (secrets, commitments): (Vec<_>, Vec<_>) = (1..=n)
-            .map(|i| commit(&params, ctx, i, &mut rng).unwrap())
+            .map(|i| commit(&params, CTX, i, &mut rng).unwrap())
             .unzip();
         for c in &commitments {
-            verify_commitment(&params, ctx, c).unwrap();
+            verify_commitment(&params, CTX, c).unwrap();
         }
         let mut dealt: Vec<DealerShares> = secrets
             .iter()
-            .map(|s| deal(&params, ctx, s, &commitments, &mut rng).unwrap())
+            .map(|s| deal(&params, CTX, s, &commitments, &mut rng).unwrap())
             .collect();
+        for (d, c) in dealt.iter().zip(&commitments) {
+            verify_dealer_shares(&params, CTX, c, d).unwrap();
+        }
         if let Some((dealer, recipient)) = cheat {
             dealt[dealer as usize - 1].shares[recipient as usize - 1].masked_share += Scalar::ONE;
         }
         let checks = secrets
             .iter()
-            .map(|s| check_shares(&params, ctx, s, &commitments, &dealt, &mut rng).unwrap())
+            .map(|s| check_shares(&params, CTX, s, &commitments, &dealt, &mut rng).unwrap())
             .collect();
-        (secrets, commitments, dealt, checks)
+        Ceremony {
+            params,
+            secrets,
+            commitments,
+            dealt,
+            checks,
+        }
+    }
+
+    fn complainers(c: &Ceremony) -> Vec<u32> {
+        c.checks
+            .iter()
+            .filter(|ch| !ch.complaints.is_empty())
+            .map(|ch| ch.index)
+            .collect()
     }
 
     #[test]
     fn honest_ceremony_gives_consistent_shares() {
-        let params = DkgParameters::new(3, 2).unwrap();
-        let (secrets, commitments, dealt, checks) = ceremony(3, 2, None);
-        assert!(checks.iter().all(|c| c.complaints.is_empty()));
-        let key = joint_key(&params, &commitments, &[]).unwrap();
-        let shares: Vec<KeyShare> = secrets
+        let c = ceremony(3, 2, None, b"dkg");
+        assert!(c.checks.iter().all(|c| c.complaints.is_empty()));
+        let key = joint_key(&c.params, &c.dealt, &[]).unwrap();
+        assert_eq!(key.decryptors, vec![1, 2, 3]);
+        let shares: Vec<KeyShare> = c
+            .secrets
             .iter()
-            .map(|s| key_share(&params, b"election", s, &commitments, &dealt, &key).unwrap())
+            .map(|s| key_share(&c.params, CTX, s, &c.dealt, &key).unwrap())
             .collect();
         // Any two shares interpolate the secret key.
         let lambda = crate::threshold::lagrange_at_zero(&[1, 3]).unwrap();
@@ -645,45 +729,74 @@ mod tests {
     }
 
     #[test]
-    fn a_cheating_dealer_is_named_and_disqualified() {
-        let params = DkgParameters::new(3, 2).unwrap();
-        let (secrets, commitments, dealt, checks) = ceremony(3, 2, Some((2, 3)));
-        let complaints = &checks[2].complaints;
+    fn a_cheating_dealer_is_named_and_its_victim_holds_no_share() {
+        let c = ceremony(3, 2, Some((2, 3)), b"dkg");
+        let complaints = &c.checks[2].complaints;
         assert_eq!(complaints.len(), 1);
         assert_eq!(complaints[0].dealer, 2);
+        verify_complaint(CTX, &c.commitments[2], &c.dealt[1], &complaints[0]).unwrap();
+        let key = joint_key(&c.params, &c.dealt, &complainers(&c)).unwrap();
+        assert_eq!(key.decryptors, vec![1, 2]);
+        for s in &c.secrets[..2] {
+            key_share(&c.params, CTX, s, &c.dealt, &key).unwrap();
+        }
+        assert!(key_share(&c.params, CTX, &c.secrets[2], &c.dealt, &key).is_err());
+    }
+
+    /// The Gennaro–Jarecki–Krawczyk–Rabin attack on Pedersen's protocol: the last dealer,
+    /// having seen the others' dealings, corrupts its own share to itself and complains,
+    /// to be disqualified and so remove its coefficient from the key. Here the key is the
+    /// same whether it complains or not: the sum of every dealer's `Aᵢ₀`.
+    #[test]
+    fn a_dealer_complaining_about_itself_does_not_change_the_key() {
+        let honest = ceremony(3, 2, None, b"gjkr");
+        let attack = ceremony(3, 2, Some((3, 3)), b"gjkr");
+        assert_eq!(attack.checks[2].complaints.len(), 1);
         verify_complaint(
-            b"election",
-            &commitments[2],
-            &commitments[1],
-            &dealt[1],
-            &complaints[0],
+            CTX,
+            &attack.commitments[2],
+            &attack.dealt[2],
+            &attack.checks[2].complaints[0],
         )
         .unwrap();
-        let key = joint_key(&params, &commitments, &[2]).unwrap();
-        assert_eq!(key.qualified, vec![1, 3]);
-        for s in &secrets {
-            key_share(&params, b"election", s, &commitments, &dealt, &key).unwrap();
-        }
+        let key = joint_key(&attack.params, &attack.dealt, &complainers(&attack)).unwrap();
+        let honest_key = joint_key(&honest.params, &honest.dealt, &[]).unwrap();
+        let all_dealers = attack
+            .dealt
+            .iter()
+            .fold(RistrettoPoint::identity(), |acc, d| {
+                acc + d.coefficient_commitments[0].point()
+            });
+        assert_eq!(key.public_key, Point::from_point(all_dealers));
+        assert_eq!(key.public_key, honest_key.public_key);
+        assert_eq!(key.verification_keys, honest_key.verification_keys);
+        // Only who can decrypt changed: the dealer itself.
+        assert_eq!(key.decryptors, vec![1, 2]);
+    }
+
+    #[test]
+    fn too_few_decryptors_give_no_key() {
+        let c = ceremony(3, 3, Some((1, 2)), b"dkg");
+        assert!(joint_key(&c.params, &c.dealt, &complainers(&c)).is_err());
     }
 
     #[test]
     fn a_false_complaint_is_refused() {
-        let (_, commitments, dealt, _) = ceremony(3, 2, Some((2, 3)));
-        let (secrets, _, _, checks) = ceremony(3, 2, Some((2, 3)));
+        let c = ceremony(3, 2, Some((2, 3)), b"dkg");
         // Trustee 1 received a good share from dealer 2 but complains anyway.
         let mut rng = SeededRng::new(b"liar");
-        let share = dealt[1].shares[0];
+        let share = c.dealt[1].shares[0];
         let shared =
-            Point::from_point(share.ephemeral.point() * secrets[0].communication_secret.expose());
+            Point::from_point(share.ephemeral.point() * c.secrets[0].communication_secret.expose());
         let statement = DleqStatement {
             base: &share.ephemeral,
-            public: &commitments[0].communication_key,
+            public: &c.commitments[0].communication_key,
             image: &shared,
         };
         let proof = DleqProof::prove(
-            complaint_transcript(b"election", 2, 1),
+            complaint_transcript(CTX, 2, 1),
             &statement,
-            secrets[0].communication_secret.expose(),
+            c.secrets[0].communication_secret.expose(),
             &mut rng,
         );
         let lie = Complaint {
@@ -691,44 +804,65 @@ mod tests {
             shared_key: shared,
             proof,
         };
-        assert!(
-            verify_complaint(
-                b"election",
-                &commitments[0],
-                &commitments[1],
-                &dealt[1],
-                &lie
-            )
-            .is_err()
-        );
+        assert!(verify_complaint(CTX, &c.commitments[0], &c.dealt[1], &lie).is_err());
         // A justified complaint with a tampered shared key fails its proof.
-        let mut forged = checks[2].complaints[0];
-        forged.shared_key = commitments[0].communication_key;
-        assert!(
-            verify_complaint(
-                b"election",
-                &commitments[2],
-                &commitments[1],
-                &dealt[1],
-                &forged
-            )
-            .is_err()
-        );
+        let mut forged = c.checks[2].complaints[0];
+        forged.shared_key = c.commitments[0].communication_key;
+        assert!(verify_complaint(CTX, &c.commitments[2], &c.dealt[1], &forged).is_err());
+        // A complaint naming another dealer than the dealing is refused.
+        let mut other = c.checks[2].complaints[0];
+        other.dealer = 1;
+        assert!(verify_complaint(CTX, &c.commitments[2], &c.dealt[1], &other).is_err());
     }
 
     #[test]
-    fn tampered_commitments_are_refused() {
-        let params = DkgParameters::new(3, 2).unwrap();
-        let (_, commitments, _, _) = ceremony(3, 2, None);
-        let mut c = commitments[0].clone();
-        c.coefficient_commitments[1] = commitments[1].coefficient_commitments[1];
-        assert!(verify_commitment(&params, b"election", &c).is_err());
-        let mut c = commitments[0].clone();
-        c.coefficient_proofs.pop();
-        assert!(verify_commitment(&params, b"election", &c).is_err());
-        assert!(verify_commitment(&params, b"other election", &commitments[0]).is_err());
+    fn tampered_commitments_and_dealings_are_refused() {
+        let c = ceremony(3, 2, None, b"dkg");
+        let p = &c.params;
+        let mut t = c.commitments[0].clone();
+        t.communication_key = c.commitments[1].communication_key;
+        assert!(verify_commitment(p, CTX, &t).is_err());
+        assert!(verify_commitment(p, b"other election", &c.commitments[0]).is_err());
+        // A dealer revealing coefficients other than those it hashed in step 1.
+        let mut d = c.dealt[0].clone();
+        d.coefficient_commitments[1] = c.dealt[1].coefficient_commitments[1];
+        assert!(verify_dealer_shares(p, CTX, &c.commitments[0], &d).is_err());
+        let mut d = c.dealt[0].clone();
+        d.coefficient_proofs.swap(0, 1);
+        assert!(verify_dealer_shares(p, CTX, &c.commitments[0], &d).is_err());
+        let mut d = c.dealt[0].clone();
+        d.coefficient_proofs.pop();
+        assert!(verify_dealer_shares(p, CTX, &c.commitments[0], &d).is_err());
+        let mut d = c.dealt[0].clone();
+        d.shares.swap(0, 1);
+        assert!(verify_dealer_shares(p, CTX, &c.commitments[0], &d).is_err());
+        // A dealing checked against another trustee's commitment.
+        assert!(verify_dealer_shares(p, CTX, &c.commitments[1], &c.dealt[0]).is_err());
+        // Dealing with secrets that do not match the commitment is refused.
+        let mut rng = SeededRng::new(b"x");
+        let (other, _) = commit(p, CTX, 1, &mut rng).unwrap();
+        assert!(deal(p, CTX, &other, &c.commitments, &mut rng).is_err());
         assert!(DkgParameters::new(3, 4).is_err());
         assert!(DkgParameters::new(0, 0).is_err());
         assert!(DkgParameters::new(MAX_TRUSTEES + 1, 2).is_err());
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(8))]
+        /// Whoever cheats whom, the key is the sum of every dealer's constant term, and
+        /// exactly the cheated trustees lose their share.
+        #[test]
+        fn the_key_is_always_made_of_every_dealing(
+            seed in any::<[u8; 16]>(), dealer in 1u32..=4, recipient in 1u32..=4,
+        ) {
+            let c = ceremony(4, 2, Some((dealer, recipient)), &seed);
+            let key = joint_key(&c.params, &c.dealt, &complainers(&c)).unwrap();
+            let sum = c.dealt.iter().fold(RistrettoPoint::identity(), |acc, d| {
+                acc + d.coefficient_commitments[0].point()
+            });
+            prop_assert_eq!(key.public_key, Point::from_point(sum));
+            prop_assert!(!key.decryptors.contains(&recipient));
+            prop_assert_eq!(key.decryptors.len(), 3);
+        }
     }
 }

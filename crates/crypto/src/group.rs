@@ -6,7 +6,8 @@
 //!
 //! In JSON, points and scalars are hexadecimal strings of 64 characters, written in
 //! lowercase (decoders accept either case; compare decoded bytes, never JSON text);
-//! scalars are the 32-byte little-endian canonical encoding (value < ℓ).
+//! scalars are the 32-byte little-endian canonical encoding (value < ℓ). The string must
+//! be written literally, without JSON escape sequences (spec §2.1): see [`HexText`].
 
 use core::fmt;
 
@@ -126,8 +127,44 @@ impl Serialize for Point {
 
 impl<'de> Deserialize<'de> for Point {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Point::from_hex(&text).map_err(serde::de::Error::custom)
+        let HexText(text) = HexText::deserialize(d)?;
+        Point::from_hex(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The text of a hexadecimal string (a point, a scalar, a hash) exactly as it is written in
+/// the JSON document (spec §2.1): a string written with escape sequences (`\u0030` for `0`)
+/// is refused, so that one value has one spelling, in a record line as in an audit file.
+///
+/// serde_json lends the text of a string without escapes from its input
+/// (`serde_json::from_str`, `from_slice`) and must copy it to undo escapes: only a lent
+/// string is accepted. Deserializers that always copy (`serde_json::from_reader`,
+/// `from_value` of an owned `Value`, TOML) are therefore refused too: read such input
+/// into a `String` (or a borrowed `&Value`) and decode it with `from_hex`.
+pub struct HexText<'de>(pub &'de str);
+
+impl<'de> Deserialize<'de> for HexText<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Literal;
+        impl<'de> serde::de::Visitor<'de> for Literal {
+            type Value = HexText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string of 64 hexadecimal characters")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(HexText(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Err(E::custom(
+                    "a hexadecimal string must be written literally, \
+                     without JSON escape sequences such as \\u0030 (spec §2.1)",
+                ))
+            }
+        }
+        d.deserialize_str(Literal)
     }
 }
 
@@ -199,8 +236,22 @@ pub mod hex_scalar {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+        let HexText(text) = HexText::deserialize(d)?;
+        scalar_from_hex(text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Serde helpers: 32 bytes (a hash) as 64 hexadecimal characters.
+pub mod hex32 {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(x: &[u8; 32], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(x))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 32], D::Error> {
         let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        scalar_from_hex(&text).map_err(serde::de::Error::custom)
+        decode_hex32(&text, "hash").map_err(serde::de::Error::custom)
     }
 }
 
@@ -213,10 +264,10 @@ pub mod hex_scalar_vec {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Scalar>, D::Error> {
-        let texts = Vec::<std::borrow::Cow<'de, str>>::deserialize(d)?;
+        let texts = Vec::<HexText<'de>>::deserialize(d)?;
         texts
             .into_iter()
-            .map(|t| scalar_from_hex(&t).map_err(serde::de::Error::custom))
+            .map(|HexText(t)| scalar_from_hex(t).map_err(serde::de::Error::custom))
             .collect()
     }
 }
@@ -241,6 +292,43 @@ mod tests {
             "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76"
         );
         assert_eq!(Point::from_hex(&g.to_hex()).unwrap(), g);
+    }
+
+    /// Spec §2.1: hexadecimal strings are written literally; an escaped digit is refused,
+    /// for points and scalars alike, and either case of the digits is accepted.
+    #[test]
+    fn escaped_hex_strings_are_refused() {
+        #[derive(Debug, serde::Deserialize)]
+        struct S {
+            #[serde(with = "hex_scalar")]
+            _s: Scalar,
+            #[serde(with = "hex_scalar_vec")]
+            _v: Vec<Scalar>,
+        }
+        let g = Point::generator().to_hex();
+        let one = hex::encode(Scalar::ONE.as_bytes());
+        let point: Point = serde_json::from_str(&format!("\"{}\"", g.to_uppercase())).unwrap();
+        assert_eq!(point, Point::generator());
+        let ok = format!(r#"{{"_s":"{one}","_v":["{one}"]}}"#);
+        assert!(serde_json::from_str::<S>(&ok).is_ok());
+
+        let escaped = format!("\\u0065{}", &g[1..]); // `e` written as \u0065
+        let e = serde_json::from_str::<Point>(&format!("\"{escaped}\"")).unwrap_err();
+        assert!(
+            e.to_string().contains("without JSON escape sequences"),
+            "{e}"
+        );
+        let escaped = format!("\\u0030{}", &one[1..]); // `0` written as \u0030
+        for bad in [
+            format!(r#"{{"_s":"{escaped}","_v":["{one}"]}}"#),
+            format!(r#"{{"_s":"{one}","_v":["{escaped}"]}}"#),
+        ] {
+            let e = serde_json::from_str::<S>(&bad).unwrap_err();
+            assert!(
+                e.to_string().contains("without JSON escape sequences"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

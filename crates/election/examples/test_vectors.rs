@@ -8,9 +8,12 @@
 //! blank allowed, and one score question with 2 answers rated 0 to 2; 3 voters with
 //! weights 1, 1, 2, one of whom votes twice) is run from the
 //! seed `"scrutin test vectors"` through the roles' steps of [`scrutin_election::ceremony`].
-//! The example writes `record.jsonl` (the whole record) and `proofs.json` (one proof of
-//! each kind with its statement, exact transcript bytes and challenge; the credential,
-//! checksum, content digest and tracker derivations; every line hash; a Benaloh audit).
+//! The role keys of the two trustees, the credential authority and the board are the
+//! generator's first draws. The example writes `record.jsonl` (the whole record) and
+//! `proofs.json` (one proof of each kind with its statement, exact transcript bytes and
+//! challenge; the role keys and their fingerprints; an event signature, a signed head and
+//! a receipt; the coefficients hash; the credential, checksum, content digest and tracker
+//! derivations; every line hash; a Benaloh audit), its members in alphabetical order.
 //!
 //! Every transcript is rebuilt here **from the specification** (not with the library's
 //! private builders) and the challenge obtained is checked against the library's
@@ -23,18 +26,22 @@ use std::path::PathBuf;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
+use scrutin_election::Hash32;
 use scrutin_election::ballot::{self, AuditedBallot, Ballot, VotingContext};
 use scrutin_election::ceremony;
 use scrutin_election::credential::{self, ALPHABET, Credential};
 use scrutin_election::crypto::bits::{self, BitsProof, BitsStatement};
 use scrutin_election::crypto::chaum_pedersen::DleqStatement;
 use scrutin_election::crypto::disjunctive::{MembershipProof, MembershipStatement};
+use scrutin_election::crypto::dkg;
 use scrutin_election::crypto::elgamal::Ciphertext;
 use scrutin_election::crypto::rng::SeededRng;
+use scrutin_election::crypto::schnorr::SchnorrProof;
 use scrutin_election::crypto::transcript::Transcript;
 use scrutin_election::crypto::{Point, RistrettoPoint, Scalar};
 use scrutin_election::definition::{ElectionDefinition, Question, QuestionChoice};
-use scrutin_election::record::{Event, split_lines};
+use scrutin_election::record::{Event, RecordWriter, split_lines};
+use scrutin_election::roles::{self, Receipt, Role, RoleKey, SignedHead};
 use scrutin_election::verify::{NoProgress, RecordState, Stage, verify_record};
 
 const SEED: &[u8] = b"scrutin test vectors";
@@ -57,6 +64,12 @@ fn challenge_of(bytes: &[u8]) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&d)
 }
 
+fn event_of_line(line: &str) -> Event {
+    scrutin_election::record::parse_line(line.as_bytes())
+        .unwrap_or_else(|e| panic!("{e}"))
+        .event
+}
+
 fn state_of(record: &str) -> RecordState {
     verify_record(record.as_bytes(), &NoProgress)
         .map(|v| v.state)
@@ -73,13 +86,37 @@ fn push(record: &mut String, events: &[Event]) -> RecordState {
     state_of(record)
 }
 
-fn definition() -> ElectionDefinition {
+/// The role keys, drawn first from the run's generator: trustee 1, trustee 2, the
+/// credential authority, the board.
+struct Keys {
+    trustees: Vec<RoleKey>,
+    authority: RoleKey,
+    board: RoleKey,
+}
+
+fn role_keys(rng: &mut SeededRng) -> Keys {
+    let trustees = (1..=2)
+        .map(|i| RoleKey::generate(Role::Trustee, &format!("Trustee {i}"), rng))
+        .collect();
+    let authority = RoleKey::generate(Role::Authority, "Credential authority", rng);
+    let board = RoleKey::generate(Role::Board, "Board", rng);
+    Keys {
+        trustees,
+        authority,
+        board,
+    }
+}
+
+fn definition(keys: &Keys) -> ElectionDefinition {
     ElectionDefinition {
         id: "scrutin-test-vectors".into(),
         title: "scrutin test vectors".into(),
         description: String::new(),
-        trustees: vec!["Trustee 1".into(), "Trustee 2".into()],
+        trustees: keys.trustees.iter().map(RoleKey::holder).collect(),
         threshold: 2,
+        authority: keys.authority.holder(),
+        board_key: Some(keys.board.signing_key),
+        monitors: Vec::new(),
         questions: vec![
             Question {
                 text: "Who should chair the council?".into(),
@@ -305,6 +342,73 @@ fn content_transcript(b: &Ballot) -> Transcript {
     t
 }
 
+/// The Schnorr signature `(A, z)` of `public` on the caller transcript `caller` (§5.2),
+/// with the full transcript rebuilt from the spec and the verification equation checked.
+fn schnorr_signature(caller: &Transcript, public: &Point, signature: &SchnorrProof) -> Value {
+    let mut t = caller.clone();
+    t.append_point("public", public)
+        .append_point("commitment", &signature.commitment);
+    let c = challenge_of(t.bytes());
+    assert_eq!(c, signature.challenge(caller.clone(), public));
+    assert_eq!(
+        mul_g(&signature.response),
+        signature.commitment.point() + public.point() * c
+    );
+    json!({
+        "public": public.to_hex(),
+        "caller_transcript_hex": h(caller.bytes()),
+        "transcript_hex": h(t.bytes()),
+        "sha512_hex": h(&Sha512::digest(t.bytes())),
+        "challenge": sh(&c),
+        "commitment": signature.commitment.to_hex(),
+        "response": sh(&signature.response),
+    })
+}
+
+/// A role key's fingerprint (§8.6), computed from the spec.
+fn fingerprint_vector(key: &RoleKey) -> Value {
+    let mut t = Transcript::new("role-key-fingerprint");
+    t.append_point("key", &key.signing_key);
+    let d = Sha512::digest(t.bytes());
+    let mut bits = String::new();
+    for b in &d[..10] {
+        bits.push_str(&format!("{b:08b}"));
+    }
+    let mut shown = String::new();
+    for (i, five) in bits.as_bytes().chunks(5).enumerate() {
+        if i > 0 && i % 4 == 0 {
+            shown.push('-');
+        }
+        let index = five
+            .iter()
+            .fold(0usize, |acc, b| acc * 2 + usize::from(*b == b'1'));
+        shown.push(char::from(ALPHABET[index]));
+    }
+    assert_eq!(shown, key.fingerprint());
+    assert_eq!(shown, roles::fingerprint(&key.signing_key));
+    json!({
+        "role": key.role,
+        "name": key.name,
+        "key": key.signing_key.to_hex(),
+        "transcript_hex": h(t.bytes()),
+        "digest_10_bytes_hex": h(&d[..10]),
+        "fingerprint": shown,
+    })
+}
+
+/// Every object's members in alphabetical order.
+fn sorted(v: Value) -> Value {
+    match v {
+        Value::Object(map) => {
+            let mut members: Vec<(String, Value)> = map.into_iter().collect();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(members.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        other => other,
+    }
+}
+
 struct Output {
     record: String,
     proofs: String,
@@ -312,15 +416,16 @@ struct Output {
 
 fn build() -> Output {
     let mut rng = SeededRng::new(SEED);
-    let def = definition();
+    let keys = role_keys(&mut rng);
+    let def = definition(&keys);
     let mut record = String::new();
 
     // §11.3: the election; §6: the key generation.
     let mut state = push(&mut record, &[ceremony::election_event(&def).unwrap()]);
     let mut secrets = Vec::new();
     let mut events = Vec::new();
-    for i in 1..=2 {
-        let (s, e) = ceremony::trustee_commit(&state, i, &mut rng).unwrap();
+    for key in &keys.trustees {
+        let (s, e) = ceremony::trustee_commit(&state, key, &mut rng).unwrap();
         secrets.push(s);
         events.push(e);
     }
@@ -349,7 +454,7 @@ fn build() -> Output {
     let (issued, list) = credential::issue(&def.id, &voters, &mut rng).unwrap();
     state = push(
         &mut record,
-        &[ceremony::credentials_event(&state, list).unwrap()],
+        &[ceremony::credentials_event(&state, list, &keys.authority, &mut rng).unwrap()],
     );
     state = push(&mut record, &[ceremony::open_event(&state).unwrap()]);
 
@@ -512,10 +617,10 @@ fn build() -> Output {
         "public_key": pk.to_hex(),
     });
 
-    // §5.1 / §6.2: Schnorr proof of trustee 1's coefficient a₁₀.
-    let commitment = state.commitments[0].clone().unwrap();
-    let x = commitment.coefficient_commitments[0];
-    let proof = commitment.coefficient_proofs[0];
+    // §5.1 / §6.3: Schnorr proof of trustee 1's coefficient a₁₀, in its dealing.
+    let dealing = state.dealt[0].clone().unwrap();
+    let x = dealing.coefficient_commitments[0];
+    let proof = dealing.coefficient_proofs[0];
     let mut caller = Transcript::new("dkg-coefficient");
     caller
         .append("context", &ctx_bytes)
@@ -531,6 +636,7 @@ fn build() -> Output {
         proof.commitment.point() + x.point() * c
     );
     let schnorr_vector = json!({
+        "seq": line_hashes.iter().position(|l| l["type"] == "dealer_shares").unwrap(),
         "tag": "dkg-coefficient",
         "context_hex": h(&ctx_bytes),
         "trustee": 1, "position": 0,
@@ -684,6 +790,111 @@ fn build() -> Output {
         "response": sh(&factor.proof.response),
     });
 
+    // §6.2: trustee 1's coefficients hash, from the commitments it reveals in its dealing.
+    let commitment = state.commitments[0].clone().unwrap();
+    let mut ch_t = Transcript::new("dkg-coefficients-hash");
+    ch_t.append("context", &ctx_bytes).append_u64("trustee", 1);
+    for a in &dealing.coefficient_commitments {
+        ch_t.append_point("commitment", a);
+    }
+    assert_eq!(
+        ch_t.bytes(),
+        dkg::coefficients_hash_transcript(&ctx_bytes, 1, &dealing.coefficient_commitments).bytes()
+    );
+    let ch_digest = Sha512::digest(ch_t.bytes());
+    assert_eq!(ch_digest[..32], commitment.coefficients_hash);
+    let coefficients_hash_vector = json!({
+        "trustee": 1,
+        "commitments": dealing.coefficient_commitments.iter().map(Point::to_hex).collect::<Vec<_>>(),
+        "transcript_hex": h(ch_t.bytes()),
+        "coefficients_hash": h(&ch_digest[..32]),
+    });
+
+    // §8.6: the role keys and their fingerprints.
+    let role_keys_vector: Vec<Value> = keys
+        .trustees
+        .iter()
+        .chain([&keys.authority, &keys.board])
+        .map(fingerprint_vector)
+        .collect();
+
+    // §11.11: trustee 1's signature on its trustee_commitment (line 1).
+    let line1 = std::str::from_utf8(lines[1]).unwrap();
+    let Event::TrusteeCommitment(signed) = event_of_line(line1) else {
+        panic!("line 1 is not a trustee commitment")
+    };
+    let unsigned = serde_json::to_string(&signed.body).unwrap();
+    let mut es = Transcript::new("event-signature");
+    es.append("context", &ctx_bytes)
+        .append("type", b"trustee_commitment")
+        .append("body", unsigned.as_bytes());
+    assert_eq!(
+        es.bytes(),
+        roles::event_transcript(
+            &state.election_hash,
+            "trustee_commitment",
+            unsigned.as_bytes()
+        )
+        .bytes()
+    );
+    let signature_json = serde_json::to_string(&signed.signature).unwrap();
+    let written = format!(
+        "{},\"signature\":{signature_json}}}",
+        unsigned.strip_suffix('}').unwrap()
+    );
+    assert!(line1.ends_with(&format!(",\"body\":{written}}}")));
+    signed
+        .verify(
+            "trustee_commitment",
+            &state.election_hash,
+            &keys.trustees[0].signing_key,
+        )
+        .unwrap();
+    let mut event_signature_vector =
+        schnorr_signature(&es, &keys.trustees[0].signing_key, &signed.signature);
+    event_signature_vector["seq"] = json!(1);
+    event_signature_vector["type"] = json!("trustee_commitment");
+    event_signature_vector["unsigned_body"] = json!(unsigned);
+    event_signature_vector["body"] = json!(written);
+
+    // §14.1: the board's signed head of the final record.
+    let length = lines.len() as u64;
+    let head = SignedHead::sign(
+        &keys.board,
+        state.election_hash,
+        length,
+        state.head,
+        &mut rng,
+    );
+    head.verify(&keys.board.signing_key).unwrap();
+    let mut ht = Transcript::new("board-head");
+    ht.append("election", &ctx_bytes)
+        .append_u64("length", length)
+        .append("head", &state.head.0);
+    let mut signed_head_vector = schnorr_signature(&ht, &keys.board.signing_key, &head.signature);
+    signed_head_vector["signed_head"] = serde_json::to_value(&head).unwrap();
+
+    // §14.2: the board's receipt for the ballot at the first ballot's seq (voter 1).
+    let ballot_line_hash = Hash32::of(lines[ballot_seq]);
+    let receipt = Receipt::sign(
+        &keys.board,
+        fp,
+        ballot_seq as u64,
+        b0.tracker(),
+        ballot_line_hash,
+        issued[0].weight,
+        &mut rng,
+    );
+    receipt.verify(&keys.board.signing_key).unwrap();
+    let mut rt = Transcript::new("board-receipt");
+    rt.append("election", &fp.0)
+        .append_u64("seq", ballot_seq as u64)
+        .append("tracker", &b0.tracker().0)
+        .append("head", &ballot_line_hash.0)
+        .append_u64("weight", issued[0].weight);
+    let mut receipt_vector = schnorr_signature(&rt, &keys.board.signing_key, &receipt.signature);
+    receipt_vector["receipt"] = serde_json::to_value(&receipt).unwrap();
+
     // The private list of the credential authority (§9.4), with each derived public key.
     let private: Vec<Value> = issued
         .iter()
@@ -695,6 +906,12 @@ fn build() -> Output {
 
     let proofs = json!({
         "seed": String::from_utf8_lossy(SEED),
+        "board_key": keys.board.signing_key.to_hex(),
+        "role_keys": role_keys_vector,
+        "event_signature": event_signature_vector,
+        "coefficients_hash": coefficients_hash_vector,
+        "signed_head": signed_head_vector,
+        "receipt": receipt_vector,
         "election_id": def.id,
         "dkg_context": h(&ctx_bytes),
         "fingerprint": fp.to_hex(),
@@ -715,8 +932,91 @@ fn build() -> Output {
     });
     Output {
         record,
-        proofs: serde_json::to_string_pretty(&proofs).unwrap() + "\n",
+        proofs: serde_json::to_string_pretty(&sorted(proofs)).unwrap() + "\n",
     }
+}
+
+/// The events of a record's lines.
+fn events_of(record: &str) -> Vec<Event> {
+    record.lines().map(event_of_line).collect()
+}
+
+/// The record of `events`, each line's `seq` and `prev` recomputed.
+fn rechained(events: &[Event]) -> String {
+    let mut writer = RecordWriter::default();
+    let mut out = String::new();
+    for e in events {
+        out.push_str(&writer.line(e).unwrap());
+        out.push('\n');
+    }
+    out
+}
+
+#[track_caller]
+fn expect_failure(events: &[Event], check: &str, seq: u64) {
+    match verify_record(rechained(events).as_bytes(), &NoProgress) {
+        Ok(_) => panic!("the altered record verified; expected {check} at {seq}"),
+        Err(e) => assert_eq!((e.check, e.seq), (check, Some(seq)), "{e}"),
+    }
+}
+
+/// The negative tests and prefixes that spec §13 describes.
+fn check_section_13(record: &str) {
+    let events = events_of(record);
+    assert_eq!(rechained(&events), record);
+    let kinds: Vec<&str> = events.iter().map(Event::kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            "election",
+            "trustee_commitment",
+            "trustee_commitment",
+            "dealer_shares",
+            "dealer_shares",
+            "trustee_check",
+            "trustee_check",
+            "election_key",
+            "credentials",
+            "open",
+            "ballot",
+            "ballot",
+            "ballot",
+            "ballot",
+            "close",
+            "decryption_share",
+            "decryption_share",
+            "result",
+        ]
+    );
+    // A count of the result changed: D3.
+    let mut e = events.clone();
+    let Some(Event::Result(r)) = e.last_mut() else {
+        panic!("no result")
+    };
+    r.questions[0].choices[0] += 1;
+    expect_failure(&e, "D3", 17);
+    // The signature commitment of the ballot at seq 10 replaced: B4.
+    let mut e = events.clone();
+    let Event::Ballot(b) = &mut e[10] else {
+        panic!("no ballot at 10")
+    };
+    b.signature.commitment = Point::generator();
+    expect_failure(&e, "B4", 10);
+    // A copy of that ballot inserted before close: B7.
+    let mut e = events.clone();
+    e.insert(14, events[10].clone());
+    expect_failure(&e, "B7", 14);
+    // The re-vote (seq 13) removed: T1.
+    let mut e = events.clone();
+    e.remove(13);
+    expect_failure(&e, "T1", 13);
+    // Prefixes: without the last line, a closed record; lines 0–11, an open one.
+    let closed = rechained(&events[..17]);
+    let v = verify_record(closed.as_bytes(), &NoProgress).unwrap();
+    assert_eq!(v.state.stage(), Stage::Closed);
+    let open = rechained(&events[..12]);
+    let v = verify_record(open.as_bytes(), &NoProgress).unwrap();
+    assert_eq!(v.state.stage(), Stage::Open);
 }
 
 fn main() {
@@ -737,6 +1037,7 @@ fn main() {
     );
     let verified =
         verify_record(first.record.as_bytes(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
+    check_section_13(&first.record);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("record.jsonl"), &first.record).unwrap();
     std::fs::write(dir.join("proofs.json"), &first.proofs).unwrap();

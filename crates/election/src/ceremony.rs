@@ -1,5 +1,7 @@
 //! The roles' steps on a record (spec §6, §9, §11): each function reads the state of a
-//! verified record and returns the next event. The command-line tool, the server and the
+//! verified record and returns the next event, signed with the role's key when the role
+//! is a trustee or the credential authority (§11.11); a key the definition does not name
+//! is refused before anything is computed. The command-line tool, the server and the
 //! browser pages all go through these functions, so they produce the same events.
 //!
 //! | step | who | function |
@@ -14,13 +16,26 @@
 
 use rand_core::CryptoRng;
 use scrutin_crypto::dkg::{self, TrusteeSecrets};
+use serde::{Deserialize, Serialize};
 
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
 use crate::record::{Close, Event, Open, RecordWriter};
+use crate::roles::{Role, RoleKey, Signed, fingerprint};
 use crate::tally;
 use crate::verify::{RecordState, Stage};
+
+/// What a trustee keeps for one election (a file of mode 0600, never sent anywhere): its
+/// role key, which signs its events, and its key-generation secrets (§6, §8.6).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrusteeSecretFile {
+    /// The election's id.
+    pub election: String,
+    pub role_key: RoleKey,
+    pub dkg: TrusteeSecrets,
+}
 
 /// The `election` event of a validated definition.
 pub fn election_event(def: &ElectionDefinition) -> Result<Event, ElectionError> {
@@ -39,29 +54,103 @@ fn params(state: &RecordState) -> Result<dkg::DkgParameters, ElectionError> {
     definition(state)?.dkg_parameters()
 }
 
-/// Trustee `index` draws its secrets and publishes its commitment (§6 step 1).
-pub fn trustee_commit<R: CryptoRng + ?Sized>(
-    state: &RecordState,
-    index: u32,
-    rng: &mut R,
-) -> Result<(TrusteeSecrets, Event), ElectionError> {
-    let params = params(state)?;
-    match state.commitments.get((index as usize).wrapping_sub(1)) {
-        Some(None) => {}
-        Some(Some(_)) => return invalid(format!("trustee {index} has already committed")),
-        None => return invalid(format!("there is no trustee {index}")),
+/// The trustee number of `key` in this election, or a refusal that says whose keys the
+/// definition names: how a trustee notices that its key was replaced by somebody else's.
+pub fn trustee_index(def: &ElectionDefinition, key: &RoleKey) -> Result<u32, ElectionError> {
+    if key.role != Role::Trustee {
+        return invalid(format!(
+            "this is a {} key, not a trustee's",
+            key.role.name()
+        ));
     }
-    let (secrets, commitment) = dkg::commit(&params, &state.election_hash.0, index, rng)?;
-    Ok((secrets, Event::TrusteeCommitment(commitment)))
+    match def.trustee_with_key(&key.signing_key) {
+        Some(i) => Ok(i),
+        None => {
+            let named: Vec<String> = def
+                .trustees
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("{}. {} ({})", i + 1, t.name, fingerprint(&t.key)))
+                .collect();
+            invalid(format!(
+                "your key {} is not one of the trustee keys of election {:?}; it names {}. \
+                 Do not act in this election: tell its officials that your key is not the one \
+                 they received",
+                key.fingerprint(),
+                def.id,
+                named.join(", ")
+            ))
+        }
+    }
 }
 
-/// The trustee deals encrypted shares to every trustee (§6 step 2).
+/// Checks that `file` is this election's and that its key is still the one the
+/// definition names for its trustee number.
+fn check_trustee_file(state: &RecordState, file: &TrusteeSecretFile) -> Result<(), ElectionError> {
+    let def = definition(state)?;
+    if file.election != def.id {
+        return invalid(format!(
+            "this secret file is for election {:?}, not {:?}",
+            file.election, def.id
+        ));
+    }
+    let index = trustee_index(def, &file.role_key)?;
+    if index != file.dkg.index {
+        return invalid(format!(
+            "this secret file is trustee {}'s but its key is trustee {index}'s",
+            file.dkg.index
+        ));
+    }
+    Ok(())
+}
+
+fn sign<T: Serialize + serde::de::DeserializeOwned, R: CryptoRng + ?Sized>(
+    state: &RecordState,
+    body: T,
+    kind: &str,
+    key: &RoleKey,
+    rng: &mut R,
+) -> Result<Signed<T>, ElectionError> {
+    Signed::sign(body, kind, &state.election_hash, key, rng)
+}
+
+/// The trustee holding `key` draws its secrets and publishes its signed commitment
+/// (§6 step 1). Refused if the definition does not name this key.
+pub fn trustee_commit<R: CryptoRng + ?Sized>(
+    state: &RecordState,
+    key: &RoleKey,
+    rng: &mut R,
+) -> Result<(TrusteeSecretFile, Event), ElectionError> {
+    let params = params(state)?;
+    let def = definition(state)?;
+    let index = trustee_index(def, key)?;
+    if state
+        .commitments
+        .get((index as usize).wrapping_sub(1))
+        .is_some_and(Option::is_some)
+    {
+        return invalid(format!("trustee {index} has already committed"));
+    }
+    let (secrets, commitment) = dkg::commit(&params, &state.election_hash.0, index, rng)?;
+    let event = Event::TrusteeCommitment(sign(state, commitment, "trustee_commitment", key, rng)?);
+    let file = TrusteeSecretFile {
+        election: def.id.clone(),
+        role_key: key.clone(),
+        dkg: secrets,
+    };
+    Ok((file, event))
+}
+
+/// The trustee reveals its coefficients and deals encrypted shares to every trustee
+/// (§6 step 2).
 pub fn trustee_deal<R: CryptoRng + ?Sized>(
     state: &RecordState,
-    secrets: &TrusteeSecrets,
+    file: &TrusteeSecretFile,
     rng: &mut R,
 ) -> Result<Event, ElectionError> {
     let params = params(state)?;
+    check_trustee_file(state, file)?;
+    let secrets = &file.dkg;
     let commitments = state
         .all_commitments()
         .ok_or_else(|| ElectionError::Invalid("not every trustee has committed yet".into()))?;
@@ -73,11 +162,12 @@ pub fn trustee_deal<R: CryptoRng + ?Sized>(
     {
         return invalid(format!("trustee {} has already dealt", secrets.index));
     }
-    Ok(Event::DealerShares(dkg::deal(
-        &params,
-        &state.election_hash.0,
-        secrets,
-        &commitments,
+    let dealt = dkg::deal(&params, &state.election_hash.0, secrets, &commitments, rng)?;
+    Ok(Event::DealerShares(sign(
+        state,
+        dealt,
+        "dealer_shares",
+        &file.role_key,
         rng,
     )?))
 }
@@ -103,10 +193,12 @@ fn check_own_commitment(
 /// The trustee checks the shares it received and complains about bad ones (§6 step 3).
 pub fn trustee_check<R: CryptoRng + ?Sized>(
     state: &RecordState,
-    secrets: &TrusteeSecrets,
+    file: &TrusteeSecretFile,
     rng: &mut R,
 ) -> Result<Event, ElectionError> {
     let params = params(state)?;
+    check_trustee_file(state, file)?;
+    let secrets = &file.dkg;
     check_own_commitment(state, secrets)?;
     let (commitments, dealt) = match (state.all_commitments(), state.all_dealt()) {
         (Some(c), Some(d)) => (c, d),
@@ -119,44 +211,87 @@ pub fn trustee_check<R: CryptoRng + ?Sized>(
     {
         return invalid(format!("trustee {} has already checked", secrets.index));
     }
-    Ok(Event::TrusteeCheck(dkg::check_shares(
+    let check = dkg::check_shares(
         &params,
         &state.election_hash.0,
         secrets,
         &commitments,
         &dealt,
         rng,
+    )?;
+    Ok(Event::TrusteeCheck(sign(
+        state,
+        check,
+        "trustee_check",
+        &file.role_key,
+        rng,
     )?))
 }
 
-/// The election key from the qualified dealers (§6 step 4).
+/// The election key from every dealing (§6 step 4).
 pub fn election_key_event(state: &RecordState) -> Result<Event, ElectionError> {
     let params = params(state)?;
+    if state.joint_key.is_some() {
+        return invalid("the election key is already published");
+    }
     if state.checks.iter().any(Option::is_none) {
         return invalid("not every trustee has checked its shares yet");
     }
-    let commitments = state
-        .all_commitments()
-        .ok_or_else(|| ElectionError::Invalid("commitments missing".into()))?;
-    let mut disqualified = state.disqualified.clone();
-    disqualified.sort_unstable();
+    let dealt = state
+        .all_dealt()
+        .ok_or_else(|| ElectionError::Invalid("dealings missing".into()))?;
+    let mut complained = state.complained.clone();
+    complained.sort_unstable();
     Ok(Event::ElectionKey(dkg::joint_key(
         &params,
-        &commitments,
-        &disqualified,
+        &dealt,
+        &complained,
     )?))
 }
 
-/// The public credential list (§9.3).
-pub fn credentials_event(
+/// The public credential list (§9.3), signed by the credential authority holding `key`.
+/// Refused if the definition names another authority key.
+pub fn credentials_event<R: CryptoRng + ?Sized>(
     state: &RecordState,
     list: CredentialList,
+    key: &RoleKey,
+    rng: &mut R,
 ) -> Result<Event, ElectionError> {
-    list.validate(definition(state)?.max_per_answer())?;
+    let def = definition(state)?;
+    check_authority(def, key)?;
+    list.validate(def.max_per_answer())?;
     if state.credentials.is_some() {
         return invalid("the credentials are already published");
     }
-    Ok(Event::Credentials(list))
+    Ok(Event::Credentials(sign(
+        state,
+        list,
+        "credentials",
+        key,
+        rng,
+    )?))
+}
+
+/// Refuses to act as the credential authority with a key the definition does not name.
+pub fn check_authority(def: &ElectionDefinition, key: &RoleKey) -> Result<(), ElectionError> {
+    if key.role != Role::Authority {
+        return invalid(format!(
+            "this is a {} key, not a credential authority's",
+            key.role.name()
+        ));
+    }
+    if key.signing_key != def.authority.key {
+        return invalid(format!(
+            "your key {} is not the credential authority key of election {:?}, which names {} \
+             ({}). Do not act in this election: tell its officials that your key is not the \
+             one they received",
+            key.fingerprint(),
+            def.id,
+            def.authority.name,
+            fingerprint(&def.authority.key)
+        ));
+    }
+    Ok(())
 }
 
 /// Opens the election: the fingerprint is the hash of the record so far (§11.7).
@@ -189,16 +324,24 @@ pub fn close_event(state: &RecordState) -> Result<Event, ElectionError> {
     }))
 }
 
-/// The trustee computes its key share from the record and its decryption share (§7).
+/// The trustee computes its key share from the record and its decryption share of the
+/// tally of the `close` line (§7, §11.9), signed.
 pub fn trustee_decrypt<R: CryptoRng + ?Sized>(
     state: &RecordState,
-    secrets: &TrusteeSecrets,
+    file: &TrusteeSecretFile,
     rng: &mut R,
 ) -> Result<Event, ElectionError> {
     let params = params(state)?;
+    check_trustee_file(state, file)?;
+    let secrets = &file.dkg;
     check_own_commitment(state, secrets)?;
-    let (close, key, fp) = match (&state.close, &state.joint_key, &state.fingerprint) {
-        (Some(c), Some(k), Some(f)) => (c, k, f),
+    let (close, close_hash, key, fp) = match (
+        &state.close,
+        &state.close_hash,
+        &state.joint_key,
+        &state.fingerprint,
+    ) {
+        (Some(c), Some(h), Some(k), Some(f)) => (c, *h, k, f),
         _ => return invalid("the election is not closed"),
     };
     if state.result.is_some() {
@@ -210,26 +353,19 @@ pub fn trustee_decrypt<R: CryptoRng + ?Sized>(
             secrets.index
         ));
     }
-    let (commitments, dealt) = match (state.all_commitments(), state.all_dealt()) {
-        (Some(c), Some(d)) => (c, d),
-        _ => return invalid("key generation incomplete"),
-    };
-    let share = dkg::key_share(
-        &params,
-        &state.election_hash.0,
-        secrets,
-        &commitments,
-        &dealt,
-        key,
-    )?;
+    let dealt = state
+        .all_dealt()
+        .ok_or_else(|| ElectionError::Invalid("key generation incomplete".into()))?;
+    let share = dkg::key_share(&params, &state.election_hash.0, secrets, &dealt, key)?;
     let vk = &key.verification_keys[secrets.index as usize - 1];
-    Ok(Event::DecryptionShare(tally::decryption_share(
-        fp,
-        &close.tally,
-        &share,
-        vk,
+    let body = tally::decryption_share(fp, close_hash, &close.tally, &share, vk, rng);
+    Ok(Event::DecryptionShare(sign(
+        state,
+        body,
+        "decryption_share",
+        &file.role_key,
         rng,
-    )))
+    )?))
 }
 
 /// Combines the first `k` published decryption shares into the result (§11.10).

@@ -1,5 +1,6 @@
 //! The election definition (spec §8): questions with their rules, the trustees and the
-//! threshold. Every size is bounded before anything is allocated from it (a selection
+//! threshold, the credential authority, each named with its public role key (§8.6), the
+//! server's board key and the monitors that watch it. Every size is bounded before anything is allocated from it (a selection
 //! limit of 2³¹−1 once made a range proof allocate 51 GB elsewhere; here it is refused).
 //!
 //! A question has `answers`; a voter gives each answer a value in `0 … max_per_answer`
@@ -11,6 +12,8 @@ use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{ElectionError, invalid};
+use crate::roles::fingerprint;
+use scrutin_crypto::Point;
 use scrutin_crypto::disjunctive::MAX_VALUES;
 use scrutin_crypto::dkg::{DkgParameters, MAX_TRUSTEES};
 
@@ -27,6 +30,19 @@ pub const MAX_PROOF_SIZE_PER_BALLOT: usize = 10_000;
 pub const MAX_TEXT: usize = 1_000;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 20_000;
+/// At most this many monitors named in an election.
+pub const MAX_MONITORS: usize = 16;
+/// Longest monitor URL, in bytes.
+pub const MAX_URL: usize = 200;
+
+/// A trustee or the credential authority: a name for people and the public role key
+/// that signs its events (§8.6).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleHolder {
+    pub name: String,
+    pub key: Point,
+}
 
 /// One question of the ballot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,9 +70,49 @@ pub struct ElectionDefinition {
     pub title: String,
     #[serde(default)]
     pub description: String,
-    pub trustees: Vec<String>,
+    pub trustees: Vec<RoleHolder>,
     pub threshold: u32,
+    pub authority: RoleHolder,
+    /// The server's board key (§14), when a server runs the election.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub board_key: Option<Point>,
+    /// Base URLs of monitors that follow the board (§14.3); voters' booths and trustees
+    /// compare the board's head with theirs.
+    pub monitors: Vec<String>,
     pub questions: Vec<Question>,
+}
+
+/// A trustee or the authority as the TOML description names it: the public key as the
+/// holder gave it, 64 hexadecimal characters (§8.4).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DescribedRole {
+    pub name: String,
+    pub key: String,
+}
+
+impl DescribedRole {
+    fn holder(self, what: &str) -> Result<RoleHolder, ElectionError> {
+        let key = Point::from_hex(self.key.trim()).map_err(|e| {
+            ElectionError::Invalid(format!(
+                "the key of {what} ({}) is not a public key (64 hexadecimal characters): {e}",
+                self.name
+            ))
+        })?;
+        Ok(RoleHolder {
+            name: self.name,
+            key,
+        })
+    }
+}
+
+impl From<&RoleHolder> for DescribedRole {
+    fn from(h: &RoleHolder) -> Self {
+        DescribedRole {
+            name: h.name.clone(),
+            key: h.key.to_hex(),
+        }
+    }
 }
 
 /// The TOML description an administrator writes; `id` is drawn at random when absent.
@@ -67,10 +123,52 @@ pub struct ElectionDescription {
     pub title: String,
     #[serde(default)]
     pub description: String,
-    pub trustees: Vec<String>,
+    #[serde(rename = "trustee")]
+    pub trustees: Vec<DescribedRole>,
     pub threshold: u32,
+    pub authority: DescribedRole,
+    #[serde(default)]
+    pub monitors: Vec<String>,
     #[serde(rename = "question")]
     pub questions: Vec<Question>,
+}
+
+/// The Unicode characters of general category `Cf` (format characters, Unicode 15.1):
+/// invisible, or changing the direction of the text around them, so that two answers that
+/// look alike (`Ada` and `Ada` followed by U+200B) or a reversed one (U+202E) could pass
+/// for what they are not (§8.2 rule 10, check E2).
+const FORMAT_CHARACTERS: &[(u32, u32)] = &[
+    (0x00AD, 0x00AD),
+    (0x0600, 0x0605),
+    (0x061C, 0x061C),
+    (0x06DD, 0x06DD),
+    (0x070F, 0x070F),
+    (0x0890, 0x0891),
+    (0x08E2, 0x08E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// The first format character of `text`, if any.
+fn format_character(text: &str) -> Option<char> {
+    text.chars().find(|c| {
+        let c = u32::from(*c);
+        FORMAT_CHARACTERS
+            .iter()
+            .any(|(lo, hi)| (*lo..=*hi).contains(&c))
+    })
 }
 
 fn check_text(what: &str, text: &str, max: usize) -> Result<(), ElectionError> {
@@ -82,6 +180,25 @@ fn check_text(what: &str, text: &str, max: usize) -> Result<(), ElectionError> {
         return invalid(format!("{what} contains control characters"));
     }
     Ok(())
+}
+
+/// A monitor's base URL: `http://` or `https://`, at most [`MAX_URL`] bytes, printable
+/// ASCII without spaces, quotes or angle brackets.
+fn check_monitor_url(url: &str) -> Result<(), ElectionError> {
+    let ok = (url.starts_with("https://") || url.starts_with("http://"))
+        && url.len() <= MAX_URL
+        && url.len() > "https://".len()
+        && url
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && !matches!(b, b'"' | b'<' | b'>' | b'\\'));
+    if ok {
+        Ok(())
+    } else {
+        invalid(format!(
+            "monitor {:?} is not an http(s) URL of at most {MAX_URL} printable characters",
+            url.chars().take(60).collect::<String>()
+        ))
+    }
 }
 
 impl Question {
@@ -203,6 +320,7 @@ impl ElectionDefinition {
             return invalid("election id must be 1 to 64 characters among A-Z a-z 0-9 - _");
         }
         check_text("title", &self.title, MAX_TEXT)?;
+        self.check_format_characters()?;
         if self.description.chars().count() > MAX_DESCRIPTION {
             return invalid(format!(
                 "description longer than {MAX_DESCRIPTION} characters"
@@ -212,7 +330,15 @@ impl ElectionDefinition {
             return invalid(format!("an election needs 1 to {MAX_TRUSTEES} trustees"));
         }
         for (i, t) in self.trustees.iter().enumerate() {
-            check_text(&format!("trustee {}", i + 1), t, MAX_TEXT)?;
+            check_text(&format!("trustee {}", i + 1), &t.name, MAX_TEXT)?;
+        }
+        check_text("credential authority", &self.authority.name, MAX_TEXT)?;
+        self.check_role_keys()?;
+        if self.monitors.len() > MAX_MONITORS {
+            return invalid(format!("at most {MAX_MONITORS} monitors can be named"));
+        }
+        for m in &self.monitors {
+            check_monitor_url(m)?;
         }
         self.dkg_parameters()?;
         if self.questions.is_empty() || self.questions.len() > MAX_QUESTIONS {
@@ -229,6 +355,80 @@ impl ElectionDefinition {
             ));
         }
         Ok(())
+    }
+
+    /// No title, name, question or answer holds a format character (§8.2 rule 10): the
+    /// error names the text and the character (check E2).
+    pub fn check_format_characters(&self) -> Result<(), ElectionError> {
+        let mut texts: Vec<(String, &str)> = vec![("the title".into(), &self.title)];
+        for (i, t) in self.trustees.iter().enumerate() {
+            texts.push((format!("the name of trustee {}", i + 1), &t.name));
+        }
+        texts.push((
+            "the credential authority's name".into(),
+            &self.authority.name,
+        ));
+        for (q, question) in self.questions.iter().enumerate() {
+            texts.push((format!("question {}", q + 1), &question.text));
+            for (a, answer) in question.answers.iter().enumerate() {
+                texts.push((format!("answer {} of question {}", a + 1, q + 1), answer));
+            }
+        }
+        for (what, text) in texts {
+            if let Some(c) = format_character(text) {
+                return invalid(format!(
+                    "{what} contains the invisible or direction-changing character U+{:04X}: \
+                     remove it (texts that look alike must be alike)",
+                    u32::from(c)
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every role key is a valid point other than the identity, and no key serves two roles
+    /// or two trustees (§8.2 rule 8).
+    fn check_role_keys(&self) -> Result<(), ElectionError> {
+        let mut seen: Vec<(&Point, String)> = Vec::new();
+        let named = self
+            .trustees
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (&t.key, format!("trustee {} ({})", i + 1, t.name)))
+            .chain(std::iter::once((
+                &self.authority.key,
+                format!("the credential authority ({})", self.authority.name),
+            )))
+            .chain(self.board_key.iter().map(|k| (k, "the board".to_owned())));
+        for (key, who) in named {
+            if key.is_identity() {
+                return invalid(format!("the key of {who} is the neutral element"));
+            }
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
+                return invalid(format!(
+                    "{first} and {who} have the same key {}: every role needs a key of its own",
+                    fingerprint(key)
+                ));
+            }
+            seen.push((key, who));
+        }
+        Ok(())
+    }
+
+    /// The number (from 1) of the trustee whose role key is `key`.
+    pub fn trustee_with_key(&self, key: &Point) -> Option<u32> {
+        self.trustees
+            .iter()
+            .position(|t| t.key == *key)
+            .map(|i| i as u32 + 1)
+    }
+
+    /// The role key of trustee `index` (from 1).
+    pub fn trustee_key(&self, index: u32) -> Option<&Point> {
+        (index as usize)
+            .checked_sub(1)
+            .and_then(|i| self.trustees.get(i))
+            .map(|t| &t.key)
     }
 
     /// The key-generation parameters `(n, k)`.
@@ -275,8 +475,16 @@ impl ElectionDescription {
             id,
             title: self.title,
             description: self.description,
-            trustees: self.trustees,
+            trustees: self
+                .trustees
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| t.holder(&format!("trustee {}", i + 1)))
+                .collect::<Result<_, _>>()?,
             threshold: self.threshold,
+            authority: self.authority.holder("the credential authority")?,
+            board_key: None,
+            monitors: self.monitors,
             questions: self.questions,
         };
         def.validate()?;
@@ -373,9 +581,8 @@ mod tests {
     use super::*;
     use scrutin_crypto::rng::SeededRng;
 
-    const TOML: &str = r#"
+    const BASE: &str = r#"
 title = "Board election"
-trustees = ["Alice", "Bob", "Carol"]
 threshold = 2
 
 [[question]]
@@ -392,9 +599,17 @@ min = 0
 max = 2
 "#;
 
+    /// The description above with three trustees and an authority named with their keys.
+    fn toml() -> String {
+        let (trustees, authority) =
+            crate::demo::role_keys(&["Alice", "Bob", "Carol"], b"definition tests");
+        format!("{BASE}{}", crate::demo::roles_toml(&trustees, &authority))
+    }
+
     #[test]
     fn parses_and_validates() {
-        let d = ElectionDescription::from_toml(TOML).unwrap();
+        let text = toml();
+        let d = ElectionDescription::from_toml(&text).unwrap();
         let def = d.into_definition(&mut SeededRng::new(b"id")).unwrap();
         assert_eq!(def.questions[0].sum_values(), Some(vec![1, 4]));
         assert_eq!(def.questions[1].sum_values(), None);
@@ -450,26 +665,108 @@ max = 2
     }
 
     #[test]
+    fn role_keys_must_be_named_valid_and_distinct() {
+        let mut rng = SeededRng::new(b"id");
+        let text = toml();
+        let def = ElectionDescription::from_toml(&text)
+            .and_then(|d| d.into_definition(&mut rng))
+            .unwrap();
+        assert_eq!(def.trustee_with_key(&def.trustees[1].key), Some(2));
+        assert_eq!(def.trustee_with_key(&def.authority.key), None);
+        assert_eq!(def.trustee_key(3), Some(&def.trustees[2].key));
+        assert_eq!(def.trustee_key(0), None);
+        let mut same = def.clone();
+        same.trustees[2].key = same.trustees[0].key;
+        let e = same.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("trustee 1 (Alice) and trustee 3 (Carol) have the same key"),
+            "{e}"
+        );
+        let mut same = def.clone();
+        same.authority.key = same.trustees[1].key;
+        assert!(same.validate().is_err());
+        let mut same = def.clone();
+        same.board_key = Some(same.authority.key);
+        assert!(same.validate().is_err());
+        let mut zero = def.clone();
+        zero.trustees[0].key = Point::identity();
+        assert!(zero.validate().is_err());
+        let mut monitors = def.clone();
+        monitors.monitors = vec!["https://monitor.example.org".into()];
+        assert!(monitors.validate().is_ok());
+        for bad in [
+            "ftp://x.org",
+            "https://",
+            "https://a b",
+            "javascript:alert(1)",
+        ] {
+            monitors.monitors = vec![bad.into()];
+            assert!(monitors.validate().is_err(), "accepted {bad}");
+        }
+        monitors.monitors = vec!["https://m.example.org".into(); MAX_MONITORS + 1];
+        assert!(monitors.validate().is_err());
+        // A description without keys is refused: nobody but the trustees may make them.
+        let unkeyed = format!("{BASE}trustees = [\"Alice\"]\n");
+        assert!(ElectionDescription::from_toml(&unkeyed).is_err());
+    }
+
+    #[test]
+    fn invisible_and_direction_changing_characters_are_refused() {
+        let mut rng = SeededRng::new(b"id");
+        let text = toml();
+        let def = ElectionDescription::from_toml(&text)
+            .and_then(|d| d.into_definition(&mut rng))
+            .unwrap();
+        for (c, name) in [
+            ('\u{200B}', "200B"),
+            ('\u{202E}', "202E"),
+            ('\u{FEFF}', "FEFF"),
+            ('\u{00AD}', "00AD"),
+            ('\u{2066}', "2066"),
+        ] {
+            let mut d = def.clone();
+            d.questions[0].answers[1] = format!("A{c}");
+            let e = d.validate().unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("U+{name}")) && e.contains("answer 2 of question 1"),
+                "{e}"
+            );
+            let mut d = def.clone();
+            d.title = format!("{c}esialB");
+            assert!(d.check_format_characters().is_err());
+            let mut d = def.clone();
+            d.trustees[0].name = format!("Alice{c}");
+            assert!(d.validate().is_err());
+        }
+        // Letters of every script, and emoji, are fine.
+        let mut d = def.clone();
+        d.questions[0].answers[0] = "Zoë, 李, عربي, 🗳".into();
+        assert!(d.validate().is_ok());
+    }
+
+    #[test]
     fn hostile_sizes_are_refused_with_a_message() {
         let mut rng = SeededRng::new(b"id");
+        let toml = toml();
+        let toml = toml.as_str();
         for bad in [
-            TOML.replace("max = 1\n", "max = 2147483647\n"),
-            TOML.replace("threshold = 2", "threshold = 4"),
-            TOML.replace("threshold = 2", "threshold = 0"),
-            TOML.replace("min = 1", "min = 2"),
-            TOML.replace("title = \"Board election\"", "title = \"\""),
-            TOML.replace(
+            toml.replace("max = 1\n", "max = 2147483647\n"),
+            toml.replace("threshold = 2", "threshold = 4"),
+            toml.replace("threshold = 2", "threshold = 0"),
+            toml.replace("min = 1", "min = 2"),
+            toml.replace("title = \"Board election\"", "title = \"\""),
+            toml.replace(
                 "answers = [\"x\", \"y\"]",
                 &format!("answers = [{}]", vec!["\"a\""; 101].join(",")),
             ),
-            TOML.replace("blank = true", "blank = true\nmax_per_answer = 100000"),
-            TOML.replace("trustees = [", "unknown = 1\ntrustees = ["),
+            toml.replace("blank = true", "blank = true\nmax_per_answer = 100000"),
+            toml.replace("threshold = 2", "unknown = 1\nthreshold = 2"),
         ] {
             let r = ElectionDescription::from_toml(&bad).and_then(|d| d.into_definition(&mut rng));
             assert!(r.is_err(), "accepted: {bad}");
         }
         assert!(ElectionDescription::from_toml("title = ").is_err());
-        let mut many = String::from(TOML);
+        let mut many = String::from(toml);
         for _ in 0..60 {
             many.push_str("\n[[question]]\ntext = \"q\"\nanswers = [\"a\"]\nmin = 0\nmax = 1\n");
         }

@@ -12,6 +12,7 @@ use crate::credential::{self, Credential, IssuedCredential};
 use crate::definition::{ElectionDefinition, Question, QuestionChoice};
 use crate::error::{ElectionError, invalid};
 use crate::record::Event;
+use crate::roles::{Role, RoleKey};
 use crate::tally::PerQuestion;
 use crate::verify::{NoProgress, RecordState, verify_record};
 
@@ -95,6 +96,10 @@ pub struct DemoOutcome {
     pub credentials: Vec<IssuedCredential>,
     /// Ballot events cast (re-votes included).
     pub ballots_cast: usize,
+    /// Each trustee's secret file (role key and key-generation secrets), in trustee order.
+    pub trustees: Vec<ceremony::TrusteeSecretFile>,
+    /// The credential authority's role key.
+    pub authority: RoleKey,
 }
 
 struct Builder {
@@ -189,17 +194,22 @@ pub fn run<R: CryptoRng + ?Sized>(
     if opts.voters == 0 || opts.voters > 1_000_000 {
         return invalid("the demo takes 1 to 1,000,000 voters");
     }
-    let trustees = (1..=opts.trustees)
-        .map(|i| format!("Trustee {i}"))
+    // Every role draws its own key, as it would on its own machine (§8.6).
+    let trustee_keys: Vec<RoleKey> = (1..=opts.trustees)
+        .map(|i| RoleKey::generate(Role::Trustee, &format!("Trustee {i}"), rng))
         .collect();
+    let authority_key = RoleKey::generate(Role::Authority, "Credential authority", rng);
     let mut id = [0u8; 8];
     rng.fill_bytes(&mut id);
     let def = ElectionDefinition {
         id: format!("demo-{}", hex::encode(id)),
         title: opts.title.clone(),
-        description: "A demonstration election run by `scrutin demo`.".into(),
-        trustees,
+        description: "A demonstration election run by scrutin demo.".into(),
+        trustees: trustee_keys.iter().map(RoleKey::holder).collect(),
         threshold: opts.threshold,
+        authority: authority_key.holder(),
+        board_key: None,
+        monitors: Vec::new(),
         questions: opts.questions.clone(),
     };
     let mut b = Builder {
@@ -211,8 +221,8 @@ pub fn run<R: CryptoRng + ?Sized>(
     // Key generation: commit, deal, check, then the joint key.
     let mut secrets = Vec::new();
     let mut events = Vec::new();
-    for i in 1..=opts.trustees {
-        let (s, e) = ceremony::trustee_commit(&state, i, rng)?;
+    for key in &trustee_keys {
+        let (s, e) = ceremony::trustee_commit(&state, key, rng)?;
         secrets.push(s);
         events.push(e);
     }
@@ -239,7 +249,15 @@ pub fn run<R: CryptoRng + ?Sized>(
         })
         .collect();
     let (issued, list) = credential::issue(&def.id, &voters, rng)?;
-    state = b.push(&state, &[ceremony::credentials_event(&state, list)?])?;
+    state = b.push(
+        &state,
+        &[ceremony::credentials_event(
+            &state,
+            list,
+            &authority_key,
+            rng,
+        )?],
+    )?;
     state = b.push(&state, &[ceremony::open_event(&state)?])?;
 
     // Voting, with re-votes: a voter's earlier ballot is cast first, the last one counts.
@@ -289,6 +307,8 @@ pub fn run<R: CryptoRng + ?Sized>(
             expected,
             credentials: issued,
             ballots_cast,
+            trustees: secrets,
+            authority: authority_key,
         });
     }
     state = b.state()?;
@@ -298,7 +318,7 @@ pub fn run<R: CryptoRng + ?Sized>(
     let mut shares = Vec::new();
     for s in secrets
         .iter()
-        .filter(|s| !opts.absent_trustees.contains(&s.index))
+        .filter(|s| !opts.absent_trustees.contains(&s.dkg.index))
     {
         shares.push(ceremony::trustee_decrypt(&state, s, rng)?);
     }
@@ -309,5 +329,39 @@ pub fn run<R: CryptoRng + ?Sized>(
         expected,
         credentials: issued,
         ballots_cast,
+        trustees: secrets,
+        authority: authority_key,
     })
+}
+
+/// Role keys drawn from `seed`: one per trustee name, and the credential authority's
+/// (for tests and examples that play every role).
+pub fn role_keys(trustees: &[&str], seed: &[u8]) -> (Vec<RoleKey>, RoleKey) {
+    let mut rng = SeededRng::new(seed);
+    let keys = trustees
+        .iter()
+        .map(|name| RoleKey::generate(Role::Trustee, name, &mut rng))
+        .collect();
+    let authority = RoleKey::generate(Role::Authority, "Credential authority", &mut rng);
+    (keys, authority)
+}
+
+/// The TOML tables that name the trustees and the credential authority with their public
+/// keys (§8.4), to append to an election description.
+pub fn roles_toml(trustees: &[RoleKey], authority: &RoleKey) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = String::new();
+    for t in trustees {
+        out.push_str(&format!(
+            "\n[[trustee]]\nname = {}\nkey = \"{}\"\n",
+            quote(&t.name),
+            t.signing_key.to_hex()
+        ));
+    }
+    out.push_str(&format!(
+        "\n[authority]\nname = {}\nkey = \"{}\"\n",
+        quote(&authority.name),
+        authority.signing_key.to_hex()
+    ));
+    out
 }

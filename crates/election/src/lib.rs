@@ -6,14 +6,16 @@
 //!
 //! | module | what it is | spec section |
 //! |---|---|---|
-//! | [`definition`] | questions, rules, trustees; bounds on every size | §8 |
+//! | [`definition`] | questions, rules, trustees and authority with their keys; bounds on every size | §8 |
 //! | [`credential`] | human-typable voting credentials and the public list | §9 |
 //! | [`ballot`] | encrypting, proving, signing and checking a ballot; trackers; Benaloh audits | §10 |
 //! | [`record`] | the JSON Lines hash chain and its events | §11 |
+//! | [`roles`] | role keys and their fingerprints, signed events, the board's signed heads and receipts | §8.6, §11.11, §14 |
 //! | [`tally`] | the encrypted tally, decryption shares, the result | §11.8–§11.10 |
 //! | [`verify`] | the universal verifier: every numbered check of §12 | §12 |
 //! | [`ceremony`] | the roles' steps (trustees, credential authority, administrator) on a record | §6, §9 |
 //! | [`demo`] | a whole election in one process, for demos, benchmarks and tests | — |
+//! | [`count`] | counting ranked and graded ballots decrypted one by one: Schulze, IRV, Scottish STV, majority judgment; BLT files | issue 11 |
 //!
 //! The same code runs in the command-line tool, the server and the browser booth.
 #![forbid(unsafe_code)]
@@ -21,18 +23,21 @@
 
 pub mod ballot;
 pub mod ceremony;
+pub mod count;
 pub mod credential;
 pub mod definition;
 pub mod demo;
 mod error;
 pub mod record;
+pub mod roles;
 pub mod tally;
 pub mod verify;
 
 pub use error::ElectionError;
 pub use scrutin_crypto as crypto;
 
-/// A 32-byte hash (SHA-256), written as 64 lowercase hexadecimal characters in JSON.
+/// A 32-byte hash (SHA-256), written as 64 lowercase hexadecimal characters in JSON
+/// (literally, without escape sequences: [`crypto::group::HexText`]).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Hash32(pub [u8; 32]);
 
@@ -74,8 +79,9 @@ impl serde::Serialize for Hash32 {
 
 impl<'de> serde::Deserialize<'de> for Hash32 {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        Hash32::from_hex(&text).map_err(serde::de::Error::custom)
+        let crypto::group::HexText(text) =
+            <crypto::group::HexText as serde::Deserialize>::deserialize(d)?;
+        Hash32::from_hex(text).map_err(serde::de::Error::custom)
     }
 }
 

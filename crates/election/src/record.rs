@@ -17,6 +17,7 @@ use crate::ballot::Ballot;
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
+use crate::roles::Signed;
 use crate::tally::{DecryptionShare, ElectionResult, EncryptedTally};
 use scrutin_crypto::dkg::{DealerShares, JointKey, TrusteeCheck, TrusteeCommitment};
 
@@ -46,15 +47,17 @@ pub struct Close {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     Election(ElectionDefinition),
-    TrusteeCommitment(TrusteeCommitment),
-    DealerShares(DealerShares),
-    TrusteeCheck(TrusteeCheck),
+    /// Signed by the trustee (§11.11), as are the next two and `DecryptionShare`.
+    TrusteeCommitment(Signed<TrusteeCommitment>),
+    DealerShares(Signed<DealerShares>),
+    TrusteeCheck(Signed<TrusteeCheck>),
     ElectionKey(JointKey),
-    Credentials(CredentialList),
+    /// Signed by the credential authority (§11.11).
+    Credentials(Signed<CredentialList>),
     Open(Open),
     Ballot(Box<Ballot>),
     Close(Close),
-    DecryptionShare(DecryptionShare),
+    DecryptionShare(Signed<DecryptionShare>),
     Result(ElectionResult),
 }
 
@@ -80,36 +83,60 @@ impl Event {
     pub fn body_json(&self) -> Result<String, ElectionError> {
         Ok(match self {
             Event::Election(b) => serde_json::to_string(b),
-            Event::TrusteeCommitment(b) => serde_json::to_string(b),
-            Event::DealerShares(b) => serde_json::to_string(b),
-            Event::TrusteeCheck(b) => serde_json::to_string(b),
+            Event::TrusteeCommitment(b) => return b.to_json(),
+            Event::DealerShares(b) => return b.to_json(),
+            Event::TrusteeCheck(b) => return b.to_json(),
             Event::ElectionKey(b) => serde_json::to_string(b),
-            Event::Credentials(b) => serde_json::to_string(b),
+            Event::Credentials(b) => return b.to_json(),
             Event::Open(b) => serde_json::to_string(b),
             Event::Ballot(b) => serde_json::to_string(b),
             Event::Close(b) => serde_json::to_string(b),
-            Event::DecryptionShare(b) => serde_json::to_string(b),
+            Event::DecryptionShare(b) => return b.to_json(),
             Event::Result(b) => serde_json::to_string(b),
         }?)
+    }
+
+    /// Who must have signed this event (§11.11): a trustee by number, the authority, or
+    /// nobody.
+    pub fn signer(&self) -> Signer {
+        match self {
+            Event::TrusteeCommitment(s) => Signer::Trustee(s.body.index),
+            Event::DealerShares(s) => Signer::Trustee(s.body.dealer),
+            Event::TrusteeCheck(s) => Signer::Trustee(s.body.index),
+            Event::DecryptionShare(s) => Signer::Trustee(s.body.trustee),
+            Event::Credentials(_) => Signer::Authority,
+            _ => Signer::Nobody,
+        }
     }
 
     /// Parses a body of the given type.
     pub fn parse(kind: &str, body: &str) -> Result<Event, ElectionError> {
         Ok(match kind {
             "election" => Event::Election(serde_json::from_str(body)?),
-            "trustee_commitment" => Event::TrusteeCommitment(serde_json::from_str(body)?),
-            "dealer_shares" => Event::DealerShares(serde_json::from_str(body)?),
-            "trustee_check" => Event::TrusteeCheck(serde_json::from_str(body)?),
+            "trustee_commitment" => Event::TrusteeCommitment(Signed::from_json(body)?),
+            "dealer_shares" => Event::DealerShares(Signed::from_json(body)?),
+            "trustee_check" => Event::TrusteeCheck(Signed::from_json(body)?),
             "election_key" => Event::ElectionKey(serde_json::from_str(body)?),
-            "credentials" => Event::Credentials(serde_json::from_str(body)?),
+            "credentials" => Event::Credentials(Signed::from_json(body)?),
             "open" => Event::Open(serde_json::from_str(body)?),
             "ballot" => Event::Ballot(Box::new(serde_json::from_str(body)?)),
             "close" => Event::Close(serde_json::from_str(body)?),
-            "decryption_share" => Event::DecryptionShare(serde_json::from_str(body)?),
+            "decryption_share" => Event::DecryptionShare(Signed::from_json(body)?),
             "result" => Event::Result(serde_json::from_str(body)?),
             other => return invalid(format!("unknown event type {:?}", truncate(other))),
         })
     }
+}
+
+/// Who signs an event (§11.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signer {
+    /// The trustee with this number.
+    Trustee(u32),
+    /// The credential authority.
+    Authority,
+    /// The event is not signed (the server or anyone can compute it).
+    Nobody,
 }
 
 fn truncate(s: &str) -> String {

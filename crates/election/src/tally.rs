@@ -127,11 +127,15 @@ impl TallyAccumulator {
     }
 }
 
-/// The body of a `decryption_share` event: trustee `j`'s factor for every tally ciphertext.
+/// The body of a `decryption_share` event: trustee `j`'s factor for every tally
+/// ciphertext, and the hash of the `close` line it decrypts (§11.9).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DecryptionShare {
     pub trustee: u32,
+    /// SHA-256 of the `close` line whose tally the factors decrypt: the share commits to
+    /// the record its trustee saw (D1).
+    pub close_hash: Hash32,
     pub factors: Vec<PerQuestion<DecryptionFactor>>,
 }
 
@@ -160,6 +164,7 @@ fn share_transcript(fp: &Hash32, trustee: u32, position: usize) -> Transcript {
 /// Trustee `share.index` computes its decryption share of the tally (§11.9).
 pub fn decryption_share<R: CryptoRng + ?Sized>(
     fp: &Hash32,
+    close_hash: Hash32,
     tally: &EncryptedTally,
     share: &KeyShare,
     verification_key: &Point,
@@ -186,6 +191,7 @@ pub fn decryption_share<R: CryptoRng + ?Sized>(
         .collect();
     DecryptionShare {
         trustee: share.index,
+        close_hash,
         factors,
     }
 }

@@ -24,7 +24,7 @@ use crate::Hash32;
 use crate::ballot::{self, Ballot, BallotParts, VotingContext};
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
-use crate::record::{self, Close, Event, GENESIS, Open, RecordLine, split_lines};
+use crate::record::{self, Close, Event, GENESIS, Open, RecordLine, Signer, split_lines};
 use crate::tally::{self, DecryptionShare, ElectionResult, TallyAccumulator};
 
 /// The numbered checks of §12, in the order they are listed there.
@@ -45,17 +45,32 @@ pub const CHECKS: &[(&str, &str)] = &[
         "the election definition respects every rule and bound of §8",
     ),
     (
+        "E2",
+        "no title, name, question or answer holds an invisible or direction-changing character",
+    ),
+    (
         "K1",
         "each trustee commitment is well formed, its proofs of knowledge valid, one per trustee",
     ),
-    ("K2", "each dealer publishes one share per trustee, once"),
+    (
+        "K2",
+        "each dealer reveals the coefficients it committed to, with valid proofs, and one share per trustee, once",
+    ),
     (
         "K3",
-        "every complaint is justified; its dealer is disqualified",
+        "every complaint is justified, at most one per dealer, in dealer order",
     ),
     (
         "K4",
-        "the election key and verification keys are those computed from the qualified dealers",
+        "the election key and verification keys are the sum of every dealing; at least k trustees hold a valid share",
+    ),
+    (
+        "S1",
+        "every trustee event is signed by the key the definition names for that trustee",
+    ),
+    (
+        "S2",
+        "the credential list is signed by the credential authority's key named in the definition",
     ),
     (
         "C1",
@@ -78,7 +93,7 @@ pub const CHECKS: &[(&str, &str)] = &[
     ),
     (
         "D1",
-        "each decryption share comes from a trustee once and all its proofs are valid",
+        "each decryption share comes once from a trustee holding a valid key share, names the close line, and all its proofs are valid",
     ),
     (
         "D2",
@@ -170,7 +185,8 @@ pub struct RecordState {
     pub commitments: Vec<Option<TrusteeCommitment>>,
     pub dealt: Vec<Option<DealerShares>>,
     pub checks: Vec<Option<TrusteeCheck>>,
-    pub disqualified: Vec<u32>,
+    /// Trustees that made a justified complaint: they hold no valid key share (§6.4).
+    pub complained: Vec<u32>,
     pub joint_key: Option<JointKey>,
     pub credentials: Option<CredentialList>,
     credential_weights: HashMap<[u8; 32], u64>,
@@ -184,6 +200,8 @@ pub struct RecordState {
     counted_weight: u64,
     pub trackers: HashMap<Hash32, u64>,
     pub close: Option<Close>,
+    /// SHA-256 of the `close` line.
+    pub close_hash: Option<Hash32>,
     pub shares: Vec<DecryptionShare>,
     pub result: Option<ElectionResult>,
     /// Hash of the last line, and the number of lines.
@@ -206,7 +224,7 @@ impl RecordState {
             commitments: Vec::new(),
             dealt: Vec::new(),
             checks: Vec::new(),
-            disqualified: Vec::new(),
+            complained: Vec::new(),
             joint_key: None,
             credentials: None,
             credential_weights: HashMap::new(),
@@ -219,6 +237,7 @@ impl RecordState {
             counted_weight: 0,
             trackers: HashMap::new(),
             close: None,
+            close_hash: None,
             shares: Vec::new(),
             result: None,
             head: GENESIS,
@@ -255,6 +274,11 @@ impl RecordState {
     /// All dealers' shares, once every dealer has published them.
     pub fn all_dealt(&self) -> Option<Vec<DealerShares>> {
         self.dealt.iter().cloned().collect()
+    }
+
+    /// The sequence number of the last ballot of a credential, the one that counts.
+    pub fn last_ballot_of(&self, credential: &[u8; 32]) -> Option<u64> {
+        self.last_votes.get(credential).map(|v| v.seq)
     }
 
     /// The weight of a listed credential.
@@ -491,6 +515,8 @@ fn apply<'a>(
     match &p.event {
         Event::Election(def) => {
             order(index == 0, "the election event comes first, once")?;
+            def.check_format_characters()
+                .or_else(|e| fail("E2", at, e.to_string()))?;
             def.validate().or_else(|e| fail("E1", at, e.to_string()))?;
             let n = def.trustees.len();
             state.commitments = vec![None; n];
@@ -502,7 +528,8 @@ fn apply<'a>(
         _ if state.definition.is_none() => {
             return fail("R4", at, "the first event must be the election");
         }
-        Event::TrusteeCommitment(c) => {
+        Event::TrusteeCommitment(signed) => {
+            let c = &signed.body;
             let params = params(state)?;
             order(
                 state.commitments.iter().any(Option::is_none),
@@ -510,14 +537,16 @@ fn apply<'a>(
             )?;
             dkg::verify_commitment(&params, &state.election_hash.0, c)
                 .or_else(|e| fail("K1", at, e.to_string()))?;
+            check_trustee_signature(state, at, &p.event)?;
             let slot = slot(&mut state.commitments, c.index, at)?;
             if slot.is_some() {
                 return fail("K1", at, format!("trustee {} committed twice", c.index));
             }
             *slot = Some(c.clone());
-            state.proofs += 1 + c.coefficient_proofs.len() as u64;
+            state.proofs += 2;
         }
-        Event::DealerShares(d) => {
+        Event::DealerShares(signed) => {
+            let d = &signed.body;
             let params = params(state)?;
             order(
                 state.commitments.iter().all(Option::is_some),
@@ -527,14 +556,29 @@ fn apply<'a>(
                 state.dealt.iter().any(Option::is_none),
                 "every dealer has dealt",
             )?;
-            dkg::verify_dealer_shares(&params, d).or_else(|e| fail("K2", at, e.to_string()))?;
+            params_index(&params, d.dealer).or_else(|e| fail("K2", at, e))?;
+            let commitment = state
+                .commitments
+                .get(d.dealer as usize - 1)
+                .cloned()
+                .flatten()
+                .ok_or(VerifyError {
+                    check: "K2",
+                    seq: at,
+                    message: format!("dealer {} has no commitment", d.dealer),
+                })?;
+            dkg::verify_dealer_shares(&params, &state.election_hash.0, &commitment, d)
+                .or_else(|e| fail("K2", at, e.to_string()))?;
+            check_trustee_signature(state, at, &p.event)?;
             let slot = slot(&mut state.dealt, d.dealer, at)?;
             if slot.is_some() {
                 return fail("K2", at, format!("dealer {} dealt twice", d.dealer));
             }
             *slot = Some(d.clone());
+            state.proofs += 1 + d.coefficient_proofs.len() as u64;
         }
-        Event::TrusteeCheck(check) => {
+        Event::TrusteeCheck(signed) => {
+            let check = &signed.body;
             let params = params(state)?;
             order(
                 state.dealt.iter().all(Option::is_some),
@@ -550,35 +594,43 @@ fn apply<'a>(
                 .get(check.index as usize - 1)
                 .cloned()
                 .flatten();
+            let mut previous = 0u32;
             for complaint in &check.complaints {
                 params_index(&params, complaint.dealer).or_else(|e| fail("K3", at, e))?;
-                let dealer = state
-                    .commitments
-                    .get(complaint.dealer as usize - 1)
-                    .cloned()
-                    .flatten();
+                if complaint.dealer <= previous {
+                    return fail(
+                        "K3",
+                        at,
+                        format!(
+                            "trustee {}'s complaints are not one per dealer in increasing dealer order",
+                            check.index
+                        ),
+                    );
+                }
+                previous = complaint.dealer;
                 let dealt = state
                     .dealt
                     .get(complaint.dealer as usize - 1)
                     .cloned()
                     .flatten();
-                match (&recipient, &dealer, &dealt) {
-                    (Some(r), Some(d), Some(s)) => {
-                        dkg::verify_complaint(&state.election_hash.0, r, d, s, complaint)
+                match (&recipient, &dealt) {
+                    (Some(r), Some(s)) => {
+                        dkg::verify_complaint(&state.election_hash.0, r, s, complaint)
                             .or_else(|e| fail("K3", at, e.to_string()))?
                     }
                     _ => return fail("K3", at, "complaint about an unknown dealer"),
                 }
                 state.proofs += 1;
-                if !state.disqualified.contains(&complaint.dealer) {
-                    state.disqualified.push(complaint.dealer);
-                }
             }
+            check_trustee_signature(state, at, &p.event)?;
             let slot = slot(&mut state.checks, check.index, at)?;
             if slot.is_some() {
                 return fail("K3", at, format!("trustee {} checked twice", check.index));
             }
             *slot = Some(check.clone());
+            if !check.complaints.is_empty() {
+                state.complained.push(check.index);
+            }
         }
         Event::ElectionKey(key) => {
             let params = params(state)?;
@@ -586,24 +638,25 @@ fn apply<'a>(
                 state.checks.iter().all(Option::is_some) && state.joint_key.is_none(),
                 "after every trustee's check, once",
             )?;
-            let commitments = state.all_commitments().ok_or(VerifyError {
+            let dealt = state.all_dealt().ok_or(VerifyError {
                 check: "K4",
                 seq: at,
-                message: "commitments missing".into(),
+                message: "dealings missing".into(),
             })?;
-            state.disqualified.sort_unstable();
-            let expected = dkg::joint_key(&params, &commitments, &state.disqualified)
+            state.complained.sort_unstable();
+            let expected = dkg::joint_key(&params, &dealt, &state.complained)
                 .or_else(|e| fail("K4", at, e.to_string()))?;
             if &expected != key {
                 return fail(
                     "K4",
                     at,
-                    "the election key is not the one computed from the qualified dealers' commitments",
+                    "the election key is not the one computed from every dealer's commitments",
                 );
             }
             state.joint_key = Some(key.clone());
         }
-        Event::Credentials(list) => {
+        Event::Credentials(signed) => {
+            let list = &signed.body;
             order(
                 state.credentials.is_none() && state.fingerprint.is_none(),
                 "once, before open",
@@ -615,6 +668,18 @@ fn apply<'a>(
             })?;
             list.validate(def.max_per_answer())
                 .or_else(|e| fail("C1", at, e.to_string()))?;
+            signed
+                .verify("credentials", &state.election_hash, &def.authority.key)
+                .or_else(|_| {
+                    fail(
+                        "S2",
+                        at,
+                        format!(
+                            "the credential list is not signed by the credential authority's key {} named in the definition",
+                            crate::roles::fingerprint(&def.authority.key)
+                        ),
+                    )
+                })?;
             state.credential_weights = list
                 .credentials
                 .iter()
@@ -688,11 +753,13 @@ fn apply<'a>(
                 );
             }
             state.close = Some(close.clone());
+            state.close_hash = Some(p.hash);
         }
-        Event::DecryptionShare(share) => {
+        Event::DecryptionShare(signed) => {
             order(state.close.is_some(), "after close")?;
-            verify_share(state, index, share)?;
-            state.shares.push(share.clone());
+            verify_share(state, index, &signed.body)?;
+            check_trustee_signature(state, at, &p.event)?;
+            state.shares.push(signed.body.clone());
         }
         Event::Result(result) => {
             order(state.close.is_some(), "after close")?;
@@ -703,6 +770,44 @@ fn apply<'a>(
     state.head = p.hash;
     state.events = index + 1;
     Ok(())
+}
+
+/// S1: a trustee's event is signed by the key the definition names for that trustee.
+fn check_trustee_signature(
+    state: &RecordState,
+    at: Option<u64>,
+    event: &Event,
+) -> Result<(), VerifyError> {
+    let Signer::Trustee(index) = event.signer() else {
+        return Ok(());
+    };
+    let key = state
+        .definition
+        .as_ref()
+        .and_then(|d| d.trustee_key(index))
+        .ok_or(VerifyError {
+            check: "S1",
+            seq: at,
+            message: format!("there is no trustee {index}"),
+        })?;
+    let kind = event.kind();
+    let ok = match event {
+        Event::TrusteeCommitment(s) => s.verify(kind, &state.election_hash, key),
+        Event::DealerShares(s) => s.verify(kind, &state.election_hash, key),
+        Event::TrusteeCheck(s) => s.verify(kind, &state.election_hash, key),
+        Event::DecryptionShare(s) => s.verify(kind, &state.election_hash, key),
+        _ => Ok(()),
+    };
+    ok.or_else(|_| {
+        fail(
+            "S1",
+            at,
+            format!(
+                "this {kind} is not signed by trustee {index}'s key {} named in the definition",
+                crate::roles::fingerprint(key)
+            ),
+        )
+    })
 }
 
 fn params(state: &RecordState) -> Result<DkgParameters, VerifyError> {
@@ -913,6 +1018,26 @@ fn verify_share(
             "D1",
             at,
             format!("trustee {} published two decryption shares", share.trustee),
+        );
+    }
+    if !key.decryptors.contains(&share.trustee) {
+        return fail(
+            "D1",
+            at,
+            format!(
+                "trustee {} holds no valid key share (it complained in the key generation)",
+                share.trustee
+            ),
+        );
+    }
+    if state.close_hash != Some(share.close_hash) {
+        return fail(
+            "D1",
+            at,
+            format!(
+                "trustee {}'s share was computed on another close line ({}) than this record's",
+                share.trustee, share.close_hash
+            ),
         );
     }
     let mut batch = BatchVerifier::new(&mut os_rng());

@@ -11,12 +11,15 @@ use proptest::prelude::*;
 use scrutin_election::Hash32;
 use scrutin_election::ballot::{self, Ballot};
 use scrutin_election::credential::Credential;
+use scrutin_election::credential::CredentialList;
+use scrutin_election::crypto::dkg::{DealerShares, TrusteeCheck, TrusteeCommitment};
 use scrutin_election::crypto::rng::SeededRng;
 use scrutin_election::crypto::schnorr::SchnorrProof;
 use scrutin_election::crypto::transcript::Transcript;
 use scrutin_election::definition::{ElectionDefinition, ElectionDescription};
 use scrutin_election::demo::{self, DemoOptions};
 use scrutin_election::record::{self, MAX_LINE};
+use scrutin_election::roles::{Receipt, RoleKey, Signed, SignedHead};
 use scrutin_election::tally::{DecryptionShare, ElectionResult};
 use scrutin_election::verify::{CHECKS, NoProgress, RecordState, VerifyError, verify_record};
 use serde_json::Value;
@@ -29,6 +32,8 @@ struct Fixture {
     record: String,
     credentials: Vec<String>,
     election_id: String,
+    /// The trustees' role keys, in order.
+    trustees: Vec<RoleKey>,
 }
 
 /// A small tallied election: 6 voters, 3 trustees, threshold 2.
@@ -52,6 +57,7 @@ fn fixture() -> &'static Fixture {
                 .map(|c| c.credential)
                 .collect(),
             election_id: state.definition.unwrap().id,
+            trustees: outcome.trustees.into_iter().map(|t| t.role_key).collect(),
         }
     })
 }
@@ -147,9 +153,8 @@ fn expect(lines: &[String], check: &str, seq: usize) {
     assert_eq!((e.check, e.seq), (check, Some(seq as u64)), "{e}");
 }
 
-const TOML: &str = r#"
+const TOML_BASE: &str = r#"
 title = "Board election"
-trustees = ["Alice", "Bob", "Carol"]
 threshold = 2
 
 [[question]]
@@ -165,6 +170,20 @@ answers = ["x", "y"]
 min = 0
 max = 2
 "#;
+
+/// A valid description: the questions above, three trustees and the credential authority
+/// named with their keys.
+fn toml() -> &'static str {
+    static T: OnceLock<String> = OnceLock::new();
+    T.get_or_init(|| {
+        let (trustees, authority) = demo::role_keys(&["Alice", "Bob", "Carol"], b"malformed toml");
+        let text = format!("{TOML_BASE}{}", demo::roles_toml(&trustees, &authority));
+        ElectionDescription::from_toml(&text)
+            .and_then(|d| d.into_definition(&mut SeededRng::new(b"id")))
+            .unwrap();
+        text
+    })
+}
 
 const TYPES: &[&str] = &[
     "election",
@@ -225,6 +244,16 @@ fn json() -> impl Strategy<Value = Value> {
         Just("c"),
         Just("r"),
         Just("trustee"),
+        Just("index"),
+        Just("dealer"),
+        Just("complaints"),
+        Just("coefficients_hash"),
+        Just("coefficient_commitments"),
+        Just("close_hash"),
+        Just("decryptors"),
+        Just("key"),
+        Just("name"),
+        Just("authority"),
         Just("factors"),
         Just("factor"),
         Just("trustees"),
@@ -255,6 +284,14 @@ fn parse_everything(text: &str) {
     let _ = serde_json::from_str::<Ballot>(text);
     let _ = serde_json::from_str::<ElectionDefinition>(text);
     let _ = serde_json::from_str::<DecryptionShare>(text);
+    let _ = Signed::<DecryptionShare>::from_json(text);
+    let _ = Signed::<TrusteeCommitment>::from_json(text);
+    let _ = Signed::<DealerShares>::from_json(text);
+    let _ = Signed::<TrusteeCheck>::from_json(text);
+    let _ = Signed::<CredentialList>::from_json(text);
+    let _ = RoleKey::from_json(text);
+    let _ = serde_json::from_str::<SignedHead>(text);
+    let _ = serde_json::from_str::<Receipt>(text);
     let _ = serde_json::from_str::<ElectionResult>(text);
     let _ =
         ElectionDescription::from_toml(text).map(|d| d.into_definition(&mut SeededRng::new(b"id")));
@@ -396,7 +433,7 @@ proptest! {
 
     #[test]
     fn mutated_toml_never_panics(edits in prop::collection::vec((any::<prop::sample::Index>(), any::<char>()), 1..4)) {
-        let mut chars: Vec<char> = TOML.chars().collect();
+        let mut chars: Vec<char> = toml().chars().collect();
         for (at, c) in &edits {
             let i = at.index(chars.len());
             chars[i] = *c;
@@ -536,14 +573,27 @@ fn huge_trustee_indices_are_refused() {
         *v.pointer_mut(pointer).unwrap() = Value::from(u32::MAX as u64 + 1);
         expect(&with_body(i, &v.to_string()), "R5", i);
     }
-    // A complaint naming dealer 0 or 2³²−1 (the fixture has none: add one, copied shape).
+    // A complaint naming dealer 0 or 2³²−1 (the fixture has none: add one, copied shape),
+    // signed by the trustee.
     let i = first(&l, "trustee_check");
+    let context = Hash32::of(l[0].as_bytes());
     for dealer in [0u64, u32::MAX as u64] {
         let g = "e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76";
         let zero = "0".repeat(64);
-        let body = format!(
+        let unsigned = format!(
             r#"{{"index":1,"complaints":[{{"dealer":{dealer},"shared_key":"{g}","proof":{{"commitment_g":"{g}","commitment_b":"{g}","response":"{zero}"}}}}]}}"#
         );
+        let check: TrusteeCheck = serde_json::from_str(&unsigned).unwrap();
+        let body = Signed::sign(
+            check,
+            "trustee_check",
+            &context,
+            &fx.trustees[0],
+            &mut SeededRng::new(b"complaint"),
+        )
+        .unwrap()
+        .to_json()
+        .unwrap();
         expect(&with_body(i, &body), "K3", i);
     }
 }
@@ -618,22 +668,24 @@ fn line_longer_than_max_line_is_r1() {
 fn huge_max_per_answer_is_refused_before_allocating() {
     let start = std::time::Instant::now();
     let mut rng = SeededRng::new(b"id");
+    let toml = toml();
     for bad in [
-        TOML.replace("blank = true", "blank = true\nmax_per_answer = 2147483647"),
-        TOML.replace(
+        toml.replace("blank = true", "blank = true\nmax_per_answer = 2147483647"),
+        toml.replace(
             "max = 2\n",
             "max = 2\nmax_per_answer = 18446744073709551615\n",
         ),
-        TOML.replace("max = 1\n", "max = 2147483647\n"),
-        TOML.replace("min = 1\n", "min = 18446744073709551615\n"),
+        toml.replace("max = 1\n", "max = 2147483647\n"),
+        toml.replace("min = 1\n", "min = 18446744073709551615\n"),
     ] {
+        assert_ne!(bad, toml);
         let r = ElectionDescription::from_toml(&bad).and_then(|d| d.into_definition(&mut rng));
         let e = r.err().unwrap_or_else(|| panic!("accepted: {bad}"));
         assert!(!e.to_string().is_empty());
     }
     // u64 overflow in TOML is a parse error.
     assert!(
-        ElectionDescription::from_toml(&TOML.replace("min = 0", "min = 18446744073709551616"))
+        ElectionDescription::from_toml(&toml.replace("min = 0", "min = 18446744073709551616"))
             .is_err()
     );
     // In the election event of a record: E1 at line 0.
@@ -653,7 +705,8 @@ fn huge_max_per_answer_is_refused_before_allocating() {
     v["threshold"] = Value::from(u32::MAX);
     expect(&with_body(0, &v.to_string()), "E1", 0);
     let mut v: Value = serde_json::from_str(&body).unwrap();
-    v["trustees"] = Value::from(vec!["t"; 1000]);
+    let holder = v["trustees"][0].clone();
+    v["trustees"] = Value::from(vec![holder; 1000]);
     v["threshold"] = Value::from(2);
     expect(&with_body(0, &v.to_string()), "E1", 0);
     assert!(
@@ -743,6 +796,51 @@ fn non_canonical_encodings_are_r5() {
     let mut v = v.clone();
     v["credential"] = Value::from("0".repeat(64));
     expect(&with_body(s, &v.to_string()), "B3", s);
+}
+
+/// A hexadecimal string with a digit written as a JSON escape (`\u0030` for `0`) is refused
+/// (spec §2.1), in a ballot body (a point, a scalar, the fingerprint: R5) and in `prev`
+/// (R1), with a message that says why; so is a ballot read on its own (an audit file).
+#[test]
+fn escaped_hex_digits_are_refused() {
+    let fx = fixture();
+    let l = lines(&fx.record);
+    let s = first(&l, "ballot");
+    let (_, body) = kind_body(&l[s]);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    // Escapes the first digit of the string at `pointer` in the compact body.
+    let escape_at = |pointer: &str| -> String {
+        let text = v.pointer(pointer).unwrap().as_str().unwrap();
+        let digit = text.chars().next().unwrap();
+        let escaped = format!("\\u{:04x}{}", digit as u32, &text[1..]);
+        assert_eq!(body.matches(text).count(), 1, "{pointer}");
+        body.replacen(text, &escaped, 1)
+    };
+    for pointer in [
+        "/election",
+        "/credential",
+        "/signature/response",
+        "/answers/0/choices/0/alpha",
+    ] {
+        let escaped = escape_at(pointer);
+        let e = verify_err(join(&with_body(s, &escaped)).as_bytes());
+        assert_eq!((e.check, e.seq), ("R5", Some(s as u64)), "{e}");
+        assert!(e.message.contains("without JSON escape sequences"), "{e}");
+        let err = serde_json::from_str::<Ballot>(&escaped).unwrap_err();
+        assert!(
+            err.to_string().contains("without JSON escape sequences"),
+            "{err}"
+        );
+    }
+    let mut m = l.clone();
+    let at = m[s].find("\"prev\":\"").unwrap() + 8;
+    let digit = m[s][at..].chars().next().unwrap();
+    m[s] = format!("{}\\u{:04x}{}", &m[s][..at], digit as u32, &m[s][at + 1..]);
+    let e = verify_err(join(&m).as_bytes());
+    assert_eq!((e.check, e.seq), ("R1", Some(s as u64)), "{e}");
+    assert!(e.message.contains("without JSON escape sequences"), "{e}");
+    // The unescaped body is still accepted (the same body, decoded the same way).
+    assert!(serde_json::from_str::<Ballot>(&body).is_ok());
 }
 
 /// Lines that are not UTF-8, empty lines, blank record, CRLF, a newline alone.

@@ -12,12 +12,15 @@ use std::sync::OnceLock;
 
 use scrutin_election::Hash32;
 use scrutin_election::ballot::{self, Ballot};
-use scrutin_election::ceremony;
-use scrutin_election::credential::{self, Credential, CredentialList, IssuedCredential};
+use scrutin_election::ceremony::{self, TrusteeSecretFile};
+use scrutin_election::credential::{
+    self, Credential, CredentialList, IssuedCredential, PublicCredential,
+};
+use scrutin_election::crypto::batch::BatchVerifier;
 use scrutin_election::crypto::bits::BitsProof;
 use scrutin_election::crypto::chaum_pedersen::{DleqProof, DleqStatement};
 use scrutin_election::crypto::dkg::{
-    Complaint, DealerShares, JointKey, TrusteeCheck, TrusteeCommitment, TrusteeSecrets,
+    Complaint, DealerShares, JointKey, KeyShare, TrusteeCheck, TrusteeCommitment,
 };
 use scrutin_election::crypto::elgamal::SecretScalar;
 use scrutin_election::crypto::rng::SeededRng;
@@ -26,9 +29,12 @@ use scrutin_election::crypto::transcript::Transcript;
 use scrutin_election::crypto::{Point, RistrettoPoint, Scalar};
 use scrutin_election::definition::{ElectionDefinition, QuestionChoice};
 use scrutin_election::demo::{self, DemoOptions};
-use scrutin_election::record::{Close, Event, Open};
-use scrutin_election::tally::{DecryptionShare, ElectionResult, PerQuestion};
+use scrutin_election::record::{Close, Event, Open, Signer, parse_line};
+use scrutin_election::roles::{Role, RoleKey, Signed};
+use scrutin_election::tally::{self, DecryptionShare, ElectionResult, PerQuestion};
 use scrutin_election::verify::{NoProgress, RecordState, Stage, VerifyError, verify_record};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 // ---------------------------------------------------------------------------------------
 // Fixtures and helpers
@@ -38,6 +44,17 @@ struct Fixture {
     record: String,
     credentials: Vec<IssuedCredential>,
     election_id: String,
+    /// The trustees' secret files (role key and key-generation secrets), in order.
+    trustees: Vec<TrusteeSecretFile>,
+    /// The credential authority's role key.
+    authority: RoleKey,
+}
+
+impl Fixture {
+    /// The role key of trustee `index` (from 1).
+    fn trustee_key(&self, index: u32) -> &RoleKey {
+        &self.trustees[index as usize - 1].role_key
+    }
 }
 
 fn options(leave_open: bool) -> DemoOptions {
@@ -60,6 +77,8 @@ fn fixture(leave_open: bool, seed: &[u8]) -> Fixture {
         record: outcome.record,
         credentials: outcome.credentials,
         election_id,
+        trustees: outcome.trustees,
+        authority: outcome.authority,
     }
 }
 
@@ -205,6 +224,72 @@ fn set_body_text(lines: &mut [String], i: usize, text: &str) {
     lines[i] = new;
 }
 
+/// The signed body of a line of a signed event type (§11.11).
+fn signed<T: Serialize + DeserializeOwned>(line: &str) -> Signed<T> {
+    Signed::from_json(envelope(line).body).unwrap()
+}
+
+/// Replaces the body of line `i` by a signed body, as given (without re-chaining).
+fn set_signed<T: Serialize + DeserializeOwned>(lines: &mut [String], i: usize, value: &Signed<T>) {
+    let text = value.to_json().unwrap();
+    set_body_text(lines, i, &text);
+}
+
+/// The context of the record's signatures: the hash of its first line (§11.11).
+fn context(lines: &[String]) -> Hash32 {
+    Hash32::of(lines[0].as_bytes())
+}
+
+/// Replaces the body of line `i` by `body` signed with `key` as an event of the line's
+/// type, as the holder of `key` would sign it (without re-chaining).
+fn set_signed_body<T: Serialize + DeserializeOwned>(
+    lines: &mut [String],
+    i: usize,
+    body: T,
+    key: &RoleKey,
+) {
+    let kind = envelope(&lines[i]).kind.to_owned();
+    let value = Signed::sign(
+        body,
+        &kind,
+        &context(lines),
+        key,
+        &mut SeededRng::new(b"re-sign"),
+    )
+    .unwrap();
+    set_signed(lines, i, &value);
+}
+
+/// The event of a line.
+fn event_of(line: &str) -> Event {
+    parse_line(line.as_bytes()).unwrap().event
+}
+
+/// Signs the body of the signed event of line `i` again with `key`, as an event of type
+/// `kind` of the election whose context is `ctx` (without re-chaining).
+fn resign_line(lines: &mut [String], i: usize, key: &RoleKey, kind: &str, ctx: &Hash32) {
+    let rng = &mut SeededRng::new(b"re-sign line");
+    let event = match event_of(&lines[i]) {
+        Event::TrusteeCommitment(s) => {
+            Event::TrusteeCommitment(Signed::sign(s.body, kind, ctx, key, rng).unwrap())
+        }
+        Event::DealerShares(s) => {
+            Event::DealerShares(Signed::sign(s.body, kind, ctx, key, rng).unwrap())
+        }
+        Event::TrusteeCheck(s) => {
+            Event::TrusteeCheck(Signed::sign(s.body, kind, ctx, key, rng).unwrap())
+        }
+        Event::Credentials(s) => {
+            Event::Credentials(Signed::sign(s.body, kind, ctx, key, rng).unwrap())
+        }
+        Event::DecryptionShare(s) => {
+            Event::DecryptionShare(Signed::sign(s.body, kind, ctx, key, rng).unwrap())
+        }
+        other => panic!("a {} event is not signed", other.kind()),
+    };
+    set_body_text(lines, i, &event.body_json().unwrap());
+}
+
 /// The signing key of the listed credential `key`, from the authority's private list.
 fn signing_key(fx: &Fixture, key: &Point) -> SecretScalar {
     for issued in &fx.credentials {
@@ -271,8 +356,13 @@ fn re_signing_an_unchanged_ballot_verifies() {
     sign(&mut b, &key, &mut SeededRng::new(b"resign"));
     set_body(&mut l, s, &b);
     rechain(&mut l);
-    // The signature changed, so did the tracker, but the ballot is the voter's own.
-    verify_lines(&l).unwrap();
+    // The signature changed, so did the tracker, but the ballot is the voter's own: the
+    // record verifies up to close.
+    let c = first(&l, "close");
+    let state = verify_lines(&l[..=c]).unwrap();
+    assert_eq!(state.stage(), Stage::Closed);
+    // The trustees' shares name the close line they decrypted, which is no longer this one.
+    expect_err(&l, "D1", Some(c + 1));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -574,11 +664,24 @@ fn removed_ballot_line_with_renumbering_only_is_r3() {
 fn removed_ballot_line_with_rechain_is_t1() {
     let fx = closed();
     let original = lines(&fx.record);
-    let s = first(&original, "ballot");
+    let b = indices(&original, "ballot");
+    let creds: Vec<Point> = b
+        .iter()
+        .map(|i| body::<Ballot>(&original[*i]).credential)
+        .collect();
+    let counted = |n: usize| !creds[n + 1..].contains(&creds[n]);
+    let lone = (0..b.len()).find(|n| counted(*n)).unwrap();
     let mut l = original.clone();
-    l.remove(s);
+    l.remove(b[lone]);
     rechain(&mut l);
     expect_err(&l, "T1", Some(first(&original, "close") - 1));
+    // A ballot superseded by a re-vote does not count: dropping it leaves close right, and
+    // only the close line the trustees decrypted tells (D1); a voter's receipt would too.
+    let superseded = (0..b.len()).find(|n| !counted(*n)).unwrap();
+    let mut l = original.clone();
+    l.remove(b[superseded]);
+    rechain(&mut l);
+    expect_err(&l, "D1", Some(first(&original, "close")));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -613,7 +716,8 @@ fn swapped_and_renumbered_lines_are_r3() {
 }
 
 /// The order of two different voters' ballots does not change the tally: re-chained, such
-/// a swap is a consistent record (only the published chain fixes the order).
+/// a swap is consistent up to close (only the published chain fixes the order), and the
+/// trustees' shares, which name the close line they decrypted, tell.
 #[test]
 fn swapped_ballots_of_different_voters_with_rechain_are_consistent() {
     let fx = closed();
@@ -623,8 +727,11 @@ fn swapped_ballots_of_different_voters_with_rechain_are_consistent() {
     assert_ne!(x.credential, y.credential);
     l.swap(b[0], b[1]);
     rechain(&mut l);
-    let state = verify_lines(&l).unwrap();
-    assert_eq!(state.stage(), Stage::Tallied);
+    let c = first(&l, "close");
+    let state = verify_lines(&l[..=c]).unwrap();
+    assert_eq!(state.stage(), Stage::Closed);
+    // The decryption shares name the published close line, whose hash the swap changed.
+    expect_err(&l, "D1", Some(c + 1));
 }
 
 /// A voter's re-vote swapped with the earlier ballot: the wrong ballot now counts (T1).
@@ -847,7 +954,7 @@ fn result_with_too_few_or_unpublished_trustees_is_d2() {
     let one = shares
         .iter()
         .copied()
-        .find(|i| body::<DecryptionShare>(&l[*i]).trustee == 1)
+        .find(|i| signed::<DecryptionShare>(&l[*i]).body.trustee == 1)
         .unwrap();
     l.remove(one);
     rechain(&mut l);
@@ -858,6 +965,8 @@ fn result_with_too_few_or_unpublished_trustees_is_d2() {
 // 7. A bad decryption share
 // ---------------------------------------------------------------------------------------
 
+/// A factor replaced by another valid point, the share re-signed by its trustee: the
+/// signature is valid, the factor's proof is not (D1).
 #[test]
 fn decryption_share_with_another_valid_point_is_d1() {
     let fx = closed();
@@ -867,14 +976,15 @@ fn decryption_share_with_another_valid_point_is_d1() {
         .enumerate()
     {
         let mut l = original.clone();
-        let mut share: DecryptionShare = body(&l[d]);
+        let mut share = signed::<DecryptionShare>(&l[d]).body;
         let f = if n == 0 {
             &mut share.factors[0].choices[0]
         } else {
             share.factors[1].choices.last_mut().unwrap()
         };
         f.factor = add_g(&f.factor);
-        set_body(&mut l, d, &share);
+        let key = fx.trustee_key(share.trustee);
+        set_signed_body(&mut l, d, share, key);
         rechain(&mut l);
         expect_err(&l, "D1", Some(d));
     }
@@ -890,40 +1000,76 @@ fn decryption_share_published_twice_or_misshapen_or_by_stranger_is_d1() {
     l.insert(d + 1, l[d].clone());
     rechain(&mut l);
     expect_err(&l, "D1", Some(d + 1));
-    // Misshapen.
+    // Misshapen, re-signed by its trustee.
     let mut l = original.clone();
-    let mut share: DecryptionShare = body(&l[d]);
+    let mut share = signed::<DecryptionShare>(&l[d]).body;
     share.factors[0].choices.pop();
-    set_body(&mut l, d, &share);
+    let key = fx.trustee_key(share.trustee);
+    set_signed_body(&mut l, d, share, key);
     rechain(&mut l);
     expect_err(&l, "D1", Some(d));
-    // Another trustee's number on trustee 1's share: its proofs are bound to trustee 1.
+    // Trustee 1's share under another trustee's number, signed by that trustee: its proofs
+    // are bound to trustee 1.
     let mut l = original.clone();
-    let mut share: DecryptionShare = body(&l[d]);
+    let share = signed::<DecryptionShare>(&l[d]).body;
     let others: Vec<u32> = indices(&l, "decryption_share")
         .iter()
-        .map(|i| body::<DecryptionShare>(&l[*i]).trustee)
+        .map(|i| signed::<DecryptionShare>(&l[*i]).body.trustee)
         .collect();
     l.retain(|line| {
-        kind(line) != "decryption_share" || body::<DecryptionShare>(line).trustee == share.trustee
+        kind(line) != "decryption_share"
+            || signed::<DecryptionShare>(line).body.trustee == share.trustee
     });
-    share.trustee = *others.iter().find(|t| **t != share.trustee).unwrap();
-    set_body(&mut l, d, &share);
+    let mut moved = share.clone();
+    moved.trustee = *others.iter().find(|t| **t != share.trustee).unwrap();
+    let key = fx.trustee_key(moved.trustee);
+    set_signed_body(&mut l, d, moved, key);
     rechain(&mut l);
-    expect_err(&l, "D1", Some(d));
+    let e = expect_err(&l, "D1", Some(d));
+    assert!(e.message.contains("proof"), "{e}");
+}
+
+/// A share that names another close line than the record's, re-signed by its trustee
+/// (a share made for another tally, or for a close line the board later replaced): D1.
+#[test]
+fn decryption_share_naming_another_close_line_is_d1() {
+    let fx = closed();
+    let original = lines(&fx.record);
+    let c = first(&original, "close");
+    for (n, d) in indices(&original, "decryption_share")
+        .into_iter()
+        .enumerate()
+    {
+        let mut l = original.clone();
+        let mut share = signed::<DecryptionShare>(&l[d]).body;
+        assert_eq!(share.close_hash, Hash32::of(original[c].as_bytes()));
+        share.close_hash = match n {
+            0 => Hash32::of(b"another close line"),
+            1 => Hash32::of(original[c - 1].as_bytes()),
+            _ => Hash32::of(original[c].replacen("\"seq\":", "\"seq\": ", 1).as_bytes()),
+        };
+        let key = fx.trustee_key(share.trustee);
+        set_signed_body(&mut l, d, share, key);
+        rechain(&mut l);
+        let e = expect_err(&l, "D1", Some(d));
+        assert!(e.message.contains("another close line"), "{e}");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
 // 8. Key generation
 // ---------------------------------------------------------------------------------------
 
-fn definition(id: &str) -> ElectionDefinition {
+fn definition(id: &str, trustees: &[RoleKey], authority: &RoleKey) -> ElectionDefinition {
     ElectionDefinition {
         id: id.into(),
         title: "Key generation under attack".into(),
         description: String::new(),
-        trustees: vec!["Ann".into(), "Bob".into(), "Cyd".into()],
+        trustees: trustees.iter().map(RoleKey::holder).collect(),
         threshold: 2,
+        authority: authority.holder(),
+        board_key: None,
+        monitors: Vec::new(),
         questions: DemoOptions::default_questions(),
     }
 }
@@ -933,152 +1079,366 @@ fn push(record: &mut String, state: &RecordState, events: &[Event]) -> RecordSta
     verify_ok(record)
 }
 
-/// The record up to the dealers' shares, dealer 2 adding 1 to trustee 3's share when
-/// `cheat`; with the same seed both records are identical but for that share.
-fn dkg_until_dealt(cheat: bool) -> (String, RecordState, Vec<TrusteeSecrets>, SeededRng) {
-    let mut rng = SeededRng::new(b"dkg-attack");
-    let def = definition("dkg-attack");
-    let mut record = String::new();
-    let mut state = push(
-        &mut record,
-        &RecordState::empty(),
-        &[ceremony::election_event(&def).unwrap()],
-    );
-    let mut secrets = Vec::new();
-    let mut events = Vec::new();
-    for i in 1..=3 {
-        let (s, e) = ceremony::trustee_commit(&state, i, &mut rng).unwrap();
-        secrets.push(s);
-        events.push(e);
-    }
-    state = push(&mut record, &state, &events);
-    let mut deals = Vec::new();
-    for s in &secrets {
-        let mut e = ceremony::trustee_deal(&state, s, &mut rng).unwrap();
-        if let Event::DealerShares(d) = &mut e
-            && cheat
-            && d.dealer == 2
-        {
-            assert_eq!(d.shares[2].recipient, 3);
-            d.shares[2].masked_share += Scalar::ONE;
-        }
-        deals.push(e);
-    }
-    state = push(&mut record, &state, &deals);
-    (record, state, secrets, rng)
+/// `f(j)` for the polynomial of the given coefficients.
+fn evaluate(coefficients: &[SecretScalar], j: u32) -> Scalar {
+    coefficients
+        .iter()
+        .rev()
+        .fold(Scalar::ZERO, |acc, a| acc * Scalar::from(j) + a.expose())
 }
 
-/// A dealer's bad share: the honest recipient complains, the record verifies, the dealer
-/// is disqualified and the election still runs, with a key from dealers 1 and 3.
-#[test]
-fn bad_dealer_share_disqualifies_the_dealer() {
-    let (mut record, mut state, secrets, mut rng) = dkg_until_dealt(true);
-    let checks: Vec<Event> = secrets
+/// `Σₜ jᵗ Aₜ`: the Feldman commitment to `f(j)`.
+fn feldman_at(commitments: &[Point], j: u32) -> RistrettoPoint {
+    commitments
         .iter()
-        .map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap())
-        .collect();
-    for (i, c) in checks.iter().enumerate() {
-        let Event::TrusteeCheck(c) = c else { panic!() };
-        let complained: Vec<u32> = c.complaints.iter().map(|c| c.dealer).collect();
-        assert_eq!(
-            complained,
-            if i == 2 { vec![2] } else { vec![] },
-            "trustee {}",
-            i + 1
-        );
-    }
-    state = push(&mut record, &state, &checks);
-    assert_eq!(state.disqualified, vec![2]);
-    state = push(
-        &mut record,
-        &state,
-        &[ceremony::election_key_event(&state).unwrap()],
-    );
-    let key = state.joint_key.clone().unwrap();
-    assert_eq!(key.qualified, vec![1, 3]);
-    let c = state.all_commitments().unwrap();
-    let expected: RistrettoPoint =
-        c[0].coefficient_commitments[0].point() + c[2].coefficient_commitments[0].point();
-    assert_eq!(key.public_key, Point::from_point(expected));
-
-    // The rest of the election, decrypted by trustees 2 and 3 (2 still holds a key share).
-    let def = state.definition.clone().unwrap();
-    let voters: Vec<(String, u64)> = (0..5).map(|i| (format!("v{i}"), 1)).collect();
-    let (issued, list) = credential::issue(&def.id, &voters, &mut rng).unwrap();
-    state = push(
-        &mut record,
-        &state,
-        &[ceremony::credentials_event(&state, list).unwrap()],
-    );
-    state = push(
-        &mut record,
-        &state,
-        &[ceremony::open_event(&state).unwrap()],
-    );
-    let ctx = state.context.as_ref().unwrap();
-    let mut expected: Vec<PerQuestion<u64>> = def
-        .questions
-        .iter()
-        .map(|q| PerQuestion {
-            choices: vec![0; q.answers.len()],
-            blank: q.blank.then_some(0),
+        .rev()
+        .fold(RistrettoPoint::default(), |acc, a| {
+            acc * Scalar::from(j) + a.point()
         })
-        .collect();
-    let mut ballots = Vec::new();
-    for issued in &issued {
-        let choices: Vec<QuestionChoice> = def
+}
+
+/// A key generation between three trustees (threshold 2), every role played here.
+struct Ceremony {
+    record: String,
+    state: RecordState,
+    files: Vec<TrusteeSecretFile>,
+    authority: RoleKey,
+    rng: SeededRng,
+}
+
+impl Ceremony {
+    /// The record up to the dealers' shares. For each `(dealer, recipient)` of `bad`, the
+    /// dealer adds 1 to the share it sends the recipient and signs its dealing so altered;
+    /// with the same seed, records differ only in those dealings.
+    fn until_dealt(bad: &[(u32, u32)]) -> Self {
+        let mut rng = SeededRng::new(b"dkg-attack");
+        let (keys, authority) = demo::role_keys(&["Ann", "Bob", "Cyd"], b"dkg-attack keys");
+        let def = definition("dkg-attack", &keys, &authority);
+        let mut record = String::new();
+        let mut state = push(
+            &mut record,
+            &RecordState::empty(),
+            &[ceremony::election_event(&def).unwrap()],
+        );
+        let mut files = Vec::new();
+        let mut events = Vec::new();
+        for key in &keys {
+            let (f, e) = ceremony::trustee_commit(&state, key, &mut rng).unwrap();
+            files.push(f);
+            events.push(e);
+        }
+        state = push(&mut record, &state, &events);
+        let mut deals = Vec::new();
+        for f in &files {
+            let mut e = ceremony::trustee_deal(&state, f, &mut rng).unwrap();
+            let Event::DealerShares(d) = &mut e else {
+                panic!("not a dealing")
+            };
+            let mut body = d.body.clone();
+            let mine: Vec<u32> = bad
+                .iter()
+                .filter(|(dealer, _)| *dealer == body.dealer)
+                .map(|(_, recipient)| *recipient)
+                .collect();
+            for recipient in &mine {
+                let share = &mut body.shares[*recipient as usize - 1];
+                assert_eq!(share.recipient, *recipient);
+                share.masked_share += Scalar::ONE;
+            }
+            if !mine.is_empty() {
+                *d = Signed::sign(
+                    body,
+                    "dealer_shares",
+                    &state.election_hash,
+                    &f.role_key,
+                    &mut SeededRng::new(b"bad dealer"),
+                )
+                .unwrap();
+            }
+            deals.push(e);
+        }
+        state = push(&mut record, &state, &deals);
+        Ceremony {
+            record,
+            state,
+            files,
+            authority,
+            rng,
+        }
+    }
+
+    fn push(&mut self, events: &[Event]) {
+        self.state = push(&mut self.record, &self.state, events);
+    }
+
+    /// Every trustee's honest check of the shares it received.
+    fn checks(&mut self) -> Vec<Event> {
+        self.files
+            .iter()
+            .map(|f| ceremony::trustee_check(&self.state, f, &mut self.rng).unwrap())
+            .collect()
+    }
+
+    /// The honest checks and the election key.
+    fn finish_key_generation(&mut self) {
+        let checks = self.checks();
+        self.push(&checks);
+        let key = ceremony::election_key_event(&self.state).unwrap();
+        self.push(&[key]);
+    }
+
+    /// Credentials for five voters, their ballots and close; the plaintext count.
+    fn vote_and_close(&mut self) -> Vec<PerQuestion<u64>> {
+        let def = self.state.definition.clone().unwrap();
+        let voters: Vec<(String, u64)> = (0..5).map(|i| (format!("v{i}"), 1)).collect();
+        let (issued, list) = credential::issue(&def.id, &voters, &mut self.rng).unwrap();
+        let e =
+            ceremony::credentials_event(&self.state, list, &self.authority, &mut self.rng).unwrap();
+        self.push(&[e]);
+        let e = ceremony::open_event(&self.state).unwrap();
+        self.push(&[e]);
+        let ctx = self.state.context.clone().unwrap();
+        let mut expected: Vec<PerQuestion<u64>> = def
             .questions
             .iter()
-            .map(|q| demo::random_choice(q, 20, &mut rng))
+            .map(|q| PerQuestion {
+                choices: vec![0; q.answers.len()],
+                blank: q.blank.then_some(0),
+            })
             .collect();
-        demo::count_choices(&mut expected, &choices, 1);
-        let cred = Credential::parse(&issued.credential).unwrap();
-        ballots.push(Event::Ballot(Box::new(
-            ballot::encrypt(ctx, &cred, &choices, &mut rng).unwrap().0,
-        )));
+        let mut ballots = Vec::new();
+        for issued in &issued {
+            let choices: Vec<QuestionChoice> = def
+                .questions
+                .iter()
+                .map(|q| demo::random_choice(q, 20, &mut self.rng))
+                .collect();
+            demo::count_choices(&mut expected, &choices, 1);
+            let cred = Credential::parse(&issued.credential).unwrap();
+            ballots.push(Event::Ballot(Box::new(
+                ballot::encrypt(&ctx, &cred, &choices, &mut self.rng)
+                    .unwrap()
+                    .0,
+            )));
+        }
+        self.push(&ballots);
+        let e = ceremony::close_event(&self.state).unwrap();
+        self.push(&[e]);
+        expected
     }
-    state = push(&mut record, &state, &ballots);
-    state = push(
-        &mut record,
-        &state,
-        &[ceremony::close_event(&state).unwrap()],
-    );
-    let shares: Vec<Event> = secrets[1..]
-        .iter()
-        .map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap())
-        .collect();
-    state = push(&mut record, &state, &shares);
-    state = push(
-        &mut record,
-        &state,
-        &[ceremony::result_event(&state).unwrap()],
-    );
-    let result = state.result.as_ref().unwrap();
-    assert_eq!(result.trustees, vec![2, 3]);
-    assert_eq!(result.questions, expected);
-    assert_eq!(state.disqualified, vec![2]);
+
+    /// Each dealing's coefficient commitments, as published in the record.
+    fn published_coefficients(&self) -> Vec<Vec<Point>> {
+        let l = lines(&self.record);
+        indices(&l, "dealer_shares")
+            .iter()
+            .map(|i| signed::<DealerShares>(&l[*i]).body.coefficient_commitments)
+            .collect()
+    }
 }
 
-/// Trustee 1 complains about honest dealer 2 with a valid proof of its shared key: the
-/// share opens correctly, the complaint is false (K3).
+fn complained_about(event: &Event) -> Vec<u32> {
+    let Event::TrusteeCheck(check) = event else {
+        panic!("not a check")
+    };
+    check.body.complaints.iter().map(|c| c.dealer).collect()
+}
+
+/// A dealer's bad share: the recipient complains, the record verifies, and the election
+/// runs with the key of **every** dealing. The complaining trustee holds no valid key
+/// share and cannot decrypt; the two others can.
+#[test]
+fn bad_dealer_share_excludes_its_recipient_from_decryption() {
+    let mut c = Ceremony::until_dealt(&[(2, 3)]);
+    let checks = c.checks();
+    for (i, check) in checks.iter().enumerate() {
+        let expected: Vec<u32> = if i == 2 { vec![2] } else { vec![] };
+        assert_eq!(complained_about(check), expected, "trustee {}", i + 1);
+    }
+    c.push(&checks);
+    assert_eq!(c.state.complained, vec![3]);
+    let e = ceremony::election_key_event(&c.state).unwrap();
+    c.push(&[e]);
+    let key = c.state.joint_key.clone().unwrap();
+    assert_eq!(key.decryptors, vec![1, 2]);
+    let a = c.published_coefficients();
+    let sum: RistrettoPoint = a.iter().map(|a| *a[0].point()).sum();
+    assert_eq!(key.public_key, Point::from_point(sum));
+
+    let expected = c.vote_and_close();
+    // Trustee 3 received a bad share: it has no key share to decrypt with.
+    let refused = ceremony::trustee_decrypt(&c.state, &c.files[2], &mut c.rng).unwrap_err();
+    assert!(
+        refused.to_string().contains("no valid key share"),
+        "{refused}"
+    );
+    let shares: Vec<Event> = c.files[..2]
+        .iter()
+        .map(|f| ceremony::trustee_decrypt(&c.state, f, &mut c.rng).unwrap())
+        .collect();
+    c.push(&shares);
+    let e = ceremony::result_event(&c.state).unwrap();
+    c.push(&[e]);
+    let result = c.state.result.as_ref().unwrap();
+    assert_eq!(result.trustees, vec![1, 2]);
+    assert_eq!(result.questions, expected);
+}
+
+/// The attack on Pedersen's key generation (Gennaro, Jarecki, Krawczyk, Rabin), at record
+/// level: dealer 3, having seen the others' coefficients, sends itself a bad share
+/// (signing its dealing so altered) and complains about it. Disqualifying the dealer would
+/// let it choose, after the fact, whether its contribution is in the key. Here the record
+/// verifies, the key is the sum of all three dealers' first coefficient commitments, and
+/// trustee 3 only loses its own key share; any other key, or any other set of
+/// decryptors, is K4.
+#[test]
+fn self_complaint_does_not_remove_a_dealing_from_the_key() {
+    let mut c = Ceremony::until_dealt(&[(3, 3)]);
+    let checks = c.checks();
+    assert_eq!(complained_about(&checks[0]), Vec::<u32>::new());
+    assert_eq!(complained_about(&checks[1]), Vec::<u32>::new());
+    assert_eq!(complained_about(&checks[2]), vec![3]);
+    c.push(&checks);
+    assert_eq!(c.state.complained, vec![3]);
+    let e = ceremony::election_key_event(&c.state).unwrap();
+    c.push(&[e]);
+    let state = verify_ok(&c.record);
+    let key = state.joint_key.clone().unwrap();
+    let a = c.published_coefficients();
+    assert_eq!(a.len(), 3);
+    assert_eq!(
+        key.public_key,
+        Point::from_point(a[0][0].point() + a[1][0].point() + a[2][0].point())
+    );
+    assert_eq!(key.decryptors, vec![1, 2]);
+    assert!(!key.decryptors.contains(&3));
+
+    let l = lines(&c.record);
+    let k = first(&l, "election_key");
+    assert_eq!(k, l.len() - 1);
+    // The key the attacker aimed at: dealers 1 and 2 only, verification keys included.
+    let without_3 = JointKey {
+        public_key: Point::from_point(a[0][0].point() + a[1][0].point()),
+        decryptors: vec![1, 2],
+        verification_keys: (1..=3)
+            .map(|j| Point::from_point(feldman_at(&a[0], j) + feldman_at(&a[1], j)))
+            .collect(),
+    };
+    let forgeries = [
+        (without_3, "dealer 3's dealing left out"),
+        (
+            JointKey {
+                decryptors: vec![1, 2, 3],
+                ..key.clone()
+            },
+            "the complaining trustee among the decryptors",
+        ),
+        (
+            JointKey {
+                decryptors: vec![1],
+                ..key.clone()
+            },
+            "trustee 2 left out",
+        ),
+        (
+            JointKey {
+                decryptors: vec![2, 1],
+                ..key.clone()
+            },
+            "decryptors out of order",
+        ),
+    ];
+    for (forged, what) in forgeries {
+        let mut l = l.clone();
+        set_body(&mut l, k, &forged);
+        let e = verify_lines(&l)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: verified"));
+        assert_eq!((e.check, e.seq), ("K4", Some(k as u64)), "{what}: {e}");
+    }
+}
+
+/// Trustee 3 of the self-complaint above knows every share it should hold (its own
+/// polynomial and the honest dealers' shares), so it can compute the key share that
+/// matches its verification key and a decryption share whose proofs are all valid. It
+/// is not a decryptor, and its share is refused all the same (D1).
+#[test]
+fn decryption_share_of_a_trustee_that_complained_is_d1() {
+    let mut c = Ceremony::until_dealt(&[(3, 3)]);
+    c.finish_key_generation();
+    c.vote_and_close();
+    let key = c.state.joint_key.clone().unwrap();
+    assert_eq!(key.decryptors, vec![1, 2]);
+    let x: Scalar = c
+        .files
+        .iter()
+        .map(|f| evaluate(&f.dkg.coefficients, 3))
+        .sum();
+    let share = KeyShare {
+        index: 3,
+        secret: SecretScalar::new(x),
+    };
+    let vk = key.verification_keys[2];
+    assert_eq!(share.secret.public(), vk);
+    let def = c.state.definition.clone().unwrap();
+    let fp = c.state.fingerprint.unwrap();
+    let close = c.state.close.clone().unwrap();
+    let body = tally::decryption_share(
+        &fp,
+        c.state.close_hash.unwrap(),
+        &close.tally,
+        &share,
+        &vk,
+        &mut c.rng,
+    );
+    let mut batch = BatchVerifier::new(&mut c.rng);
+    tally::add_share_to_batch(&fp, &def, &close.tally, &body, &vk, &mut batch).unwrap();
+    assert!(batch.verify(), "the share's proofs are valid");
+    let event = Event::DecryptionShare(
+        Signed::sign(
+            body,
+            "decryption_share",
+            &c.state.election_hash,
+            &c.files[2].role_key,
+            &mut c.rng,
+        )
+        .unwrap(),
+    );
+    let seq = c.state.events as usize;
+    let mut record = c.record.clone();
+    record.push_str(&ceremony::lines_after(&c.state, &[event]).unwrap());
+    let e = expect_err(&lines(&record), "D1", Some(seq));
+    assert!(e.message.contains("no valid key share"), "{e}");
+    // The decryptors' shares are accepted.
+    let shares: Vec<Event> = c.files[..2]
+        .iter()
+        .map(|f| ceremony::trustee_decrypt(&c.state, f, &mut c.rng).unwrap())
+        .collect();
+    c.push(&shares);
+    assert_eq!(c.state.shares.len(), 2);
+}
+
+/// Trustee 1 complains about honest dealer 2 with a valid proof of its shared key, and
+/// signs its check: the share opens correctly, the complaint is false (K3).
 #[test]
 fn false_complaint_is_k3() {
-    let (mut record, state, secrets, mut rng) = dkg_until_dealt(false);
-    let me = &secrets[0];
-    let my_commitment = state.commitments[0].clone().unwrap();
-    let dealt: DealerShares = state.dealt[1].clone().unwrap();
+    let mut c = Ceremony::until_dealt(&[]);
+    let me = &c.files[0];
+    let my_commitment = c.state.commitments[0].clone().unwrap();
+    let dealt: DealerShares = c.state.dealt[1].clone().unwrap();
     let share = dealt.shares[0];
-    let shared = Point::from_point(share.ephemeral.point() * me.communication_secret.expose());
+    let secret = me.dkg.communication_secret.expose();
+    let shared = Point::from_point(share.ephemeral.point() * secret);
     let statement = DleqStatement {
         base: &share.ephemeral,
         public: &my_commitment.communication_key,
         image: &shared,
     };
     let mut t = Transcript::new("dkg-complaint");
-    t.append("context", &state.election_hash.0)
+    t.append("context", &c.state.election_hash.0)
         .append_u64("dealer", 2)
         .append_u64("recipient", 1);
-    let proof = DleqProof::prove(t, &statement, me.communication_secret.expose(), &mut rng);
+    let proof = DleqProof::prove(t, &statement, secret, &mut c.rng);
     let forged = TrusteeCheck {
         index: 1,
         complaints: vec![Complaint {
@@ -1087,35 +1447,90 @@ fn false_complaint_is_k3() {
             proof,
         }],
     };
-    let seq = state.events as usize;
-    let err = {
-        let mut r = record.clone();
-        r.push_str(&ceremony::lines_after(&state, &[Event::TrusteeCheck(forged.clone())]).unwrap());
-        expect_err(&lines(&r), "K3", Some(seq))
+    let seq = c.state.events as usize;
+    let key = me.role_key.clone();
+    let with_check = |check: TrusteeCheck| -> Vec<String> {
+        let check = Signed::sign(
+            check,
+            "trustee_check",
+            &c.state.election_hash,
+            &key,
+            &mut SeededRng::new(b"forged check"),
+        )
+        .unwrap();
+        let mut r = c.record.clone();
+        r.push_str(&ceremony::lines_after(&c.state, &[Event::TrusteeCheck(check)]).unwrap());
+        lines(&r)
     };
+    let err = expect_err(&with_check(forged.clone()), "K3", Some(seq));
     assert!(err.message.contains("correct"), "{err}");
     // A complaint with a wrong shared key fails its proof: K3 as well.
     let mut bad = forged.clone();
     bad.complaints[0].shared_key = add_g(&shared);
-    let mut r = record.clone();
-    r.push_str(&ceremony::lines_after(&state, &[Event::TrusteeCheck(bad)]).unwrap());
-    expect_err(&lines(&r), "K3", Some(seq));
+    expect_err(&with_check(bad), "K3", Some(seq));
     // A complaint about a dealer that does not exist, and a check by a stranger.
     for (index, dealer) in [(1, 4), (1, 0), (0, 2), (4, 2)] {
         let mut bad = forged.clone();
         bad.index = index;
         bad.complaints[0].dealer = dealer;
-        let mut r = record.clone();
-        r.push_str(&ceremony::lines_after(&state, &[Event::TrusteeCheck(bad)]).unwrap());
-        expect_err(&lines(&r), "K3", Some(seq));
+        expect_err(&with_check(bad), "K3", Some(seq));
     }
     // The honest checks verify (the forged record was never extended).
-    let checks: Vec<Event> = secrets
-        .iter()
-        .map(|s| ceremony::trustee_check(&state, s, &mut rng).unwrap())
-        .collect();
-    let state = push(&mut record, &state, &checks);
-    assert!(state.disqualified.is_empty());
+    let checks = c.checks();
+    c.push(&checks);
+    assert!(c.state.complained.is_empty());
+}
+
+/// Two justified complaints of trustee 3 (dealers 1 and 2 both sent it a bad share),
+/// rewritten and re-signed by trustee 3: out of dealer order, or one dealer twice, is K3.
+/// The same check with its complaints dropped by the server, the trustee's signature
+/// kept, is S1.
+#[test]
+fn complaints_repeated_or_out_of_dealer_order_are_k3() {
+    let mut c = Ceremony::until_dealt(&[(1, 3), (2, 3)]);
+    let checks = c.checks();
+    assert_eq!(complained_about(&checks[2]), vec![1, 2]);
+    c.push(&checks);
+    assert_eq!(c.state.complained, vec![3]);
+    let original = lines(&c.record);
+    let i = original.len() - 1;
+    let check = signed::<TrusteeCheck>(&original[i]);
+    assert_eq!(check.body.index, 3);
+    let key = &c.files[2].role_key;
+    let (one, two) = (check.body.complaints[0], check.body.complaints[1]);
+    // Re-signed unchanged, the check verifies (the forger's tools are sound).
+    let mut l = original.clone();
+    set_signed_body(&mut l, i, check.body.clone(), key);
+    verify_lines(&l).unwrap();
+    for (complaints, what) in [
+        (vec![two, one], "out of dealer order"),
+        (vec![two, two], "dealer 2 twice"),
+        (vec![one, one, two], "dealer 1 twice"),
+        (vec![one, two, two], "dealer 2 twice, last"),
+    ] {
+        let mut l = original.clone();
+        set_signed_body(
+            &mut l,
+            i,
+            TrusteeCheck {
+                index: 3,
+                complaints,
+            },
+            key,
+        );
+        let e = verify_lines(&l)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: verified"));
+        assert_eq!((e.check, e.seq), ("K3", Some(i as u64)), "{what}: {e}");
+        assert!(e.message.contains("increasing dealer order"), "{what}: {e}");
+    }
+    for keep in [vec![], vec![one], vec![two]] {
+        let mut l = original.clone();
+        let mut dropped = check.clone();
+        dropped.body.complaints = keep;
+        set_signed(&mut l, i, &dropped);
+        expect_err(&l, "S1", Some(i));
+    }
 }
 
 #[test]
@@ -1124,20 +1539,20 @@ fn tampered_trustee_commitment_is_k1() {
     let original = lines(&fx.record);
     let commits = indices(&original, "trustee_commitment");
     assert_eq!(commits, vec![1, 2, 3]);
-    let edits: [fn(&mut TrusteeCommitment); 4] = [
+    let edits: [fn(&mut TrusteeCommitment); 5] = [
         |c| c.communication_proof.response += Scalar::ONE,
-        |c| c.coefficient_proofs[1].response += Scalar::ONE,
-        |c| c.coefficient_commitments[0] = add_g(&c.coefficient_commitments[0]),
-        |c| {
-            c.coefficient_commitments.pop();
-        },
+        |c| c.communication_proof.commitment = add_g(&c.communication_proof.commitment),
+        |c| c.communication_key = add_g(&c.communication_key),
+        |c| c.communication_key = Point::identity(),
+        |c| c.index = 4,
     ];
     for (n, edit) in edits.iter().enumerate() {
         let i = commits[n % 3];
         let mut l = original.clone();
-        let mut c: TrusteeCommitment = body(&l[i]);
+        let mut c = signed::<TrusteeCommitment>(&l[i]).body;
+        let key = fx.trustee_key(c.index);
         edit(&mut c);
-        set_body(&mut l, i, &c);
+        set_signed_body(&mut l, i, c, key);
         rechain(&mut l);
         expect_err(&l, "K1", Some(i));
     }
@@ -1157,18 +1572,26 @@ fn misshapen_dealer_shares_are_k2() {
     let fx = closed();
     let original = lines(&fx.record);
     let d = first(&original, "dealer_shares");
-    let edits: [fn(&mut DealerShares); 3] = [
+    let edits: [fn(&mut DealerShares); 7] = [
         |x| x.shares.swap(0, 1),
         |x| {
             x.shares.pop();
         },
         |x| x.dealer = 0,
+        |x| x.coefficient_proofs[1].response += Scalar::ONE,
+        |x| x.coefficient_proofs.swap(0, 1),
+        |x| {
+            x.coefficient_commitments.pop();
+            x.coefficient_proofs.pop();
+        },
+        |x| x.coefficient_commitments[1] = Point::identity(),
     ];
     for edit in edits {
         let mut l = original.clone();
-        let mut x: DealerShares = body(&l[d]);
+        let mut x = signed::<DealerShares>(&l[d]).body;
+        let key = fx.trustee_key(x.dealer);
         edit(&mut x);
-        set_body(&mut l, d, &x);
+        set_signed_body(&mut l, d, x, key);
         rechain(&mut l);
         expect_err(&l, "K2", Some(d));
     }
@@ -1178,22 +1601,62 @@ fn misshapen_dealer_shares_are_k2() {
     expect_err(&l, "K2", Some(d + 1));
 }
 
+/// Each dealer reveals Feldman commitments other than those it hashed in step 1, each with
+/// a valid proof of knowledge, and signs its dealing: only the hash tells (K2).
+#[test]
+fn coefficients_not_matching_the_committed_hash_are_k2() {
+    let fx = closed();
+    let original = lines(&fx.record);
+    let ctx = context(&original);
+    let mut rng = SeededRng::new(b"other coefficients");
+    for d in indices(&original, "dealer_shares") {
+        let mut l = original.clone();
+        let mut x = signed::<DealerShares>(&l[d]).body;
+        let dealer = x.dealer;
+        for (t, (a, proof)) in x
+            .coefficient_commitments
+            .iter_mut()
+            .zip(&mut x.coefficient_proofs)
+            .enumerate()
+        {
+            let secret = SecretScalar::new(Scalar::random(&mut rng));
+            *a = secret.public();
+            let mut transcript = Transcript::new("dkg-coefficient");
+            transcript
+                .append("context", &ctx.0)
+                .append_u64("trustee", dealer.into())
+                .append_u64("position", t as u64);
+            *proof = SchnorrProof::prove(transcript.clone(), a, secret.expose(), &mut rng);
+            proof.verify(transcript, a).unwrap();
+        }
+        set_signed_body(&mut l, d, x, fx.trustee_key(dealer));
+        rechain(&mut l);
+        let e = expect_err(&l, "K2", Some(d));
+        assert!(e.message.contains("do not hash"), "{e}");
+    }
+}
+
 #[test]
 fn wrong_election_key_is_k4() {
     let fx = closed();
     let original = lines(&fx.record);
     let k = first(&original, "election_key");
-    let edits: [fn(&mut JointKey); 4] = [
+    let edits: [fn(&mut JointKey); 7] = [
         |x| x.public_key = add_g(&x.public_key),
         |x| x.verification_keys[1] = add_g(&x.verification_keys[1]),
-        |x| x.qualified = vec![1, 3],
         |x| {
             x.verification_keys.pop();
         },
+        // Nobody complained: every trustee is a decryptor.
+        |x| x.decryptors = vec![1, 3],
+        |x| x.decryptors = vec![1, 2],
+        |x| x.decryptors.push(4),
+        |x| x.decryptors = vec![],
     ];
     for edit in edits {
         let mut l = original.clone();
         let mut x: JointKey = body(&l[k]);
+        assert_eq!(x.decryptors, vec![1, 2, 3]);
         edit(&mut x);
         set_body(&mut l, k, &x);
         rechain(&mut l);
@@ -1224,7 +1687,14 @@ fn record_without_trailing_newline_is_r1() {
 fn line_with_extra_field_is_r1() {
     let fx = closed();
     let original = lines(&fx.record);
-    for i in [0, first(&original, "ballot"), original.len() - 1] {
+    for i in [
+        0,
+        first(&original, "trustee_commitment"),
+        first(&original, "credentials"),
+        first(&original, "ballot"),
+        first(&original, "decryption_share"),
+        original.len() - 1,
+    ] {
         let mut l = original.clone();
         let line = l[i].strip_suffix('}').unwrap().to_string();
         l[i] = format!("{line},\"extra\":1}}");
@@ -1322,19 +1792,20 @@ fn credentials_out_of_order_or_invalid_are_c1() {
     ];
     for edit in edits {
         let mut l = original.clone();
-        let mut x: CredentialList = body(&l[c]);
+        let mut x = signed::<CredentialList>(&l[c]).body;
         edit(&mut x);
-        set_body(&mut l, c, &x);
+        set_signed_body(&mut l, c, x, &fx.authority);
         rechain(&mut l);
         expect_err(&l, "C1", Some(c));
     }
     let mut l = original.clone();
-    set_body(
+    set_signed_body(
         &mut l,
         c,
-        &CredentialList {
+        CredentialList {
             credentials: vec![],
         },
+        &fx.authority,
     );
     rechain(&mut l);
     expect_err(&l, "C1", Some(c));
@@ -1373,11 +1844,12 @@ fn rechained_setup_invalidates_open_with_o1() {
     let fx = closed();
     let mut l = lines(&fx.record);
     let c = first(&l, "credentials");
-    // A different but valid credential list (one weight changed), re-chained.
-    let e = envelope(&l[c]);
-    assert!(e.body.contains(r#""weight":1"#));
-    let b = e.body.replacen(r#""weight":1"#, r#""weight":2"#, 1);
-    set_body_text(&mut l, c, &b);
+    // A different but valid credential list (one weight changed), signed by the
+    // credential authority, re-chained.
+    let mut list = signed::<CredentialList>(&l[c]).body;
+    assert_eq!(list.credentials[0].weight, 1);
+    list.credentials[0].weight = 2;
+    set_signed_body(&mut l, c, list, &fx.authority);
     rechain(&mut l);
     expect_err(&l, "O1", Some(first(&l, "open")));
     // The same content written with a space is another byte string: refused (R1).
@@ -1417,4 +1889,331 @@ fn election_definition_breaking_a_rule_is_e1() {
     set_body(&mut l, 0, &def);
     rechain(&mut l);
     expect_err(&l, "E1", Some(0));
+}
+
+// ---------------------------------------------------------------------------------------
+// 10. Signatures of the roles
+// ---------------------------------------------------------------------------------------
+
+/// The event types a trustee signs.
+const TRUSTEE_EVENTS: [&str; 4] = [
+    "trustee_commitment",
+    "dealer_shares",
+    "trustee_check",
+    "decryption_share",
+];
+
+/// The trustee who must have signed line `i`.
+fn trustee_signer(line: &str) -> u32 {
+    match event_of(line).signer() {
+        Signer::Trustee(t) => t,
+        other => panic!("not a trustee's event: {other:?}"),
+    }
+}
+
+/// A record whose line `i` is re-signed (and the record re-chained) with the signer's own
+/// key is consistent up to `open`, whose fingerprint now differs when `i` precedes it.
+#[track_caller]
+fn expect_resigned_ok(lines: &[String], i: usize) {
+    let open = first(lines, "open");
+    if i < open {
+        expect_err(lines, "O1", Some(open));
+    } else {
+        verify_lines(lines).unwrap();
+    }
+}
+
+/// S1: each trustee event, signed with another trustee's key, a key the definition does
+/// not name, the authority's key, or the right key for another event type or another
+/// election.
+#[test]
+fn trustee_event_signed_otherwise_than_by_its_trustee_is_s1() {
+    let fx = closed();
+    let original = lines(&fx.record);
+    let ctx = context(&original);
+    let stranger = RoleKey::generate(
+        Role::Trustee,
+        "Trustee 1",
+        &mut SeededRng::new(b"a key of nobody's"),
+    );
+    for kind in TRUSTEE_EVENTS {
+        let all = indices(&original, kind);
+        assert!(all.len() >= 3, "{kind}");
+        for (n, i) in all.into_iter().enumerate() {
+            let t = trustee_signer(&original[i]);
+            let own = fx.trustee_key(t);
+            // Re-signed by its own trustee, the event passes S1.
+            let mut l = original.clone();
+            resign_line(&mut l, i, own, kind, &ctx);
+            rechain(&mut l);
+            expect_resigned_ok(&l, i);
+            let other_kind = if kind == "trustee_check" {
+                "trustee_commitment"
+            } else {
+                "trustee_check"
+            };
+            let another_election = Hash32::of(b"another election");
+            let forgeries: Vec<(&RoleKey, &str, &Hash32, &str)> = if n == 0 {
+                vec![
+                    (
+                        fx.trustee_key(t % 3 + 1),
+                        kind,
+                        &ctx,
+                        "another trustee's key",
+                    ),
+                    (&stranger, kind, &ctx, "a key not in the definition"),
+                    (&fx.authority, kind, &ctx, "the authority's key"),
+                    (own, other_kind, &ctx, "signed as another event type"),
+                    (own, kind, &another_election, "signed for another election"),
+                ]
+            } else {
+                vec![(
+                    fx.trustee_key(t % 3 + 1),
+                    kind,
+                    &ctx,
+                    "another trustee's key",
+                )]
+            };
+            for (key, signed_kind, signed_ctx, what) in forgeries {
+                let mut l = original.clone();
+                resign_line(&mut l, i, key, signed_kind, signed_ctx);
+                rechain(&mut l);
+                let e = verify_lines(&l)
+                    .err()
+                    .unwrap_or_else(|| panic!("{kind} at {i}, {what}: verified"));
+                assert_eq!(
+                    (e.check, e.seq),
+                    ("S1", Some(i as u64)),
+                    "{kind} at {i}, {what}: {e}"
+                );
+                assert!(e.message.contains(&own.fingerprint()), "{e}");
+            }
+        }
+    }
+}
+
+/// S1: a trustee event changed after it was signed, each change passing the event's own
+/// checks (K1–K3, D1), so that only the signature tells.
+#[test]
+fn trustee_event_changed_after_signing_is_s1() {
+    let fx = closed();
+    let original = lines(&fx.record);
+    // A commitment to other coefficients: the hash is only bytes to K1.
+    let i = first(&original, "trustee_commitment");
+    let mut l = original.clone();
+    let mut c = signed::<TrusteeCommitment>(&l[i]);
+    c.body.coefficients_hash[0] ^= 1;
+    set_signed(&mut l, i, &c);
+    rechain(&mut l);
+    expect_err(&l, "S1", Some(i));
+    // Another encrypted share: K2 does not open shares.
+    let d = first(&original, "dealer_shares");
+    let mut l = original.clone();
+    let mut x = signed::<DealerShares>(&l[d]);
+    x.body.shares[1].masked_share += Scalar::ONE;
+    set_signed(&mut l, d, &x);
+    rechain(&mut l);
+    expect_err(&l, "S1", Some(d));
+    // Trustee 1's check relabelled as trustee 2's (trustee 2's own check removed).
+    let k = first(&original, "trustee_check");
+    let mut l = original.clone();
+    let mut check = signed::<TrusteeCheck>(&l[k]);
+    assert_eq!(check.body.index, 1);
+    check.body.index = 2;
+    set_signed(&mut l, k, &check);
+    l.remove(k + 1);
+    rechain(&mut l);
+    expect_err(&l, "S1", Some(k));
+    // A decryption share whose signature is damaged, or is another trustee's.
+    let s = indices(&original, "decryption_share");
+    let mut l = original.clone();
+    let mut share = signed::<DecryptionShare>(&l[s[0]]);
+    share.signature.response += Scalar::ONE;
+    set_signed(&mut l, s[0], &share);
+    rechain(&mut l);
+    expect_err(&l, "S1", Some(s[0]));
+    let mut l = original.clone();
+    let mut share = signed::<DecryptionShare>(&l[s[0]]);
+    share.signature = signed::<DecryptionShare>(&l[s[1]]).signature;
+    set_signed(&mut l, s[0], &share);
+    rechain(&mut l);
+    expect_err(&l, "S1", Some(s[0]));
+    // An unsigned body does not even parse (R5).
+    let mut l = original.clone();
+    let unsigned = serde_json::to_string(&signed::<DecryptionShare>(&l[s[0]]).body).unwrap();
+    set_body_text(&mut l, s[0], &unsigned);
+    rechain(&mut l);
+    expect_err(&l, "R5", Some(s[0]));
+}
+
+/// An edit of the credential list.
+type ListEdit = Box<dyn Fn(&mut CredentialList)>;
+
+/// S2: the credential list signed by anyone but the credential authority the definition
+/// names, or changed after it was signed: the server cannot add, drop or re-weight a
+/// credential without the authority.
+#[test]
+fn credentials_not_as_signed_by_the_authority_are_s2() {
+    let fx = closed();
+    let original = lines(&fx.record);
+    let ctx = context(&original);
+    let c = first(&original, "credentials");
+    // Re-signed by the authority, the list passes S2 (the fingerprint changes: O1).
+    let mut l = original.clone();
+    resign_line(&mut l, c, &fx.authority, "credentials", &ctx);
+    rechain(&mut l);
+    expect_resigned_ok(&l, c);
+    let impostor = RoleKey::generate(
+        Role::Authority,
+        &fx.authority.name,
+        &mut SeededRng::new(b"another authority"),
+    );
+    let another_election = Hash32::of(b"another election");
+    for (key, kind, signed_ctx, what) in [
+        (fx.trustee_key(1), "credentials", &ctx, "a trustee's key"),
+        (
+            &impostor,
+            "credentials",
+            &ctx,
+            "a key not in the definition",
+        ),
+        (&fx.authority, "trustee_check", &ctx, "another event type"),
+        (
+            &fx.authority,
+            "credentials",
+            &another_election,
+            "another election",
+        ),
+    ] {
+        let mut l = original.clone();
+        resign_line(&mut l, c, key, kind, signed_ctx);
+        rechain(&mut l);
+        let e = verify_lines(&l)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: verified"));
+        assert_eq!((e.check, e.seq), ("S2", Some(c as u64)), "{what}: {e}");
+        assert!(e.message.contains(&fx.authority.fingerprint()), "{e}");
+    }
+    // Valid lists (C1 passes) changed after signing.
+    let list = signed::<CredentialList>(&original[c]);
+    let mut rng = SeededRng::new(b"server's own credential");
+    let own = Credential::generate(&mut rng)
+        .signing_key(&fx.election_id)
+        .public();
+    let edits: Vec<(ListEdit, &str)> = vec![
+        (
+            Box::new(|x| x.credentials[0].weight += 1),
+            "a weight raised",
+        ),
+        (
+            Box::new(|x| {
+                x.credentials[1].weight += x.credentials[0].weight;
+                x.credentials.remove(0);
+            }),
+            "a voter's weight given to another",
+        ),
+        (
+            Box::new(|x| {
+                x.credentials.pop();
+            }),
+            "a voter dropped",
+        ),
+        (
+            Box::new(move |x| {
+                x.credentials.push(PublicCredential {
+                    key: own,
+                    weight: 1,
+                });
+                x.credentials
+                    .sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
+            }),
+            "a credential of the server's added",
+        ),
+    ];
+    for (edit, what) in edits {
+        let mut l = original.clone();
+        let mut x = list.clone();
+        edit(&mut x.body);
+        x.body.validate(2).unwrap();
+        set_signed(&mut l, c, &x);
+        rechain(&mut l);
+        let e = verify_lines(&l)
+            .err()
+            .unwrap_or_else(|| panic!("{what}: verified"));
+        assert_eq!((e.check, e.seq), ("S2", Some(c as u64)), "{what}: {e}");
+    }
+}
+
+/// The operator-takeover attack at record level. Whoever runs the server can hand the
+/// trustees' and the authority's tokens to itself and play every role with keys of its
+/// own: each proof of its record is then valid, but no event is signed by a key the
+/// definition names. The ceremony refuses such keys outright, and the verifier refuses
+/// the record at its first commitment (S1); with the trustees' own events, a credential
+/// list of the operator's is refused at the list (S2).
+#[test]
+fn record_signed_by_keys_the_definition_does_not_name_is_s1_then_s2() {
+    let fx = closed();
+    let original = lines(&fx.record);
+    let ctx = context(&original);
+    let (operator_trustees, operator_authority) =
+        demo::role_keys(&["Trustee 1", "Trustee 2", "Trustee 3"], b"operator");
+    // The operator's keys cannot act through the ceremony.
+    let setup = verify_lines(&original[..1]).unwrap();
+    let refused = ceremony::trustee_commit(
+        &setup,
+        &operator_trustees[0],
+        &mut SeededRng::new(b"operator"),
+    )
+    .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("is not one of the trustee keys"),
+        "{refused}"
+    );
+    let state = verify_ok(&fx.record);
+    let list = state.credentials.clone().unwrap();
+    assert!(
+        ceremony::credentials_event(
+            &setup,
+            list,
+            &operator_authority,
+            &mut SeededRng::new(b"operator")
+        )
+        .is_err()
+    );
+    // Every signed event of the record signed by the operator.
+    let mut l = original.clone();
+    let mut signed_events = 0;
+    for i in 0..l.len() {
+        let kind = kind(&l[i]).to_owned();
+        match event_of(&l[i]).signer() {
+            Signer::Trustee(t) => {
+                resign_line(&mut l, i, &operator_trustees[t as usize - 1], &kind, &ctx)
+            }
+            Signer::Authority => resign_line(&mut l, i, &operator_authority, &kind, &ctx),
+            Signer::Nobody => continue,
+        }
+        signed_events += 1;
+    }
+    assert!(signed_events > 10);
+    rechain(&mut l);
+    let e = expect_err(&l, "S1", Some(1));
+    assert!(e.message.contains(&fx.trustee_key(1).fingerprint()), "{e}");
+    // Only the credential list is the operator's.
+    let mut l = original.clone();
+    let c = first(&l, "credentials");
+    resign_line(&mut l, c, &operator_authority, "credentials", &ctx);
+    rechain(&mut l);
+    expect_err(&l, "S2", Some(c));
+    // Only one trustee's events are the operator's: S1 at that trustee's first event.
+    let mut l = original.clone();
+    for i in 0..l.len() {
+        if matches!(event_of(&l[i]).signer(), Signer::Trustee(2)) {
+            let kind = kind(&l[i]).to_owned();
+            resign_line(&mut l, i, &operator_trustees[1], &kind, &ctx);
+        }
+    }
+    rechain(&mut l);
+    expect_err(&l, "S1", Some(2));
 }

@@ -9,6 +9,9 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
+use scrutin_election::crypto::rng::os_rng;
+use scrutin_election::roles::{Role as KeyRole, RoleKey};
+
 use crate::board::Board;
 use crate::config::ServerConfig;
 use crate::mail::{MailError, Mailer};
@@ -28,6 +31,52 @@ pub enum StateError {
     /// The mailer could not be built.
     #[error(transparent)]
     Mail(#[from] MailError),
+    /// The board key could not be read or created.
+    #[error("board key {path}: {message}")]
+    BoardKey { path: String, message: String },
+}
+
+/// The name of the board key's file in the data folder.
+pub const BOARD_KEY_FILE: &str = "board-key.json";
+
+/// Reads the server's board key (§14) from `path`, or draws one and writes it there
+/// (mode 0600) if the file does not exist. The key signs receipts and heads; its public
+/// half goes into every election this server creates.
+pub fn load_or_create_board_key(path: &std::path::Path) -> Result<RoleKey, StateError> {
+    let err = |message: String| StateError::BoardKey {
+        path: path.display().to_string(),
+        message,
+    };
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let key = RoleKey::from_json(&text).map_err(|e| err(e.to_string()))?;
+            if key.role != KeyRole::Board {
+                return Err(err(format!(
+                    "this is a {} key, not a board key",
+                    key.role.name()
+                )));
+            }
+            Ok(key)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = RoleKey::generate(KeyRole::Board, "board", &mut os_rng());
+            let text = serde_json::to_string_pretty(&key).map_err(|e| err(e.to_string()))?;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
+            }
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let mut file = options.open(path).map_err(|e| err(e.to_string()))?;
+            std::io::Write::write_all(&mut file, text.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| err(e.to_string()))?;
+            tracing::info!(fingerprint = %key.fingerprint(), "created the board key");
+            Ok(key)
+        }
+        Err(e) => Err(err(e.to_string())),
+    }
 }
 
 /// Rate limiters and the concurrency gate, shared by the middleware and handlers.
@@ -79,6 +128,8 @@ pub struct AppState {
     pub guards: Arc<Guards>,
     /// Verified state of each election's record (the protocol).
     pub elections: Arc<crate::protocol::Elections>,
+    /// The board key: signs receipts and heads (§14).
+    pub board_key: Arc<RoleKey>,
 }
 
 impl AppState {
@@ -86,7 +137,9 @@ impl AppState {
     pub fn new(config: ServerConfig, storage: SharedStorage) -> Result<Self, StateError> {
         config.validate()?;
         let mailer = Mailer::new(&config, Arc::clone(&storage))?;
+        let board_key = load_or_create_board_key(&config.data_dir.join(BOARD_KEY_FILE))?;
         Ok(Self {
+            board_key: Arc::new(board_key),
             guards: Arc::new(Guards::new(&config)),
             config: Arc::new(config),
             board: Arc::new(Board::new(Arc::clone(&storage))),

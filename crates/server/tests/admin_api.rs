@@ -5,13 +5,13 @@
 mod common;
 
 use common::{TestServer, json_error};
+use scrutin_election::demo::{role_keys, roles_toml};
 use scrutin_server::protocol;
 use serde_json::{Value, json};
 
 const DESCRIPTION: &str = r#"
 id = "board-2026"
 title = "Board 2026"
-trustees = ["Alice", "Bob"]
 threshold = 2
 
 [[question]]
@@ -21,6 +21,12 @@ min = 0
 max = 1
 blank = true
 "#;
+
+/// The description with its trustees and credential authority named by their keys.
+fn description() -> String {
+    let (trustees, authority) = role_keys(&["Alice", "Bob"], b"admin api");
+    format!("{DESCRIPTION}{}", roles_toml(&trustees, &authority))
+}
 
 async fn server() -> TestServer {
     TestServer::start_with(|_| {}, protocol::api::routes()).await
@@ -34,7 +40,7 @@ async fn admin_election_gives_counts_and_no_identity() {
         .client
         .post(s.url("/api/admin/elections"))
         .bearer_auth(&token)
-        .json(&json!({"description": DESCRIPTION, "opens_at": 2_000_000_000i64}))
+        .json(&json!({"description": description(), "opens_at": 2_000_000_000i64}))
         .send()
         .await
         .unwrap();

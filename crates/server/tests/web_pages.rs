@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 use common::{ADMIN, TestServer, assert_security_headers};
 use scrutin_election::ballot;
 use scrutin_election::ceremony;
+use scrutin_election::ceremony::TrusteeSecretFile;
 use scrutin_election::credential::{self, Credential, IssuedCredential};
-use scrutin_election::crypto::dkg::TrusteeSecrets;
 use scrutin_election::crypto::rng::os_rng;
 use scrutin_election::definition::QuestionChoice;
+use scrutin_election::demo::{role_keys, roles_toml};
 use scrutin_election::record::Event;
+use scrutin_election::roles::{RoleKey, Signed};
 use scrutin_server::AppState;
 use scrutin_server::protocol;
 use scrutin_server::storage::{Voter, blocking};
@@ -23,7 +25,6 @@ use scrutin_server::storage::{Voter, blocking};
 const HOSTILE_TOML: &str = r#"
 title = "<script>alert(1)</script> & \"Q\" 'x'"
 description = "<img src=x onerror=alert(2)>\n\nSecond paragraph."
-trustees = ["Alice <i>", "Bob", "Carol"]
 threshold = 2
 
 [[question]]
@@ -36,7 +37,6 @@ blank = true
 
 const PLAIN_TOML: &str = r#"
 title = "Council 2026"
-trustees = ["Alice", "Bob", "Carol"]
 threshold = 2
 
 [[question]]
@@ -45,6 +45,28 @@ answers = ["Ada", "Blaise"]
 min = 1
 max = 1
 "#;
+
+/// The seed of every role key of these tests: the keys depend on it, not on the names.
+const KEY_SEED: &[u8] = b"web pages role keys";
+
+/// The trustees' and the credential authority's keys, with these trustee names.
+fn keys(names: &[&str]) -> (Vec<RoleKey>, RoleKey) {
+    role_keys(names, KEY_SEED)
+}
+
+/// `base` with its trustees and authority named with their keys.
+fn with_roles(base: &str, names: &[&str]) -> String {
+    let (trustees, authority) = keys(names);
+    format!("{base}{}", roles_toml(&trustees, &authority))
+}
+
+fn hostile_toml() -> String {
+    with_roles(HOSTILE_TOML, &["Alice <i>", "Bob", "Carol"])
+}
+
+fn plain_toml() -> String {
+    with_roles(PLAIN_TOML, &["Alice", "Bob", "Carol"])
+}
 
 async fn server() -> TestServer {
     TestServer::start_with(|_| {}, protocol::api::routes()).await
@@ -58,8 +80,8 @@ async fn post_event(app: &AppState, id: &str, trustee: u32, event: &Event) {
 }
 
 /// Creates an election from `toml`; returns its id.
-async fn create(app: &AppState, toml: &str) -> String {
-    protocol::create_election(app, ADMIN, toml.to_owned(), None, None)
+async fn create(app: &AppState, toml: String) -> String {
+    protocol::create_election(app, ADMIN, toml, None, None)
         .await
         .unwrap()
         .id
@@ -71,7 +93,7 @@ async fn set_up_and_open(
     app: &AppState,
     id: &str,
     voters: usize,
-) -> (Vec<IssuedCredential>, Vec<TrusteeSecrets>) {
+) -> (Vec<IssuedCredential>, Vec<TrusteeSecretFile>) {
     let list: Vec<Voter> = (1..=voters)
         .map(|i| Voter {
             login: format!("voter{i}"),
@@ -83,11 +105,12 @@ async fn set_up_and_open(
     blocking(&app.storage, move |s| s.add_voters(&eid, &l))
         .await
         .unwrap();
+    let (keys, authority) = keys(&["", "", ""]);
     let mut secrets = Vec::new();
-    for i in 1..=3 {
+    for (i, key) in (1..).zip(&keys) {
         let (s, e) = {
             let locked = app.elections.lock(app, id).await.unwrap();
-            ceremony::trustee_commit(locked.state().unwrap(), i, &mut os_rng()).unwrap()
+            ceremony::trustee_commit(locked.state().unwrap(), key, &mut os_rng()).unwrap()
         };
         post_event(app, id, i, &e).await;
         secrets.push(s);
@@ -103,12 +126,17 @@ async fn set_up_and_open(
                     ceremony::trustee_check(st, s, &mut os_rng()).unwrap()
                 }
             };
-            post_event(app, id, s.index, &e).await;
+            post_event(app, id, s.dkg.index, &e).await;
         }
     }
     let named: Vec<(String, u64)> = list.iter().map(|v| (v.login.clone(), 1)).collect();
     let (issued, public) = credential::issue(id, &named, &mut os_rng()).unwrap();
-    protocol::post_credentials(app, id, public).await.unwrap();
+    let context = {
+        let locked = app.elections.lock(app, id).await.unwrap();
+        locked.state().unwrap().election_hash
+    };
+    let signed = Signed::sign(public, "credentials", &context, &authority, &mut os_rng()).unwrap();
+    protocol::post_credentials(app, id, signed).await.unwrap();
     protocol::open(app, ADMIN, id).await.unwrap();
     (issued, secrets)
 }
@@ -129,7 +157,7 @@ async fn cast(
     let r = protocol::cast_ballot(app, id, &cred.voter, b)
         .await
         .unwrap();
-    (r.seq, r.tracker)
+    (r.seq, r.tracker.to_hex())
 }
 
 /// GET a page: (status, headers, body).
@@ -192,7 +220,7 @@ fn assert_no_raw_markup(html: &str) {
 async fn board_and_result_through_an_election_with_a_hostile_title() {
     let s = server().await;
     let app = &s.state;
-    let id = create(app, HOSTILE_TOML).await;
+    let id = create(app, hostile_toml()).await;
 
     // Setup: the board says what is missing; the title and description are escaped.
     let board = page(&s, &format!("/elections/{id}/board")).await;
@@ -307,7 +335,7 @@ async fn board_and_result_through_an_election_with_a_hostile_title() {
             let locked = app.elections.lock(app, &id).await.unwrap();
             ceremony::trustee_decrypt(locked.state().unwrap(), sec, &mut os_rng()).unwrap()
         };
-        post_event(app, &id, sec.index, &e).await;
+        post_event(app, &id, sec.dkg.index, &e).await;
     }
     let board = page(&s, &format!("/elections/{id}/board")).await;
     assert_eq!(board.matches(">done</td>").count(), 9 + 2);
@@ -369,7 +397,7 @@ async fn board_and_result_through_an_election_with_a_hostile_title() {
 async fn the_ballots_are_paged_newest_first() {
     let s = server().await;
     let app = &s.state;
-    let id = create(app, PLAIN_TOML).await;
+    let id = create(app, plain_toml()).await;
     let (creds, _) = set_up_and_open(app, &id, 3).await;
     let mut cast_ballots = Vec::new();
     for i in 0..53 {
@@ -406,7 +434,7 @@ async fn the_ballots_are_paged_newest_first() {
 #[tokio::test]
 async fn french_or_english_by_query_cookie_and_accept_language() {
     let s = server().await;
-    let id = create(&s.state, PLAIN_TOML).await;
+    let id = create(&s.state, plain_toml()).await;
     let board = format!("/elections/{id}/board");
     let fr = |body: &str| body.contains("<html lang=\"fr\">") && body.contains("Tableau public");
     let en = |body: &str| body.contains("<html lang=\"en\">") && body.contains("Public board");
@@ -469,7 +497,7 @@ async fn french_or_english_by_query_cookie_and_accept_language() {
 #[tokio::test]
 async fn pages_have_the_security_headers_and_revalidate() {
     let s = server().await;
-    let id = create(&s.state, PLAIN_TOML).await;
+    let id = create(&s.state, plain_toml()).await;
     for path in [
         format!("/elections/{id}/board"),
         format!("/elections/{id}/result"),
@@ -727,7 +755,7 @@ fn every_file_the_pages_and_scripts_reference_exists() {
 #[tokio::test]
 async fn the_server_rendered_pages_reference_served_files() {
     let s = server().await;
-    let id = create(&s.state, PLAIN_TOML).await;
+    let id = create(&s.state, plain_toml()).await;
     for path in [
         format!("/elections/{id}/board"),
         format!("/elections/{id}/result"),

@@ -1,8 +1,12 @@
 // The election creation form: a builder for the TOML description the server expects
 // (crates/election/src/definition.rs, `ElectionDescription`), with an advanced tab that
-// shows, and lets one edit, the generated text.
+// shows, and lets one edit, the generated text. Each trustee and the credential authority
+// are named with the public key they generated on /keys; the form shows each key's
+// fingerprint (computed by the booth module, crates/booth), for the official to compare
+// with the one its holder reads out.
 import { t } from './i18n.js';
 import { $, $$, el, announce, showError } from './ui.js';
+import { loadBooth } from './booth-wasm.js';
 import {
   adminApi, explain, fromLocalInput, timeZone, ID_RE, ApiError,
 } from './admin-common.js';
@@ -25,14 +29,25 @@ export function tomlString(s) {
 
 const tomlArray = (items) => `[${items.map(tomlString).join(', ')}]`;
 
-/** The TOML description of a model {id, title, description, trustees, threshold, questions}. */
+/**
+ * The TOML description of a model {id, title, description, trustees: [{name, key}],
+ * threshold, authority: {name, key}, monitors, questions}.
+ */
 export function toToml(m) {
   const lines = [];
   if (m.id) lines.push(`id = ${tomlString(m.id)}`);
   lines.push(`title = ${tomlString(m.title)}`);
   if (m.description) lines.push(`description = ${tomlString(m.description)}`);
-  lines.push(`trustees = ${tomlArray(m.trustees)}`);
   lines.push(`threshold = ${Number.isInteger(m.threshold) ? m.threshold : 0}`);
+  if (m.monitors.length) lines.push(`monitors = ${tomlArray(m.monitors)}`);
+  lines.push('', '[authority]');
+  lines.push(`name = ${tomlString(m.authority.name)}`);
+  lines.push(`key = ${tomlString(m.authority.key)}`);
+  for (const tr of m.trustees) {
+    lines.push('', '[[trustee]]');
+    lines.push(`name = ${tomlString(tr.name)}`);
+    lines.push(`key = ${tomlString(tr.key)}`);
+  }
   for (const q of m.questions) {
     lines.push('', '[[question]]');
     lines.push(`text = ${tomlString(q.text)}`);
@@ -53,28 +68,86 @@ function intOf(input) {
   return /^[0-9]{1,9}$/.test(v) ? Number(v) : NaN;
 }
 
+// ---- public keys and their fingerprints ----
+
+let wasm = null; // the booth module, once loaded (fingerprints)
+
+const HEX_KEY = /^[0-9a-f]{64}$/;
+
+/** What a typed public key is: {empty}, {error}, {pending} (module loading) or {ok, key, fingerprint}. */
+function keyState(text) {
+  const key = text.trim().toLowerCase();
+  if (!key) return { empty: true };
+  if (!HEX_KEY.test(key)) return { error: t('admin.key_format', { n: key.length }) };
+  if (!wasm) return { pending: true, key };
+  try {
+    return { ok: true, key, fingerprint: wasm.key_fingerprint(key) };
+  } catch (_) {
+    return { error: t('admin.key_invalid') };
+  }
+}
+
+/** Shows under a key input its fingerprint, or what is wrong with it. */
+function showFingerprint(input) {
+  const out = document.getElementById(`${input.id}-fp`);
+  if (!out) return;
+  const s = keyState(input.value);
+  out.textContent = s.ok ? t('admin.key_fingerprint', { fingerprint: s.fingerprint })
+    : s.error || (s.pending ? t('common.loading') : t('admin.key_hint'));
+  out.classList.toggle('bad', !!s.error);
+  out.dataset.fingerprint = s.ok ? s.fingerprint : '';
+}
+
+function refreshFingerprints() {
+  for (const input of $$('#create-form input.role-key')) showFingerprint(input);
+}
+
+/** A public key input with its fingerprint line below it. */
+function keyInput(value = '') {
+  const input = el('input', {
+    type: 'text', class: 'role-key mono', maxlength: '80', autocomplete: 'off',
+    autocapitalize: 'none', spellcheck: 'false', value,
+  });
+  const fp = el('p', { class: 'hint key-fp' });
+  input.addEventListener('input', () => {
+    showFingerprint(input);
+    formChanged();
+  });
+  return { input, fp };
+}
+
 // ---- trustees ----
 
 function renumberTrustees() {
   const rows = $$('#trustee-list > li');
   rows.forEach((li, i) => {
     const n = i + 1;
-    const input = li.querySelector('input');
-    const label = li.querySelector('label');
-    input.id = `f-trustee-${n}`;
-    label.htmlFor = input.id;
-    label.textContent = t('admin.f_trustee_n', { n });
+    const [nameLabel, keyLabel] = li.querySelectorAll('label');
+    const name = li.querySelector('input.trustee-name');
+    const key = li.querySelector('input.role-key');
+    const fp = li.querySelector('.key-fp');
+    name.id = `f-trustee-${n}`;
+    nameLabel.htmlFor = name.id;
+    nameLabel.textContent = t('admin.f_trustee_n', { n });
+    key.id = `f-trustee-key-${n}`;
+    keyLabel.htmlFor = key.id;
+    keyLabel.textContent = t('admin.f_trustee_key_n', { n });
+    fp.id = `${key.id}-fp`;
+    key.setAttribute('aria-describedby', fp.id);
     li.querySelector('.admin-sr-only').textContent = ` ${t('admin.trustee_n', { n })}`;
     li.querySelector('button').hidden = rows.length <= 1;
+    showFingerprint(key);
   });
   updateThresholdHint();
 }
 
-function addTrustee(name = '') {
+function addTrustee(name = '', publicKey = '') {
   const input = el('input', { type: 'text', class: 'trustee-name', maxlength: '1000', autocomplete: 'off', value: name });
   const remove = el('button', { type: 'button', class: 'secondary admin-remove' },
     t('admin.remove'), el('span', { class: 'admin-sr-only' }));
-  const li = el('li', {}, el('label'), el('div', { class: 'admin-row' }, input, remove));
+  const key = keyInput(publicKey);
+  const li = el('li', {}, el('label'), el('div', { class: 'admin-row' }, input, remove),
+    el('label'), key.input, key.fp);
   remove.addEventListener('click', () => {
     const prev = li.previousElementSibling || li.nextElementSibling;
     li.remove();
@@ -174,15 +247,35 @@ function readForm() {
     description: $('#f-description').value.replace(/\r\n?/g, '\n').trim(),
     trustees: [],
     threshold: intOf($('#f-threshold')),
+    authority: { name: $('#f-authority-name').value.trim(), key: '' },
+    monitors: $('#f-monitors').value.split('\n').map((l) => l.trim()).filter(Boolean),
     questions: [],
   };
   if (m.id && !ID_RE.test(m.id)) errors.push([$('#f-id'), t('admin.err_id')]);
   if (!m.title) errors.push([$('#f-title'), t('admin.err_title')]);
-  $$('#trustee-list input').forEach((input, i) => {
+  const seen = new Map(); // public key → who it is, to refuse a key named twice
+  const checkKey = (input, who) => {
+    const s = keyState(input.value);
+    if (s.empty) errors.push([input, t('admin.err_key_missing', { who })]);
+    else if (s.error) errors.push([input, t('admin.err_key', { who, message: s.error })]);
+    else if (seen.has(s.key)) errors.push([input, t('admin.err_key_twice', { who, other: seen.get(s.key) })]);
+    if (s.key) seen.set(s.key, who);
+    return s.key || input.value.trim().toLowerCase();
+  };
+  $$('#trustee-list > li').forEach((li, i) => {
+    const input = li.querySelector('input.trustee-name');
     const name = input.value.trim();
     if (!name) errors.push([input, t('admin.err_trustee', { n: i + 1 })]);
-    m.trustees.push(name);
+    const key = checkKey(li.querySelector('input.role-key'), t('admin.trustee_n', { n: i + 1 }));
+    m.trustees.push({ name, key });
   });
+  if (!m.authority.name) errors.push([$('#f-authority-name'), t('admin.err_authority')]);
+  m.authority.key = checkKey($('#f-authority-key'), t('admin.the_authority'));
+  for (const url of m.monitors) {
+    if (!/^https?:\/\/[^\s"<>\\]+$/.test(url) || url.length > 1000) {
+      errors.push([$('#f-monitors'), t('admin.err_monitor', { url })]);
+    }
+  }
   const n = m.trustees.length;
   if (!Number.isInteger(m.threshold) || m.threshold < 1 || m.threshold > n) {
     errors.push([$('#f-threshold'), t('admin.threshold_invalid', { n })]);
@@ -311,6 +404,7 @@ async function submit(ev) {
 
 function resetForm() {
   $('#create-form').reset();
+  refreshFingerprints();
   $('#trustee-list').replaceChildren();
   $('#question-list').replaceChildren();
   setTomlEdited(false);
@@ -351,9 +445,17 @@ export function initCreate() {
     addQuestion().focus();
     formChanged();
   });
-  for (const id of ['#f-title', '#f-description', '#f-id', '#f-threshold']) {
+  for (const id of ['#f-title', '#f-description', '#f-id', '#f-threshold', '#f-authority-name', '#f-monitors']) {
     $(id).addEventListener('input', formChanged);
   }
+  $('#f-authority-key').addEventListener('input', (ev) => {
+    showFingerprint(ev.currentTarget);
+    formChanged();
+  });
+  loadBooth().then((w) => {
+    wasm = w;
+    refreshFingerprints();
+  }).catch(() => {});
   $('#tab-form').addEventListener('click', () => selectTab('form'));
   $('#tab-toml').addEventListener('click', () => selectTab('toml'));
   for (const tab of $$('[role="tab"]')) {

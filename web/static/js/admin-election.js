@@ -1,13 +1,18 @@
 // One election, as its officials see it: overview and public links, schedule, voter-list
 // import, role links and ceremony progress, open/close/tally, turnout (counts only), mail
 // status, audit log and the fixed definition. Refreshes itself while the page is visible.
+// Before asking for the tally, the page compares the `close` line of the record with each
+// monitor the election names (monitors.js, spec §14.4) and refuses on any disagreement.
 import { t } from './i18n.js';
 import { $, $$, el, announce, showError } from './ui.js';
 import {
   adminApi, publicApi, explain, electionPath, toLocalInput, fromLocalInput, timeText, num,
   timeZone, confirmAction, copyText, ApiError,
 } from './admin-common.js';
+import { apiWithRetry } from './api.js';
 import { prefillToml } from './admin-create.js';
+import { loadBooth } from './booth-wasm.js';
+import { compareClose, monitorsOf, showResults, firstProblem, resultVars } from './monitors.js';
 
 const POLL_MS = 4000;
 const AUDIT_PAGE = 50;
@@ -27,13 +32,26 @@ function setFact(id, text, value) {
 
 // ---- loading ----
 
+let wasm = null; // the booth module: fingerprints of the keys the definition names
+
 async function fetchAll(id) {
-  const [admin, pub, mail] = await Promise.all([
+  const [admin, pub, mail, booth] = await Promise.all([
     adminApi(electionPath(id)),
     publicApi(`/api/elections/${encodeURIComponent(id)}`),
     adminApi(electionPath(id, '/mail-status')),
+    wasm ? Promise.resolve(wasm) : loadBooth().catch(() => null),
   ]);
+  wasm = booth;
   return { admin, pub, mail };
+}
+
+/** The fingerprint of a public role key, '?' if it cannot be computed. */
+function fingerprintOf(key) {
+  try {
+    return wasm && key ? wasm.key_fingerprint(key) : '?';
+  } catch (_) {
+    return '?';
+  }
 }
 
 /**
@@ -121,6 +139,8 @@ function resetView() {
   $('#tokens').hidden = true;
   $('#token-list').replaceChildren();
   $('#import-report').hidden = true;
+  $('#tally-monitors').hidden = true;
+  $('#tally-monitor-list').replaceChildren();
   $('#audit-table tbody').replaceChildren();
   $('#v-text').value = '';
   $('#v-file').value = '';
@@ -186,9 +206,9 @@ function renderVoters(admin) {
   $('#voters-late').hidden = !(draft && admin.credentials !== null && admin.credentials !== undefined);
 }
 
-function statusCell(done, label) {
-  return el('td', { 'data-done': done ? 'true' : 'false' },
-    el('span', { class: done ? 'ok' : 'muted', text: done ? `✓ ${t('admin.done')}` : label ?? t('admin.waiting') }));
+function statusCell(col, done, label, doneText) {
+  return el('td', { 'data-col': col, 'data-done': done ? 'true' : 'false' },
+    el('span', { class: done ? 'ok' : 'muted', text: done ? `✓ ${doneText ?? t('admin.done')}` : label ?? t('admin.waiting') }));
 }
 
 function renderCeremony(admin, pub) {
@@ -198,13 +218,14 @@ function renderCeremony(admin, pub) {
   tbody.replaceChildren(
     ...trustees.map((tr) => {
       const name = el('th', { scope: 'row' }, tr.name);
-      if (tr.disqualified) name.append(' ', el('span', { class: 'bad', text: `(${t('admin.disqualified')})` }));
-      return el('tr', { 'data-trustee': String(tr.index) },
+      if (tr.complained) name.append(' ', el('span', { class: 'bad', text: `(${t('admin.complained')})` }));
+      return el('tr', { 'data-trustee': String(tr.index), 'data-complained': tr.complained ? 'true' : 'false' },
         name,
-        statusCell(tr.committed),
-        statusCell(tr.dealt),
-        statusCell(tr.checked),
-        statusCell(tr.decryption_share, closedOrLater ? t('admin.waiting') : t('admin.after_close')));
+        el('td', { 'data-col': 'key', class: 'fingerprint', text: tr.key_fingerprint }),
+        statusCell('committed', tr.key_proven, t('admin.key_not_proven'), t('admin.key_proven')),
+        statusCell('dealt', tr.dealt),
+        statusCell('checked', tr.checked),
+        statusCell('share', tr.decryption_share, closedOrLater ? t('admin.waiting') : t('admin.after_close')));
     }),
   );
   const checked = trustees.filter((tr) => tr.checked).length;
@@ -214,6 +235,12 @@ function renderCeremony(admin, pub) {
     ? t('admin.key_published')
     : t('admin.key_waiting', { checked, n: trustees.length });
   key.className = pub.election_key ? 'ok' : '';
+  const named = pub.definition?.authority;
+  const auth = $('#authority-status');
+  auth.textContent = named
+    ? t(pub.credentials === null || pub.credentials === undefined ? 'admin.authority_waiting' : 'admin.authority_proven',
+      { name: named.name, fingerprint: fingerprintOf(named.key) })
+    : '';
   const cred = $('#credentials-status');
   cred.dataset.credentials = pub.credentials === null || pub.credentials === undefined ? 'none' : String(pub.credentials);
   if (pub.credentials === null || pub.credentials === undefined) {
@@ -312,7 +339,12 @@ function renderMail(mail) {
 
 function renderDefinition(admin, def) {
   setFact('d-title', def.title || '');
-  setFact('d-trustees', (def.trustees || []).join(', '));
+  setFact('d-trustees', (def.trustees || [])
+    .map((tr) => t('admin.holder', { name: tr.name, fingerprint: fingerprintOf(tr.key) })).join(', '));
+  setFact('d-authority', def.authority
+    ? t('admin.holder', { name: def.authority.name, fingerprint: fingerprintOf(def.authority.key) })
+    : '');
+  setFact('d-monitors', (def.monitors || []).length ? def.monitors.join(', ') : t('admin.no_monitors'));
   setFact('d-threshold', def.threshold
     ? t('admin.threshold_short', { k: def.threshold, n: (def.trustees || []).length })
     : '');
@@ -533,10 +565,12 @@ async function lifecycle(kind) {
     tally: ['admin.tally_title', 'admin.tally_body', 'admin.tally', false],
   };
   const [title, body, confirm, danger] = confirmations[kind];
+  showError('');
   const ok = await confirmAction({ title: t(title), body: t(body), confirm: t(confirm), danger });
   if (!ok) return;
   const id = current.id;
   await act($(`#do-${kind}`), async () => {
+    if (kind === 'tally') await confirmClose(id);
     announce(t(`admin.${kind}_running`));
     await adminApi(electionPath(id, `/${kind}`), { method: 'POST' });
     await refresh({ quiet: true });
@@ -548,6 +582,48 @@ async function lifecycle(kind) {
     h.setAttribute('tabindex', '-1');
     h.focus();
   }
+}
+
+/**
+ * Compares the `close` line of the record this server serves with each monitor's (spec
+ * §14.4); throws a plain refusal naming the first disagreement, alarm or monitor that could
+ * not be reached. Without monitors, says that nothing confirms the record.
+ */
+async function confirmClose(id) {
+  const box = $('#tally-monitors');
+  const summary = $('#tally-monitor-summary');
+  const list = $('#tally-monitor-list');
+  const monitors = monitorsOf(current.data && current.data.pub.definition);
+  box.hidden = false;
+  list.replaceChildren();
+  if (!monitors.length) {
+    summary.className = 'notice';
+    summary.textContent = t('common.monitor_close_none');
+    box.dataset.status = 'none';
+    return;
+  }
+  announce(t('common.monitor_close_checking'));
+  summary.className = '';
+  summary.textContent = t('common.monitor_close_checking');
+  delete box.dataset.status;
+  const [booth, record] = await Promise.all([
+    wasm ? Promise.resolve(wasm) : loadBooth(),
+    apiWithRetry(`/api/elections/${encodeURIComponent(id)}/record`, { raw: true, cache: 'no-cache' }, 3),
+  ]);
+  wasm = booth;
+  const outcome = await compareClose({ id, record, monitors, wasm: booth });
+  showResults(list, outcome);
+  if (outcome.ok) {
+    summary.className = 'ok';
+    summary.textContent = t('admin.monitors_agree', { n: monitors.length, seq: outcome.close.seq });
+    box.dataset.status = 'agree';
+    return;
+  }
+  const problem = firstProblem(outcome.results);
+  box.dataset.status = problem.status;
+  summary.className = 'bad';
+  summary.textContent = t('admin.monitors_refused');
+  throw new Error(t(`admin.refuse_${problem.status}`, resultVars(problem, outcome.close)));
 }
 
 function wire() {

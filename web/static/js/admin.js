@@ -1,6 +1,9 @@
 // The officials' pages at /admin: sign in, the list of elections, the creation form and one
 // election's page. Hash routing: "" → list, "#new" → creation, "#election=<id>[&go=<section>]"
-// → that election. The session token lives in sessionStorage (this tab only).
+// → that election. The session token lives in sessionStorage (this tab only). An election's
+// view also names it in the query (`/admin?election=<id>#election=<id>`): the server, which
+// never sees the fragment, then lets the page reach that election's monitors, and only them
+// (compared with the record before the tally, spec §14.4).
 import { initI18n, t } from './i18n.js';
 import { $, el, showStep, announce, showError } from './ui.js';
 import {
@@ -17,6 +20,25 @@ function parseHash() {
   const id = h.get('election');
   if (id && ID_RE.test(id)) return { view: 'election', id, go: h.get('go') };
   return { view: 'list' };
+}
+
+/** The address of election `id`'s view, keeping the rest of the query (the language). */
+function electionHref(id) {
+  const q = new URLSearchParams(location.search);
+  q.set('election', id);
+  return `${location.pathname}?${q}#election=${encodeURIComponent(id)}`;
+}
+
+/**
+ * Reloads the page with election `id` in its query when it is not there yet (the page's
+ * Content-Security-Policy depends on it); returns true when it does.
+ */
+function reloadFor(id, hash) {
+  const q = new URLSearchParams(location.search);
+  if (q.get('election') === id) return false;
+  q.set('election', id);
+  location.replace(`${location.pathname}?${q}${hash}`);
+  return true;
 }
 
 function showSessionBar(on) {
@@ -49,6 +71,7 @@ async function route() {
     showStep('create');
     document.title = `${t('admin.create_heading')} · ${t('admin.title')}`;
   } else if (r.view === 'election') {
+    if (reloadFor(r.id, location.hash)) return;
     const section = document.querySelector('[data-step="election"]');
     if (section.hidden) showStep('election');
     await showElection(r.id, r.go);
@@ -72,7 +95,7 @@ async function loadList() {
         el('span', { text: `${t('admin.opens')} ${timeText(e.opens_at)}` }), el('br'),
         el('span', { text: `${t('admin.closes')} ${timeText(e.closes_at)}` }));
       return el('tr', { 'data-election': e.id },
-        el('th', { scope: 'row' }, el('a', { href: `#election=${encodeURIComponent(e.id)}`, text: title })),
+        el('th', { scope: 'row' }, el('a', { href: electionHref(e.id), text: title })),
         el('td', { class: 'mono', text: e.id }),
         el('td', { 'data-state': e.state, text: stateText(e.state) }),
         schedule,

@@ -3,15 +3,20 @@
 // (WebAssembly, crates/booth). The authority downloads the private credentials (the file
 // of `scrutin credentials generate --server`, which `scrutin credentials mail` mails
 // through the authority's own mail server) and, only after confirming it saved them,
-// posts the public list. The server never receives a private credential.
+// posts the public list, signed with the authority's role key (made on /keys; the page
+// refuses a key the election does not name). The server never receives a private
+// credential nor the key file. Before drawing, the page compares the last line of the record
+// it downloaded with each monitor the election names (monitors.js, spec §14.4) and refuses
+// on any disagreement, alarm or monitor it cannot reach.
 import { apiWithRetry, electionIdFromPath } from './api.js';
 import { initI18n, t } from './i18n.js';
-import { $, $$, showStep, announce, showError, errorText, download } from './ui.js';
+import { $, $$, showStep, announce, showError, errorText, download, readFile } from './ui.js';
 import { loadBooth } from './booth-wasm.js';
 import {
   takeRoleToken, rememberRoleToken, forgetRoleToken, isToken, whoAmI, publicElection,
   record, tokenRefused, post, safeName, waiting, withStop,
 } from './ceremony-common.js';
+import { compareLine, lastLine, monitorsOf, showResults, firstProblem, resultVars } from './monitors.js';
 
 await initI18n(['authority']);
 
@@ -25,8 +30,6 @@ let step = 'loading';
 const base = `/api/elections/${encodeURIComponent(id || '')}`;
 const jsonName = () => `credentials-${safeName(id)}.json`;
 const csvName = () => `credentials-${safeName(id)}.csv`;
-
-loadBooth().catch(() => {});
 
 function go(name) {
   step = name;
@@ -51,6 +54,43 @@ async function fetchVoters() {
   }
 }
 
+let wasmForFacts = null; // the booth module, once loaded: fingerprints in the facts
+loadBooth().then((w) => { wasmForFacts = w; }).catch(() => {});
+
+/** The fingerprint of a public key, or '…' while the booth module is loading. */
+function fingerprintOf(key) {
+  if (!key) return '';
+  if (!wasmForFacts) return '…';
+  try {
+    return wasmForFacts.key_fingerprint(key);
+  } catch (_) {
+    return '?';
+  }
+}
+
+/**
+ * Checks that `text` is the key file of the credential authority this election names
+ * (`def.authority`); throws a plain refusal otherwise. Returns its fingerprint.
+ */
+function checkAuthorityKey(wasm, text, def) {
+  let info;
+  try {
+    info = JSON.parse(wasm.role_key_info(text));
+  } catch (_) {
+    throw new Error(t('authority.not_key_file'));
+  }
+  if (info.role !== 'authority') throw new Error(t('authority.key_not_authority'));
+  const named = def.authority || {};
+  if (!named.key || info.public_key !== String(named.key).toLowerCase()) {
+    throw new Error(t('authority.key_not_named', {
+      fingerprint: info.fingerprint,
+      name: named.name || '?',
+      named: fingerprintOf(named.key),
+    }));
+  }
+  return info.fingerprint;
+}
+
 function csvField(value) {
   const s = String(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
@@ -65,6 +105,10 @@ function showFacts(pub) {
   $('#heading').textContent = t('authority.heading_of', { title: def.title || id });
   document.title = t('authority.title_of', { title: def.title || id });
   $('#f-election').textContent = def.title ? `${def.title} (${id})` : id;
+  const named = def.authority || {};
+  $('#f-authority').textContent = named.name
+    ? t('authority.named_as', { name: named.name, fingerprint: fingerprintOf(named.key) })
+    : '';
   // The voter list is read only when credentials are to be generated.
   for (const e of $$('.voter-facts')) e.hidden = !voters;
   $('#f-voters').textContent = voters ? String(voters.length) : '';
@@ -89,6 +133,7 @@ async function start() {
     return;
   }
   try {
+    wasmForFacts = await loadBooth().catch(() => null);
     const who = await whoAmI(id, token);
     if (who.role !== 'credential_authority') {
       showError(t('authority.not_authority'));
@@ -122,6 +167,7 @@ async function start() {
     $('#generate-text').textContent = t('authority.generate_text', { n, weight: totalWeight(voters) });
     $('#generate-button').textContent = t('authority.generate_button', { n });
     $('#mailing').hidden = false;
+    showMonitorsToAsk(pub.definition);
     go('generate');
   } catch (e) {
     if (tokenRefused(e)) {
@@ -148,18 +194,24 @@ function showPublished(count, mine) {
   go('published');
 }
 
-$('#generate-button').addEventListener('click', async (ev) => {
-  const button = ev.currentTarget;
+$('#generate-form').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const button = $('#generate-button');
   showError('');
   button.disabled = true;
   try {
+    const keyText = await readFile($('#key-file'));
     announce(t('authority.verifying'));
-    const [wasm, rec] = await Promise.all([loadBooth(), record(id)]);
-    announce(t('authority.drawing', { n: voters.length }));
+    const [wasm, rec, pub] = await Promise.all([loadBooth(), record(id), publicElection(id)]);
+    wasmForFacts = wasm;
+    const fingerprint = checkAuthorityKey(wasm, keyText, pub.definition || {});
+    await confirmRecord(wasm, rec, pub.definition);
+    announce(t('authority.drawing', { n: voters.length, fingerprint }));
     // Let the status be painted before the (synchronous) drawing starts.
     await new Promise((r) => setTimeout(r, 30));
     const names = voters.map((v) => ({ name: v.login, weight: Number(v.weight) }));
-    const out = JSON.parse(wasm.generate_credentials(rec, JSON.stringify(names)));
+    const out = JSON.parse(wasm.generate_credentials(rec, JSON.stringify(names), keyText));
+    $('#key-file').value = '';
     const issued = JSON.parse(out.private);
     if (issued.length !== voters.length || issued.some((c, i) => c.voter !== voters[i].login)) {
       throw new Error(t('authority.mismatch'));
@@ -207,6 +259,68 @@ function downloadCsv() {
   download(csvName(), generated.csv, 'text/csv');
   announce(t('authority.offered', { file: csvName() }));
 }
+
+// ---- the record everybody sees (spec §14.4) ----
+
+/** Before drawing: which monitors will be asked, or that there is none. */
+function showMonitorsToAsk(def) {
+  const box = $('#monitor-check');
+  const monitors = monitorsOf(def);
+  $('#monitor-retry').hidden = true;
+  $('#monitor-list').replaceChildren();
+  delete box.dataset.status;
+  const summary = $('#monitor-summary');
+  summary.className = monitors.length ? '' : 'notice';
+  summary.textContent = monitors.length
+    ? t('authority.monitors_to_ask', { list: monitors.join(', ') })
+    : t('authority.monitors_none');
+}
+
+/**
+ * Compares the last line of `rec` (the record just downloaded from this server) with the
+ * line each monitor of the election holds at its position; throws a plain refusal naming
+ * the first disagreement, alarm or monitor that could not be reached. Without monitors,
+ * says that nothing confirms the record, and goes on.
+ */
+async function confirmRecord(wasm, rec, def) {
+  const box = $('#monitor-check');
+  const summary = $('#monitor-summary');
+  const list = $('#monitor-list');
+  const monitors = monitorsOf(def);
+  $('#monitor-retry').hidden = true;
+  list.replaceChildren();
+  if (!monitors.length) {
+    summary.className = 'notice';
+    summary.textContent = t('authority.monitors_none');
+    box.dataset.status = 'none';
+    return;
+  }
+  const at = lastLine(rec);
+  if (!at) throw new Error(t('authority.no_record_line'));
+  announce(t('authority.monitors_checking'));
+  summary.className = '';
+  summary.textContent = t('authority.monitors_checking');
+  delete box.dataset.status;
+  const outcome = await compareLine({ id, at, monitors, wasm });
+  showResults(list, outcome, 'authority.monitor_');
+  if (outcome.ok) {
+    summary.className = 'ok';
+    summary.textContent = t('authority.monitors_agree', { n: monitors.length, seq: outcome.close.seq });
+    box.dataset.status = 'agree';
+    return;
+  }
+  const problem = firstProblem(outcome.results);
+  box.dataset.status = problem.status;
+  summary.className = 'bad';
+  summary.textContent = t('authority.monitors_refused');
+  $('#monitor-retry').hidden = false;
+  throw new Error(t(`authority.refuse_${problem.status}`, resultVars(problem, outcome.close)));
+}
+
+$('#monitor-retry').addEventListener('click', () => {
+  if (step !== 'generate' || $('#generate-button').disabled) return;
+  $('#generate-form').requestSubmit();
+});
 
 $('#download-json').addEventListener('click', downloadJson);
 $('#download-json-again').addEventListener('click', downloadJson);

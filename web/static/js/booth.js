@@ -4,7 +4,11 @@
 // server), the choices with their rules, a review, the encryption, an optional Benaloh
 // audit (the audited ballot is never cast; the choices are encrypted again), the cast and
 // its receipt. Secrets (credential, choices, audit data) stay in this page's memory and
-// are dropped once the ballot is cast.
+// are dropped once the ballot is cast. The voter sees their credential's weight; the
+// receipt, signed by the board, is checked against the record downloaded afterwards and
+// saved as a JSON file (`scrutin receipt check`). When the election names monitors, the
+// board's head is compared with each monitor's before and after casting (the page's
+// Content-Security-Policy lets it reach those origins only).
 import { initI18n, t, currentLanguage } from './i18n.js';
 import { api, apiWithRetry, ApiError, electionIdFromPath, fragmentParams } from './api.js';
 import { $, el, showStep, announce, showError, errorText, download, readFile, formatTime } from './ui.js';
@@ -28,6 +32,7 @@ const S = {
   fingerprint: null,
   credential: null, // normalised credential, in memory only
   credentialFromLink: false,
+  weight: null, // the credential's weight on the signed list
   choices: null,
   encrypted: null, // {ballot, tracker, audit}
   pendingCast: false, // a 401 interrupted the cast: go back to it after signing in
@@ -303,6 +308,7 @@ async function load() {
   if (location.hash === '#check-audit') go('check-audit');
   else startVoting();
   announce(verified);
+  compareMonitors('before').catch(() => {});
 }
 
 /** Sign-in if needed, then the credential. */
@@ -456,9 +462,26 @@ function submitCredential() {
     $('#credential').focus();
     return;
   }
+  let weight;
+  try {
+    weight = Number(S.booth.credential_weight(c.normalised));
+  } catch (_) {
+    const fb = $('#credential-feedback');
+    fb.textContent = t('booth.cred_not_listed');
+    fb.classList.remove('ok');
+    fb.classList.add('bad');
+    $('#credential').setAttribute('aria-invalid', 'true');
+    $('#credential').focus();
+    return;
+  }
   S.credential = c.normalised;
+  S.weight = weight;
   $('#credential').value = c.normalised;
+  const notice = $('#weight-notice');
+  notice.hidden = !(weight > 1);
+  notice.textContent = weight > 1 ? t('booth.weight_notice', { n: weight }) : '';
   go('questions');
+  if (weight > 1) announce(t('booth.weight_notice', { n: weight }));
 }
 
 // ---- choices, review ---------------------------------------------------------------
@@ -474,6 +497,7 @@ function submitChoices() {
   S.choices = choices;
   const list = $('#review-list');
   list.replaceChildren(choicesList(S.definition.questions, choices));
+  $('#review-weight').textContent = t(S.weight > 1 ? 'booth.review_weight' : 'booth.review_weight_one', { n: S.weight });
   go('review');
 }
 
@@ -586,6 +610,12 @@ async function cast() {
   }
   go('casting');
   announce(t('booth.casting_text'));
+  if (!(await compareMonitors('before'))) {
+    go('encrypted');
+    fail(t('booth.monitor_stop'));
+    $('#monitor-check').scrollIntoView({ block: 'nearest' });
+    return;
+  }
   let receipt;
   try {
     receipt = await apiWithRetry(
@@ -624,6 +654,7 @@ function showReceipt(receipt) {
   $('#receipt-tracker').textContent = grouped(receipt.tracker);
   $('#receipt-tracker').dataset.tracker = receipt.tracker;
   $('#receipt-seq').textContent = String(receipt.seq);
+  $('#receipt-weight').textContent = t(Number(receipt.weight) > 1 ? 'booth.weight_times' : 'booth.weight_once', { n: receipt.weight });
   $('#receipt-head').textContent = grouped(receipt.head);
   $('#receipt-election').textContent = grouped(receipt.election);
   const boardLink = $('#receipt-board-link');
@@ -638,45 +669,137 @@ function showReceipt(receipt) {
     return;
   }
   announce(t('booth.receipt_status'));
-  confirmOnBoard(receipt);
+  checkReceipt(receipt).then(() => compareMonitors('after')).catch(() => {});
 }
 
-/** Looks the tracker up on the public board, as anyone could. */
-async function confirmOnBoard(receipt) {
+/**
+ * Downloads the record as it is now and checks the signed receipt against it (the booth
+ * module verifies the record and the board's signature): the ballot must be at the
+ * receipt's position, with the receipt's weight.
+ */
+async function checkReceipt(receipt) {
   const check = $('#receipt-board-check');
+  const show = (cls, text) => {
+    check.className = cls;
+    check.textContent = text;
+  };
+  show('', t('booth.receipt_checking'));
   try {
-    const found = await apiWithRetry(
-      `/api/elections/${encodeURIComponent(id)}/trackers/${receipt.tracker}`,
-      {},
-      3,
-    );
-    if (found && Number(found.seq) === Number(receipt.seq)) {
-      check.className = 'ok';
-      check.textContent = t('booth.receipt_found', { seq: found.seq });
-    } else {
-      check.className = 'bad';
-      check.textContent = t('booth.receipt_not_found');
+    const rec = await apiWithRetry(`/api/elections/${encodeURIComponent(id)}/record`, { raw: true, cache: 'no-cache' }, 3);
+    await nextPaint();
+    const out = JSON.parse(S.wasm.check_receipt(rec, JSON.stringify(receipt)));
+    const seq = out.seq;
+    switch (out.status) {
+      case 'on_record':
+        show('ok', t('booth.receipt_on_record', { seq }));
+        break;
+      case 'replaced':
+        show('ok', t('booth.receipt_replaced', { seq, later: out.replaced_by }));
+        break;
+      case 'not_yet':
+        show('bad', t('booth.receipt_not_yet', { seq, length: out.length }));
+        break;
+      case 'missing':
+        show('bad', t('booth.receipt_missing', { seq }));
+        break;
+      case 'wrong_weight':
+        show('bad', t('booth.receipt_wrong_weight', { weight: out.weight, listed: out.listed }));
+        break;
+      default:
+        show('bad', t('booth.receipt_check_failed', { message: out.status }));
     }
   } catch (e) {
-    check.className = 'bad';
-    check.textContent = e.status === 404 ? t('booth.receipt_not_found') : errorText(e);
+    show('bad', t('booth.receipt_check_failed', { message: errorText(e) }));
   }
 }
 
-function receiptText(r) {
-  const title = (S.definition && S.definition.title) || id;
-  return [
-    t('booth.receipt_file_title', { title }),
-    '',
-    `${t('booth.receipt_tracker')}: ${r.tracker}`,
-    `${t('booth.receipt_seq')}: ${r.seq}`,
-    `${t('booth.receipt_head')}: ${r.head}`,
-    `${t('booth.receipt_election')}: ${r.election}`,
-    `${t('booth.receipt_board_link')}: ${location.origin}/elections/${id}/board?tracker=${r.tracker}`,
-    '',
-    t('booth.revote_text'),
-    '',
-  ].join('\n');
+// ---- monitors ------------------------------------------------------------------------
+
+const electionPath = () => `/api/elections/${encodeURIComponent(id)}`;
+
+async function getJson(url) {
+  const r = await fetch(url, { cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer' });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  return r.json();
+}
+
+/** The hash of line `k` − 1 of the record served at `base` (the board: '', or a monitor). */
+async function lineHash(base, k) {
+  const r = await fetch(`${base}${electionPath()}/record?from=${k - 1}`, {
+    cache: 'no-store', credentials: 'omit', referrerPolicy: 'no-referrer',
+  });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  const text = await r.text();
+  const nl = text.indexOf('\n');
+  if (nl < 0) throw new Error('no line');
+  return S.wasm.record_head(text.slice(0, nl + 1), 1);
+}
+
+/**
+ * Whether the monitor at `base` holds the same chain as the board: the heads must be equal
+ * at the shorter of the two lengths. Returns 'agree', 'disagree' or 'unreachable'.
+ */
+async function compareWith(base, board) {
+  let mine;
+  try {
+    mine = await getJson(`${base}${electionPath()}/head`);
+  } catch (_) {
+    return 'unreachable';
+  }
+  const n1 = Number(board.events);
+  const n2 = Number(mine.events);
+  if (!Number.isInteger(n2) || n2 < 0) return 'unreachable';
+  try {
+    if (n1 === 0 || n2 === 0) return 'agree';
+    if (n1 === n2) return board.head === mine.head ? 'agree' : 'disagree';
+    if (n2 < n1) return (await lineHash('', n2)) === mine.head ? 'agree' : 'disagree';
+    return (await lineHash(base, n1)) === board.head ? 'agree' : 'disagree';
+  } catch (_) {
+    return 'unreachable';
+  }
+}
+
+/**
+ * Compares the board's head with each monitor the election names (`phase`: 'before' or
+ * 'after' casting) and shows the outcome; returns false if a monitor disagrees.
+ */
+async function compareMonitors(phase) {
+  const monitors = (S.definition && S.definition.monitors) || [];
+  if (!monitors.length) return true;
+  const box = $('#monitor-check');
+  const summary = $('#monitor-summary');
+  let board;
+  try {
+    board = await getJson(`${electionPath()}/head`);
+  } catch (e) {
+    return true; // the board itself cannot be reached: the cast will say so
+  }
+  const results = await Promise.all(monitors.map(async (m) => {
+    const base = m.replace(/\/+$/, '');
+    return { monitor: m, status: await compareWith(base, board) };
+  }));
+  const disagree = results.filter((r) => r.status === 'disagree');
+  const unreachable = results.filter((r) => r.status === 'unreachable');
+  $('#monitor-list').replaceChildren(...results.map((r) => el('li', {
+    class: r.status === 'agree' ? 'ok' : 'bad',
+    'data-status': r.status,
+    text: t(`booth.monitor_${r.status}`, { monitor: r.monitor }),
+  })));
+  if (disagree.length) {
+    summary.className = 'bad';
+    summary.setAttribute('role', 'alert');
+    summary.textContent = t(disagree.length === 1 ? 'booth.monitors_disagree_one' : 'booth.monitors_disagree', { n: disagree.length });
+  } else {
+    summary.className = unreachable.length ? '' : 'ok';
+    summary.removeAttribute('role');
+    summary.textContent = t(phase === 'before' ? 'booth.monitors_agree_before' : 'booth.monitors_agree_after', {
+      n: results.length - unreachable.length,
+    });
+  }
+  box.dataset.phase = phase;
+  box.dataset.status = disagree.length ? 'disagree' : 'agree';
+  box.hidden = false;
+  return disagree.length === 0;
 }
 
 /** Drops the credential, the choices and the encrypted ballot from memory and the form. */
@@ -686,6 +809,10 @@ function forgetSecrets() {
   S.choices = null;
   S.encrypted = null;
   S.pendingCast = false;
+  S.weight = null;
+  $('#weight-notice').hidden = true;
+  $('#weight-notice').textContent = '';
+  $('#review-weight').textContent = '';
   $('#credential').value = '';
   $('#credential-feedback').textContent = '';
   $('#audit-data').value = '';
@@ -786,7 +913,7 @@ function wire() {
     }
   });
   $('#receipt-download').addEventListener('click', () => {
-    if (lastReceipt) download(`receipt-${id}-${lastReceipt.tracker.slice(0, 8)}.txt`, receiptText(lastReceipt), 'text/plain');
+    if (lastReceipt) download(`receipt-${id}-${lastReceipt.tracker.slice(0, 8)}.json`, `${JSON.stringify(lastReceipt, null, 2)}\n`);
   });
   $('#receipt-print').addEventListener('click', () => window.print());
   $('#revote').addEventListener('click', () => {

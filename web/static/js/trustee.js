@@ -1,8 +1,14 @@
 // The trustee page, /elections/{id}/trustee#token=…: key generation (commit, deal, check)
 // and the decryption share, computed in this browser by the protocol's own code
-// (WebAssembly, crates/booth) on the record verified here. The secrets leave the browser
-// only into the file the trustee saves (the format of `scrutin trustee commit`, so the
-// command-line tool can take over with it); only public events are posted.
+// (WebAssembly, crates/booth) on the record verified here, each event signed with the
+// trustee's role key (made on /keys). Before anything is computed, the page checks that
+// the key file (step 1) or the secret file (later steps, it embeds the key) holds the key
+// the election names for this trustee, and refuses plainly otherwise. The secrets leave
+// the browser only into the file the trustee saves (the format of `scrutin trustee
+// commit`, so the command-line tool can take over with it); only public events are posted.
+// Before computing a decryption share, the page compares the `close` line of the record
+// it downloaded with each monitor the election names (monitors.js, spec §14.4) and refuses
+// on any disagreement, alarm or monitor it cannot reach.
 import { electionIdFromPath } from './api.js';
 import { initI18n, t } from './i18n.js';
 import { $, $$, showStep, announce, showError, errorText, download, readFile, el } from './ui.js';
@@ -11,6 +17,7 @@ import {
   takeRoleToken, rememberRoleToken, forgetRoleToken, isToken, whoAmI, publicElection,
   record, listOf, withStop, tokenRefused, pollWhileVisible, post, safeName,
 } from './ceremony-common.js';
+import { compareClose, monitorsOf, showResults, firstProblem, resultVars } from './monitors.js';
 
 await initI18n(['trustee']);
 
@@ -20,6 +27,7 @@ let index = null; // this trustee's number
 let election = null; // the public view of the election, last fetched
 let current = null; // {step, action, text}: what the page shows now
 let pending = null; // {secrets, event}: a commitment drawn but not yet published
+let keyFile = null; // the text of the key file checked in step 1, in this page only
 let saved = false;
 let working = false;
 let refreshFailed = false; // the last look at the election failed (its error is shown)
@@ -56,17 +64,17 @@ function nextStep(pub) {
       if (!me.checked) return { step: 'act', action: 'check' };
       if (trustees.some((tr) => !tr.checked)) return waitingFor('trustee.waiting_check', 'checked');
       if (!pub.election_key) return waiting('trustee.waiting_key');
-      return waiting(me.disqualified ? 'trustee.waiting_open_disqualified' : 'trustee.waiting_open');
+      return waiting(me.complained ? 'trustee.waiting_complained' : 'trustee.waiting_open');
     case 'open':
-      return waiting(me.disqualified ? 'trustee.waiting_open_disqualified' : 'trustee.waiting_close');
+      return waiting(me.complained ? 'trustee.waiting_complained' : 'trustee.waiting_close');
     case 'closed':
-      if (me.disqualified) return { step: 'done', text: t('trustee.done_disqualified'), poll: true };
+      if (me.complained) return { step: 'done', text: t('trustee.done_complained'), poll: true };
       if (!me.decryption_share) return { step: 'act', action: 'decrypt', shares, k };
       return { step: 'done', text: t('trustee.done_shared', { shares, k }), poll: true };
     default: // tallied, archived
       return {
         step: 'done',
-        text: t(me.disqualified ? 'trustee.done_disqualified' : 'trustee.done_tallied'),
+        text: t(me.complained ? 'trustee.done_complained' : 'trustee.done_tallied'),
         links: true,
       };
   }
@@ -83,6 +91,7 @@ function showFacts(pub) {
   fp.textContent = pub.fingerprint || t('trustee.fingerprint_later');
   fp.classList.toggle('muted', !pub.fingerprint);
   $('#f-threshold').textContent = t('trustee.threshold_text', { k: def.threshold, n });
+  $('#f-key').textContent = me ? me.key_fingerprint : '';
   $('#who').hidden = false;
   const body = $('#progress-body');
   body.replaceChildren(
@@ -94,9 +103,10 @@ function showFacts(pub) {
         text: done ? t('trustee.yes') : t('trustee.no'),
       });
       const name = trusteeRef(tr) + (tr.index === index ? ` ${t('trustee.you')}` : '')
-        + (tr.disqualified ? ` ${t('trustee.disqualified')}` : '');
+        + (tr.complained ? ` ${t('trustee.complained')}` : '');
       return el('tr', { role: 'row' },
         el('th', { scope: 'row', role: 'rowheader', text: name }),
+        el('td', { role: 'cell', class: 'fingerprint', 'data-label': t('trustee.col_key'), text: tr.key_fingerprint }),
         cell(tr.committed, 'committed'), cell(tr.dealt, 'dealt'), cell(tr.checked, 'checked'),
         cell(tr.decryption_share, 'share'));
     }),
@@ -108,7 +118,8 @@ function showFacts(pub) {
 function cliCommand(action) {
   const sub = { commit: 'commit', deal: 'deal', check: 'check', decrypt: 'decrypt' }[action];
   if (!sub) return null;
-  return `scrutin trustee ${sub} --server ${location.origin} --election ${id} --token YOUR_TOKEN --secret ${secretName()}`;
+  const key = sub === 'commit' ? ' --key YOUR_KEY_FILE' : '';
+  return `scrutin trustee ${sub} --server ${location.origin} --election ${id} --token YOUR_TOKEN${key} --secret ${secretName()}`;
 }
 
 function render(next) {
@@ -126,6 +137,7 @@ function render(next) {
     $('#secret-label').textContent = t('trustee.secret_label', { file: secretName() });
     $('#act-button').textContent = t(`trustee.${a}_button`);
     $('#secret-file').value = '';
+    showMonitorsToAsk(a);
     announce(t('trustee.your_turn'));
   }
   if (next.step === 'waiting') $('#waiting-text').textContent = next.text;
@@ -134,6 +146,11 @@ function render(next) {
     $('#done-links').hidden = !next.links;
     $('#result-link').href = `/elections/${encodeURIComponent(id)}/result`;
     $('#board-link').href = `/elections/${encodeURIComponent(id)}/board`;
+  }
+  if (next.step === 'commit') {
+    keyFile = null;
+    $('#key-file').value = '';
+    $('#identity').hidden = true;
   }
   if (next.error) showError(next.error);
   showStep(next.step);
@@ -192,11 +209,84 @@ async function postEvent(out) {
   return ev;
 }
 
-// Step 1: draw the secrets, make the trustee save them, then publish the commitment.
+/** The public key (hex) and role written in a key file or a secret file, or nulls. */
+function keyIn(text) {
+  try {
+    const j = JSON.parse(text);
+    const k = j && (j.signing_key ? j : j.role_key);
+    return { key: (k && k.signing_key) || null, role: (k && k.role) || null };
+  } catch (_) {
+    return { key: null, role: null };
+  }
+}
+
+/** "1 (Alice), key K7QH-…" for each trustee key the election names. */
+function namedKeys(wasm) {
+  return listOf(((election && election.definition && election.definition.trustees) || []).map((tr, i) => {
+    let fingerprint;
+    try {
+      fingerprint = wasm.key_fingerprint(tr.key);
+    } catch (_) {
+      fingerprint = '?';
+    }
+    return t('trustee.named_key', { index: i + 1, name: tr.name, fingerprint });
+  }));
+}
+
+/**
+ * Which trustee of the verified record `rec` the key or secret file `text` is; throws a
+ * plain refusal when it is not this trustee's key (`kind`: 'key' or 'secret').
+ */
+function identify(wasm, rec, text, kind) {
+  let who;
+  try {
+    who = JSON.parse(wasm.trustee_identity(rec, text));
+  } catch (e) {
+    if (e && e.check) throw e; // the record did not verify
+    const notFile = t(kind === 'key' ? 'trustee.not_key_file' : 'trustee.not_secret_file');
+    const { key, role } = keyIn(text);
+    if (!key) throw new Error(notFile);
+    if (role && role !== 'trustee') throw new Error(t('trustee.key_not_trustee'));
+    let fingerprint;
+    try {
+      fingerprint = wasm.key_fingerprint(key);
+    } catch (_) {
+      throw new Error(notFile);
+    }
+    throw new Error(t('trustee.key_not_named', { fingerprint, list: namedKeys(wasm) }));
+  }
+  if (who.index !== index) {
+    throw new Error(t('trustee.key_other_trustee', { theirs: who.index, name: who.name, index }));
+  }
+  return who;
+}
+
+// Step 1: check the key file against the election's definition.
+$('#key-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  withWork($('#key-button'), async () => {
+    keyFile = null;
+    $('#identity').hidden = true;
+    const text = await readFile($('#key-file'));
+    announce(t('trustee.verifying'));
+    const [wasm, rec] = await Promise.all([loadBooth(), record(id)]);
+    const who = identify(wasm, rec, text, 'key');
+    keyFile = text;
+    $('#identity-line').textContent = t('trustee.identity', { index: who.index, name: who.name, fingerprint: who.fingerprint });
+    $('#identity').hidden = false;
+    announce(t('trustee.key_checked', { index: who.index }));
+    $('#commit-button').focus();
+  });
+});
+
+// Then draw the secrets, make the trustee save them, then publish the signed commitment.
 $('#commit-button').addEventListener('click', (ev) => withWork(ev.currentTarget, async () => {
+  if (!keyFile) throw new Error(t('trustee.key_first'));
   announce(t('trustee.verifying'));
   const [wasm, rec] = await Promise.all([loadBooth(), record(id)]);
-  const out = JSON.parse(wasm.trustee_commit(rec, index));
+  identify(wasm, rec, keyFile, 'key');
+  const out = JSON.parse(wasm.trustee_commit(rec, keyFile));
+  if (out.index !== index) throw new Error(t('trustee.key_other_trustee', { theirs: out.index, name: '?', index }));
   pending = { secrets: out.secrets, event: { type: out.event_type, body: out.event_body } };
   saved = false;
   $('#save-confirm').checked = false;
@@ -228,6 +318,7 @@ $('#publish-commit').addEventListener('click', (ev) => {
     announce(t('trustee.publishing'));
     await post(`${base}/trustee/events`, token, pending.event);
     pending = null;
+    keyFile = null;
     current = null;
     await refresh(true);
     announce(t('trustee.published_commit'));
@@ -248,10 +339,13 @@ $('#act-form').addEventListener('submit', (ev) => {
     } catch (_) {
       throw new Error(t('trustee.not_secret_file'));
     }
-    if (!parsed || typeof parsed.index !== 'number') throw new Error(t('trustee.not_secret_file'));
-    if (parsed.index !== index) throw new Error(t('trustee.wrong_trustee', { theirs: parsed.index, index }));
+    if (!parsed || !parsed.dkg || !parsed.role_key) throw new Error(t('trustee.not_secret_file'));
+    if (parsed.election !== id) throw new Error(t('trustee.other_election', { theirs: parsed.election }));
+    if (parsed.dkg.index !== index) throw new Error(t('trustee.wrong_trustee', { theirs: parsed.dkg.index, index }));
     announce(t('trustee.verifying'));
     const [wasm, rec] = await Promise.all([loadBooth(), record(id)]);
+    identify(wasm, rec, text, 'secret');
+    if (action === 'decrypt') await confirmClose(wasm, rec);
     const fn = { deal: wasm.trustee_deal, check: wasm.trustee_check, decrypt: wasm.trustee_decrypt }[action];
     const out = fn(rec, text);
     input.value = '';
@@ -261,14 +355,76 @@ $('#act-form').addEventListener('submit', (ev) => {
     if (action === 'check') {
       const box = $('#complaints');
       box.hidden = complaints.length === 0;
+      const byIndex = new Map((election.trustees || []).map((tr) => [tr.index, tr]));
       box.textContent = complaints.length
-        ? t('trustee.complaints', { list: listOf(complaints.map(String)) })
+        ? t('trustee.complaints', {
+          list: listOf(complaints.map((d) => (byIndex.has(d) ? trusteeRef(byIndex.get(d)) : String(d)))),
+        })
         : '';
     }
     current = null;
     await refresh(true);
     announce(t(`trustee.published_${action}`));
   });
+});
+
+// ---- the record everybody sees (spec §14.4) ----
+
+/** Before the decryption step: which monitors will be asked, or that there is none. */
+function showMonitorsToAsk(action) {
+  const box = $('#monitor-check');
+  box.hidden = action !== 'decrypt';
+  $('#monitor-retry').hidden = true;
+  $('#monitor-list').replaceChildren();
+  delete box.dataset.status;
+  if (action !== 'decrypt') return;
+  const monitors = monitorsOf(election && election.definition);
+  const summary = $('#monitor-summary');
+  summary.className = monitors.length ? '' : 'notice';
+  summary.textContent = monitors.length
+    ? t('trustee.monitors_to_ask', { list: listOf(monitors) })
+    : t('common.monitor_close_none');
+}
+
+/**
+ * Compares the `close` line of `rec` (the record just downloaded from this server) with
+ * each monitor's; throws a plain refusal naming the first disagreement, alarm or monitor
+ * that could not be reached. Without monitors, says that nothing confirms the record.
+ */
+async function confirmClose(wasm, rec) {
+  const box = $('#monitor-check');
+  const summary = $('#monitor-summary');
+  const monitors = monitorsOf(election && election.definition);
+  box.hidden = false;
+  $('#monitor-retry').hidden = true;
+  if (!monitors.length) {
+    summary.className = 'notice';
+    summary.textContent = t('common.monitor_close_none');
+    box.dataset.status = 'none';
+    return;
+  }
+  announce(t('common.monitor_close_checking'));
+  summary.className = '';
+  summary.textContent = t('common.monitor_close_checking');
+  const outcome = await compareClose({ id, record: rec, monitors, wasm });
+  showResults($('#monitor-list'), outcome);
+  if (outcome.ok) {
+    summary.className = 'ok';
+    summary.textContent = t('trustee.monitors_agree', { n: monitors.length, seq: outcome.close.seq });
+    box.dataset.status = 'agree';
+    return;
+  }
+  const problem = firstProblem(outcome.results);
+  box.dataset.status = problem.status;
+  summary.className = 'bad';
+  summary.textContent = t('trustee.monitors_refused');
+  $('#monitor-retry').hidden = false;
+  throw new Error(t(`trustee.refuse_${problem.status}`, resultVars(problem, outcome.close)));
+}
+
+$('#monitor-retry').addEventListener('click', () => {
+  if (working || !current || current.action !== 'decrypt') return;
+  $('#act-form').requestSubmit();
 });
 
 for (const b of $$('button.refresh')) {

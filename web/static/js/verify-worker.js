@@ -6,14 +6,23 @@
 // Message out: {id, ok: true, report, ms} with the verifier's report (as `scrutin verify
 // --json`), or {id, ok: false, error: {message, check, seq}}: `check` and `seq` name the
 // failed check of the specification (§12) and the event, when the verifier refused.
-import init, { verify_record } from '/pkg/scrutin_booth.js';
+//
+// Message in: {id, record, receipt} (a receipt file's text): the receipt checked against the
+// record (`check_receipt`, spec §14.2). Message out: {id, ok: true, outcome} with its
+// `{status, seq, weight, …}`, or {id, ok: false, error} as above.
+import init, { verify_record, check_receipt } from '/pkg/scrutin_booth.js';
 
 const ready = init({ module_or_path: '/pkg/scrutin_booth_bg.wasm' });
 
 self.addEventListener('message', async (ev) => {
-  const { id, record } = ev.data || {};
+  const { id, record, receipt } = ev.data || {};
   try {
     await ready;
+    if (receipt !== undefined) {
+      const outcome = JSON.parse(check_receipt(String(record ?? ''), String(receipt)));
+      self.postMessage({ id, ok: true, outcome });
+      return;
+    }
     const started = performance.now();
     const report = JSON.parse(verify_record(String(record ?? '')));
     self.postMessage({ id, ok: true, report, ms: performance.now() - started });

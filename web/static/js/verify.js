@@ -1,7 +1,9 @@
 // The in-browser verifier (/elections/{id}/verify): downloads the election's record (or
 // reads a file chosen by the user), runs the universal verifier of the booth's
 // WebAssembly in a Web Worker (verify-worker.js), and shows its report or the check that
-// failed with the event's sequence number.
+// failed with the event's sequence number. Once a record verifies, anyone can check a
+// voter's receipt file against it (the board's signature, the ballot at its position, its
+// weight: spec §14.2).
 import { initI18n, t, currentLanguage } from './i18n.js';
 import { ApiError, apiWithRetry, electionIdFromPath } from './api.js';
 import { $, el, showStep, announce, showError, errorText } from './ui.js';
@@ -62,12 +64,19 @@ function verifier() {
 
 /** Runs the verifier on `record` (text): {ok, report, ms} or {ok: false, error}. */
 function runVerifier(record) {
+  return runJob({ record });
+}
+
+function runJob(message) {
   return new Promise((resolve, reject) => {
     const jobId = nextJob++;
     jobs.set(jobId, { resolve, reject });
-    verifier().postMessage({ id: jobId, record });
+    verifier().postMessage({ id: jobId, ...message });
   });
 }
+
+/** The record that verified last (its text), against which receipts are checked. */
+let verified = null;
 
 // ---- getting the record ----
 
@@ -308,6 +317,8 @@ async function verify(getRecord) {
       clearInterval(timer);
     }
     if (outcome.ok) {
+      verified = text;
+      resetReceipt();
       showReport(outcome.report, source, questionsOf(text), outcome.ms);
     } else if (outcome.error.check) {
       showFailure(outcome.error, source);
@@ -345,6 +356,108 @@ $('#file-verify').addEventListener('click', () => {
     const text = await file.text();
     return { text, bytes: file.size, source: t('verify.source_file', { name: file.name, size: size(file.size) }) };
   });
+});
+
+// ---- checking a receipt against the verified record ----
+
+function resetReceipt() {
+  $('#receipt-file').value = '';
+  $('#receipt-file').removeAttribute('aria-invalid');
+  $('#receipt-outcome').hidden = true;
+  $('#receipt-verdict').textContent = '';
+  delete $('#receipt-outcome').dataset.status;
+}
+
+/** The receipt's own fields, for display (the check itself is the booth module's). */
+function receiptFields(text) {
+  try {
+    const r = JSON.parse(text);
+    return r && typeof r === 'object' ? r : {};
+  } catch (_) {
+    return {};
+  }
+}
+
+/** A refusal of the booth module, in plain words. */
+function receiptRefusal(message) {
+  const m = String(message || '');
+  if (/not signed by this election's board key/.test(m)) return ['unsigned', t('verify.receipt_unsigned')];
+  if (/names no board key/.test(m)) return ['unsigned', t('verify.receipt_no_board_key')];
+  if (/is for election fingerprint/.test(m)) return ['other_election', t('verify.receipt_other_election')];
+  if (/not a scrutin receipt|too large/.test(m)) return ['not_receipt', t('verify.receipt_not_receipt')];
+  return ['failed', t('verify.receipt_failed', { message: m })];
+}
+
+function showReceipt(status, text, fields, cls) {
+  const box = $('#receipt-outcome');
+  const verdict = $('#receipt-verdict');
+  verdict.className = cls;
+  verdict.textContent = text;
+  const known = status !== 'unsigned' && status !== 'other_election' && status !== 'not_receipt' && status !== 'failed';
+  $('#receipt-facts').hidden = !known;
+  $('#receipt-seq').textContent = known ? fmt(fields.seq) : '';
+  $('#receipt-tracker').textContent = known && typeof fields.tracker === 'string' ? fields.tracker : '—';
+  $('#receipt-weight').textContent = known ? fmt(fields.weight) : '';
+  box.dataset.status = status;
+  box.hidden = false;
+  announce(text);
+}
+
+$('#receipt-check').addEventListener('click', async () => {
+  const input = $('#receipt-file');
+  const file = input.files && input.files[0];
+  if (!file) {
+    showError(t('common.no_file'));
+    input.setAttribute('aria-invalid', 'true');
+    input.focus();
+    return;
+  }
+  if (!verified) return;
+  input.removeAttribute('aria-invalid');
+  showError('');
+  const button = $('#receipt-check');
+  button.disabled = true;
+  $('#receipt-outcome').hidden = true;
+  announce(t('verify.receipt_checking'));
+  try {
+    const text = file.size > 1 << 20 ? '' : await file.text();
+    const fields = receiptFields(text);
+    const answer = await runJob({ record: verified, receipt: text });
+    if (!answer.ok) {
+      const [status, why] = receiptRefusal(answer.error.message);
+      showReceipt(status, why, fields, 'bad');
+      return;
+    }
+    const out = answer.outcome;
+    const vars = {
+      seq: fmt(out.seq), weight: fmt(out.weight), later: fmt(out.replaced_by ?? 0),
+      length: fmt(out.length ?? 0), listed: fmt(out.listed ?? 0),
+    };
+    const shown = { ...fields, seq: out.seq, weight: out.weight };
+    switch (out.status) {
+      case 'on_record':
+        showReceipt('on_record', t('verify.receipt_on_record', vars), shown, 'ok');
+        break;
+      case 'replaced':
+        showReceipt('replaced', t('verify.receipt_replaced', vars), shown, '');
+        break;
+      case 'not_yet':
+        showReceipt('not_yet', t('verify.receipt_not_yet', vars), shown, '');
+        break;
+      case 'missing':
+        showReceipt('missing', t('verify.receipt_missing', vars), shown, 'bad');
+        break;
+      case 'wrong_weight':
+        showReceipt('wrong_weight', t('verify.receipt_wrong_weight', vars), shown, 'bad');
+        break;
+      default:
+        showReceipt('failed', t('verify.receipt_failed', { message: out.status }), shown, 'bad');
+    }
+  } catch (e) {
+    showError(errorText(e));
+  } finally {
+    button.disabled = false;
+  }
 });
 
 for (const b of document.querySelectorAll('button.again')) {

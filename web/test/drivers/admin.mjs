@@ -52,12 +52,17 @@ const localTime = (secs) => {
 };
 
 /**
- * Fills the creation form and submits it. `opensAt`/`closesAt`: Unix seconds (optional).
- * `id`: an identifier to ask for (optional). Returns the new election's id, read from its
- * page. Throws with the form's error text if the creation is refused.
+ * Fills the creation form and submits it. `trustees`: [{name, key}] (the public keys
+ * their holders made on /keys); `authority`: {name, key}; `monitors`: URLs (optional).
+ * `opensAt`/`closesAt`: Unix seconds (optional). `id`: an identifier to ask for
+ * (optional). Returns the new election's id, read from its page. Throws with the form's
+ * error text if the creation is refused. Each key's fingerprint shown by the form is
+ * returned in `fingerprints` when `withFingerprints` is set: {id, fingerprints:
+ * {trustees: [...], authority}}.
  */
 export async function createElection(page, {
-  title, description = '', id, trustees, threshold, questions, opensAt, closesAt,
+  title, description = '', id, trustees, threshold, authority, monitors = [], questions, opensAt, closesAt,
+  withFingerprints = false,
 }) {
   const form = page.locator('#create-form');
   if (!(await form.isVisible())) {
@@ -83,9 +88,22 @@ export async function createElection(page, {
     const n = await trusteeFs.locator('li').count();
     await trusteeFs.getByRole('button', { name: `Remove trustee ${n}` }).click();
   }
-  for (const [i, name] of trustees.entries()) {
-    await form.getByLabel(`Name of trustee ${i + 1}`, { exact: true }).fill(name);
+  const fingerprint = async (label) => {
+    const input = form.getByLabel(label, { exact: true });
+    const out = page.locator(`#${await input.getAttribute('id')}-fp`);
+    await page.waitForFunction((el) => el.dataset.fingerprint, await out.elementHandle(), { timeout: TIMEOUT });
+    return out.getAttribute('data-fingerprint');
+  };
+  const fingerprints = { trustees: [], authority: null };
+  for (const [i, tr] of trustees.entries()) {
+    await form.getByLabel(`Name of trustee ${i + 1}`, { exact: true }).fill(tr.name);
+    await form.getByLabel(`Public key of trustee ${i + 1}`, { exact: true }).fill(tr.key);
+    if (withFingerprints) fingerprints.trustees.push(await fingerprint(`Public key of trustee ${i + 1}`));
   }
+  await form.getByLabel('Name of the credential authority', { exact: true }).fill(authority.name);
+  await form.getByLabel('Public key of the credential authority', { exact: true }).fill(authority.key);
+  if (withFingerprints) fingerprints.authority = await fingerprint('Public key of the credential authority');
+  await form.getByLabel('Addresses of the monitors, one per line').fill(monitors.join('\n'));
   await form.getByLabel(/^Threshold/).fill(String(threshold));
   // Questions.
   const qsets = page.locator('#question-list > fieldset');
@@ -114,7 +132,8 @@ export async function createElection(page, {
     error.waitFor({ state: 'visible', timeout: TIMEOUT }),
   ]);
   if (await error.isVisible()) throw new Error(`creation refused: ${await error.innerText()}`);
-  return (await created.innerText()).trim();
+  const newId = (await created.innerText()).trim();
+  return withFingerprints ? { id: newId, fingerprints } : newId;
 }
 
 /** The TOML shown in the advanced tab of the creation form (the form must be shown). */
@@ -214,17 +233,22 @@ export async function issueRoleTokens(page) {
   return { trustees, authority };
 }
 
-/** The ceremony progress shown: {stage, state, key, credentials, trustees: [{name, committed, dealt, checked, share}]}. */
+/**
+ * The ceremony progress shown: {stage, state, key, credentials, authority, trustees:
+ * [{name, fingerprint, committed (key proven), dealt, checked, share, complained}]}.
+ */
 export async function progress(page) {
   const trustees = [];
   for (const row of await page.locator('#progress-table tbody tr').all()) {
-    const done = async (i) => (await row.locator('td').nth(i).getAttribute('data-done')) === 'true';
+    const done = async (col) => (await row.locator(`td[data-col="${col}"]`).getAttribute('data-done')) === 'true';
     trustees.push({
       name: (await row.locator('th').innerText()).trim(),
-      committed: await done(0),
-      dealt: await done(1),
-      checked: await done(2),
-      share: await done(3),
+      fingerprint: (await row.locator('td[data-col="key"]').innerText()).trim(),
+      committed: await done('committed'),
+      dealt: await done('dealt'),
+      checked: await done('checked'),
+      share: await done('share'),
+      complained: (await row.getAttribute('data-complained')) === 'true',
     });
   }
   const cred = await page.locator('#credentials-status').getAttribute('data-credentials');
@@ -233,6 +257,7 @@ export async function progress(page) {
     stage: await page.locator('#o-stage').getAttribute('data-stage'),
     key: (await page.locator('#key-status').getAttribute('data-key')) === 'published',
     credentials: cred === 'none' || cred === null ? null : Number(cred),
+    authority: (await page.locator('#authority-status').innerText()).trim(),
     trustees,
   };
 }

@@ -100,7 +100,10 @@ export async function signIn(page, { login, email, outbox, afterCodeId = 0, onSt
  * fragment if `viaFragment`), signs in if needed (reading the one-time code from the
  * outbox), enters the credential, chooses, reviews, optionally audits the encryption
  * first (the audit must show the same choices; then the choices are encrypted again),
- * casts, and returns the receipt shown on the page: {tracker, seq, codeId, audited}.
+ * casts, waits for the page to check the board's signed receipt against the record, and
+ * returns the receipt shown on the page: {tracker, seq, weight, weightNotice, codeId,
+ * audited} (`weightNotice`: what the choices step said of the credential's weight, if
+ * anything).
  * `onStep(name)` is awaited at each page state (for checkpoints).
  */
 export async function vote(page, opts) {
@@ -142,6 +145,8 @@ export async function vote(page, opts) {
   await onStep('credential');
   await page.getByRole('button', { name: 'Continue', exact: true }).click();
   await waitForHeading(page, ['Your choices']);
+  const notice = page.locator('#weight-notice');
+  const weightNotice = (await notice.isVisible()) ? (await notice.textContent()).trim() : null;
   const answerCounts = await fillChoices(page, choices);
   await onStep('questions');
   await page.getByRole('button', { name: 'Review my choices' }).click();
@@ -173,13 +178,17 @@ export async function vote(page, opts) {
   }
   await page.getByRole('button', { name: 'Cast this ballot' }).click();
   await waitForHeading(page, ['Your ballot is cast']);
-  await page.getByText('Checked: the public board holds your ballot').waitFor();
+  const check = page.locator('#receipt-board-check');
+  await check.and(page.locator('.ok, .bad')).waitFor({ timeout: 60_000 });
+  const checked = (await check.textContent()).trim();
+  if (!checked.startsWith('Checked: the board signed this receipt')) throw new Error(`receipt check: ${checked}`);
   await onStep('receipt');
   const receipt = page.locator('dl.receipt');
   const tracker = (await receipt.locator('dd').nth(0).textContent()).replace(/\s+/g, '');
   const seq = Number(await receipt.locator('dd').nth(1).textContent());
+  const weight = Number((await receipt.locator('dd').nth(2).textContent()).trim().split(/\s/)[0]);
   if (audited && tracker === audited.tracker) throw new Error('the audited ballot was cast');
-  return { tracker, seq, codeId, audited };
+  return { tracker, seq, weight, weightNotice, codeId, audited };
 }
 
 /**

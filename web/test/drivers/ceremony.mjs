@@ -2,9 +2,10 @@
 // visible labels and button names (read from the page's translation files, so the same
 // driver works in English and French), file downloads and the file input.
 //
-//   trusteeNextStep(page, trusteeUrl, { secretsPath, onState })
-//     → { step: 'commit'|'deal'|'check'|'decrypt'|'waiting'|'done', secretsPath, text }
-//   authorityGenerate(page, authorityUrl, { privatePath, csvPath, onState })
+//   trusteeNextStep(page, trusteeUrl, { keyPath, secretsPath, onState })
+//     → { step: 'commit'|'deal'|'check'|'decrypt'|'waiting'|'done', secretsPath, text, identity }
+//   trusteeTryKey(page, trusteeUrl, keyPath) → { accepted, text }: step 1's key check only
+//   authorityGenerate(page, authorityUrl, { keyPath, privatePath, csvPath, onState })
 //     → { count, alreadyPublished }
 //   visibleStep(page) → the data-step of the section shown ('loading' while it loads)
 //
@@ -59,12 +60,38 @@ async function open(page, url) {
 }
 
 /**
- * Opens the trustee page and performs the next step available to this trustee: for
- * 'commit', saves the downloaded secret file as `secretsPath`; for the later steps, gives
- * `secretsPath` to the file input. Returns what it did ('waiting' and 'done': nothing to
- * do now, or ever), with the page's explanation in `text`.
+ * Gives the key file to step 1 of the trustee page (which must be at that step) and waits
+ * for the page's verdict: `accepted` with the identity line shown, or refused with the
+ * error shown.
  */
-export async function trusteeNextStep(page, trusteeUrl, { secretsPath, onState = async () => {} } = {}) {
+async function giveKey(page, T, keyPath) {
+  await page.getByLabel(T('trustee.key_label'), { exact: true }).setInputFiles(keyPath);
+  await page.getByRole('button', { name: T('trustee.key_button'), exact: true }).click();
+  const identity = page.locator('#identity:not([hidden])');
+  for (let i = 0; i < 600; i++) {
+    if (await identity.isVisible()) return { accepted: true, text: (await page.locator('#identity-line').textContent()).trim() };
+    const err = await errorShown(page);
+    if (err) return { accepted: false, text: err };
+    await page.waitForTimeout(100);
+  }
+  throw new Error('key check: no answer after 60 s');
+}
+
+/** Opens the trustee page at step 1 and gives it `keyPath`, without committing. */
+export async function trusteeTryKey(page, trusteeUrl, keyPath) {
+  const step = await open(page, trusteeUrl);
+  if (step !== 'commit') throw new Error(`the trustee page shows ${step}, not step 1`);
+  return giveKey(page, await texts(page, 'trustee'), keyPath);
+}
+
+/**
+ * Opens the trustee page and performs the next step available to this trustee: for
+ * 'commit', gives the key file `keyPath`, then saves the downloaded secret file as
+ * `secretsPath`; for the later steps, gives `secretsPath` to the file input. Returns what
+ * it did ('waiting' and 'done': nothing to do now, or ever), with the page's explanation
+ * in `text` (and, for 'commit', the identity line in `identity`).
+ */
+export async function trusteeNextStep(page, trusteeUrl, { keyPath, secretsPath, onState = async () => {} } = {}) {
   const step = await open(page, trusteeUrl);
   const T = await texts(page, 'trustee');
   const section = (name) => page.locator(`section[data-step="${name}"]`);
@@ -75,7 +102,11 @@ export async function trusteeNextStep(page, trusteeUrl, { secretsPath, onState =
     return { step, secretsPath, text };
   }
   if (step === 'commit') {
+    if (!keyPath) throw new Error('step 1 needs the trustee\'s key file (keyPath)');
     await onState('trustee-commit');
+    const verdict = await giveKey(page, T, keyPath);
+    if (!verdict.accepted) throw new Error(`commit: the page refused the key: ${verdict.text}`);
+    await onState('trustee-identity');
     await button(T('trustee.commit_button')).click();
     await page.locator('section[data-step="save"]:not([hidden])').waitFor({ timeout: 60_000 }).catch(async (e) => {
       throw new Error(`commit: ${(await errorShown(page)) || e.message}`);
@@ -93,7 +124,7 @@ export async function trusteeNextStep(page, trusteeUrl, { secretsPath, onState =
     await button(T('trustee.publish_commit')).click();
     await waitFor(page, T('trustee.published_commit'), 'commit');
     await onState('trustee-commit-after');
-    return { step: 'commit', secretsPath };
+    return { step: 'commit', secretsPath, identity: verdict.text };
   }
   if (step === 'act') {
     const heading = (await section('act').locator('h2').textContent()).trim();
@@ -111,12 +142,13 @@ export async function trusteeNextStep(page, trusteeUrl, { secretsPath, onState =
 }
 
 /**
- * Opens the credential authority page, generates the credentials, saves the private file
+ * Opens the credential authority page, gives it the authority's key file `keyPath`,
+ * generates the credentials, saves the private file
  * (JSON) as `privatePath` and, if `csvPath` is given, the CSV for a mailing tool, confirms
  * and publishes the public list. Returns the number of credentials. If the list was
  * already published, does nothing and returns {count, alreadyPublished: true}.
  */
-export async function authorityGenerate(page, authorityUrl, { privatePath, csvPath, onState = async () => {} } = {}) {
+export async function authorityGenerate(page, authorityUrl, { keyPath, privatePath, csvPath, onState = async () => {} } = {}) {
   const step = await open(page, authorityUrl);
   const T = await texts(page, 'authority');
   const button = (name) => page.getByRole('button', { name, exact: true });
@@ -129,10 +161,17 @@ export async function authorityGenerate(page, authorityUrl, { privatePath, csvPa
     throw new Error(`the authority page shows ${step}: ${(await errorShown(page)) || ''}`);
   }
   await onState('authority-generate');
+  if (!keyPath) throw new Error('generating the credentials needs the authority\'s key file (keyPath)');
+  await page.getByLabel(T('authority.key_label'), { exact: true }).setInputFiles(keyPath);
   await page.getByRole('button', { name: pattern(T('authority.generate_button')) }).click();
-  await page.locator('section[data-step="save"]:not([hidden])').waitFor({ timeout: 120_000 }).catch(async (e) => {
-    throw new Error(`generate: ${(await errorShown(page)) || e.message}`);
-  });
+  const saveStep = page.locator('section[data-step="save"]:not([hidden])');
+  for (let i = 0; ; i++) {
+    if (await saveStep.isVisible()) break;
+    const err = await errorShown(page);
+    if (err) throw new Error(`generate: the page says: ${err}`);
+    if (i > 1200) throw new Error('generate: no answer after 120 s');
+    await page.waitForTimeout(100);
+  }
   const save = async (name, file) => {
     const [download] = await Promise.all([page.waitForEvent('download'), button(name).click()]);
     await download.saveAs(file);

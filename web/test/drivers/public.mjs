@@ -185,3 +185,23 @@ export async function verifyFile(page, baseUrl, election, filePath) {
   await page.getByRole('button', { name: T('verify.file_button'), exact: true }).click();
   return verifierOutcome(page, T);
 }
+
+/**
+ * Checks the receipt file at `filePath` on the verifier page, where a record has just
+ * verified. Returns {status, text, seq}: `status` is what the page concluded (`on_record`,
+ * `replaced`, `not_yet`, `missing`, `wrong_weight`, or a refusal: `unsigned`,
+ * `other_election`, `not_receipt`, `failed`), `text` its sentence, `seq` the position shown.
+ */
+export async function checkReceiptFile(page, filePath) {
+  const T = await texts(page, 'verify');
+  const box = page.locator('#receipt-outcome');
+  await box.evaluate((e) => { e.hidden = true; delete e.dataset.status; });
+  await page.getByLabel(T('verify.receipt_label'), { exact: true }).setInputFiles(filePath);
+  await page.getByRole('button', { name: T('verify.receipt_button'), exact: true }).click();
+  await page.locator('#receipt-outcome[data-status]:not([hidden])').waitFor({ timeout: 60_000 });
+  return {
+    status: await box.getAttribute('data-status'),
+    text: (await page.locator('#receipt-verdict').textContent()).trim(),
+    seq: (await page.locator('#receipt-seq').textContent()).trim(),
+  };
+}

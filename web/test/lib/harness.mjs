@@ -5,6 +5,8 @@
 // breaks the Content-Security-Policy.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
+import { createHash } from 'node:crypto';
 import { mkdtemp, mkdir, readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -161,9 +163,10 @@ export async function launchBrowser() {
 /**
  * A new page (its own context) that records every request to another origin, every CSP
  * violation and every uncaught error; `page.assertClean()` throws if any happened.
- * `mobile: true` gives a 360×740 touch viewport.
+ * `mobile: true` gives a 360×740 touch viewport. `allowOrigins`: other origins the page
+ * may request (an election's monitors, from the booth).
  */
-export async function newPage(browser, baseUrl, { mobile = false } = {}) {
+export async function newPage(browser, baseUrl, { mobile = false, allowOrigins = [] } = {}) {
   const context = await browser.newContext(
     mobile
       ? { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, acceptDownloads: true }
@@ -174,7 +177,8 @@ export async function newPage(browser, baseUrl, { mobile = false } = {}) {
   const problems = [];
   page.on('request', (req) => {
     const u = req.url();
-    if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) {
+    const allowed = [origin, ...allowOrigins].some((o) => u.startsWith(`${o}/`) || u === o);
+    if (!allowed && !u.startsWith('data:') && !u.startsWith('blob:')) {
       problems.push(`request to another origin: ${u}`);
     }
   });
@@ -236,4 +240,68 @@ export async function adminToken(server) {
   });
   if (!r.ok) throw new Error(`admin login: ${r.status} ${await r.text()}`);
   return (await r.json()).token;
+}
+
+/**
+ * A stand-in for `scrutin monitor --listen` on a loopback port, reachable from the pages
+ * (CORS): it serves the board's record and head as a monitor does
+ * (`/api/elections/{id}/record?from=`, `/api/elections/{id}/head`), copied from the
+ * board at each request, and its status (`/api/monitor/status`: `{ok, events, head,
+ * alarms}`). `monitor.lag = n` makes it n lines behind the board (as a monitor between
+ * two polls); `monitor.fork = true` makes it hold another chain (the head of a line the
+ * board never served); `monitor.forkClose = true`, another `close` line (and the chain
+ * after it); `monitor.alarms = [{kind, message}]`, alarms in its status;
+ * `monitor.down = true` makes it answer 503. `monitor.requests` counts the requests it
+ * received. Returns {url, origin, stop()} and those switches.
+ */
+export async function startFakeMonitor(boardUrl) {
+  const port = await freePort();
+  const monitor = { lag: 0, fork: false, forkClose: false, alarms: [], down: false, requests: 0 };
+  const sha = (text) => createHash('sha256').update(text).digest('hex');
+  const server = createHttpServer(async (req, res) => {
+    const send = (status, body, type = 'application/json') => {
+      res.writeHead(status, { 'Content-Type': type, 'Access-Control-Allow-Origin': '*', 'Cache-Control': 'no-store' });
+      res.end(body);
+    };
+    try {
+      monitor.requests += 1;
+      if (monitor.down) return send(503, '{"error":"unavailable"}');
+      const url = new URL(req.url, 'http://monitor');
+      if (url.pathname === '/api/monitor/status') {
+        return send(200, JSON.stringify({ ok: monitor.alarms.length === 0, alarms: monitor.alarms, events: null, head: null }));
+      }
+      const m = url.pathname.match(/^\/api\/elections\/([A-Za-z0-9_-]+)\/(head|record)$/);
+      if (!m) return send(404, '{"error":"not found"}');
+      const text = await (await fetch(`${boardUrl}/api/elections/${m[1]}/record`)).text();
+      let lines = text.split('\n').filter(Boolean);
+      lines = lines.slice(0, Math.max(0, lines.length - monitor.lag));
+      if (monitor.fork && lines.length) lines[lines.length - 1] = `${lines[lines.length - 1]} `;
+      if (monitor.forkClose) {
+        // Another close: its body differs (a later time), hence every hash after it.
+        const i = lines.findIndex((l) => /^\{"seq":\d+,"prev":"[0-9a-f]{64}","type":"close",/.test(l));
+        if (i >= 0) lines[i] = lines[i].replace(/"at":(\d+)/, (_, n) => `"at":${Number(n) + 1}`).replace(/\}$/, ' }');
+      }
+      if (m[2] === 'head') {
+        return send(200, JSON.stringify({
+          events: lines.length,
+          head: lines.length ? sha(lines[lines.length - 1]) : null,
+          monitor: true,
+        }));
+      }
+      const from = Number(url.searchParams.get('from') || 0);
+      return send(200, lines.slice(from).map((l) => `${l}\n`).join(''), 'application/jsonl');
+    } catch (e) {
+      return send(500, JSON.stringify({ error: String(e) }));
+    }
+  });
+  await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  return Object.assign(monitor, {
+    url,
+    origin: url,
+    stop: () => new Promise((resolve) => {
+      server.close(resolve);
+      server.closeAllConnections();
+    }),
+  });
 }

@@ -17,10 +17,43 @@ use super::error::ApiError;
 use crate::ratelimit::{client_key, retry_after_secs};
 use crate::state::AppState;
 
-/// Content-Security-Policy of every response.
+/// Content-Security-Policy of every response, unless the handler set its own: only the
+/// voting booth does, to let the voter's browser reach the election's monitors
+/// ([`csp_connecting_to`]).
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
 base-uri 'none'; form-action 'self'";
+
+/// [`CSP`] with `connect-src` widened to `origins` (each `scheme://host[:port]`, as
+/// [`url_origin`] makes them) besides the page's own: the booth of an election that names
+/// monitors compares the board's head with theirs (spec §14.3), and nothing else.
+pub fn csp_connecting_to(origins: &[String]) -> String {
+    let mut sources = String::from("connect-src 'self'");
+    for o in origins {
+        sources.push(' ');
+        sources.push_str(o);
+    }
+    CSP.replace("connect-src 'self'", &sources)
+}
+
+/// The origin `scheme://host[:port]` of an `http://` or `https://` URL, lowercased, or
+/// `None` when the URL has none that a Content-Security-Policy source can name safely
+/// (user information, characters other than those of a host name, an IP literal and a
+/// port).
+pub fn url_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let host_ok = !authority.is_empty()
+        && !authority.starts_with(':')
+        && authority
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    host_ok.then(|| format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
 
 /// Permissions-Policy of every response.
 pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), \
@@ -57,7 +90,9 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let set = |h: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
         h.insert(name, HeaderValue::from_static(value));
     };
-    set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        set(h, header::CONTENT_SECURITY_POLICY, CSP);
+    }
     set(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(h, header::REFERRER_POLICY, "no-referrer");
     set(h, header::X_FRAME_OPTIONS, "DENY");
@@ -188,5 +223,41 @@ pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) ->
         )
         .with_retry_after(2)
         .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monitor_origins_widen_connect_src_only() {
+        assert_eq!(
+            url_origin("https://Monitor.example.org/scrutin/"),
+            Some("https://monitor.example.org".into())
+        );
+        assert_eq!(
+            url_origin("http://127.0.0.1:8081"),
+            Some("http://127.0.0.1:8081".into())
+        );
+        assert_eq!(
+            url_origin("https://[::1]:9000?x"),
+            Some("https://[::1]:9000".into())
+        );
+        for bad in [
+            "ftp://example.org",
+            "https://",
+            "https://user@example.org",
+            "https://a;b.example.org",
+            "https://example.org,evil",
+            "https://:80",
+            "example.org",
+        ] {
+            assert_eq!(url_origin(bad), None, "{bad}");
+        }
+        let csp = csp_connecting_to(&["https://m1.example".into(), "http://m2:81".into()]);
+        assert!(csp.contains("connect-src 'self' https://m1.example http://m2:81;"));
+        assert_eq!(csp.replace(" https://m1.example http://m2:81", ""), CSP);
+        assert_eq!(csp_connecting_to(&[]), CSP);
     }
 }

@@ -33,6 +33,7 @@ use scrutin_election::ballot::Ballot;
 use scrutin_election::credential::CredentialList;
 use scrutin_election::definition::ElectionDescription;
 use scrutin_election::record::MAX_LINE;
+use scrutin_election::roles::{Signed, SignedHead};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -325,11 +326,19 @@ async fn credentials(
     State(app): State<AppState>,
     Path(id): Path<String>,
     who: RoleAuth,
-    JsonBody(list): JsonBody<CredentialList>,
+    JsonBody(list): JsonBody<serde_json::Value>,
 ) -> Result<axum::Json<Posted>, ApiError> {
     if who.for_election(&id)? != Role::CredentialAuthority {
         return Err(ApiError::forbidden("credential authority token required"));
     }
+    let text = serde_json::to_string(&list).map_err(ApiError::internal)?;
+    let list = Signed::<CredentialList>::from_json(&text).map_err(|e| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("check R5 failed: {e}"),
+        )
+    })?;
     super::post_credentials(&app, &id, list)
         .await
         .map(axum::Json)
@@ -426,16 +435,38 @@ async fn record(
     Ok(resp)
 }
 
+/// The head of the board, and the same signed by the board key (§14.1): a head that cannot
+/// be on the chain of another signed head is evidence that the board showed two records.
 async fn head(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     super::election_meta(&app, &id).await?;
     let eid = id.clone();
-    let h = blocking(&app.storage, move |s| s.head(&eid)).await?;
+    let (h, first) = blocking(&app.storage, move |s| {
+        Ok((s.head(&eid)?, s.events_from(&eid, 0, 1)?))
+    })
+    .await?;
     let hash = h
         .last_line
         .as_deref()
         .map(|l| Hash32::of(l.as_bytes()))
         .unwrap_or(scrutin_election::record::GENESIS);
-    let mut resp = axum::Json(json!({"events": h.next_seq, "head": hash.to_hex()})).into_response();
+    let context = first
+        .first()
+        .map(|l| Hash32::of(l.as_bytes()))
+        .ok_or_else(|| ApiError::not_found("the election has no record yet"))?;
+    let signed = SignedHead::sign(
+        &app.board_key,
+        context,
+        h.next_seq,
+        hash,
+        &mut scrutin_election::crypto::rng::os_rng(),
+    );
+    let mut resp = axum::Json(json!({
+        "events": h.next_seq,
+        "head": hash.to_hex(),
+        "board_key": app.board_key.signing_key.to_hex(),
+        "signed": signed,
+    }))
+    .into_response();
     cache(&mut resp, "no-cache");
     Ok(resp)
 }

@@ -31,7 +31,8 @@ use scrutin_election::ceremony;
 use scrutin_election::credential::CredentialList;
 use scrutin_election::crypto::rng::os_rng;
 use scrutin_election::definition::ElectionDescription;
-use scrutin_election::record::Event;
+use scrutin_election::record::{Event, Signer};
+use scrutin_election::roles::Signed;
 use scrutin_election::verify::{Proofs, RecordState, Stage, VerifyError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -335,6 +336,11 @@ pub async fn create_election(
     }
     let def = ElectionDescription::from_toml(&description_toml)
         .and_then(|d| d.into_definition(&mut os_rng()))
+        .and_then(|mut d| {
+            // This server's board key signs the receipts and heads of the election (§14).
+            d.board_key = Some(app.board_key.signing_key);
+            d.validate().map(|()| d)
+        })
         .map_err(|e| {
             ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -519,7 +525,8 @@ pub async fn issue_role_tokens(
     };
     let mut trustees = Vec::new();
     let mut stored = Vec::new();
-    for (i, name) in names.into_iter().enumerate() {
+    for (i, holder) in names.into_iter().enumerate() {
+        let name = holder.name;
         let token = new_token()?;
         let index = i as u32 + 1;
         stored.push(RoleToken {
@@ -553,11 +560,8 @@ pub async fn issue_role_tokens(
 
 /// Event types a trustee may post, and the trustee number each names.
 fn trustee_of(event: &Event) -> Option<u32> {
-    match event {
-        Event::TrusteeCommitment(c) => Some(c.index),
-        Event::DealerShares(d) => Some(d.dealer),
-        Event::TrusteeCheck(c) => Some(c.index),
-        Event::DecryptionShare(s) => Some(s.trustee),
+    match event.signer() {
+        Signer::Trustee(index) => Some(index),
         _ => None,
     }
 }
@@ -648,40 +652,58 @@ pub async fn post_trustee_event(
     })
 }
 
-/// The credential authority posts the public credential list; it must have one credential
-/// per voter on the list, with the same total weight.
+/// The credential authority posts the public credential list, signed with its role key
+/// (checked, with the list itself, by the verifier: S2, C1). It must have one credential
+/// per voter on the list, and the same weights: the multiset of the list's weights must be
+/// that of the voter list, so that a credential authority cannot move weight from one
+/// voter to another unnoticed by the server (which still does not know whose credential
+/// is whose; each voter sees their own weight in the booth and on the receipt).
 pub async fn post_credentials(
     app: &AppState,
     id: &str,
-    list: CredentialList,
+    list: Signed<CredentialList>,
 ) -> Result<Posted, ApiError> {
     let meta = election_meta(app, id).await?;
     require_state(&meta, ElectionState::Draft, "publishing credentials")?;
     let eid = id.to_owned();
     let (voters, weight) = blocking(&app.storage, move |s| s.voter_count(&eid)).await?;
-    let n = list.credentials.len() as u64;
+    let n = list.body.credentials.len() as u64;
     let w: u64 = list
+        .body
         .credentials
         .iter()
         .fold(0u64, |a, c| a.saturating_add(c.weight));
-    if n != voters || w != weight {
-        return Err(ApiError::new(
+    let mismatch = |what: String| {
+        ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "credentials_mismatch",
-            format!(
-                "the voter list has {voters} voters of total weight {weight}; the credential list has {n} of total weight {w}"
-            ),
+            what,
+        )
+    };
+    if n != voters || w != weight {
+        return Err(mismatch(format!(
+            "the voter list has {voters} voters of total weight {weight}; the credential list has {n} of total weight {w}"
+        )));
+    }
+    let mut roll = roll_weights(app, id).await?;
+    let mut listed: Vec<u64> = list.body.credentials.iter().map(|c| c.weight).collect();
+    roll.sort_unstable();
+    listed.sort_unstable();
+    if roll != listed {
+        return Err(mismatch(
+            "the credential list's weights are not the voter list's weights (same count and total, but distributed differently)".into(),
         ));
     }
     let mut locked = app.elections.lock(app, id).await?;
-    let event = ceremony::credentials_event(locked.state()?, list).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "verification_failed",
-            format!("check C1 failed: {e}"),
-        )
-    })?;
-    let appended = locked.append(app, vec![event], Proofs::Verify).await?;
+    if locked.state()?.credentials.is_some() {
+        return Err(ApiError::conflict(
+            "already_published",
+            "the credentials are already published",
+        ));
+    }
+    let appended = locked
+        .append(app, vec![Event::Credentials(list)], Proofs::Verify)
+        .await?;
     audit::record(
         &app.storage,
         "credential-authority",
@@ -691,6 +713,21 @@ pub async fn post_credentials(
     )
     .await?;
     Ok(Posted::alone(&appended))
+}
+
+/// The weight of every voter on the list.
+async fn roll_weights(app: &AppState, id: &str) -> Result<Vec<u64>, ApiError> {
+    let mut weights = Vec::new();
+    let mut after = String::new();
+    loop {
+        let (eid, a) = (id.to_owned(), after.clone());
+        let page = blocking(&app.storage, move |s| s.list_voters(&eid, &a, 10_000)).await?;
+        let Some(last) = page.last() else {
+            return Ok(weights);
+        };
+        after = last.login.clone();
+        weights.extend(page.iter().map(|v| v.weight));
+    }
 }
 
 /// Opens the election: freezes the voter list, appends `open` (the fingerprint).
@@ -808,8 +845,12 @@ pub struct TrusteeProgress {
     pub dealt: bool,
     /// Its check of the shares it received is on the record.
     pub checked: bool,
-    /// Disqualified by complaints.
-    pub disqualified: bool,
+    /// Short fingerprint of the trustee's role key named in the definition (§8.6).
+    pub key_fingerprint: String,
+    /// Its signed commitment is on the record: it has proven that it holds that key.
+    pub key_proven: bool,
+    /// It complained about a bad share and so holds no key share (§6.4).
+    pub complained: bool,
     /// Its decryption share is on the record.
     pub decryption_share: bool,
 }
@@ -822,53 +863,63 @@ pub fn trustee_progress(st: &RecordState) -> Vec<TrusteeProgress> {
     def.trustees
         .iter()
         .enumerate()
-        .map(|(i, name)| {
+        .map(|(i, holder)| {
             let index = i as u32 + 1;
             TrusteeProgress {
                 index,
-                name: name.clone(),
+                name: holder.name.clone(),
+                key_fingerprint: scrutin_election::roles::fingerprint(&holder.key),
+                key_proven: st.commitments.get(i).is_some_and(Option::is_some),
                 committed: st.commitments.get(i).is_some_and(Option::is_some),
                 dealt: st.dealt.get(i).is_some_and(Option::is_some),
                 checked: st.checks.get(i).is_some_and(Option::is_some),
-                disqualified: st.disqualified.contains(&index),
+                complained: st.complained.contains(&index),
                 decryption_share: st.shares.iter().any(|s| s.trustee == index),
             }
         })
         .collect()
 }
 
-/// What a voter gets back for a ballot on the board.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Receipt {
-    /// The ballot tracker (hex SHA-256, §10.5).
-    pub tracker: String,
-    /// The ballot's sequence number on the board.
-    pub seq: u64,
-    /// SHA-256 of the ballot's line: the board's head right after it.
-    pub head: String,
-    /// The election fingerprint.
-    pub election: String,
-}
+/// What a voter gets back for a ballot on the board: signed by the board key (§14.2), so
+/// that a board that loses or forks away an acknowledged ballot leaves evidence.
+pub use scrutin_election::roles::Receipt;
 
+/// The signed receipt of the ballot with `tracker` at `seq`, whose credential has
+/// `weight`.
 async fn receipt_of(
     app: &AppState,
     id: &str,
     tracker: Hash32,
     seq: u64,
     fingerprint: Hash32,
+    weight: u64,
 ) -> Result<Receipt, ApiError> {
     let eid = id.to_owned();
     let line = blocking(&app.storage, move |s| s.events_from(&eid, seq, 1)).await?;
     let head = line
         .first()
-        .map(|l| Hash32::of(l.as_bytes()).to_hex())
+        .map(|l| Hash32::of(l.as_bytes()))
         .ok_or_else(|| ApiError::internal("indexed ballot missing from the board"))?;
-    Ok(Receipt {
-        tracker: tracker.to_hex(),
+    Ok(sign_receipt(app, fingerprint, seq, tracker, head, weight))
+}
+
+fn sign_receipt(
+    app: &AppState,
+    fingerprint: Hash32,
+    seq: u64,
+    tracker: Hash32,
+    head: Hash32,
+    weight: u64,
+) -> Receipt {
+    Receipt::sign(
+        &app.board_key,
+        fingerprint,
         seq,
+        tracker,
         head,
-        election: fingerprint.to_hex(),
-    })
+        weight,
+        &mut os_rng(),
+    )
 }
 
 fn bind_error(outcome: BindOutcome) -> Result<(), ApiError> {
@@ -915,8 +966,11 @@ pub async fn cast_ballot(
             .fingerprint
             .ok_or_else(|| ApiError::conflict("election_not_open", "the election is not open"))?;
         if let Some(seq) = st.trackers.get(&tracker).copied() {
+            let weight = st
+                .credential_weight(ballot.credential.as_bytes())
+                .unwrap_or(0);
             drop(locked);
-            return replay(app, id, login, &credential, tracker, seq, fp).await;
+            return replay(app, id, login, &credential, tracker, seq, fp, weight).await;
         }
         st.admit_ballot(&ballot).map_err(verify_error)?;
         st.context
@@ -941,9 +995,12 @@ pub async fn cast_ballot(
     let fp = st
         .fingerprint
         .ok_or_else(|| ApiError::conflict("election_not_open", "the election is not open"))?;
+    let weight = st
+        .credential_weight(ballot.credential.as_bytes())
+        .unwrap_or(0);
     if let Some(seq) = st.trackers.get(&tracker).copied() {
         drop(locked);
-        return replay(app, id, login, &credential, tracker, seq, fp).await;
+        return replay(app, id, login, &credential, tracker, seq, fp, weight).await;
     }
     st.admit_ballot(&ballot).map_err(verify_error)?;
     let ballot = Arc::try_unwrap(ballot).unwrap_or_else(|b| (*b).clone());
@@ -954,18 +1011,22 @@ pub async fn cast_ballot(
             Proofs::AlreadyVerified,
         )
         .await?;
-    Ok(Receipt {
-        tracker: tracker.to_hex(),
-        seq: appended.first_seq,
-        head: appended
-            .hashes
-            .first()
-            .map(|h| h.to_hex())
-            .unwrap_or_default(),
-        election: fp.to_hex(),
-    })
+    let head = appended
+        .hashes
+        .first()
+        .copied()
+        .ok_or_else(|| ApiError::internal("appended ballot has no hash"))?;
+    Ok(sign_receipt(
+        app,
+        fp,
+        appended.first_seq,
+        tracker,
+        head,
+        weight,
+    ))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn replay(
     app: &AppState,
     id: &str,
@@ -974,10 +1035,11 @@ async fn replay(
     tracker: Hash32,
     seq: u64,
     fp: Hash32,
+    weight: u64,
 ) -> Result<Receipt, ApiError> {
     let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.to_owned());
     bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
-    receipt_of(app, id, tracker, seq, fp).await
+    receipt_of(app, id, tracker, seq, fp, weight).await
 }
 
 /// One pass of the scheduler: opens drafts whose `opens_at` has come and closes open

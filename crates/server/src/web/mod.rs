@@ -4,10 +4,11 @@
 //! | route | page |
 //! |---|---|
 //! | `GET /` | home: find an election |
-//! | `GET /admin` | the officials' pages (election list, creation, voters, ceremony, lifecycle, audit log) |
-//! | `GET /elections/{id}` | the voting booth |
-//! | `GET /elections/{id}/trustee` | a trustee's key generation and decryption share (token in the URL fragment) |
-//! | `GET /elections/{id}/authority` | the credential authority's step (token in the URL fragment) |
+//! | `GET /admin` | the officials' pages (election list, creation, voters, ceremony, lifecycle, audit log); with `?election={id}`, its `connect-src` also names that election's monitors |
+//! | `GET /keys` | a trustee's or credential authority's role key, drawn in the browser; checking a key file |
+//! | `GET /elections/{id}` | the voting booth (its `connect-src` also names the election's monitors) |
+//! | `GET /elections/{id}/trustee` | a trustee's key generation and decryption share (token in the URL fragment; its `connect-src` also names the election's monitors) |
+//! | `GET /elections/{id}/authority` | the credential authority's step (token in the URL fragment; its `connect-src` also names the election's monitors) |
 //! | `GET /elections/{id}/verify` | the universal verifier, in the browser |
 //! | `GET /elections/{id}/board` | the public board, rendered by the server ([`public`]) |
 //! | `GET /elections/{id}/result` | the result with its charts, rendered by the server ([`public`]) |
@@ -16,20 +17,26 @@
 //! Every page is a static HTML shell with its script from `/static/js/`, except the board
 //! and the result, which the server renders whole (they need no script); no page loads
 //! anything from another origin, which the Content-Security-Policy of
-//! [`crate::http::middleware::CSP`] enforces. With `web_dir` set in the configuration the
+//! [`crate::http::middleware::CSP`] enforces (the booth, the trustee page, the credential
+//! authority's page and the officials' page of an election with monitors may also fetch
+//! from those monitors, and only from them: the booth compares the board's head with
+//! theirs, the trustee page and the officials' tally compare the `close` line with theirs,
+//! the authority's page the record's last line, spec §14.4). With `web_dir` set in the configuration the
 //! files are read from that folder at each request instead (to edit pages or translations
 //! without rebuilding).
 
 use std::path::Path as FsPath;
 
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
 use crate::http::error::ApiError;
+use crate::http::middleware;
 use crate::state::AppState;
 
 pub mod chart;
@@ -130,9 +137,10 @@ pub fn routes() -> Router<AppState> {
             "/",
             get(|s: State<AppState>, h: HeaderMap| page(s, h, "index.html")),
         )
+        .route("/admin", get(admin_page))
         .route(
-            "/admin",
-            get(|s: State<AppState>, h: HeaderMap| page(s, h, "admin.html")),
+            "/keys",
+            get(|s: State<AppState>, h: HeaderMap| page(s, h, "keys.html")),
         )
         .route("/elections/{id}", get(election_page))
         .route("/elections/{id}/board", get(public::board))
@@ -148,21 +156,89 @@ async fn page(State(app): State<AppState>, headers: HeaderMap, file: &'static st
     serve_file(&app, &format!("pages/{file}"), &headers).await
 }
 
+/// The booth. When the election names monitors (spec §14.3), its Content-Security-Policy
+/// lets the page reach exactly their origins, to compare the board's head with theirs.
 async fn election_page(
     State(app): State<AppState>,
-    Path(_id): Path<String>,
+    Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    serve_file(&app, "pages/booth.html", &headers).await
+    page_with_monitors(&app, "pages/booth.html", &id, &headers).await
+}
+
+/// The query of `/admin`: `election` names the election shown, whose monitors the page
+/// may reach (to compare the `close` line with theirs before the tally, spec §14.4).
+#[derive(serde::Deserialize)]
+struct AdminQuery {
+    election: Option<String>,
+}
+
+/// The officials' page; `?election={id}` lets it reach that election's monitors, and only
+/// them (the election is chosen in the fragment, which the server never sees, so the page
+/// names it in the query too).
+async fn admin_page(
+    State(app): State<AppState>,
+    query: Result<Query<AdminQuery>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
+    let election = query.ok().and_then(|Query(q)| q.election);
+    match election {
+        Some(id) => page_with_monitors(&app, "pages/admin.html", &id, &headers).await,
+        None => serve_file(&app, "pages/admin.html", &headers).await,
+    }
+}
+
+/// Serves `file` with a Content-Security-Policy whose `connect-src` also names the origins
+/// of election `id`'s monitors (the common policy when it names none, or is unknown).
+async fn page_with_monitors(app: &AppState, file: &str, id: &str, headers: &HeaderMap) -> Response {
+    let origins = monitor_origins(app, id).await;
+    let mut resp = serve_file(app, file, headers).await;
+    if !origins.is_empty()
+        && let Ok(v) = HeaderValue::from_str(&middleware::csp_connecting_to(&origins))
+    {
+        resp.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    resp
+}
+
+/// The distinct origins of the monitors the election's definition names (none for an
+/// unknown election or one without monitors).
+async fn monitor_origins(app: &AppState, id: &str) -> Vec<String> {
+    if crate::protocol::election_meta(app, id).await.is_err() {
+        return Vec::new();
+    }
+    let monitors = match app.elections.lock(app, id).await {
+        Ok(locked) => locked
+            .state()
+            .ok()
+            .and_then(|st| st.definition.as_ref())
+            .map(|d| d.monitors.clone())
+            .unwrap_or_default(),
+        Err(_) => Vec::new(),
+    };
+    let mut origins: Vec<String> = Vec::new();
+    for m in &monitors {
+        if let Some(o) = middleware::url_origin(m)
+            && !origins.contains(&o)
+        {
+            origins.push(o);
+        }
+    }
+    origins
 }
 
 async fn election_subpage(
     State(app): State<AppState>,
-    Path((_id, name)): Path<(String, String)>,
+    Path((id, name)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
     match name.as_str() {
-        "trustee" | "authority" => serve_file(&app, &format!("pages/{name}.html"), &headers).await,
+        // The trustee compares the `close` line with the monitors' before decrypting (§14.4).
+        "trustee" => page_with_monitors(&app, "pages/trustee.html", &id, &headers).await,
+        // The credential authority compares the record's last line with the monitors' before
+        // generating the credentials (§14.4).
+        "authority" => page_with_monitors(&app, "pages/authority.html", &id, &headers).await,
         _ => ApiError::not_found("no such page").into_response(),
     }
 }

@@ -825,9 +825,11 @@ async fn board_page(
                 h.raw("<tr>");
                 h.open("th", &[("scope", "row")]);
                 h.text(&t.name);
-                if t.disqualified {
+                h.text(" ");
+                h.elem("code", &[("class", "muted")], &t.key_fingerprint);
+                if t.complained {
                     h.text(" ");
-                    h.elem("span", &[("class", "bad")], m.t("public.disqualified"));
+                    h.elem("span", &[("class", "bad")], m.t("public.no_share"));
                 }
                 h.close("th");
                 for done in [t.committed, t.dealt, t.checked, t.decryption_share] {
@@ -949,7 +951,7 @@ async fn result_page(app: &AppState, id: &str, m: &Messages) -> Result<String, A
             .map(|i| {
                 def.trustees
                     .get((*i as usize).saturating_sub(1))
-                    .cloned()
+                    .map(|t| t.name.clone())
                     .unwrap_or_else(|| i.to_string())
             })
             .collect();
