@@ -292,14 +292,14 @@ async function main() {
     const wrong = c1.code === '00000000' ? '11111111' : '00000000';
     await p4.getByLabel('One-time code (8 digits)').fill(wrong);
     await p4.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await p4.getByText(/^Wrong code: \d+ attempts? left\.$/).waitFor();
+    await p4.getByText(/^Wrong or expired code: \d+ attempts? left\.$/).waitFor();
     assert((await p4.getByLabel('One-time code (8 digits)').getAttribute('aria-invalid')) === 'true', 'code marked invalid');
     await checkpoint(p4, 'booth-wrong-code');
     await p4.getByRole('button', { name: 'Send a new code' }).click();
     // The page empties the code field when the server answers, which may come after the
     // mail is in the outbox: type the new code only once the page says it was sent.
     await p4
-      .getByText('A new code was sent if this login is on the voter list. Only the newest code works.')
+      .getByText('A new code was sent if this login is on the voter list. Codes received earlier still work until they expire.')
       .waitFor({ state: 'attached' });
     const c2 = await latestCode(demo.outbox, v4.email, { after: c1.id });
     nextCode(c2.id);

@@ -171,6 +171,7 @@ impl Stage {
 }
 
 /// A credential's last ballot: what a re-vote must remove from the running tally.
+#[derive(Clone)]
 struct LastVote {
     seq: u64,
     /// The last ballot's ciphertexts, encoded (α ‖ β, 64 bytes each).
@@ -178,6 +179,7 @@ struct LastVote {
 }
 
 /// Everything learnt from a verified record: enough for the next role to act on it.
+#[derive(Clone)]
 pub struct RecordState {
     pub definition: Option<ElectionDefinition>,
     /// SHA-256 of the `election` line: the context of the key generation (§6).

@@ -5,10 +5,15 @@
 //!   still runs one argon2 verification, so timing does not reveal which accounts exist;
 //! - session tokens are 32 random bytes from the OS (64 hex chars); only their SHA-256 is
 //!   stored, and a session is valid only before its expiry;
-//! - one-time codes are uniform random decimal strings of the configured length, stored as
-//!   a salted SHA-256 bound to the election and login, compared in constant time, usable
-//!   once, locked after `max_attempts` wrong tries, expired after `ttl_secs`, and at most
-//!   `max_sends_per_hour` are sent to one login of one election per hour.
+//! - one-time login codes are uniform random decimal strings of the configured length,
+//!   stored as a salted SHA-256 bound to the election and login, compared in constant time,
+//!   expired after `ttl_secs`; a successful login spends every code of that voter;
+//! - nobody but the voter can keep the voter from logging in (spec §14 has the threat):
+//!   asking for a new code never invalidates the codes already mailed; at most
+//!   `max_sends_per_hour` codes go to one login per hour, and the code that reaches that
+//!   limit stays valid for the whole hour, so the voter's mailbox always holds a live code;
+//!   wrong codes are counted per client (`max_attempts` lock only that client out) and per
+//!   login from all clients (`max_failures_per_login`, a bound on guessing by a crowd).
 //!
 //! All functions here block (argon2, database): call them from `spawn_blocking`.
 
@@ -21,8 +26,8 @@ use subtle::ConstantTimeEq;
 
 use crate::config::OtpPolicy;
 use crate::storage::{
-    AdminAccount, OtpOutcome, OtpRecord, SessionRecord, SessionSubject, Storage, StorageError,
-    UnixTime,
+    AdminAccount, OtpAttemptLimits, OtpOutcome, OtpRecord, SessionRecord, SessionSubject, Storage,
+    StorageError, UnixTime,
 };
 
 /// Errors of authentication operations.
@@ -228,8 +233,10 @@ pub fn hash_code(election: &str, login: &str, code: &str, salt_hex: &str) -> Str
     hex::encode(h.finalize())
 }
 
-/// Creates and stores a new one-time code for a listed voter, enforcing the hourly send limit;
-/// returns the code to mail. Replaces any previous code of that voter.
+/// Creates and stores a new one-time code for a listed voter, enforcing the hourly send
+/// limit; returns the code to mail. The codes already sent stay valid; the code that reaches
+/// the hourly limit lives until the hour is over, so requests by a stranger can never leave
+/// the voter without a live code.
 pub fn new_voter_code(
     storage: &dyn Storage,
     policy: &OtpPolicy,
@@ -237,31 +244,39 @@ pub fn new_voter_code(
     login: &str,
     now: UnixTime,
 ) -> Result<String, AuthError> {
-    let sent = storage.otp_sends_since(election, login, now - 3600)?;
+    let sent = storage.otp_sends_since(election, login, now - SEND_WINDOW_SECS)?;
     if sent >= policy.max_sends_per_hour {
         return Err(AuthError::TooManySends {
             retry_after_secs: 3600 / u64::from(policy.max_sends_per_hour.max(1)),
         });
+    }
+    let mut ttl = i64::try_from(policy.ttl_secs).unwrap_or(i64::MAX);
+    if sent + 1 >= policy.max_sends_per_hour {
+        ttl = ttl.max(SEND_WINDOW_SECS);
     }
     let code = generate_code(policy.digits)?;
     let salt = hex::encode(random_bytes::<16>()?);
     let record = OtpRecord {
         code_hash: hash_code(election, login, &code, &salt),
         salt,
-        expires_at: now.saturating_add(i64::try_from(policy.ttl_secs).unwrap_or(i64::MAX)),
-        attempts: 0,
-        used: false,
+        expires_at: now.saturating_add(ttl),
     };
-    storage.put_otp(election, login, &record, now)?;
+    storage.put_otp(election, login, &record, now, policy.max_sends_per_hour)?;
     Ok(code)
 }
 
-/// Checks a voter's code (constant-time comparison; single use; attempt limit; expiry).
+/// The window of the send limit and of the failure counts, in seconds.
+pub const SEND_WINDOW_SECS: i64 = 3600;
+
+/// Checks a code typed on `client` (a client address key): constant-time comparison with
+/// every live code of the voter, single use, per-client and per-login failure limits,
+/// expiry.
 pub fn check_voter_code(
     storage: &dyn Storage,
     policy: &OtpPolicy,
     election: &str,
     login: &str,
+    client: &str,
     code: &str,
     now: UnixTime,
 ) -> Result<OtpOutcome, AuthError> {
@@ -275,7 +290,12 @@ pub fn check_voter_code(
         let candidate = hash_code(election, login, &code, &rec.salt);
         bool::from(candidate.as_bytes().ct_eq(rec.code_hash.as_bytes()))
     };
-    Ok(storage.otp_attempt(election, login, now, policy.max_attempts, &mut matches)?)
+    let limits = OtpAttemptLimits {
+        per_client: policy.max_attempts,
+        per_login: policy.max_failures_per_login,
+        window_secs: SEND_WINDOW_SECS,
+    };
+    Ok(storage.otp_attempt(election, login, client, now, &limits, &mut matches)?)
 }
 
 #[cfg(test)]
@@ -296,7 +316,7 @@ mod tests {
     #[test]
     fn passwords_and_sessions() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         assert!(create_admin(&s, "root", "short").is_err());
         create_admin(&s, "root", "correct horse battery").unwrap();
         assert!(
@@ -327,49 +347,88 @@ mod tests {
     #[test]
     fn otp_rules() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         let p = OtpPolicy {
             digits: 6,
             ttl_secs: 100,
             max_attempts: 3,
-            max_sends_per_hour: 2,
+            max_sends_per_hour: 4,
+            max_sends_per_client_per_hour: 3,
+            max_failures_per_login: 5,
         };
         let wrong_for = |c: &str| if c == "000000" { "000001" } else { "000000" };
         let code = new_voter_code(&s, &p, "e", "alice", 1000).unwrap();
         let wrong = wrong_for(&code);
         assert_eq!(
-            check_voter_code(&s, &p, "e", "alice", wrong, 1001).unwrap(),
+            check_voter_code(&s, &p, "e", "alice", "x", wrong, 1001).unwrap(),
             OtpOutcome::Rejected { remaining: 2 }
         );
         assert_eq!(
-            check_voter_code(&s, &p, "e", "bob", &code, 1001).unwrap(),
-            OtpOutcome::NoCode
+            check_voter_code(&s, &p, "e", "bob", "x", &code, 1001).unwrap(),
+            OtpOutcome::Rejected { remaining: 2 }
         );
         assert_eq!(
-            check_voter_code(&s, &p, "e", "alice", &code, 1001).unwrap(),
+            check_voter_code(&s, &p, "e", "alice", "x", &code, 1001).unwrap(),
             OtpOutcome::Accepted
         );
         assert_eq!(
-            check_voter_code(&s, &p, "e", "alice", &code, 1002).unwrap(),
-            OtpOutcome::NoCode
+            check_voter_code(&s, &p, "e", "alice", "y", &code, 1002).unwrap(),
+            OtpOutcome::Rejected { remaining: 2 }
         );
-        let code = new_voter_code(&s, &p, "e", "alice", 1010).unwrap();
+        // A new code does not invalidate the previous one; a login spends both.
+        let first = new_voter_code(&s, &p, "e", "alice", 1010).unwrap();
+        let second = new_voter_code(&s, &p, "e", "alice", 1011).unwrap();
+        assert_eq!(
+            check_voter_code(&s, &p, "e", "alice", "x", &first, 1012).unwrap(),
+            OtpOutcome::Accepted
+        );
+        assert_eq!(
+            check_voter_code(&s, &p, "e", "alice", "z", &second, 1013).unwrap(),
+            OtpOutcome::Rejected { remaining: 2 }
+        );
+        // The fourth send reaches the hourly limit: that code lives for the hour.
+        let last = new_voter_code(&s, &p, "e", "alice", 1020).unwrap();
         assert!(matches!(
-            new_voter_code(&s, &p, "e", "alice", 1020),
+            new_voter_code(&s, &p, "e", "alice", 1021),
             Err(AuthError::TooManySends { .. })
         ));
         assert_eq!(
-            check_voter_code(&s, &p, "e", "alice", &code, 1110).unwrap(),
-            OtpOutcome::Expired
+            check_voter_code(&s, &p, "e", "alice", "x", &last, 1000 + 3599).unwrap(),
+            OtpOutcome::Accepted
         );
-        // after an hour, sends are allowed again
-        let code = new_voter_code(&s, &p, "e", "alice", 1000 + 3601).unwrap();
+        // An ordinary code expires after its lifetime.
+        let code = new_voter_code(&s, &p, "e", "carol", 1000).unwrap();
+        assert_eq!(
+            check_voter_code(&s, &p, "e", "carol", "x", &code, 1100).unwrap(),
+            OtpOutcome::Rejected { remaining: 2 }
+        );
+        // Wrong codes lock the client that typed them, not the voter's own client.
+        let code = new_voter_code(&s, &p, "e", "dave", 5000).unwrap();
         for _ in 0..3 {
-            check_voter_code(&s, &p, "e", "alice", wrong_for(&code), 4602).unwrap();
+            check_voter_code(&s, &p, "e", "dave", "attacker", wrong_for(&code), 5001).unwrap();
         }
         assert_eq!(
-            check_voter_code(&s, &p, "e", "alice", &code, 4603).unwrap(),
+            check_voter_code(&s, &p, "e", "dave", "attacker", &code, 5002).unwrap(),
             OtpOutcome::Locked
+        );
+        assert_eq!(
+            check_voter_code(&s, &p, "e", "dave", "voter", &code, 5002).unwrap(),
+            OtpOutcome::Accepted
+        );
+        // Failures from a crowd of clients are bounded per login.
+        let code = new_voter_code(&s, &p, "e", "erin", 6000).unwrap();
+        for i in 0..5 {
+            let client = format!("crowd{i}");
+            check_voter_code(&s, &p, "e", "erin", &client, wrong_for(&code), 6001).unwrap();
+        }
+        assert_eq!(
+            check_voter_code(&s, &p, "e", "erin", "voter", &code, 6002).unwrap(),
+            OtpOutcome::Locked
+        );
+        // … for the window only.
+        assert_eq!(
+            check_voter_code(&s, &p, "e", "erin", "voter", &code, 6002 + 3600).unwrap(),
+            OtpOutcome::Rejected { remaining: 2 }
         );
     }
 }

@@ -146,7 +146,7 @@ mod tests {
 
     fn setup() -> (tempfile::TempDir, SharedStorage) {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         s.create_election(&ElectionMeta {
             id: "e".into(),
             state: ElectionState::Open,

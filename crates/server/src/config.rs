@@ -48,8 +48,10 @@ pub struct ServerConfig {
     pub public_url: String,
     /// Allow plain HTTP on a non-loopback address.
     pub insecure_http: bool,
-    /// Use the last `X-Forwarded-For` entry as the client address.
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies (addresses or CIDR blocks, e.g. `"127.0.0.1"`, `"10.0.0.0/8"`) whose
+    /// `X-Forwarded-For` is believed: the client address is the last entry that is not one of
+    /// them. From any other peer the header is ignored. Empty: never believed.
+    pub trusted_proxies: Vec<String>,
     /// TLS certificate and key; HTTPS when present.
     pub tls: Option<TlsConfig>,
     /// Outgoing mail.
@@ -144,16 +146,31 @@ pub struct Limits {
     pub voter_list_max_lines: usize,
     /// Time limit of one request.
     pub request_timeout_secs: u64,
+    /// Time a client has to finish the TLS handshake, its first request's headers and each
+    /// request's headers (slow-header attacks are cut off after this).
+    pub header_timeout_secs: u64,
     /// Requests in flight; more are shed with 503.
     pub max_concurrent_requests: usize,
     /// Open connections; more are closed at once.
     pub max_connections: usize,
+    /// Open connections from one client address (IPv6 by /64; trusted proxies exempt).
+    pub max_connections_per_ip: usize,
     /// Token-bucket refill rate per client address, tokens per second.
     pub per_ip_rate_per_sec: f64,
     /// Token-bucket capacity per client address.
     pub per_ip_burst: u32,
     /// Most client addresses tracked by the limiter.
     pub max_tracked_clients: usize,
+    /// Ballots one credential may cast in an election (re-votes included); the last one
+    /// counts, later ones are refused.
+    pub max_ballots_per_credential: u32,
+    /// Ballots one voter session may cast per hour.
+    pub max_ballots_per_session_per_hour: u32,
+    /// Administrator login attempts from one client address per hour, whatever the names
+    /// tried (each attempt costs an argon2 verification).
+    pub admin_logins_per_ip_per_hour: u32,
+    /// Argon2 password verifications running at once; more attempts get 503 at once.
+    pub max_concurrent_password_checks: usize,
 }
 
 /// Voter one-time code policy.
@@ -164,10 +181,18 @@ pub struct OtpPolicy {
     pub digits: u32,
     /// Lifetime of a code in seconds.
     pub ttl_secs: u64,
-    /// Wrong attempts before a code is locked.
+    /// Wrong codes one client may type for one login in an hour; then that client (only)
+    /// is refused for the rest of the hour.
     pub max_attempts: u32,
-    /// Codes sent per login per election per hour.
+    /// Codes sent per login per election per hour, whoever asks; the code that reaches
+    /// this limit stays valid for the hour.
     pub max_sends_per_hour: u32,
+    /// Code requests one client may make for one login per hour.
+    pub max_sends_per_client_per_hour: u32,
+    /// Wrong codes for one login from all clients together in an hour, after which
+    /// attempts for that login are refused for the rest of the hour (a bound on guessing
+    /// from many addresses).
+    pub max_failures_per_login: u32,
 }
 
 /// Session lifetimes.
@@ -187,7 +212,7 @@ impl Default for ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".to_owned(),
             insecure_http: false,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
             tls: None,
             mail: MailConfig::default(),
             limits: Limits::default(),
@@ -216,11 +241,17 @@ impl Default for Limits {
             voter_list_limit_bytes: 16 * 1024 * 1024,
             voter_list_max_lines: 1_000_000,
             request_timeout_secs: 30,
+            header_timeout_secs: 10,
             max_concurrent_requests: 256,
             max_connections: 4096,
+            max_connections_per_ip: 64,
             per_ip_rate_per_sec: 20.0,
             per_ip_burst: 100,
             max_tracked_clients: 100_000,
+            max_ballots_per_credential: 20,
+            max_ballots_per_session_per_hour: 10,
+            admin_logins_per_ip_per_hour: 30,
+            max_concurrent_password_checks: 2,
         }
     }
 }
@@ -232,6 +263,8 @@ impl Default for OtpPolicy {
             ttl_secs: 15 * 60,
             max_attempts: 5,
             max_sends_per_hour: 5,
+            max_sends_per_client_per_hour: 3,
+            max_failures_per_login: 100,
         }
     }
 }
@@ -286,9 +319,29 @@ impl ServerConfig {
         if !(6..=8).contains(&self.otp.digits) {
             return bad("otp.digits must be between 6 and 8");
         }
-        if self.otp.ttl_secs == 0 || self.otp.max_attempts == 0 || self.otp.max_sends_per_hour == 0
+        if l.header_timeout_secs == 0 || l.max_connections_per_ip == 0 {
+            return bad(
+                "limits.header_timeout_secs and limits.max_connections_per_ip must be positive",
+            );
+        }
+        if l.max_ballots_per_credential == 0
+            || l.max_ballots_per_session_per_hour == 0
+            || l.admin_logins_per_ip_per_hour == 0
+            || l.max_concurrent_password_checks == 0
+        {
+            return bad("limits on ballots, admin logins and password checks must be positive");
+        }
+        let o = &self.otp;
+        if o.ttl_secs == 0
+            || o.max_attempts == 0
+            || o.max_sends_per_hour == 0
+            || o.max_sends_per_client_per_hour == 0
+            || o.max_failures_per_login == 0
         {
             return bad("otp values must be positive");
+        }
+        if let Err(e) = crate::ratelimit::ProxyList::parse(&self.trusted_proxies) {
+            return Err(ConfigError::Invalid(format!("trusted_proxies: {e}")));
         }
         if self.sessions.admin_ttl_secs == 0 || self.sessions.voter_ttl_secs == 0 {
             return bad("session lifetimes must be positive");

@@ -8,6 +8,7 @@
 //! - [`board`]: serialized, durable appends to an election's record (the protocol's seam);
 //! - [`auth`]: admin passwords (argon2id), bearer sessions, voter one-time codes;
 //! - [`mail`]: SMTP or dry-run outbox, with delivery status;
+//! - [`private_files`]: the data folder and outbox closed to other users (0700, 0600);
 //! - [`audit`]: append-only log of administrative actions;
 //! - [`ratelimit`]: token buckets per key;
 //! - [`voters`]: voter-list (CSV) parsing;
@@ -23,6 +24,7 @@ pub mod board;
 pub mod config;
 pub mod http;
 pub mod mail;
+pub mod private_files;
 pub mod protocol;
 pub mod ratelimit;
 pub mod routes;

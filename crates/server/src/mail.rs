@@ -109,9 +109,8 @@ impl Mailer {
                 Backend::Smtp(builder.build())
             }
             (None, Some(dir)) => {
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    MailError::Config(format!("cannot create outbox {}: {e}", dir.display()))
-                })?;
+                crate::private_files::ensure_private_dir(&dir)
+                    .map_err(|e| MailError::Config(format!("outbox: {e}")))?;
                 Backend::Outbox(dir)
             }
             (None, None) => return Err(MailError::Config("no mail backend".to_owned())),
@@ -232,7 +231,7 @@ impl Mailer {
 async fn write_outbox(dir: &std::path::Path, id: i64, bytes: &[u8]) -> Result<(), String> {
     let tmp = dir.join(format!(".{id:012}.eml.tmp"));
     let path = dir.join(format!("{id:012}.eml"));
-    tokio::fs::write(&tmp, bytes)
+    crate::private_files::write_private(&tmp, bytes)
         .await
         .map_err(|e| format!("outbox write: {e}"))?;
     tokio::fs::rename(&tmp, &path)

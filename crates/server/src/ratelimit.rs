@@ -152,6 +152,93 @@ pub fn client_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The reverse proxies whose `X-Forwarded-For` header is believed: addresses and CIDR
+/// blocks, IPv4-mapped IPv6 addresses matched as IPv4.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProxyList(Vec<(IpAddr, u8)>);
+
+fn unmap(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+impl ProxyList {
+    /// Parses `"10.0.0.1"`, `"10.0.0.0/8"`, `"::1"`, `"fd00::/8"`.
+    pub fn parse(items: &[String]) -> Result<Self, String> {
+        let mut list = Vec::with_capacity(items.len());
+        for item in items {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item.as_str(), None),
+            };
+            let ip: IpAddr = addr
+                .trim()
+                .parse()
+                .map_err(|_| format!("{item:?} is not an IP address or CIDR block"))?;
+            let ip = unmap(ip);
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                None => max,
+                Some(b) => b
+                    .trim()
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| format!("{item:?}: the prefix length must be 0 to {max}"))?,
+            };
+            list.push((ip, bits));
+        }
+        Ok(Self(list))
+    }
+
+    /// Whether no proxy is trusted.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `ip` is one of the trusted proxies.
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = unmap(ip);
+        self.0.iter().any(|(net, bits)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*bits)).unwrap_or(0);
+                u32::from(*n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*bits)).unwrap_or(0);
+                u128::from(*n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
+    }
+
+    /// The client address of a request that came from `peer` with the `X-Forwarded-For`
+    /// values `forwarded` (in header order): the peer itself unless it is a trusted proxy;
+    /// otherwise the last forwarded entry that is not a trusted proxy (entries to its left
+    /// were written by the client and prove nothing), or the peer when there is none.
+    pub fn client_of<'a>(&self, peer: IpAddr, forwarded: impl Iterator<Item = &'a str>) -> IpAddr {
+        if !self.contains(peer) {
+            return peer;
+        }
+        let entries: Vec<&str> = forwarded.flat_map(|v| v.split(',')).collect();
+        let mut client = peer;
+        for entry in entries.iter().rev() {
+            match entry.trim().parse::<IpAddr>() {
+                Ok(ip) => {
+                    client = unmap(ip);
+                    if !self.contains(ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        client
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -217,6 +304,52 @@ mod tests {
         assert!(retry_after_secs(wait) >= 1);
         let l = KeyedLimiter::new(f64::INFINITY, u32::MAX, usize::MAX);
         assert!(l.check_at(&"a", t0).is_ok());
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxies =
+            ProxyList::parse(&["127.0.0.1".into(), "10.0.0.0/8".into(), "fd00::/8".into()])
+                .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // A stranger's header is ignored.
+        assert_eq!(
+            proxies.client_of(ip("203.0.113.9"), ["198.51.100.1"].into_iter()),
+            ip("203.0.113.9")
+        );
+        // Through one proxy: the last entry.
+        assert_eq!(
+            proxies.client_of(ip("127.0.0.1"), ["198.51.100.1"].into_iter()),
+            ip("198.51.100.1")
+        );
+        // A client that writes its own header cannot choose its address: the rightmost
+        // entry that is not a trusted proxy wins.
+        assert_eq!(
+            proxies.client_of(
+                ip("127.0.0.1"),
+                ["1.2.3.4, 198.51.100.1", "10.1.2.3"].into_iter()
+            ),
+            ip("198.51.100.1")
+        );
+        // Garbage stops the walk at the last good hop.
+        assert_eq!(
+            proxies.client_of(ip("10.0.0.1"), ["evil, 10.2.2.2"].into_iter()),
+            ip("10.2.2.2")
+        );
+        assert_eq!(
+            proxies.client_of(ip("::ffff:127.0.0.1"), [].into_iter()),
+            ip("::ffff:127.0.0.1")
+        );
+        assert!(proxies.contains(ip("fd12::1")));
+        assert!(!proxies.contains(ip("fe80::1")));
+        assert!(!proxies.contains(ip("11.0.0.1")));
+        assert!(ProxyList::parse(&["10.0.0.0/33".into()]).is_err());
+        assert!(ProxyList::parse(&["example.org".into()]).is_err());
+        assert!(
+            ProxyList::parse(&["0.0.0.0/0".into()])
+                .unwrap()
+                .contains(ip("8.8.8.8"))
+        );
     }
 
     #[test]

@@ -97,22 +97,25 @@ async fn admin_login(
     if !auth::valid_username(&req.username) {
         return Err(invalid_credentials());
     }
-    let ip = client
-        .map(|Extension(ClientIp(ip))| client_key(ip))
-        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    let ip = client_address(client);
+    // Per address whatever the names tried, then per (name, address): each attempt costs
+    // an argon2 verification.
+    if let Err(wait) = state.guards.admin_logins_per_ip.check(&ip) {
+        return Err(ApiError::too_many_requests(retry_after_secs(wait)));
+    }
     if let Err(wait) = state.guards.admin_logins.check(&(req.username.clone(), ip)) {
         return Err(ApiError::too_many_requests(retry_after_secs(wait)));
     }
     let ttl = state.config.sessions.admin_ttl_secs;
     let (username, password) = (req.username.clone(), req.password);
-    // Waits in line (bounded by the request timeout) rather than running unbounded argon2s.
+    // At most `max_concurrent_password_checks` argon2 runs; beyond, 503 at once rather
+    // than a queue that a flood from many addresses would fill.
     let _permit = state
         .guards
         .password_checks
         .clone()
-        .acquire_owned()
-        .await
-        .map_err(ApiError::internal)?;
+        .try_acquire_owned()
+        .map_err(|_| ApiError::overloaded(1))?;
     let issued = tokio::task::spawn_blocking({
         let storage = state.storage.clone();
         move || auth::admin_login(storage.as_ref(), &username, &password, now(), ttl)
@@ -347,58 +350,40 @@ fn check_login_field(login: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Asks for a one-time login code. The answer is the same, in content and in time, whether
+/// the login is on the voter list or not, and whether a code was actually sent: the lookup,
+/// the hourly send limit of the login and the mail happen after the answer. Only the
+/// requests of this client for this login are limited here, so a stranger cannot use up the
+/// voter's sends (see [`auth`]).
 async fn voter_login(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    client: Option<Extension<ClientIp>>,
     JsonBody(req): JsonBody<VoterLoginRequest>,
 ) -> Result<Response, ApiError> {
     let login = req.login.trim().to_owned();
     check_login_field(&login)?;
     open_election(&state, &id).await?;
+    let ip = client_address(client);
     if let Err(wait) = state
         .guards
         .otp_requests
-        .check(&(id.clone(), login.clone()))
+        .check(&(id.clone(), login.clone(), ip))
     {
         return Err(ApiError::too_many_requests(retry_after_secs(wait)));
     }
-    let policy = state.config.otp.clone();
-    let (eid, lg) = (id.clone(), login.clone());
-    let issued = tokio::task::spawn_blocking({
-        let storage = state.storage.clone();
-        move || -> Result<_, auth::AuthError> {
-            match storage.voter(&eid, &lg)? {
-                Some(voter) => {
-                    let code = auth::new_voter_code(storage.as_ref(), &policy, &eid, &lg, now())?;
-                    Ok(Some((voter, code)))
-                }
-                None => Ok(None),
-            }
+    let permit = state
+        .guards
+        .code_issuance
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::overloaded(1))?;
+    tokio::spawn(async move {
+        let _permit = permit;
+        if let Err(e) = send_login_code(&state, &id, &login).await {
+            tracing::warn!(election = %id, error = %e, "login code not sent");
         }
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    if let Some((voter, code)) = issued {
-        let minutes = state.config.otp.ttl_secs.div_ceil(60);
-        let body = format!(
-            "Your one-time code for election {id} is:\n\n    {code}\n\n\
-             It is valid for {minutes} minutes and can be used once.\n\
-             Voting page: {}/elections/{id}\n\n\
-             If you did not ask for this code, ignore this message.\n",
-            state.config.public_url
-        );
-        state
-            .mailer
-            .queue(OutgoingMail {
-                election: Some(id.clone()),
-                login: voter.login,
-                kind: "otp".to_owned(),
-                to: voter.email,
-                subject: format!("Your voting code for {id}"),
-                body,
-            })
-            .await?;
-    }
+    });
     Ok((
         StatusCode::ACCEPTED,
         axum::Json(json!({
@@ -407,6 +392,61 @@ async fn voter_login(
         })),
     )
         .into_response())
+}
+
+/// The rate-limiting key of the client of a request (see [`client_key`]).
+fn client_address(client: Option<Extension<ClientIp>>) -> IpAddr {
+    client
+        .map(|Extension(ClientIp(ip))| client_key(ip))
+        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+/// Issues and mails a login code to `login` if it is on the voter list and its hourly
+/// send limit allows; says nothing to the requester either way.
+async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), ApiError> {
+    let policy = state.config.otp.clone();
+    let (eid, lg) = (id.to_owned(), login.to_owned());
+    let issued = tokio::task::spawn_blocking({
+        let storage = state.storage.clone();
+        move || -> Result<_, auth::AuthError> {
+            let Some(voter) = storage.voter(&eid, &lg)? else {
+                return Ok(None);
+            };
+            match auth::new_voter_code(storage.as_ref(), &policy, &eid, &lg, now()) {
+                Ok(code) => Ok(Some((voter, code))),
+                Err(auth::AuthError::TooManySends { .. }) => {
+                    tracing::info!(election = %eid, "hourly code limit of a login reached");
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        }
+    })
+    .await
+    .map_err(ApiError::internal)??;
+    let Some((voter, code)) = issued else {
+        return Ok(());
+    };
+    let minutes = state.config.otp.ttl_secs.div_ceil(60);
+    let body = format!(
+        "Your one-time code for election {id} is:\n\n    {code}\n\n\
+         It is valid for {minutes} minutes and can be used once.\n\
+         Voting page: {}/elections/{id}\n\n\
+         If you did not ask for this code, ignore this message.\n",
+        state.config.public_url
+    );
+    state
+        .mailer
+        .queue(OutgoingMail {
+            election: Some(id.to_owned()),
+            login: voter.login,
+            kind: "otp".to_owned(),
+            to: voter.email,
+            subject: format!("Your voting code for {id}"),
+            body,
+        })
+        .await?;
+    Ok(())
 }
 
 async fn voter_logout(
@@ -433,6 +473,7 @@ struct VerifyCodeRequest {
 async fn verify_code(
     State(state): State<AppState>,
     Path(id): Path<String>,
+    client: Option<Extension<ClientIp>>,
     JsonBody(req): JsonBody<VerifyCodeRequest>,
 ) -> Result<Response, ApiError> {
     let login = req.login.trim().to_owned();
@@ -444,11 +485,13 @@ async fn verify_code(
     let policy = state.config.otp.clone();
     let ttl = state.config.sessions.voter_ttl_secs;
     let (eid, lg, code) = (id.clone(), login.clone(), req.code);
+    let ip = client_address(client).to_string();
     let result = tokio::task::spawn_blocking({
         let storage = state.storage.clone();
         move || -> Result<_, auth::AuthError> {
             let t = now();
-            let outcome = auth::check_voter_code(storage.as_ref(), &policy, &eid, &lg, &code, t)?;
+            let outcome =
+                auth::check_voter_code(storage.as_ref(), &policy, &eid, &lg, &ip, &code, t)?;
             if outcome != OtpOutcome::Accepted {
                 return Ok(Err(outcome));
             }
@@ -470,22 +513,13 @@ async fn verify_code(
         Err(OtpOutcome::Rejected { remaining }) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_code",
-            format!("wrong code; {remaining} attempts left"),
-        )),
-        Err(OtpOutcome::Expired) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "code_expired",
-            "this code has expired; request a new one",
+            format!("wrong or expired code; {remaining} attempts left"),
         )),
         Err(OtpOutcome::Locked) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "code_locked",
-            "too many wrong attempts; request a new code",
+            "too many wrong codes were typed for this login; retry within the hour",
         )),
-        Err(_) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "no_code",
-            "no valid code for this login; request one",
-        )),
+        Err(OtpOutcome::Accepted) => Err(ApiError::internal("accepted code without a session")),
     }
 }

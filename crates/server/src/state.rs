@@ -15,7 +15,7 @@ use scrutin_election::roles::{Role as KeyRole, RoleKey};
 use crate::board::Board;
 use crate::config::ServerConfig;
 use crate::mail::{MailError, Mailer};
-use crate::ratelimit::KeyedLimiter;
+use crate::ratelimit::{KeyedLimiter, ProxyList};
 use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{SharedStorage, StorageError};
 
@@ -81,34 +81,48 @@ pub fn load_or_create_board_key(path: &std::path::Path) -> Result<RoleKey, State
 
 /// Rate limiters and the concurrency gate, shared by the middleware and handlers.
 pub struct Guards {
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub proxies: ProxyList,
     /// Per client address (IPv6 by /64).
     pub per_ip: KeyedLimiter<IpAddr>,
-    /// Per (election, login) requests for a one-time code.
-    pub otp_requests: KeyedLimiter<(String, String)>,
+    /// Requests for a one-time code per (election, login, client address): one client
+    /// cannot use up the login's hourly sends (the send limit per login is in storage).
+    pub otp_requests: KeyedLimiter<(String, String, IpAddr)>,
     /// Admin login attempts per (user name, client address): password guessing is slowed
     /// without letting a stranger lock an official out from everywhere.
     pub admin_logins: KeyedLimiter<(String, IpAddr)>,
+    /// Admin login attempts per client address, whatever the names tried.
+    pub admin_logins_per_ip: KeyedLimiter<IpAddr>,
+    /// Ballots cast per voter session (keyed by the session's token hash).
+    pub ballots_per_session: KeyedLimiter<String>,
     /// Permits for requests in flight.
     pub in_flight: Arc<Semaphore>,
-    /// Permits for argon2 verifications (19 MiB each): bounds memory under a login flood.
+    /// Permits for login codes being looked up, issued and queued after their request was
+    /// answered.
+    pub code_issuance: Arc<Semaphore>,
+    /// Permits for argon2 verifications (19 MiB and most of a core each): an attempt that
+    /// finds none is refused at once, so a login flood cannot take the CPU.
     pub password_checks: Arc<Semaphore>,
 }
 
 impl Guards {
-    /// Limiters sized from the configuration.
+    /// Limiters sized from the configuration (already validated).
     pub fn new(config: &ServerConfig) -> Self {
         let l = &config.limits;
-        let sends = config.otp.max_sends_per_hour;
+        fn per_hour<K: std::hash::Hash + Eq + Clone>(n: u32, keys: usize) -> KeyedLimiter<K> {
+            KeyedLimiter::new(f64::from(n) / 3600.0, n, keys)
+        }
+        let keys = l.max_tracked_clients;
         Self {
+            proxies: ProxyList::parse(&config.trusted_proxies).unwrap_or_default(),
             per_ip: KeyedLimiter::new(l.per_ip_rate_per_sec, l.per_ip_burst, l.max_tracked_clients),
-            otp_requests: KeyedLimiter::new(
-                f64::from(sends) / 3600.0,
-                sends,
-                l.max_tracked_clients,
-            ),
-            admin_logins: KeyedLimiter::new(10.0 / 3600.0, 10, l.max_tracked_clients),
+            otp_requests: per_hour(config.otp.max_sends_per_client_per_hour, keys),
+            admin_logins: per_hour(10, keys),
+            admin_logins_per_ip: per_hour(l.admin_logins_per_ip_per_hour, keys),
+            ballots_per_session: per_hour(l.max_ballots_per_session_per_hour, keys),
             in_flight: Arc::new(Semaphore::new(l.max_concurrent_requests)),
-            password_checks: Arc::new(Semaphore::new(4)),
+            code_issuance: Arc::new(Semaphore::new(l.max_concurrent_requests)),
+            password_checks: Arc::new(Semaphore::new(l.max_concurrent_password_checks)),
         }
     }
 }

@@ -24,7 +24,7 @@ fn meta(id: &str) -> ElectionMeta {
 fn append_drop_reopen_data_present() {
     let dir = tempfile::tempdir().unwrap();
     {
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         s.create_election(&meta("e1")).unwrap();
         s.set_election_state("e1", ElectionState::Draft, ElectionState::Open)
             .unwrap();
@@ -47,7 +47,7 @@ fn append_drop_reopen_data_present() {
         )
         .unwrap();
     }
-    let s = SqliteStorage::open(dir.path()).unwrap();
+    let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
     let e = s.election("e1").unwrap().unwrap();
     assert_eq!(e.state, ElectionState::Open);
     assert_eq!(e.opens_at, Some(10));
@@ -67,8 +67,8 @@ fn append_drop_reopen_data_present() {
     drop(s);
 
     // the public file holds no voter identity
-    let board = std::fs::read(dir.path().join("board.sqlite")).unwrap();
-    let wal = std::fs::read(dir.path().join("board.sqlite-wal")).unwrap_or_default();
+    let board = std::fs::read(dir.path().join("data/board.sqlite")).unwrap();
+    let wal = std::fs::read(dir.path().join("data/board.sqlite-wal")).unwrap_or_default();
     for needle in [&b"secret-voter"[..]] {
         for hay in [&board, &wal] {
             assert!(!hay.windows(needle.len()).any(|w| w == needle));
@@ -79,9 +79,9 @@ fn append_drop_reopen_data_present() {
 #[test]
 fn wal_and_full_sync_are_on() {
     let dir = tempfile::tempdir().unwrap();
-    let _s = SqliteStorage::open(dir.path()).unwrap();
+    let _s = SqliteStorage::open(&dir.path().join("data")).unwrap();
     for file in ["board.sqlite", "private.sqlite"] {
-        let conn = rusqlite_check::open(&dir.path().join(file));
+        let conn = rusqlite_check::open(&dir.path().join("data").join(file));
         assert_eq!(conn, "wal");
     }
 }
@@ -154,13 +154,13 @@ fn acknowledged_appends_survive_kill_9() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    SqliteStorage::open(dir.path())
+    SqliteStorage::open(&dir.path().join("data"))
         .unwrap()
         .create_election(&meta("k"))
         .unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "child_writer", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir.path())
+        .env(CHILD_ENV, dir.path().join("data"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -180,7 +180,7 @@ fn acknowledged_appends_survive_kill_9() {
     child.kill().unwrap(); // SIGKILL: no destructor, no flush, no checkpoint
     child.wait().unwrap();
     let last_ack = last_ack.expect("child acknowledged nothing");
-    let s = SqliteStorage::open(dir.path()).unwrap();
+    let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
     let head = s.head("k").unwrap();
     assert!(head.next_seq > last_ack, "{} <= {last_ack}", head.next_seq);
     let lines = s.events_from("k", 0, usize::MAX).unwrap();

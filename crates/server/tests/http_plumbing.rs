@@ -298,7 +298,11 @@ async fn https_with_rustls_and_hsts() {
 #[tokio::test]
 async fn a_burst_gets_answers_or_polite_503s_never_errors() {
     let s = TestServer::start_with(
-        |c| c.limits.max_concurrent_requests = 4,
+        |c| {
+            c.limits.max_concurrent_requests = 4;
+            // A hundred clients, all on the loopback address here.
+            c.limits.max_connections_per_ip = 1000;
+        },
         Router::new().route(
             "/test/work",
             get(|| async {
@@ -359,10 +363,59 @@ async fn connections_beyond_the_limit_are_closed() {
     assert_eq!(r.status(), 200);
 }
 
+/// Slowloris: one address holding idle connections used to fill the global cap, making even
+/// `/api/health` unreachable. Now it fills only its own share; other clients are served.
 #[tokio::test]
-async fn idle_connections_are_closed_after_the_request_timeout() {
+async fn connections_beyond_the_per_address_limit_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = TestServer::start_with(
+        |c| {
+            c.limits.max_connections_per_ip = 2;
+            c.limits.header_timeout_secs = 30;
+        },
+        Router::new(),
+    )
+    .await;
+    let addr = s.server.as_ref().unwrap().local_addr();
+    let from = |ip: &str| {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+        socket.connect(addr)
+    };
+    let _idle1 = from("127.0.0.1").await.unwrap();
+    let _idle2 = from("127.0.0.1").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut third = from("127.0.0.1").await.unwrap();
+    let _ = third
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buf))
+        .await
+        .unwrap()
+        .unwrap_or(0);
+    assert_eq!(
+        n, 0,
+        "a third connection from the same address must be closed"
+    );
+    // Another address is served while the first holds its connections.
+    let mut other = from("127.0.0.2").await.unwrap();
+    other
+        .write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), other.read_to_end(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
+
+#[tokio::test]
+async fn idle_connections_are_closed_after_the_header_timeout() {
     use tokio::io::AsyncReadExt;
-    let s = TestServer::start_with(|c| c.limits.request_timeout_secs = 1, Router::new()).await;
+    let s = TestServer::start_with(|c| c.limits.header_timeout_secs = 1, Router::new()).await;
     let addr = s.server.as_ref().unwrap().local_addr();
     let mut idle = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut buf = [0u8; 64];
@@ -378,7 +431,7 @@ async fn idle_connections_are_closed_after_the_request_timeout() {
 #[tokio::test]
 async fn idle_keep_alive_connections_are_closed() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let s = TestServer::start_with(|c| c.limits.request_timeout_secs = 1, Router::new()).await;
+    let s = TestServer::start_with(|c| c.limits.header_timeout_secs = 1, Router::new()).await;
     let addr = s.server.as_ref().unwrap().local_addr();
     let mut conn = tokio::net::TcpStream::connect(addr).await.unwrap();
     conn.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -376,9 +376,7 @@ async function verifyCode(button) {
       if (e.code === 'invalid_code') {
         const m = /(\d+)/.exec(e.message || '');
         text = m ? t(m[1] === '1' ? 'booth.code_wrong_one' : 'booth.code_wrong', { n: m[1] }) : t('booth.code_wrong_generic');
-      } else if (e.code === 'code_expired') text = t('booth.code_expired');
-      else if (e.code === 'code_locked') text = t('booth.code_locked');
-      else if (e.code === 'no_code') text = t('booth.code_none');
+      } else if (e.code === 'code_locked') text = t('booth.code_locked');
       else if (e.status === 429) text = t('booth.too_many_attempts', { seconds: secondsText(e) });
       else if (e.code === 'election_not_open') text = t('booth.not_open_anymore');
       else text = errorText(e);

@@ -31,6 +31,50 @@ where
     }
 }
 
+/// Reads a JSON body of at most `limit` bytes (the limit is enforced while reading) with
+/// the same errors as [`JsonBody`]: for routes whose limit depends on the request (a
+/// ballot's size follows its election's questions).
+pub async fn json_with_limit<T: DeserializeOwned>(
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<T, ApiError> {
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "expected Content-Type: application/json",
+        ));
+    }
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("request body too large: at most {limit} bytes here"),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        if e.classify() == serde_json::error::Category::Data {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("Failed to parse the request body as JSON: {e}"),
+            )
+        }
+    })
+}
+
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::JsonSyntaxError(e) => {

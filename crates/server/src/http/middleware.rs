@@ -14,7 +14,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use crate::ratelimit::{client_key, retry_after_secs};
+use crate::ratelimit::{ProxyList, client_key, retry_after_secs};
 use crate::state::AppState;
 
 /// Content-Security-Policy of every response, unless the handler set its own: only the
@@ -64,23 +64,23 @@ pub const HSTS: &str = "max-age=63072000; includeSubDomains";
 
 const HEALTH_PATH: &str = "/api/health";
 
-/// The client address: the socket peer, or the last `X-Forwarded-For` entry when trusted.
-pub fn client_ip(req: &Request, trust_forwarded_for: bool) -> IpAddr {
-    if trust_forwarded_for {
-        let forwarded = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| s.rsplit(',').next())
-            .and_then(|s| s.trim().parse::<IpAddr>().ok());
-        if let Some(ip) = forwarded {
-            return ip;
-        }
-    }
-    req.extensions()
+/// The client address: the socket peer, or, when the peer is a trusted proxy, the last
+/// `X-Forwarded-For` entry that is not one ([`ProxyList::client_of`]).
+pub fn client_ip(req: &Request, proxies: &ProxyList) -> IpAddr {
+    let peer = req
+        .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
-        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+        .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    if proxies.is_empty() {
+        return peer;
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok());
+    proxies.client_of(peer, forwarded)
 }
 
 /// Adds the security headers to every response.
@@ -181,7 +181,7 @@ pub struct ClientIp(pub IpAddr);
 
 /// Per-client token bucket: 429 with `Retry-After` when empty. Also records [`ClientIp`].
 pub async fn rate_limit(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let ip = client_ip(&req, state.config.trust_forwarded_for);
+    let ip = client_ip(&req, &state.guards.proxies);
     req.extensions_mut().insert(ClientIp(ip));
     let limited = if req.uri().path() == HEALTH_PATH {
         Ok(())

@@ -4,9 +4,10 @@
 //! Invariants: every response carries the security headers and every error is JSON
 //! ([`error::ApiError`]); request bodies are bounded (`limits.body_limit_bytes`, larger only
 //! where a route says so); plain HTTP is refused on a non-loopback address unless
-//! `insecure_http` is set; slow clients get `limits.request_timeout_secs` to finish the TLS
+//! `insecure_http` is set; slow clients get `limits.header_timeout_secs` to finish the TLS
 //! handshake, to send their first request and to send each request's headers; at most
-//! `limits.max_connections` connections are open at once ([`conn`]).
+//! `limits.max_connections` connections are open at once, `limits.max_connections_per_ip`
+//! from one address ([`conn`]).
 
 pub mod conn;
 pub mod error;
@@ -153,11 +154,18 @@ pub async fn start(config: &ServerConfig, app: Router) -> Result<RunningServer, 
     let listener = std::net::TcpListener::bind(config.listen)?;
     let local_addr = listener.local_addr()?;
     let handle = Handle::new();
-    let header_timeout = Duration::from_secs(config.limits.request_timeout_secs);
+    let header_timeout = Duration::from_secs(config.limits.header_timeout_secs);
     let make = app.into_make_service_with_connect_info::<SocketAddr>();
     let is_tls = tls.is_some();
     let max_conns = config.limits.max_connections;
-    let limit = conn::LimitAcceptor::new(DefaultAcceptor::new(), max_conns);
+    let proxies = crate::ratelimit::ProxyList::parse(&config.trusted_proxies)
+        .map_err(|e| io::Error::other(format!("trusted_proxies: {e}")))?;
+    let limit = conn::LimitAcceptor::new(
+        DefaultAcceptor::new(),
+        max_conns,
+        config.limits.max_connections_per_ip,
+        proxies,
+    );
     let task = match tls {
         Some(rc) => {
             let acceptor = RustlsAcceptor::new(rc)

@@ -40,7 +40,8 @@ use serde_json::json;
 use super::{AdminElection, Posted, Receipt, RoleTokens};
 use crate::auth;
 use crate::http::error::ApiError;
-use crate::http::extract::{AdminAuth, JsonBody, VoterAuth, bearer_token};
+use crate::http::extract::{AdminAuth, JsonBody, VoterAuth, bearer_token, json_with_limit};
+use crate::ratelimit::retry_after_secs;
 use crate::state::AppState;
 use crate::storage::{ElectionMeta, Role, UnixTime, blocking, valid_election_id};
 
@@ -73,7 +74,10 @@ pub fn routes() -> Router<AppState> {
             "/api/elections/{id}/authority/credentials",
             post(credentials).layer(DefaultBodyLimit::max(MAX_LINE)),
         )
-        .route("/api/elections/{id}/ballots", post(cast))
+        .route(
+            "/api/elections/{id}/ballots",
+            post(cast).layer(DefaultBodyLimit::disable()),
+        )
         .route("/api/elections/{id}", get(public_election))
         .route("/api/elections/{id}/record", get(record))
         .route("/api/elections/{id}/head", get(head))
@@ -346,13 +350,26 @@ async fn credentials(
 
 // ---- voters ----
 
+/// Casts a ballot. A voter session casts at most `limits.max_ballots_per_session_per_hour`
+/// ballots (the same ballot again, a retry, counts too); the body may be as large as the
+/// election's questions need ([`super::ballot_size_bound`]), no larger.
 async fn cast(
     State(app): State<AppState>,
     Path(id): Path<String>,
     voter: VoterAuth,
-    JsonBody(ballot): JsonBody<Ballot>,
+    headers: axum::http::HeaderMap,
+    body: Body,
 ) -> Result<axum::Json<Receipt>, ApiError> {
     voter.require_election(&id)?;
+    if let Err(wait) = app
+        .guards
+        .ballots_per_session
+        .check(&auth::token_hash(&voter.token))
+    {
+        return Err(ApiError::too_many_requests(retry_after_secs(wait)));
+    }
+    let limit = app.elections.ballot_limit(&app, &id).await?;
+    let ballot: Ballot = json_with_limit(&headers, body, limit).await?;
     super::cast_ballot(&app, &id, &voter.login, ballot)
         .await
         .map(axum::Json)

@@ -54,6 +54,31 @@ type Slot = Arc<tokio::sync::Mutex<Option<RecordState>>>;
 #[derive(Default)]
 pub struct Elections {
     slots: Mutex<HashMap<String, Slot>>,
+    /// The body limit of a ballot of each election ([`ballot_size_bound`]).
+    ballot_limits: Mutex<HashMap<String, usize>>,
+    /// Records read and verified from storage so far (each is a full verification).
+    loads: std::sync::atomic::AtomicU64,
+}
+
+/// An upper bound on the JSON size of a ballot of `definition` (§10): every ciphertext,
+/// every proof element counted at its hex length with room for names and punctuation. A
+/// valid definition can need more than the server's default body limit (spec §8.2 bounds
+/// the proofs at 10,000 elements per ballot), so the limit of the cast route follows each
+/// election's own questions.
+pub fn ballot_size_bound(definition: &scrutin_election::definition::ElectionDefinition) -> usize {
+    // 64 hex digits, quotes, a name and separators: at most 90 bytes per element.
+    const ELEMENT: usize = 90;
+    let per_question: usize = definition
+        .questions
+        .iter()
+        .map(|q| {
+            let ciphertexts = 2 * (q.answers.len() + 1);
+            // A branch of a membership proof has 4 elements; a bit of the bits proof 1.
+            let proofs = 4 * q.proof_size();
+            (ciphertexts + proofs + 16) * ELEMENT
+        })
+        .sum();
+    4096 + per_question
 }
 
 /// An election's state, locked: appends to the election are serialized through it.
@@ -98,6 +123,37 @@ async fn cpu<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Resul
 }
 
 impl Elections {
+    /// How many times a record was read and verified from storage in full.
+    pub fn loads(&self) -> u64 {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The body limit of a ballot cast to election `id`: [`ballot_size_bound`] of its
+    /// definition, at least the server's default body limit.
+    pub async fn ballot_limit(&self, app: &AppState, id: &str) -> Result<usize, ApiError> {
+        let cached = self
+            .ballot_limits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .copied();
+        if let Some(limit) = cached {
+            return Ok(limit);
+        }
+        let locked = self.lock(app, id).await?;
+        let default = app.config.limits.body_limit_bytes;
+        let Some(definition) = locked.state()?.definition.as_ref() else {
+            return Ok(default);
+        };
+        let limit = ballot_size_bound(definition).max(default);
+        drop(locked);
+        self.ballot_limits
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_owned(), limit);
+        Ok(limit)
+    }
+
     fn slot(&self, id: &str) -> Slot {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
         Arc::clone(slots.entry(id.to_owned()).or_default())
@@ -114,6 +170,8 @@ impl Elections {
                 guard: Some(guard),
             });
         }
+        self.loads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (app, eid) = (app.clone(), id.to_owned());
         let (guard, loaded) = tokio::spawn(async move {
             let mut guard = guard;
@@ -211,8 +269,9 @@ impl Locked {
     }
 }
 
-/// See [`Locked::append`]. On any failure after the state was touched, the slot is left
-/// empty and the state is rebuilt from storage by the next caller.
+/// See [`Locked::append`]. A refused event leaves the state as it was; only a failure after
+/// a ballot was half-applied (which admission rules out) leaves the slot empty, for the next
+/// caller to rebuild from storage.
 async fn append_to(
     app: &AppState,
     id: &str,
@@ -242,21 +301,31 @@ async fn append_to(
             });
         }
     }
+    // Ballots were admitted against this state before (cheap checks under the lock, proofs
+    // outside it), so they cannot fail here. Any other event is applied to a copy: one
+    // refused (a trustee's bad share) leaves the verified state as it was, with no
+    // re-verification of the record.
+    let only_ballots = events.iter().all(|e| matches!(e, Event::Ballot(_)));
     let to_check = lines.clone();
     let (state, checked) = cpu(move || {
+        let before = (!only_ballots).then(|| state.clone());
         let mut state = state;
-        let mut outcome = Ok(());
         for l in &to_check {
             if let Err(e) = state.push_line(l.as_bytes(), proofs) {
-                outcome = Err(e);
-                break;
+                // Half-applied: the copy from before, or nothing (rebuilt from storage).
+                return (before, Err(e));
             }
         }
-        (state, outcome)
+        (Some(state), Ok(()))
     })
     .await?;
-    // On failure the state may be half-applied: it is dropped and rebuilt from storage.
-    checked.map_err(verify_error)?;
+    if let Err(e) = checked {
+        *slot = state;
+        return Err(verify_error(e));
+    }
+    let Some(state) = state else {
+        return Err(ApiError::internal("verified state lost"));
+    };
     let hashes = lines.iter().map(|l| Hash32::of(l.as_bytes())).collect();
     let appended = app
         .board
@@ -977,6 +1046,17 @@ pub async fn cast_ballot(
             .clone()
             .ok_or_else(|| ApiError::internal("no voting context"))?
     };
+    let most = u64::from(app.config.limits.max_ballots_per_credential);
+    let (eid, cred) = (id.to_owned(), credential.clone());
+    let cast = blocking(&app.storage, move |s| s.ballots_of_credential(&eid, &cred)).await?;
+    if cast >= most {
+        return Err(ApiError::conflict(
+            "too_many_ballots",
+            format!(
+                "this credential has cast {cast} ballots, the most this election accepts; the last one counts"
+            ),
+        ));
+    }
     let b = Arc::clone(&ballot);
     cpu(move || ballot::verify(&ctx, &b)).await?.map_err(|r| {
         ApiError::new(

@@ -191,7 +191,8 @@ pub struct SessionRecord {
     pub expires_at: UnixTime,
 }
 
-/// The current one-time code of a voter.
+/// One live one-time login code of a voter (a voter may hold several: asking for a new
+/// code never invalidates the ones already mailed).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OtpRecord {
     /// Hex hash of the code (see `auth`).
@@ -200,28 +201,35 @@ pub struct OtpRecord {
     pub salt: String,
     /// Expiry.
     pub expires_at: UnixTime,
-    /// Wrong attempts so far.
-    pub attempts: u32,
-    /// Already used successfully.
-    pub used: bool,
+}
+
+/// How many wrong login codes are tolerated within `window_secs` before attempts are
+/// refused: `per_client` from one client (so a stranger's guesses never lock the voter's
+/// own attempts), `per_login` from all clients together (bounding guesses by a crowd).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtpAttemptLimits {
+    /// Wrong codes from one client for one login.
+    pub per_client: u32,
+    /// Wrong codes from all clients for one login.
+    pub per_login: u32,
+    /// The sliding window, in seconds.
+    pub window_secs: i64,
 }
 
 /// What happened to a one-time code attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OtpOutcome {
-    /// Correct; the code is now spent.
+    /// It matched a live code; every code of the voter is now spent.
     Accepted,
-    /// Wrong; this many attempts remain.
+    /// It matched no live code (wrong, expired, none sent, or a login not on the list: one
+    /// answer for all, so that it says nothing about the voter list); this many attempts
+    /// remain to this client for this login.
     Rejected {
-        /// Attempts left before the code locks.
+        /// Attempts left to this client before it is refused for the window.
         remaining: u32,
     },
-    /// Past its expiry.
-    Expired,
-    /// Too many wrong attempts.
+    /// Too many wrong attempts from this client, or from everyone, in the window.
     Locked,
-    /// No live code (never sent, or already used).
-    NoCode,
 }
 
 /// An audit-log entry.
@@ -381,6 +389,8 @@ pub trait Storage: Send + Sync + 'static {
         limit: usize,
     ) -> StorageResult<Vec<(u64, String)>>;
     /// Seq of the latest ballot of this credential.
+    /// Number of ballots cast with `credential` (hex) in the election.
+    fn ballots_of_credential(&self, election: &str, credential: &str) -> StorageResult<u64>;
     fn latest_ballot_of_credential(
         &self,
         election: &str,
@@ -419,24 +429,30 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes sessions expired before `now`; returns how many.
     fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64>;
 
-    /// Replaces the voter's one-time code and records a send at `now`.
+    /// Adds a one-time code for the voter and records a send at `now`; expired codes are
+    /// dropped and at most `keep` live codes are kept (the newest).
     fn put_otp(
         &self,
         election: &str,
         login: &str,
         record: &OtpRecord,
         now: UnixTime,
+        keep: u32,
     ) -> StorageResult<()>;
     /// Number of codes sent to this voter since `since`.
     fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32>;
-    /// Checks an attempt atomically: loads the code, applies expiry, lock and single use,
-    /// calls `matches` on the record, then counts the attempt or spends the code.
+    /// Checks an attempt from `client` atomically: refuses it if the client or the login has
+    /// too many recent failures, calls `matches` on every live code, then spends all the
+    /// voter's codes (a match) or records a failure for this client and login (also when the
+    /// login has no code or is not on the list).
+    #[allow(clippy::too_many_arguments)]
     fn otp_attempt(
         &self,
         election: &str,
         login: &str,
+        client: &str,
         now: UnixTime,
-        max_attempts: u32,
+        limits: &OtpAttemptLimits,
         matches: &mut dyn FnMut(&OtpRecord) -> bool,
     ) -> StorageResult<OtpOutcome>;
 

@@ -13,8 +13,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
     AdminAccount, AuditEntry, BallotIndexEntry, BoardHead, ElectionMeta, ElectionState,
-    MailFailure, MailStatus, MailStatusCounts, OtpOutcome, OtpRecord, SessionRecord,
-    SessionSubject, Storage, StorageError, StorageResult, UnixTime, Voter,
+    MailFailure, MailStatus, MailStatusCounts, OtpAttemptLimits, OtpOutcome, OtpRecord,
+    SessionRecord, SessionSubject, Storage, StorageError, StorageResult, UnixTime, Voter,
 };
 use super::{BindOutcome, RoleToken};
 
@@ -68,16 +68,23 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sessions_expiry ON sessions (expires_at);
-CREATE TABLE IF NOT EXISTS otp_codes (
+DROP TABLE IF EXISTS otp_codes;
+CREATE TABLE IF NOT EXISTS login_codes (
     election_id TEXT NOT NULL,
     login TEXT NOT NULL,
-    code_hash TEXT NOT NULL,
     salt TEXT NOT NULL,
+    code_hash TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
-    attempts INTEGER NOT NULL,
-    used INTEGER NOT NULL,
-    PRIMARY KEY (election_id, login)
+    PRIMARY KEY (election_id, login, salt)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS login_code_failures (
+    election_id TEXT NOT NULL,
+    login TEXT NOT NULL,
+    client TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_code_failures_by_login
+    ON login_code_failures (election_id, login, at);
 CREATE TABLE IF NOT EXISTS otp_sends (
     election_id TEXT NOT NULL,
     login TEXT NOT NULL,
@@ -258,11 +265,16 @@ fn next_seq(conn: &Connection, election: &str) -> StorageResult<u64> {
 impl SqliteStorage {
     /// Opens (creating if needed) `board.sqlite` and `private.sqlite` in `data_dir`.
     pub fn open(data_dir: &Path) -> StorageResult<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|e| {
-            StorageError::Backend(format!("cannot create {}: {e}", data_dir.display()))
-        })?;
+        crate::private_files::ensure_private_dir(data_dir)
+            .map_err(|e| StorageError::Backend(e.to_string()))?;
         let board = data_dir.join("board.sqlite");
         let private = data_dir.join("private.sqlite");
+        // SQLite gives its -wal and -shm files the mode of the database file.
+        for file in [&board, &private] {
+            crate::private_files::ensure_private_file(file).map_err(|e| {
+                StorageError::Backend(format!("cannot create {}: {e}", file.display()))
+            })?;
+        }
         let board_w = open_conn(&board, Some(BOARD_SCHEMA))?;
         let board_r = ReaderPool::open(&board, 4)?;
         let private_w = open_conn(&private, Some(PRIVATE_SCHEMA))?;
@@ -537,6 +549,18 @@ impl Storage for SqliteStorage {
             .collect()
     }
 
+    fn ballots_of_credential(&self, election: &str, credential: &str) -> StorageResult<u64> {
+        let conn = self.board_r.get();
+        let n: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM ballot_index WHERE election_id = ?1 AND credential = ?2",
+                [election, credential],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        to_u64(n)
+    }
+
     fn latest_ballot_of_credential(
         &self,
         election: &str,
@@ -738,23 +762,34 @@ impl Storage for SqliteStorage {
         login: &str,
         record: &OtpRecord,
         now: UnixTime,
+        keep: u32,
     ) -> StorageResult<()> {
         let mut conn = lock(&self.private_w);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
+        // Expired codes go; the newest `keep - 1` live ones stay beside the new one.
         tx.execute(
-            "INSERT OR REPLACE INTO otp_codes
-             (election_id, login, code_hash, salt, expires_at, attempts, used)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND expires_at <= ?3",
+            params![election, login, now],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND salt NOT IN
+             (SELECT salt FROM login_codes WHERE election_id = ?1 AND login = ?2
+              ORDER BY expires_at DESC LIMIT ?3)",
+            params![election, login, i64::from(keep.max(1)) - 1],
+        )
+        .map_err(db)?;
+        tx.execute(
+            "INSERT INTO login_codes (election_id, login, salt, code_hash, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
                 election,
                 login,
-                record.code_hash,
                 record.salt,
-                record.expires_at,
-                record.attempts,
-                record.used
+                record.code_hash,
+                record.expires_at
             ],
         )
         .map_err(db)?;
@@ -788,58 +823,82 @@ impl Storage for SqliteStorage {
         &self,
         election: &str,
         login: &str,
+        client: &str,
         now: UnixTime,
-        max_attempts: u32,
+        limits: &OtpAttemptLimits,
         matches: &mut dyn FnMut(&OtpRecord) -> bool,
     ) -> StorageResult<OtpOutcome> {
         let mut conn = lock(&self.private_w);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        let rec: Option<OtpRecord> = tx
-            .query_row(
-                "SELECT code_hash, salt, expires_at, attempts, used FROM otp_codes
-                 WHERE election_id = ?1 AND login = ?2",
-                [election, login],
-                |r| {
-                    Ok(OtpRecord {
-                        code_hash: r.get(0)?,
-                        salt: r.get(1)?,
-                        expires_at: r.get(2)?,
-                        attempts: r.get(3)?,
-                        used: r.get(4)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(db)?;
-        let Some(rec) = rec else {
-            return Ok(OtpOutcome::NoCode);
+        let since = now.saturating_sub(limits.window_secs);
+        let count = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> StorageResult<u32> {
+            let n: i64 = tx.query_row(sql, args, |r| r.get(0)).map_err(db)?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
         };
-        if rec.used {
-            return Ok(OtpOutcome::NoCode);
-        }
-        if rec.attempts >= max_attempts {
+        let by_client = count(
+            "SELECT COUNT(*) FROM login_code_failures
+             WHERE election_id = ?1 AND login = ?2 AND at >= ?3 AND client = ?4",
+            &[&election, &login, &since, &client],
+        )?;
+        if by_client >= limits.per_client {
             return Ok(OtpOutcome::Locked);
         }
-        if now >= rec.expires_at {
-            return Ok(OtpOutcome::Expired);
+        let by_login = count(
+            "SELECT COUNT(*) FROM login_code_failures
+             WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
+            &[&election, &login, &since],
+        )?;
+        if by_login >= limits.per_login {
+            return Ok(OtpOutcome::Locked);
         }
-        let outcome = if matches(&rec) {
+        let codes: Vec<OtpRecord> = {
+            let mut stmt = tx
+                .prepare(
+                    "SELECT code_hash, salt, expires_at FROM login_codes
+                     WHERE election_id = ?1 AND login = ?2",
+                )
+                .map_err(db)?;
+            stmt.query_map([election, login], |r| {
+                Ok(OtpRecord {
+                    code_hash: r.get(0)?,
+                    salt: r.get(1)?,
+                    expires_at: r.get(2)?,
+                })
+            })
+            .map_err(db)?
+            .collect::<Result<_, _>>()
+            .map_err(db)?
+        };
+        // Every live code is compared, so the time taken does not say which one matched;
+        // no code, an expired code and a wrong code are one and the same failure, so the
+        // answer does not say whether the login is on the voter list.
+        let mut matched = false;
+        for c in codes.iter().filter(|c| now < c.expires_at) {
+            matched |= matches(c);
+        }
+        let outcome = if matched {
             tx.execute(
-                "UPDATE otp_codes SET used = 1 WHERE election_id = ?1 AND login = ?2",
+                "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2",
                 [election, login],
             )
             .map_err(db)?;
             OtpOutcome::Accepted
         } else {
             tx.execute(
-                "UPDATE otp_codes SET attempts = attempts + 1 WHERE election_id = ?1 AND login = ?2",
-                [election, login],
+                "INSERT INTO login_code_failures (election_id, login, client, at)
+                 VALUES (?1, ?2, ?3, ?4)",
+                params![election, login, client, now],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM login_code_failures WHERE election_id = ?1 AND login = ?2 AND at < ?3",
+                params![election, login, now.saturating_sub(86_400)],
             )
             .map_err(db)?;
             OtpOutcome::Rejected {
-                remaining: max_attempts.saturating_sub(rec.attempts + 1),
+                remaining: limits.per_client.saturating_sub(by_client + 1),
             }
         };
         tx.commit().map_err(db)?;
@@ -1113,7 +1172,7 @@ mod tests {
     #[test]
     fn append_is_atomic_and_checks_seq() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         s.create_election(&meta("e1")).unwrap();
         assert!(matches!(
             s.create_election(&meta("e1")),
@@ -1158,7 +1217,7 @@ mod tests {
     #[test]
     fn voters_are_listed_in_pages() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         let voters: Vec<Voter> = ["c", "a", "b"]
             .iter()
             .map(|l| Voter {
@@ -1185,7 +1244,7 @@ mod tests {
     #[test]
     fn queued_mails_fail_at_restart() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         let a = s.insert_mail(Some("e"), "a", "otp", 1).unwrap();
         let b = s.insert_mail(Some("e"), "b", "otp", 1).unwrap();
         s.set_mail_status(a, MailStatus::Sent, None, 2).unwrap();
@@ -1198,7 +1257,7 @@ mod tests {
     #[test]
     fn state_is_compare_and_set() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         s.create_election(&meta("e")).unwrap();
         s.set_election_state("e", ElectionState::Draft, ElectionState::Open)
             .unwrap();
@@ -1212,7 +1271,7 @@ mod tests {
     #[test]
     fn append_only_triggers() {
         let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(dir.path()).unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         s.create_election(&meta("e")).unwrap();
         s.append_events("e", 0, &["a".into()], &[]).unwrap();
         let conn = lock(&s.board_w);
