@@ -102,7 +102,7 @@ pub fn generator_f(t: &Transcript, i: usize) -> RistrettoPoint {
 
 /// The generators `J` and `F₀ … F_{N−1}` of a shuffle of `N` rows under one caller
 /// transcript (spec §5.5): every point is `from_uniform_bytes` of a SHA-512 digest, so
-/// nobody knows a discrete-logarithm relation between them, `G` and `H`.
+/// nobody knows a discrete-logarithm relation between them and `G`.
 pub struct ShuffleGenerators {
     j: RistrettoPoint,
     f: Vec<RistrettoPoint>,
@@ -135,6 +135,7 @@ impl ShuffleGenerators {
     }
 }
 
+/// `1 ≤ N ≤ MAX_ROWS` (spec §5.5, statement).
 fn check_rows(n: usize) -> Result<(), CryptoError> {
     if n == 0 || n > MAX_ROWS {
         return Err(CryptoError::OutOfBounds {
@@ -192,7 +193,7 @@ fn check_statement(s: &ShuffleStatement<'_>) -> Result<(usize, usize), CryptoErr
     Ok((n, w))
 }
 
-/// True when `pi` is a permutation of `0 … len(pi)−1`.
+/// True when `pi` is a permutation of `0 … len(pi)−1` (spec §5.5, witness).
 fn is_permutation(pi: &[usize]) -> bool {
     let mut seen = vec![false; pi.len()];
     pi.iter().all(|j| match seen.get_mut(*j) {
@@ -599,6 +600,7 @@ struct Chain {
     q: Zeroizing<Vec<Scalar>>,
 }
 
+/// Builds the [`Chain`] of prover step 4 (spec §5.5) from the `u′ᵢ` and the `r̂ᵢ`.
 fn commitment_chain(
     j_table: &RistrettoBasepointTable,
     u_prime: &[Scalar],
@@ -707,6 +709,8 @@ struct Responses {
     s_prime: Vec<Scalar>,
 }
 
+/// The responses of prover step 7 (spec §5.5): `r̄`, `r̂ = Q_{N−1}`, `r̃` and the `ρₖ`
+/// answered with `c`.
 fn responses(
     c: &Scalar,
     x: &Secrets,
@@ -866,7 +870,8 @@ impl ShuffleProof {
         Ok(answer(t, s, &bases, &x, first, &witness.randomness, w))
     }
 
-    /// Checks that every list of the proof has its length: `N` or `w`.
+    /// Checks that every list of the proof has its length, `N` or `w` (spec §5.5, verifier
+    /// step 1).
     fn check_lengths(&self, n: usize, w: usize) -> Result<(), CryptoError> {
         let lengths = [
             ("permutation", self.permutation.len(), n),
@@ -1124,13 +1129,16 @@ mod tests {
     /// Every way of changing a statement or a proof; each returns false when it does not
     /// apply to the case's shape (a swap of two rows needs two rows).
     fn tamperings() -> Vec<Tampering> {
-        fn last<T>(v: &mut Vec<T>) -> &mut T {
+        fn last<T>(v: &mut [T]) -> &mut T {
             v.last_mut().unwrap()
+        }
+        fn last_entry(rows: &mut [Vec<Ciphertext>]) -> &mut Ciphertext {
+            rows.last_mut().unwrap().last_mut().unwrap()
         }
         vec![
             ("output alpha changed", |c, rng| {
                 let p = random_point(rng);
-                last(last(&mut c.outputs)).alpha = p;
+                last_entry(&mut c.outputs).alpha = p;
                 true
             }),
             ("output beta changed", |c, rng| {
@@ -1165,7 +1173,7 @@ mod tests {
             }),
             ("input beta changed", |c, rng| {
                 let p = random_point(rng);
-                last(last(&mut c.inputs)).beta = p;
+                last_entry(&mut c.inputs).beta = p;
                 true
             }),
             ("two input rows swapped", |c, _| {
