@@ -50,7 +50,7 @@ pub const GENERATOR_TAG: &str = "bits-generator";
 
 /// `from_uniform_bytes(SHA-512(transcript))`: a group element whose discrete logarithm
 /// nobody knows (RFC 9496 §4.3.4, the one-way map of 64 uniform bytes).
-fn hash_to_group(t: &Transcript) -> RistrettoPoint {
+pub(crate) fn hash_to_group(t: &Transcript) -> RistrettoPoint {
     let digest: [u8; 64] = Sha512::digest(t.bytes()).into();
     RistrettoPoint::from_uniform_bytes(&digest)
 }

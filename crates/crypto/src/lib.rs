@@ -15,6 +15,7 @@
 //! | [`schnorr`] | proofs of knowledge of a discrete log and signatures | §5.1, §5.2 |
 //! | [`chaum_pedersen`] | proofs of equality of discrete logs | §5.3 |
 //! | [`disjunctive`] | proofs that a ciphertext encrypts one of a set of values | §5.4 |
+//! | [`shuffle`] | verifiable re-encryption shuffle of rows of ciphertexts (mix-net step) | §5.5 |
 //! | [`bits`] | one proof that many ciphertexts each encrypt 0 or 1 | §5.7 |
 //! | [`batch`] | random-linear-combination batch verification | §5.6 |
 //! | [`dkg`] | Pedersen distributed key generation with Feldman commitments | §6 |
@@ -37,6 +38,7 @@ mod error;
 pub mod group;
 pub mod rng;
 pub mod schnorr;
+pub mod shuffle;
 pub mod threshold;
 pub mod transcript;
 

@@ -75,6 +75,36 @@ impl Transcript {
         let digest: [u8; 64] = Sha512::digest(&self.bytes).into();
         Scalar::from_bytes_mod_order_wide(&digest)
     }
+
+    /// The SHA-512 digests of `self ‖ item(label, u64_le(i))` for `i = 0 … count−1`
+    /// (spec §5.5: the shuffle's generators and its challenges `uᵢ`). The transcript's
+    /// bytes are hashed once and the hash state copied for each index, so that `count`
+    /// digests of a long transcript cost `count` short hashes, not `count` long ones.
+    pub fn indexed_digests(&self, label: &str, count: usize) -> Vec<[u8; 64]> {
+        let mut prefix = Sha512::new();
+        prefix.update(&self.bytes);
+        prefix.update((label.len() as u64).to_le_bytes());
+        prefix.update(label.as_bytes());
+        prefix.update(8u64.to_le_bytes());
+        (0..count as u64)
+            .map(|i| {
+                prefix
+                    .clone()
+                    .chain_update(i.to_le_bytes())
+                    .finalize()
+                    .into()
+            })
+            .collect()
+    }
+
+    /// The challenges of `self ‖ item(label, u64_le(i))` for `i = 0 … count−1`, as
+    /// [`Transcript::indexed_digests`] reduced modulo ℓ.
+    pub fn indexed_challenges(&self, label: &str, count: usize) -> Vec<Scalar> {
+        self.indexed_digests(label, count)
+            .iter()
+            .map(Scalar::from_bytes_mod_order_wide)
+            .collect()
+    }
 }
 
 /// The challenge of a transcript `tag` holding each item under the label `"item"`
@@ -105,6 +135,21 @@ mod tests {
         expect.extend_from_slice(&2u64.to_le_bytes());
         expect.extend_from_slice(b"bc");
         assert_eq!(t.bytes(), &expect[..]);
+    }
+
+    #[test]
+    fn indexed_challenges_are_those_of_the_extended_transcripts() {
+        let mut t = Transcript::new("x");
+        t.append("a", b"bc");
+        let fast = t.indexed_challenges("index", 3);
+        assert_eq!(fast.len(), 3);
+        for (i, c) in fast.iter().enumerate() {
+            let mut slow = t.clone();
+            slow.append_u64("index", i as u64);
+            assert_eq!(*c, slow.challenge());
+        }
+        assert_ne!(fast[0], fast[1]);
+        assert!(t.indexed_digests("index", 0).is_empty());
     }
 
     #[test]

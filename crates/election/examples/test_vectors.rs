@@ -13,7 +13,8 @@
 //! `proofs.json` (one proof of each kind with its statement, exact transcript bytes and
 //! challenge; the role keys and their fingerprints; an event signature, a signed head and
 //! a receipt; the coefficients hash; the credential, checksum, content digest and tracker
-//! derivations; every line hash; a Benaloh audit), its members in alphabetical order.
+//! derivations; every line hash; a Benaloh audit), its members in alphabetical order, and
+//! `shuffle.json` (a verifiable shuffle of 3 rows of 2 ciphertexts with its proof, §5.5).
 //!
 //! Every transcript is rebuilt here **from the specification** (not with the library's
 //! private builders) and the challenge obtained is checked against the library's
@@ -34,9 +35,10 @@ use scrutin_election::crypto::bits::{self, BitsProof, BitsStatement};
 use scrutin_election::crypto::chaum_pedersen::DleqStatement;
 use scrutin_election::crypto::disjunctive::{MembershipProof, MembershipStatement};
 use scrutin_election::crypto::dkg;
-use scrutin_election::crypto::elgamal::Ciphertext;
+use scrutin_election::crypto::elgamal::{Ciphertext, EncryptionKey};
 use scrutin_election::crypto::rng::SeededRng;
 use scrutin_election::crypto::schnorr::SchnorrProof;
+use scrutin_election::crypto::shuffle::{self, ShuffleProof, ShuffleStatement};
 use scrutin_election::crypto::transcript::Transcript;
 use scrutin_election::crypto::{Point, RistrettoPoint, Scalar};
 use scrutin_election::definition::{ElectionDefinition, Question, QuestionChoice};
@@ -409,9 +411,198 @@ fn sorted(v: Value) -> Value {
     }
 }
 
+/// `from_uniform_bytes(SHA-512(start("shuffle-generator") ‖ item("caller", T) ‖ item))`,
+/// from spec §5.5.
+fn shuffle_generator_from_spec(caller: &[u8], label: &str, data: &[u8]) -> RistrettoPoint {
+    let mut t = Transcript::new("shuffle-generator");
+    t.append("caller", caller).append(label, data);
+    let d: [u8; 64] = Sha512::digest(t.bytes()).into();
+    RistrettoPoint::from_uniform_bytes(&d)
+}
+
+fn rows_json(rows: &[Vec<Ciphertext>]) -> Value {
+    json!(
+        rows.iter()
+            .map(|row| row.iter().map(ct_json).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
+    )
+}
+
+/// A shuffle of 3 rows of 2 ciphertexts under the election key `H` (spec §5.5), drawn
+/// from the run's generator after everything else, with its proof rebuilt from the spec:
+/// generators, transcripts, challenges and the five kinds of verification equations.
+fn shuffle_vector(rng: &mut SeededRng, fp: &Hash32, h_key: &Point) -> Value {
+    let key = EncryptionKey::new(*h_key);
+    let messages: [[u64; 2]; 3] = [[1, 2], [3, 4], [5, 6]];
+    let mut input_randomness = Vec::new();
+    let inputs: Vec<Vec<Ciphertext>> = messages
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|m| {
+                    let r = Scalar::random(rng);
+                    input_randomness.push(sh(&r));
+                    Ciphertext::encrypt(&key, *m, &r)
+                })
+                .collect()
+        })
+        .collect();
+    let (outputs, witness) = shuffle::shuffle(&key, &inputs, rng).unwrap();
+    assert_eq!(witness.apply(&key, &inputs).unwrap(), outputs);
+    let mut caller = Transcript::new("test-shuffle");
+    caller.append("election", &fp.0);
+    let s = ShuffleStatement {
+        key: h_key,
+        inputs: &inputs,
+        outputs: &outputs,
+    };
+    let proof = ShuffleProof::prove(caller.clone(), &s, &witness, rng).unwrap();
+    proof.verify(caller.clone(), &s).unwrap();
+    let (n, w) = (inputs.len(), inputs[0].len());
+
+    // Generators.
+    let j = shuffle_generator_from_spec(caller.bytes(), "name", b"J");
+    assert_eq!(j, shuffle::generator_j(&caller));
+    let f: Vec<RistrettoPoint> = (0..n)
+        .map(|i| shuffle_generator_from_spec(caller.bytes(), "index", &(i as u64).to_le_bytes()))
+        .collect();
+    for (i, fi) in f.iter().enumerate() {
+        assert_eq!(*fi, shuffle::generator_f(&caller, i));
+    }
+
+    // Tᵘ, the uᵢ; Tᶜ, c.
+    let mut t = caller.clone();
+    t.append_point("key", h_key)
+        .append_u64("rows", n as u64)
+        .append_u64("width", w as u64);
+    for e in inputs.iter().flatten() {
+        t.append_point("input_alpha", &e.alpha)
+            .append_point("input_beta", &e.beta);
+    }
+    for e in outputs.iter().flatten() {
+        t.append_point("output_alpha", &e.alpha)
+            .append_point("output_beta", &e.beta);
+    }
+    for c in &proof.permutation {
+        t.append_point("permutation", c);
+    }
+    let u_bytes = t.bytes().to_vec();
+    let u: Vec<Scalar> = (0..n)
+        .map(|i| {
+            let mut ti = t.clone();
+            ti.append_u64("index", i as u64);
+            challenge_of(ti.bytes())
+        })
+        .collect();
+    for p in &proof.chain {
+        t.append_point("chain", p);
+    }
+    t.append_point("t1", &proof.t1)
+        .append_point("t2", &proof.t2)
+        .append_point("t3", &proof.t3);
+    for (a, b) in proof.t4_alpha.iter().zip(&proof.t4_beta) {
+        t.append_point("t4_alpha", a).append_point("t4_beta", b);
+    }
+    for p in &proof.t_hat {
+        t.append_point("t_hat", p);
+    }
+    let c = challenge_of(t.bytes());
+    assert_eq!(
+        proof.challenge_values(caller.clone(), &s).unwrap(),
+        (u.clone(), c)
+    );
+
+    // The equations, one by one.
+    let sum = |ps: &[Point]| ps.iter().map(|p| *p.point()).sum::<RistrettoPoint>();
+    let f_sum: RistrettoPoint = f.iter().sum();
+    assert_eq!(
+        mul_g(&proof.s1),
+        proof.t1.point() + (sum(&proof.permutation) - f_sum) * c,
+        "shuffle: (1)"
+    );
+    let u_product = u.iter().fold(Scalar::ONE, |acc, x| acc * x);
+    assert_eq!(
+        mul_g(&proof.s2),
+        proof.t2.point() + (proof.chain[n - 1].point() - j * u_product) * c,
+        "shuffle: (2)"
+    );
+    let sf: RistrettoPoint = proof.s_prime.iter().zip(&f).map(|(s, f)| f * s).sum();
+    let uc: RistrettoPoint = u
+        .iter()
+        .zip(&proof.permutation)
+        .map(|(u, c)| c.point() * u)
+        .sum();
+    assert_eq!(
+        mul_g(&proof.s3) + sf,
+        proof.t3.point() + uc * c,
+        "shuffle: (3)"
+    );
+    for k in 0..w {
+        let out_a: RistrettoPoint = (0..n)
+            .map(|i| outputs[i][k].alpha.point() * proof.s_prime[i])
+            .sum();
+        let out_b: RistrettoPoint = (0..n)
+            .map(|i| outputs[i][k].beta.point() * proof.s_prime[i])
+            .sum();
+        let in_a: RistrettoPoint = (0..n).map(|j| inputs[j][k].alpha.point() * u[j]).sum();
+        let in_b: RistrettoPoint = (0..n).map(|j| inputs[j][k].beta.point() * u[j]).sum();
+        assert_eq!(
+            out_a - mul_g(&proof.s4[k]),
+            proof.t4_alpha[k].point() + in_a * c,
+            "shuffle: (4) alpha, column {k}"
+        );
+        assert_eq!(
+            out_b - h_key.point() * proof.s4[k],
+            proof.t4_beta[k].point() + in_b * c,
+            "shuffle: (4) beta, column {k}"
+        );
+    }
+    for i in 0..n {
+        let previous = if i == 0 {
+            j
+        } else {
+            *proof.chain[i - 1].point()
+        };
+        assert_eq!(
+            mul_g(&proof.s_hat[i]) + previous * proof.s_prime[i],
+            proof.t_hat[i].point() + proof.chain[i].point() * c,
+            "shuffle: (5), row {i}"
+        );
+    }
+
+    json!({
+        "seed": String::from_utf8_lossy(SEED),
+        "fingerprint": fp.to_hex(),
+        "key": h_key.to_hex(),
+        "rows": n,
+        "width": w,
+        "input_messages": messages,
+        "input_randomness": input_randomness,
+        "inputs": rows_json(&inputs),
+        "permutation": witness.permutation(),
+        "reencryption_randomness": witness
+            .randomness()
+            .iter()
+            .map(|row| row.iter().map(|r| sh(r.expose())).collect::<Vec<_>>())
+            .collect::<Vec<_>>(),
+        "outputs": rows_json(&outputs),
+        "caller_transcript_hex": h(caller.bytes()),
+        "generators": {
+            "J": Point::from_point(j).to_hex(),
+            "F": f.iter().map(|g| Point::from_point(*g).to_hex()).collect::<Vec<_>>(),
+        },
+        "u_transcript_hex": h(&u_bytes),
+        "u": u.iter().map(sh).collect::<Vec<_>>(),
+        "c_transcript_hex": h(t.bytes()),
+        "challenge": sh(&c),
+        "proof": serde_json::to_value(&proof).unwrap(),
+    })
+}
+
 struct Output {
     record: String,
     proofs: String,
+    shuffle: String,
 }
 
 fn build() -> Output {
@@ -930,9 +1121,12 @@ fn build() -> Output {
         "benaloh_audit_tracker": audit.ballot.tracker().to_hex(),
         "result": serde_json::to_value(&result).unwrap(),
     });
+    // §5.5: a shuffle, from the same generator, after every other draw.
+    let shuffle = shuffle_vector(&mut rng, &fp, &h_key);
     Output {
         record,
         proofs: serde_json::to_string_pretty(&sorted(proofs)).unwrap() + "\n",
+        shuffle: serde_json::to_string_pretty(&sorted(shuffle)).unwrap() + "\n",
     }
 }
 
@@ -1035,16 +1229,22 @@ fn main() {
         first.proofs, second.proofs,
         "proofs.json is not deterministic"
     );
+    assert_eq!(
+        first.shuffle, second.shuffle,
+        "shuffle.json is not deterministic"
+    );
     let verified =
         verify_record(first.record.as_bytes(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
     check_section_13(&first.record);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("record.jsonl"), &first.record).unwrap();
     std::fs::write(dir.join("proofs.json"), &first.proofs).unwrap();
+    std::fs::write(dir.join("shuffle.json"), &first.shuffle).unwrap();
     println!("{}", verified.summary());
     println!(
-        "wrote {} and {}",
+        "wrote {}, {} and {}",
         dir.join("record.jsonl").display(),
-        dir.join("proofs.json").display()
+        dir.join("proofs.json").display(),
+        dir.join("shuffle.json").display()
     );
 }
