@@ -26,8 +26,8 @@ use subtle::ConstantTimeEq;
 
 use crate::config::OtpPolicy;
 use crate::storage::{
-    AdminAccount, OtpAttemptLimits, OtpOutcome, OtpRecord, SessionRecord, SessionSubject, Storage,
-    StorageError, UnixTime,
+    AdminAccount, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits, SessionRecord,
+    SessionSubject, Storage, StorageError, UnixTime,
 };
 
 /// Errors of authentication operations.
@@ -244,25 +244,25 @@ pub fn new_voter_code(
     login: &str,
     now: UnixTime,
 ) -> Result<String, AuthError> {
-    let sent = storage.otp_sends_since(election, login, now - SEND_WINDOW_SECS)?;
-    if sent >= policy.max_sends_per_hour {
-        return Err(AuthError::TooManySends {
-            retry_after_secs: 3600 / u64::from(policy.max_sends_per_hour.max(1)),
-        });
-    }
-    let mut ttl = i64::try_from(policy.ttl_secs).unwrap_or(i64::MAX);
-    if sent + 1 >= policy.max_sends_per_hour {
-        ttl = ttl.max(SEND_WINDOW_SECS);
-    }
     let code = generate_code(policy.digits)?;
     let salt = hex::encode(random_bytes::<16>()?);
     let record = OtpRecord {
         code_hash: hash_code(election, login, &code, &salt),
         salt,
-        expires_at: now.saturating_add(ttl),
+        expires_at: now.saturating_add(i64::try_from(policy.ttl_secs).unwrap_or(i64::MAX)),
     };
-    storage.put_otp(election, login, &record, now, policy.max_sends_per_hour)?;
-    Ok(code)
+    let limits = OtpSendLimits {
+        max_sends: policy.max_sends_per_hour,
+        window_secs: SEND_WINDOW_SECS,
+        last_lives_until: now.saturating_add(SEND_WINDOW_SECS),
+    };
+    if storage.put_otp(election, login, &record, now, &limits)? {
+        Ok(code)
+    } else {
+        Err(AuthError::TooManySends {
+            retry_after_secs: 3600 / u64::from(policy.max_sends_per_hour.max(1)),
+        })
+    }
 }
 
 /// The window of the send limit and of the failure counts, in seconds.

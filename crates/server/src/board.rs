@@ -11,7 +11,8 @@
 //!   appends, so a ballot costs one write and no read;
 //! - if the board moved under us (another process, or an append cancelled mid-flight), the
 //!   storage answers `SeqMismatch`; the head is reloaded and `build` runs once more;
-//! - a cancelled or failed append leaves no cached head behind (the next one reloads);
+//! - a cancelled, failed or refused append leaves no cached head behind (the next one
+//!   reads it from storage, so a head moved by another server is never trusted twice);
 //! - `build` must be cheap (hashing, serialising): verify ballots *before* calling `append`,
 //!   since the lock is held while `build` runs.
 
@@ -86,13 +87,9 @@ impl Board {
                     blocking(&self.storage, move |s| s.head(&e)).await?
                 }
             };
-            let batch = match build(&head) {
-                Ok(b) => b,
-                Err(e) => {
-                    *cached = Some(head);
-                    return Err(AppendError::Refused(e));
-                }
-            };
+            // A refusal may mean that the head is stale (another server appended): it is
+            // not put back, so the next append reads it again.
+            let batch = build(&head).map_err(AppendError::Refused)?;
             let last_line = batch.lines.last().cloned().or(head.last_line);
             let (lines, index, expected) = (batch.lines, batch.index, head.next_seq);
             let e = election.to_owned();

@@ -159,23 +159,24 @@ impl Elections {
         Arc::clone(slots.entry(id.to_owned()).or_default())
     }
 
-    /// Locks an election's state, loading (and verifying) its record if needed. The load
-    /// runs in a task of its own: a request that gives up (timeout, disconnect) does not
-    /// throw the verification of a large record away.
+    /// Locks an election's state: loads (and verifies) its record if this process has not,
+    /// or else catches up with the lines other servers appended since ([`catch_up`]).
     pub async fn lock(&self, app: &AppState, id: &str) -> Result<Locked, ApiError> {
         let guard = self.slot(id).lock_owned().await;
-        if guard.is_some() {
-            return Ok(Locked {
-                id: id.to_owned(),
-                guard: Some(guard),
-            });
+        if guard.is_none() {
+            self.loads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
-        self.loads
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // In a task of its own: a request that gives up (timeout, disconnect) does not throw
+        // the verification of a large record, or of the lines it catches up on, away.
         let (app, eid) = (app.clone(), id.to_owned());
         let (guard, loaded) = tokio::spawn(async move {
             let mut guard = guard;
-            let loaded = load(&app, &eid, &mut guard).await;
+            let loaded = if guard.is_some() {
+                catch_up(&app, &eid, &mut guard).await
+            } else {
+                load(&app, &eid, &mut guard).await
+            };
             (guard, loaded)
         })
         .await
@@ -203,15 +204,63 @@ async fn load(app: &AppState, id: &str, slot: &mut Option<RecordState>) -> Resul
     })
     .await?
     .map_err(|e| ApiError::internal(format!("the stored record of {id} fails: {e}")))?;
-    let target = match state.stage() {
-        Stage::Setup => None,
-        Stage::Open => Some(ElectionState::Open),
-        Stage::Closed => Some(ElectionState::Closed),
-        Stage::Tallied => Some(ElectionState::Tallied),
-    };
+    let stage = state.stage();
     *slot = Some(state);
-    let Some(target) = target else {
+    follow_stage(app, id, stage).await
+}
+
+/// Storage is the one source of truth for the record: applies (and verifies) the lines
+/// appended to it since this state last saw it — by another server sharing the database —
+/// so that the state is the record's, whoever wrote it. One read of the head when nothing
+/// is new.
+async fn catch_up(
+    app: &AppState,
+    id: &str,
+    slot: &mut Option<RecordState>,
+) -> Result<(), ApiError> {
+    let known = slot.as_ref().map_or(0, |s| s.events);
+    let eid = id.to_owned();
+    let head = blocking(&app.storage, move |s| s.head(&eid)).await?;
+    if head.next_seq == known {
         return Ok(());
+    }
+    if head.next_seq < known {
+        *slot = None;
+        return Err(ApiError::internal(format!(
+            "the stored record of {id} has {} lines, fewer than the {known} already verified",
+            head.next_seq
+        )));
+    }
+    let eid = id.to_owned();
+    let count = usize::try_from(head.next_seq - known).unwrap_or(usize::MAX);
+    let lines = blocking(&app.storage, move |s| s.events_from(&eid, known, count)).await?;
+    let Some(state) = slot.take() else {
+        return Ok(());
+    };
+    let (state, applied) = cpu(move || {
+        let mut state = state;
+        for l in &lines {
+            if let Err(e) = state.push_line(l.as_bytes(), Proofs::Verify) {
+                return (None, Err(e));
+            }
+        }
+        (Some(state), Ok(()))
+    })
+    .await?;
+    *slot = state;
+    applied.map_err(|e| ApiError::internal(format!("the stored record of {id} fails: {e}")))?;
+    let stage = slot.as_ref().map_or(Stage::Setup, RecordState::stage);
+    follow_stage(app, id, stage).await
+}
+
+/// Moves the stored lifecycle state forward to the record's stage: the state an official
+/// sees is derived from the record, never ahead of it and never left behind.
+async fn follow_stage(app: &AppState, id: &str, stage: Stage) -> Result<(), ApiError> {
+    let target = match stage {
+        Stage::Setup => return Ok(()),
+        Stage::Open => ElectionState::Open,
+        Stage::Closed => ElectionState::Closed,
+        Stage::Tallied => ElectionState::Tallied,
     };
     let id = id.to_owned();
     blocking(&app.storage, move |s| {
@@ -269,9 +318,15 @@ impl Locked {
     }
 }
 
-/// See [`Locked::append`]. A refused event leaves the state as it was; only a failure after
-/// a ballot was half-applied (which admission rules out) leaves the slot empty, for the next
-/// caller to rebuild from storage.
+/// See [`Locked::append`]. Nothing is appended that the verifier would refuse, and the
+/// state is never left half-applied:
+/// - ballots were admitted against this state (cheap checks under the lock, proofs outside
+///   it), so they are applied once they are durable;
+/// - any other event is applied to a copy first: one the rules refuse (a trustee's bad
+///   share) leaves the state as it was, with no re-verification of the record.
+///
+/// If another server appended meanwhile, nothing is written and the state is kept; the next
+/// [`Elections::lock`] catches up with the board.
 async fn append_to(
     app: &AppState,
     id: &str,
@@ -301,32 +356,32 @@ async fn append_to(
             });
         }
     }
-    // Ballots were admitted against this state before (cheap checks under the lock, proofs
-    // outside it), so they cannot fail here. Any other event is applied to a copy: one
-    // refused (a trustee's bad share) leaves the verified state as it was, with no
-    // re-verification of the record.
-    let only_ballots = events.iter().all(|e| matches!(e, Event::Ballot(_)));
-    let to_check = lines.clone();
-    let (state, checked) = cpu(move || {
-        let before = (!only_ballots).then(|| state.clone());
-        let mut state = state;
-        for l in &to_check {
-            if let Err(e) = state.push_line(l.as_bytes(), proofs) {
-                // Half-applied: the copy from before, or nothing (rebuilt from storage).
-                return (before, Err(e));
+    let admitted =
+        proofs == Proofs::AlreadyVerified && events.iter().all(|e| matches!(e, Event::Ballot(_)));
+    let (state, checked) = if admitted {
+        (state, None)
+    } else {
+        let to_check = lines.clone();
+        let (state, trial) = cpu(move || {
+            let mut trial = state.clone();
+            for l in &to_check {
+                if let Err(e) = trial.push_line(l.as_bytes(), proofs) {
+                    return (state, Err(e));
+                }
+            }
+            (state, Ok(trial))
+        })
+        .await?;
+        match trial {
+            Ok(t) => (state, Some(t)),
+            Err(e) => {
+                *slot = Some(state);
+                return Err(verify_error(e));
             }
         }
-        (Some(state), Ok(()))
-    })
-    .await?;
-    if let Err(e) = checked {
-        *slot = state;
-        return Err(verify_error(e));
-    }
-    let Some(state) = state else {
-        return Err(ApiError::internal("verified state lost"));
     };
     let hashes = lines.iter().map(|l| Hash32::of(l.as_bytes())).collect();
+    let to_apply = if admitted { lines.clone() } else { Vec::new() };
     let appended = app
         .board
         .append(id, move |head| {
@@ -340,23 +395,42 @@ async fn append_to(
             })
         })
         .await;
-    match appended {
-        Ok(_) => {
-            *slot = Some(state);
-            Ok(Appended { first_seq, hashes })
-        }
-        Err(AppendError::Refused(())) => Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "board_moved",
-            "the board changed under this request; retry",
-        )
-        .with_retry_after(1)),
-        Err(AppendError::Storage(StorageError::AlreadyExists(_))) => Err(ApiError::conflict(
-            "duplicate_ballot",
-            "this ballot is already on the board",
-        )),
-        Err(AppendError::Storage(e)) => Err(e.into()),
+    if let Err(e) = appended {
+        *slot = Some(state);
+        return Err(match e {
+            AppendError::Refused(()) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "board_moved",
+                "the board changed under this request; retry",
+            )
+            .with_retry_after(1),
+            AppendError::Storage(StorageError::AlreadyExists(_)) => {
+                ApiError::conflict("duplicate_ballot", "this ballot is already on the board")
+            }
+            AppendError::Storage(e) => e.into(),
+        });
     }
+    let state = match checked {
+        Some(trial) => trial,
+        None => {
+            let (state, applied) = cpu(move || {
+                let mut state = state;
+                for l in &to_apply {
+                    if let Err(e) = state.push_line(l.as_bytes(), Proofs::AlreadyVerified) {
+                        return (None, Err(e));
+                    }
+                }
+                (Some(state), Ok(()))
+            })
+            .await?;
+            // An admitted ballot the state cannot apply: the state is dropped and read again
+            // from storage by the next caller (which will say what is wrong).
+            applied.map_err(verify_error)?;
+            state.ok_or_else(|| ApiError::internal("verified state lost"))?
+        }
+    };
+    *slot = Some(state);
+    Ok(Appended { first_seq, hashes })
 }
 
 /// Loads an election's metadata or answers 404.

@@ -203,6 +203,17 @@ pub struct OtpRecord {
     pub expires_at: UnixTime,
 }
 
+/// The hourly send limit of one login (see [`Storage::put_otp`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtpSendLimits {
+    /// Codes sent to one login in the window.
+    pub max_sends: u32,
+    /// The sliding window, in seconds.
+    pub window_secs: i64,
+    /// The expiry given at least to the code that reaches the limit.
+    pub last_lives_until: UnixTime,
+}
+
 /// How many wrong login codes are tolerated within `window_secs` before attempts are
 /// refused: `per_client` from one client (so a stranger's guesses never lock the voter's
 /// own attempts), `per_login` from all clients together (bounding guesses by a crowd).
@@ -429,16 +440,19 @@ pub trait Storage: Send + Sync + 'static {
     /// Deletes sessions expired before `now`; returns how many.
     fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64>;
 
-    /// Adds a one-time code for the voter and records a send at `now`; expired codes are
-    /// dropped and at most `keep` live codes are kept (the newest).
+    /// Adds a one-time code for the voter and records a send at `now`, in one transaction
+    /// with the check of the send limit: `false` (and nothing stored) when the login already
+    /// had `limits.max_sends` codes in the window. The code that reaches the limit lives at
+    /// least until `limits.last_lives_until`. Expired codes are dropped and at most
+    /// `max_sends` live codes are kept (the newest).
     fn put_otp(
         &self,
         election: &str,
         login: &str,
         record: &OtpRecord,
         now: UnixTime,
-        keep: u32,
-    ) -> StorageResult<()>;
+        limits: &OtpSendLimits,
+    ) -> StorageResult<bool>;
     /// Number of codes sent to this voter since `since`.
     fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32>;
     /// Checks an attempt from `client` atomically: refuses it if the client or the login has

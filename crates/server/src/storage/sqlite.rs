@@ -14,7 +14,8 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use super::{
     AdminAccount, AuditEntry, BallotIndexEntry, BoardHead, ElectionMeta, ElectionState,
     MailFailure, MailStatus, MailStatusCounts, OtpAttemptLimits, OtpOutcome, OtpRecord,
-    SessionRecord, SessionSubject, Storage, StorageError, StorageResult, UnixTime, Voter,
+    OtpSendLimits, SessionRecord, SessionSubject, Storage, StorageError, StorageResult, UnixTime,
+    Voter,
 };
 use super::{BindOutcome, RoleToken};
 
@@ -762,12 +763,29 @@ impl Storage for SqliteStorage {
         login: &str,
         record: &OtpRecord,
         now: UnixTime,
-        keep: u32,
-    ) -> StorageResult<()> {
+        limits: &OtpSendLimits,
+    ) -> StorageResult<bool> {
         let mut conn = lock(&self.private_w);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
+        let sent: i64 = tx
+            .query_row(
+                "SELECT COUNT(*) FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
+                params![election, login, now.saturating_sub(limits.window_secs)],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        let max = i64::from(limits.max_sends);
+        if sent >= max {
+            return Ok(false);
+        }
+        let expires_at = if sent + 1 >= max {
+            record.expires_at.max(limits.last_lives_until)
+        } else {
+            record.expires_at
+        };
+        let keep = limits.max_sends;
         // Expired codes go; the newest `keep - 1` live ones stay beside the new one.
         tx.execute(
             "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND expires_at <= ?3",
@@ -784,13 +802,7 @@ impl Storage for SqliteStorage {
         tx.execute(
             "INSERT INTO login_codes (election_id, login, salt, code_hash, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                election,
-                login,
-                record.salt,
-                record.code_hash,
-                record.expires_at
-            ],
+            params![election, login, record.salt, record.code_hash, expires_at],
         )
         .map_err(db)?;
         tx.execute(
@@ -804,7 +816,8 @@ impl Storage for SqliteStorage {
             params![election, login, now.saturating_sub(86_400)],
         )
         .map_err(db)?;
-        tx.commit().map_err(db)
+        tx.commit().map_err(db)?;
+        Ok(true)
     }
 
     fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32> {

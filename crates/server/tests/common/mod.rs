@@ -1,6 +1,8 @@
 //! Shared helpers of the integration tests: a real server on a loopback port in a temp dir.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+pub mod election;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
