@@ -111,6 +111,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
                 login: format!("voter{i}"),
                 email: format!("voter{i}@example.org"),
                 weight: 1,
+                language: None,
             })
             .collect();
         let (eid, list) = (id.clone(), voters.clone());

@@ -8,9 +8,11 @@
 //! - [`board`]: serialized, durable appends to an election's record (the protocol's seam);
 //! - [`auth`]: admin passwords (argon2id), bearer sessions, voter one-time codes;
 //! - [`mail`]: SMTP or dry-run outbox, with delivery status;
+//! - [`mail_text`]: what the mails to voters say, in their language (also used by the CLI);
 //! - [`audit`]: append-only log of administrative actions;
 //! - [`ratelimit`]: token buckets per key;
 //! - [`voters`]: voter-list (CSV) parsing;
+//! - [`voter_mail`]: the one-time login code and ballot confirmation mails;
 //! - [`http`]: errors, extractors, middleware, router assembly, listener;
 //! - [`routes`]: the protocol-independent API routes;
 //! - [`protocol`]: the election protocol over HTTP (lifecycle, roles, ballots, public board);
@@ -23,11 +25,13 @@ pub mod board;
 pub mod config;
 pub mod http;
 pub mod mail;
+pub mod mail_text;
 pub mod protocol;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod storage;
+pub mod voter_mail;
 pub mod voters;
 pub mod web;
 

@@ -7,13 +7,14 @@
 //! | `POST /api/admin/elections` | official | `{description, opens_at?, closes_at?}` → the new draft |
 //! | `GET /api/admin/elections/{id}` | official | metadata, stage and counts (voters, ballots, mails; no identity) |
 //! | `PUT /api/admin/elections/{id}/schedule` | official | `{opens_at?, closes_at?}` (draft only) |
+//! | `PUT /api/admin/elections/{id}/mail-language` | official | `{language}`: `en` or `fr`, for voters whose line names none (any stage) |
 //! | `POST /api/admin/elections/{id}/roles` | official | one token per trustee and one for the credential authority |
 //! | `POST /api/admin/elections/{id}/open`, `/close`, `/tally`, `/archive` | official | lifecycle |
 //! | `GET /api/elections/{id}/role` | trustee, authority | who this token is |
 //! | `POST /api/elections/{id}/trustee/events` | trustee | `{type, body}` of one of its events |
-//! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights |
+//! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights, mail languages |
 //! | `POST /api/elections/{id}/authority/credentials` | authority | the public credential list |
-//! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt |
+//! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt (and a confirmation mail) |
 //! | `GET /api/elections/{id}` | anyone | definition, state, fingerprint, counts |
 //! | `GET /api/elections/{id}/record?from=` | anyone | the record as JSON Lines, from a sequence number |
 //! | `GET /api/elections/{id}/head` | anyone | number of events and hash of the last line |
@@ -41,6 +42,7 @@ use super::{AdminElection, Posted, Receipt, RoleTokens};
 use crate::auth;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminAuth, JsonBody, VoterAuth, bearer_token};
+use crate::mail_text::Lang;
 use crate::state::AppState;
 use crate::storage::{ElectionMeta, Role, UnixTime, blocking, valid_election_id};
 
@@ -58,6 +60,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/admin/elections/{id}", get(admin_election))
         .route("/api/admin/elections/{id}/schedule", put(schedule))
+        .route(
+            "/api/admin/elections/{id}/mail-language",
+            put(mail_language),
+        )
         .route("/api/admin/elections/{id}/roles", post(role_tokens))
         .route("/api/admin/elections/{id}/open", post(open))
         .route("/api/admin/elections/{id}/close", post(close))
@@ -176,6 +182,24 @@ async fn schedule(
     super::set_schedule(&app, &admin.username, &id, req.opens_at, req.closes_at)
         .await
         .map(axum::Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailLanguageRequest {
+    language: String,
+}
+
+async fn mail_language(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<MailLanguageRequest>,
+) -> Result<axum::Json<AdminElection>, ApiError> {
+    let language = Lang::parse(&req.language)
+        .ok_or_else(|| ApiError::bad_request("language must be en or fr"))?;
+    crate::voter_mail::set_default_language(&app, &admin.username, &id, language).await?;
+    super::admin_election(&app, &id).await.map(axum::Json)
 }
 
 async fn role_tokens(
@@ -318,7 +342,16 @@ async fn authority_voters(
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let after = q.after.unwrap_or_default();
     let eid = id.clone();
-    let voters = blocking(&app.storage, move |s| s.list_voters(&eid, &after, limit)).await?;
+    // Each voter with the language of its mails: its own, else the election's default.
+    let voters = blocking(&app.storage, move |s| {
+        let default = s.mail_language(&eid)?.unwrap_or_default();
+        let mut voters = s.list_voters(&eid, &after, limit)?;
+        for v in &mut voters {
+            v.language.get_or_insert(default);
+        }
+        Ok(voters)
+    })
+    .await?;
     Ok(axum::Json(json!({ "voters": voters })))
 }
 
@@ -353,9 +386,9 @@ async fn cast(
     JsonBody(ballot): JsonBody<Ballot>,
 ) -> Result<axum::Json<Receipt>, ApiError> {
     voter.require_election(&id)?;
-    super::cast_ballot(&app, &id, &voter.login, ballot)
-        .await
-        .map(axum::Json)
+    let receipt = super::cast_ballot(&app, &id, &voter.login, ballot).await?;
+    crate::voter_mail::confirm_ballot(&app, &id, &voter.login, &receipt);
+    Ok(axum::Json(receipt))
 }
 
 // ---- the public board ----
