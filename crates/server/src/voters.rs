@@ -308,8 +308,8 @@ mod tests {
         assert_eq!(lines, vec![6, 7, 8, 10, 11, 12]);
         assert!(p.errors[2].reason.contains("line 2"));
         assert_eq!(p.error_count, 6);
-        // "gus,gus@example.org,1,extra": a fourth field is a language, and "extra" is none.
-        assert!(p.errors[4].reason.contains("unknown language"));
+        // "gus,gus@example.org,1,extra": the header names no fourth column.
+        assert!(p.errors[4].reason.contains("expected 2 to 3 fields"));
     }
 
     #[test]
