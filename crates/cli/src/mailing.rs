@@ -50,10 +50,11 @@ pub struct MailContentArgs {
     /// (default: the --server URL; needed with --record).
     #[arg(long, value_name = "URL")]
     pub voting_url: Option<String>,
-    /// The language of the mails of voters for whom the private file names none: en or fr
-    /// (the server's voter list gives each voter's language, or the election's default).
-    #[arg(long, default_value = "en", value_parser = parse_lang)]
-    pub language: Lang,
+    /// The language of the mails of voters for whom the private file names none (their
+    /// line of the voter list named none): en or fr (default: the election's mail language
+    /// on the server, else en).
+    #[arg(long, value_parser = parse_lang)]
+    pub language: Option<Lang>,
 }
 
 fn parse_lang(s: &str) -> std::result::Result<Lang, String> {
@@ -66,8 +67,7 @@ struct Voter {
     login: String,
     email: String,
     weight: u64,
-    /// The language of the voter's mails (the server gives the election's default when the
-    /// list names none).
+    /// The language of the voter's mails, if its line of the voter list names one.
     #[serde(default)]
     language: Option<Lang>,
 }
@@ -191,10 +191,12 @@ pub fn generate_remote(
     Ok(())
 }
 
-/// The scheduled closing time of the election on its server, if any.
-fn closing_time(remote: &Remote) -> Result<Option<i64>> {
+/// The scheduled closing time of the election on its server, if any, and the language of
+/// the mails of voters whose line names none.
+fn server_settings(remote: &Remote) -> Result<(Option<i64>, Option<Lang>)> {
     let info: serde_json::Value = remote.get("")?;
-    Ok(info["closes_at"].as_i64())
+    let language = info["mail_language"].as_str().and_then(Lang::parse);
+    Ok((info["closes_at"].as_i64(), language))
 }
 
 /// `scrutin credentials mail`: mails each voter of a private credential file (written by
@@ -231,10 +233,11 @@ pub fn mail_private(
     if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
         bail!("--voting-url must be an http:// or https:// URL");
     }
-    let closes_at = match remote {
-        Some(r) => closing_time(r)?,
-        None => None,
+    let (closes_at, server_language) = match remote {
+        Some(r) => server_settings(r)?,
+        None => (None, None),
     };
+    let default_language = content.language.or(server_language).unwrap_or_default();
     let facts = ElectionFacts {
         id: def.id.clone(),
         title: def.title.clone(),
@@ -275,7 +278,7 @@ pub fn mail_private(
     let mails: Vec<(&PrivateCredential, ComposedMail)> = kept
         .iter()
         .map(|c| {
-            let texts = MailTexts::embedded(c.language.unwrap_or(content.language));
+            let texts = MailTexts::embedded(c.language.unwrap_or(default_language));
             let mail = mail_text::credential(&texts, &facts, &c.login, c.credential.trim());
             (c, mail)
         })

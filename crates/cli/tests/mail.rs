@@ -171,8 +171,10 @@ fn every_mail_is_in_the_voters_language_with_title_link_closing_time_and_fingerp
     );
     let public = api.ok("GET", &format!("/api/elections/{id}"), None, None);
     let fingerprint = public["fingerprint"].as_str().unwrap().to_owned();
+    // The server's links start with its public URL; the CLI's with the --server URL.
+    let public_url = server.state.config.public_url.clone();
     let expect = Expect {
-        base: &api.base,
+        base: &public_url,
         id: &id,
         fingerprint: &fingerprint,
         scheduled: true,
@@ -233,7 +235,7 @@ fn every_mail_is_in_the_voters_language_with_title_link_closing_time_and_fingerp
             "en" => format!("Position on the board: {seq}"),
             _ => format!("Position sur le tableau : {seq}"),
         };
-        let lookup = format!("{}/elections/{id}/board?tracker={tracker}", api.base);
+        let lookup = format!("{public_url}/elections/{id}/board?tracker={tracker}");
         for part in [&mail.text, &mail.html] {
             assert!(part.contains(tracker), "{part}");
             assert!(part.contains(&position), "{part}");
@@ -269,7 +271,13 @@ fn every_mail_is_in_the_voters_language_with_title_link_closing_time_and_fingerp
     let files = eml_files(&mails);
     assert_eq!(files.len(), s.voters.len());
     for f in &files {
-        let mail = parse_and_check(&std::fs::read(f).unwrap(), &expect);
+        let mail = parse_and_check(
+            &std::fs::read(f).unwrap(),
+            &Expect {
+                base: &api.base,
+                ..expect
+            },
+        );
         let (login, _, _, credential) = s
             .voters
             .iter()

@@ -496,6 +496,9 @@ mod tests {
         }
         // The subject is not ASCII: its words are sent as RFC 2047 encoded words.
         let subject = raw.split("\r\nDate:").next().unwrap();
-        assert!(subject.is_ascii() && subject.contains("=?utf-8?b?"), "{raw}");
+        assert!(
+            subject.is_ascii() && subject.contains("=?utf-8?b?"),
+            "{raw}"
+        );
     }
 }

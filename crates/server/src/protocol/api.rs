@@ -12,10 +12,10 @@
 //! | `POST /api/admin/elections/{id}/open`, `/close`, `/tally`, `/archive` | official | lifecycle |
 //! | `GET /api/elections/{id}/role` | trustee, authority | who this token is |
 //! | `POST /api/elections/{id}/trustee/events` | trustee | `{type, body}` of one of its events |
-//! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights, mail languages |
+//! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights, mail languages (when the line names one) |
 //! | `POST /api/elections/{id}/authority/credentials` | authority | the public credential list |
 //! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt (and a confirmation mail) |
-//! | `GET /api/elections/{id}` | anyone | definition, state, fingerprint, counts |
+//! | `GET /api/elections/{id}` | anyone | definition, state, schedule, default mail language, fingerprint, counts |
 //! | `GET /api/elections/{id}/record?from=` | anyone | the record as JSON Lines, from a sequence number |
 //! | `GET /api/elections/{id}/head` | anyone | number of events and hash of the last line |
 //! | `GET /api/elections/{id}/trackers/{tracker}` | anyone | where a ballot is |
@@ -342,16 +342,7 @@ async fn authority_voters(
     let limit = q.limit.unwrap_or(1000).clamp(1, 10_000);
     let after = q.after.unwrap_or_default();
     let eid = id.clone();
-    // Each voter with the language of its mails: its own, else the election's default.
-    let voters = blocking(&app.storage, move |s| {
-        let default = s.mail_language(&eid)?.unwrap_or_default();
-        let mut voters = s.list_voters(&eid, &after, limit)?;
-        for v in &mut voters {
-            v.language.get_or_insert(default);
-        }
-        Ok(voters)
-    })
-    .await?;
+    let voters = blocking(&app.storage, move |s| s.list_voters(&eid, &after, limit)).await?;
     Ok(axum::Json(json!({ "voters": voters })))
 }
 
@@ -398,6 +389,10 @@ async fn public_election(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let meta = super::election_meta(&app, &id).await?;
+    let eid = id.clone();
+    let mail_language = blocking(&app.storage, move |s| s.mail_language(&eid))
+        .await?
+        .unwrap_or_default();
     let locked = app.elections.lock(&app, &id).await?;
     let st = locked.state()?;
     let trustees = super::trustee_progress(st);
@@ -407,6 +402,7 @@ async fn public_election(
         "stage": st.stage().name(),
         "opens_at": meta.opens_at,
         "closes_at": meta.closes_at,
+        "mail_language": mail_language,
         "definition": st.definition,
         "election_key": st.joint_key.as_ref().map(|k| k.public_key.to_hex()),
         "fingerprint": st.fingerprint.map(|f| f.to_hex()),
