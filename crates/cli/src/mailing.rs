@@ -38,7 +38,8 @@ pub struct SmtpArgs {
     /// SMTP user name.
     #[arg(long)]
     pub smtp_user: Option<String>,
-    /// The From: address of the credential mails.
+    /// The From: address of the credential mails (with --outbox, by default
+    /// credential-authority@localhost).
     #[arg(long)]
     pub mail_from: Option<String>,
 }
