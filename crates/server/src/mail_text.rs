@@ -152,8 +152,8 @@ pub struct ElectionFacts {
     pub base_url: String,
     /// The scheduled closing time (Unix seconds), if any.
     pub closes_at: Option<i64>,
-    /// The election fingerprint (the hash of the record line before `open`, as the pages show it), in hexadecimal;
-    /// `None` only before the election opens.
+    /// The election fingerprint (the hash of the record line before `open`, as the pages
+    /// show it), in hexadecimal; `None` only before the election opens.
     pub fingerprint: Option<String>,
 }
 
@@ -384,7 +384,13 @@ pub fn message(from: Mailbox, to: Mailbox, mail: &ComposedMail) -> Result<Messag
     Message::builder()
         .from(from)
         .to(to)
-        .subject(mail.subject.clone())
+        // A title is the official's text: no line break of it reaches the header.
+        .subject(
+            mail.subject
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>(),
+        )
         .date_now()
         .message_id(Some(id))
         .raw_header(HeaderValue::new(
@@ -494,6 +500,18 @@ mod tests {
         ] {
             assert!(raw.contains(header), "{header} missing in {raw}");
         }
+        // A line break in a title does not make a header of the rest.
+        let mut evil = m.clone();
+        evil.subject = "Vote\r\nBcc: mallory@example.org".to_owned();
+        let raw_evil = message(
+            "noreply@vote.example.org".parse().unwrap(),
+            "alice@example.org".parse().unwrap(),
+            &evil,
+        )
+        .unwrap()
+        .formatted();
+        let raw_evil = String::from_utf8(raw_evil).unwrap();
+        assert!(!raw_evil.contains("\r\nBcc:"), "{raw_evil}");
         // The subject is not ASCII: its words are sent as RFC 2047 encoded words.
         let subject = raw.split("\r\nDate:").next().unwrap();
         assert!(
