@@ -328,6 +328,55 @@ fn every_mail_is_in_the_voters_language_with_title_link_closing_time_and_fingerp
         },
     );
     assert!(mail.text.contains("https://vote.example.org/elections/"));
+
+    // From a record file: the voting address must be given, and no schedule is known.
+    let record = dir.path().join("record.jsonl");
+    std::fs::write(&record, api.record(&id)).unwrap();
+    let private = dir.path().join("credentials.json");
+    let offline = dir.path().join("offline");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "credentials",
+            "mail",
+            "--record",
+            record.to_str().unwrap(),
+            "--private",
+            private.to_str().unwrap(),
+            "--outbox",
+            offline.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| (*s).to_owned()).collect::<Vec<String>>()
+    };
+    let without: Vec<String> = args(&[]);
+    let without: Vec<&str> = without.iter().map(String::as_str).collect();
+    assert!(scrutin_fails(&without).contains("--voting-url"));
+    let with = args(&[
+        "--voting-url",
+        "https://vote.example.org",
+        "--language",
+        "en",
+    ]);
+    scrutin(&with.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(eml_files(&offline).len(), s.voters.len());
+    for f in eml_files(&offline) {
+        let mail = parse_and_check(
+            &std::fs::read(f).unwrap(),
+            &Expect {
+                base: "https://vote.example.org",
+                scheduled: false,
+                ..expect
+            },
+        );
+        // voter003's line names no language: --language decides.
+        let login = login(&mail.to);
+        let lang = if login == "voter003" {
+            "en"
+        } else {
+            expected_language(&login)
+        };
+        assert_eq!(mail.lang, lang, "{login}");
+    }
     server.stop();
 }
 
