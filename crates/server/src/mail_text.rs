@@ -4,7 +4,7 @@
 //!
 //! Pure text composition, shared by the server and the command-line tool: the texts are the
 //! `mail` namespace of the pages' translations (`web/i18n/<lang>/mail.json`, embedded in
-//! the binary), filled with the election's facts ([`ElectionFacts`]). Every mail is headed
+//! the binary; the server reads them like its pages, from `web_dir` when set), filled with the election's facts ([`ElectionFacts`]). Every mail is headed
 //! by the election's title, carries the voting link, the closing time written in UTC (or
 //! says that the officials close the vote) and the election fingerprint; the credential
 //! mail's link carries the fingerprint too (`#fingerprint=…&credential=…`), so that the
@@ -66,19 +66,29 @@ pub struct MailTexts {
     fallback: HashMap<String, String>,
 }
 
-fn embedded_namespace(lang: Lang) -> HashMap<String, String> {
-    crate::web::embedded(&format!("i18n/{}/mail.json", lang.code()))
-        .and_then(|bytes| serde_json::from_slice(bytes).ok())
-        .unwrap_or_default()
+/// The path of a language's mail texts under `web/`.
+pub fn texts_path(lang: Lang) -> String {
+    format!("i18n/{}/mail.json", lang.code())
+}
+
+fn namespace(json: &[u8]) -> HashMap<String, String> {
+    serde_json::from_slice(json).unwrap_or_default()
 }
 
 impl MailTexts {
     /// The texts built into the binary.
     pub fn embedded(lang: Lang) -> Self {
+        let file = |l: Lang| crate::web::embedded(&texts_path(l)).unwrap_or_default();
+        Self::from_json(lang, file(lang), file(Lang::En))
+    }
+
+    /// The texts of `lang` from the contents of its `mail.json` (`texts`), with English
+    /// (`fallback`) for what it lacks; a file that does not parse counts as empty.
+    pub fn from_json(lang: Lang, texts: &[u8], fallback: &[u8]) -> Self {
         Self {
             lang,
-            texts: embedded_namespace(lang),
-            fallback: embedded_namespace(Lang::En),
+            texts: namespace(texts),
+            fallback: namespace(fallback),
         }
     }
 

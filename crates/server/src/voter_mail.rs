@@ -81,6 +81,17 @@ pub async fn set_default_language(
     Ok(())
 }
 
+/// The mail texts of `lang`, read as the pages' translations are (from `web_dir` when set).
+async fn mail_texts(app: &AppState, lang: Lang) -> MailTexts {
+    let texts = crate::web::load(app, &mail_text::texts_path(lang)).await;
+    let fallback = crate::web::load(app, &mail_text::texts_path(Lang::En)).await;
+    MailTexts::from_json(
+        lang,
+        texts.as_deref().unwrap_or_default(),
+        fallback.as_deref().unwrap_or_default(),
+    )
+}
+
 /// The mail of a one-time login code for `voter`.
 pub async fn login_code(
     app: &AppState,
@@ -89,7 +100,7 @@ pub async fn login_code(
     code: &str,
 ) -> Result<OutgoingMail, ApiError> {
     let facts = election_facts(app, meta).await;
-    let texts = MailTexts::embedded(language_of(app, &meta.id, &voter).await?);
+    let texts = mail_texts(app, language_of(app, &meta.id, &voter).await?).await;
     let minutes = app.config.otp.ttl_secs.div_ceil(60);
     Ok(OutgoingMail {
         election: Some(meta.id.clone()),
@@ -124,7 +135,7 @@ async fn send_confirmation(
         return Ok(());
     };
     let facts = election_facts(app, &meta).await;
-    let texts = MailTexts::embedded(language_of(app, election, &voter).await?);
+    let texts = mail_texts(app, language_of(app, election, &voter).await?).await;
     app.mailer
         .queue(OutgoingMail {
             election: Some(election.to_owned()),
