@@ -1,12 +1,15 @@
 // End-to-end test of the voting booth (/elections/{id}) in headless Chromium, against a
 // real `scrutin demo --serve` (an open election, 5 voters, pages read from web/):
+//   - a record that does not verify, a server announcing another fingerprint, or a mail
+//     link naming another election's fingerprint: the page stops before any vote;
 //   - a voter votes on a 360 px phone, auditing the encryption first (the audit data is
 //     then checked on a second device's page and with `scrutin ballot check-audit`);
-//   - another votes on a desktop through a #credential= link (taken off the address bar);
+//   - another votes on a desktop through a #fingerprint=…&credential= link, as the
+//     credential mail has it (the fingerprint matches; the link is taken off the address bar);
 //   - the first one votes again;
 //   - a mistyped credential (checksum) and too many choices are refused before encryption,
 //     then that voter corrects the choices and casts by keyboard alone;
-//   - a wrong one-time code shows the attempts left, a new code is sent, and a session that
+//   - a wrong one-time login code shows the attempts left, a new code is sent, and a session that
 //     expires before the cast sends the voter back to sign in with the encrypted ballot kept;
 //   - the language switch and the French page (no English text or raw key left visible);
 //   - the closed election's page;
@@ -130,6 +133,19 @@ async function main() {
     await otherFp.goto(`${base}/elections/${election}?lang=en`);
     await headingVisible(otherFp, 'This election’s record did not verify');
     await otherFp.getByText('announces a different fingerprint').waitFor();
+    // The link of a credential mail names the election's fingerprint: a page serving
+    // another election (here, a link whose fingerprint differs from the record's) stops
+    // before the credential is used, and takes the credential off the address bar.
+    const phished = await newPage(browser, base);
+    const wrongFp = 'f'.repeat(64);
+    await phished.goto(`${base}/elections/${election}?lang=en#fingerprint=${wrongFp}&credential=${encodeURIComponent(v1.credential)}`);
+    await headingVisible(phished, 'This election’s record did not verify');
+    const warning = await phished.locator('#failed-detail').textContent();
+    assert(warning.includes(`was sent for the election with fingerprint ${wrongFp}`), `link fingerprint warning: ${warning}`);
+    const realFp = (await json(`${base}/api/elections/${election}`)).fingerprint;
+    assert(warning.includes(realFp), `the warning names the election's fingerprint: ${warning}`);
+    assert(!phished.url().includes('credential='), `credential left in the address bar: ${phished.url()}`);
+    assert(await phished.locator('#credential').inputValue() === '', 'credential not filled in');
 
     // 1. On a phone: audit first, then cast.
     console.log('1. phone, audit first');
@@ -193,6 +209,7 @@ async function main() {
     const desk = await newPage(browser, base);
     const r2 = await vote(desk, {
       ...common, ...v2, choices: ['blank', [1]], viaFragment: true, afterCodeId: lastCode,
+      fingerprint: (await json(`${base}/api/elections/${election}`)).fingerprint,
       onStep: (s) => checkpoint(desk, `booth-desktop-${s}`),
     });
     nextCode(r2.codeId);
@@ -286,14 +303,14 @@ async function main() {
     await headingVisible(p4, 'Sign in');
     await p4.getByLabel('Login', { exact: true }).fill(v4.login);
     await p4.getByRole('button', { name: 'Send me a code' }).click();
-    await headingVisible(p4, 'Enter your one-time code');
+    await headingVisible(p4, 'Enter your login code');
     const c1 = await latestCode(demo.outbox, v4.email, { after: lastCode });
     nextCode(c1.id);
     const wrong = c1.code === '00000000' ? '11111111' : '00000000';
-    await p4.getByLabel('One-time code (8 digits)').fill(wrong);
+    await p4.getByLabel('One-time login code (8 digits)').fill(wrong);
     await p4.getByRole('button', { name: 'Sign in', exact: true }).click();
     await p4.getByText(/^Wrong or expired code: \d+ attempts? left\.$/).waitFor();
-    assert((await p4.getByLabel('One-time code (8 digits)').getAttribute('aria-invalid')) === 'true', 'code marked invalid');
+    assert((await p4.getByLabel('One-time login code (8 digits)').getAttribute('aria-invalid')) === 'true', 'code marked invalid');
     await checkpoint(p4, 'booth-wrong-code');
     await p4.getByRole('button', { name: 'Send a new code' }).click();
     // The page empties the code field when the server answers, which may come after the
@@ -303,7 +320,7 @@ async function main() {
       .waitFor({ state: 'attached' });
     const c2 = await latestCode(demo.outbox, v4.email, { after: c1.id });
     nextCode(c2.id);
-    await p4.getByLabel('One-time code (8 digits)').fill(c2.code);
+    await p4.getByLabel('One-time login code (8 digits)').fill(c2.code);
     await p4.getByRole('button', { name: 'Sign in', exact: true }).click();
     await headingVisible(p4, 'Your voting credential');
     await p4.getByLabel('Voting credential', { exact: true }).fill(v4.credential);
@@ -342,7 +359,7 @@ async function main() {
     await checkpoint(fr, 'booth-fr-login');
     await fr.getByLabel('Identifiant', { exact: true }).fill(v5.login);
     await fr.getByRole('button', { name: 'M’envoyer un code' }).click();
-    await headingVisible(fr, 'Saisissez votre code à usage unique');
+    await headingVisible(fr, 'Saisissez votre code de connexion');
     await assertFrench(fr, 'code');
     await checkpoint(fr, 'booth-fr-code');
     const c5 = await latestCode(demo.outbox, v5.email, { after: lastCode });

@@ -273,34 +273,41 @@ async function main() {
     pub = await call('GET', `/api/elections/${id}`);
     assert.equal(pub.credentials, VOTERS.length);
     // Opened again: the list is already published, and the page says so.
-    const mailCommand = (await pa.locator('#mail-command').textContent()).trim().split(/\s+/);
     const pm = await newPage(browser, server.url, { mobile: true });
     const again = await authorityGenerate(pm, authorityUrl.replace('/authority#', '/authority?lang=fr#'),
       { privatePath: path.join(work, 'unused.json'), onState: cp(pm, 'ceremony-authority-fr-mobile') });
     assert.deepEqual(again, { count: VOTERS.length, alreadyPublished: true });
     assert.ok(await pm.locator('#published-earlier').isVisible());
     pm.assertClean();
-    // The authority's own mailing with the command the page shows, from the page's private
-    // file (written to an outbox folder here instead of --send-mail through an SMTP server).
-    const mails = path.join(work, 'credential-mails');
-    assert.deepEqual(mailCommand.slice(0, 3), ['scrutin', 'credentials', 'mail']);
+    // The authority's own mailing with the command the page shows waits for the opening:
+    // each mail carries the election fingerprint, which the opening fixes.
+    const mailCommand = (await pa.locator('#mail-command').textContent()).trim().split(/\s+/);
     const sendAt = mailCommand.indexOf('--send-mail');
+    assert.deepEqual(mailCommand.slice(0, 3), ['scrutin', 'credentials', 'mail']);
     assert.ok(sendAt > 0 && mailCommand[sendAt + 2] === '--mail-from');
-    await scrutin(...mailCommand.slice(1, sendAt).map((a) => (/^credentials-.*\.json$/.test(a) ? privatePath : a)),
-      '--outbox', mails);
+    const mailArgs = mailCommand.slice(1, sendAt).map((a) => (/^credentials-.*\.json$/.test(a) ? privatePath : a));
+    await assert.rejects(scrutin(...mailArgs, '--outbox', path.join(work, 'early-mails')), /not open yet/);
+    log('credentials published');
+
+    // ---- opening, mailing, then two ballots cast with the CLI, credentials from the page's file ----
+    await call('POST', `/api/admin/elections/${id}/open`);
+    // Now the authority mails from the page's private file (written to an outbox folder
+    // here instead of --send-mail through an SMTP server); each mail's link carries the
+    // fingerprint of the open election.
+    const mails = path.join(work, 'credential-mails');
+    await scrutin(...mailArgs, '--outbox', mails);
     const mailFiles = (await readdir(mails)).sort();
     assert.equal(mailFiles.length, VOTERS.length);
     const firstMail = await readFile(path.join(mails, mailFiles[0]), 'utf8');
     assert.ok(firstMail.includes('To: ann@example.org') && firstMail.includes(kept[0].credential), firstMail);
+    const opened = await call('GET', `/api/elections/${id}`);
+    assert.ok(firstMail.includes(opened.fingerprint), firstMail);
     // A file whose credentials are not the published ones is refused.
     const forged = kept.map((c) => ({ ...c, credential: kept[(kept.indexOf(c) + 1) % kept.length].credential }));
     await writeFile(path.join(work, 'forged.json'), JSON.stringify(forged));
     await assert.rejects(scrutin('credentials', 'mail', '--server', server.url, '--election', id,
       '--private', path.join(work, 'forged.json'), '--outbox', path.join(work, 'forged-mails')), /published list|weight/);
-    log('credentials published and mailed');
-
-    // ---- voting: two ballots cast with the CLI, credentials from the page's file ----
-    await call('POST', `/api/admin/elections/${id}/open`);
+    log('credentials mailed');
     const choices = path.join(work, 'choices-');
     const ballots = [['ann', [[0, 1, 0]]], ['bob', [[0, 0, 1]]]];
     let after = 0;

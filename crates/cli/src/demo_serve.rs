@@ -111,6 +111,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
                 login: format!("voter{i}"),
                 email: format!("voter{i}@example.org"),
                 weight: 1,
+                language: None,
             })
             .collect();
         let (eid, list) = (id.clone(), voters.clone());
@@ -186,7 +187,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             println!("  login {:<10} credential {}", c.voter, c.credential);
         }
         println!(
-            "One-time codes are written to {} (dry-run outbox).",
+            "One-time login codes (and ballot confirmations) are written to {} (dry-run outbox).",
             data.join("outbox").display()
         );
         println!("Vote:    echo '[[1,0,0],[1,1,0,0,0]]' > choices.json");

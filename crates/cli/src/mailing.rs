@@ -1,19 +1,22 @@
 //! The roles that talk to a scrutin server and to voters: the credential authority
-//! generating credentials for the server's voter list and mailing them itself (at once, or
-//! later from the private file, also from the one its web page saves), and a voter casting
-//! a ballot over HTTP.
+//! generating credentials for the server's voter list, then, once the election is open,
+//! mailing them itself from the private file (also from the one its web page saves), each
+//! mail composed by `scrutin_server::mail_text` as the server's own mails are; and a voter
+//! casting a ballot over HTTP.
 
 use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use lettre::message::Mailbox;
 use scrutin_election::ballot::Ballot;
 use scrutin_election::ceremony;
 use scrutin_election::credential::{self, Credential};
 use scrutin_election::crypto::rng::os_rng;
 use scrutin_election::roles::{Receipt, RoleKey};
 use scrutin_election::verify::RecordState;
+use scrutin_server::mail_text::{self, ComposedMail, ElectionFacts, Lang, MailTexts};
 use serde::{Deserialize, Serialize};
 
 use crate::record_file::{read_small, write_secret};
@@ -35,9 +38,28 @@ pub struct SmtpArgs {
     /// SMTP user name.
     #[arg(long)]
     pub smtp_user: Option<String>,
-    /// The From: address of the credential mails.
+    /// The From: address of the credential mails (with --outbox, by default
+    /// credential-authority@localhost).
     #[arg(long)]
     pub mail_from: Option<String>,
+}
+
+/// What the credential mails say besides the credential.
+#[derive(Args)]
+pub struct MailContentArgs {
+    /// The voting server's public address, for the voting link of each mail
+    /// (default: the --server URL; needed with --record).
+    #[arg(long, value_name = "URL")]
+    pub voting_url: Option<String>,
+    /// The language of the mails of voters for whom the private file names none (their
+    /// line of the voter list named none): en or fr (default: the election's mail language
+    /// on the server, else en).
+    #[arg(long, value_parser = parse_lang)]
+    pub language: Option<Lang>,
+}
+
+fn parse_lang(s: &str) -> std::result::Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("{s:?} is not en or fr"))
 }
 
 /// A voter of the server's list, as the credential authority sees it.
@@ -46,6 +68,9 @@ struct Voter {
     login: String,
     email: String,
     weight: u64,
+    /// The language of the voter's mails, if its line of the voter list names one.
+    #[serde(default)]
+    language: Option<Lang>,
 }
 
 /// What the credential authority keeps (never sent to the server): the private file of
@@ -58,6 +83,9 @@ struct PrivateCredential {
     email: String,
     weight: u64,
     credential: String,
+    /// The language of the voter's mails (absent in files of earlier versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    language: Option<Lang>,
 }
 
 #[derive(Deserialize)]
@@ -91,22 +119,14 @@ fn url_escape(s: &str) -> String {
     out
 }
 
-fn mail_text(election: &str, title: &str, login: &str, credential: &str) -> String {
-    format!(
-        "Your voting credential for the election \"{title}\" ({election}), login {login}:\n\n    {credential}\n\n\
-         Keep it secret: it signs your ballot. You will also receive a one-time code by mail\n\
-         when you vote. If you did not expect this message, ignore it.\n"
-    )
-}
-
 /// `scrutin credentials generate --server …`: one credential per voter of the server's list,
-/// generated here; only the public list goes to the server.
+/// generated here; only the public list goes to the server. The credentials are mailed
+/// once the election is open (`scrutin credentials mail`), when the mails can carry the
+/// election fingerprint.
 pub fn generate_remote(
     remote: &Remote,
     authority: &RoleKey,
     private: &Path,
-    outbox: Option<&Path>,
-    smtp: &SmtpArgs,
     monitors: &[String],
 ) -> Result<()> {
     let record = remote.record()?;
@@ -145,6 +165,7 @@ pub fn generate_remote(
             email: v.email,
             weight: v.weight,
             credential: c.credential.clone(),
+            language: v.language,
         })
         .collect();
     write_secret(private, &serde_json::to_string_pretty(&kept)?)?;
@@ -161,16 +182,34 @@ pub fn generate_remote(
         issued.len(),
         private.display()
     );
-    deliver(&def.id, &def.title, &kept, outbox, smtp, true)
+    println!(
+        "Once the election is open, mail them with `scrutin credentials mail --server {} \
+         --election {} --private {} --send-mail SMTP_HOST --mail-from ADDRESS` (or --outbox DIR).",
+        remote.base(),
+        remote.election(),
+        private.display()
+    );
+    Ok(())
+}
+
+/// The scheduled closing time of the election on its server, if any, and the language of
+/// the mails of voters whose line names none.
+fn server_settings(remote: &Remote) -> Result<(Option<i64>, Option<Lang>)> {
+    let info: serde_json::Value = remote.get("")?;
+    let language = info["mail_language"].as_str().and_then(Lang::parse);
+    Ok((info["closes_at"].as_i64(), language))
 }
 
 /// `scrutin credentials mail`: mails each voter of a private credential file (written by
 /// `credentials generate --server` or by the credential authority's page) its credential,
 /// after checking that every credential in it is on the election's published list with its
-/// weight — so that a stale or foreign file is never mailed.
+/// weight — so that a stale or foreign file is never mailed. The election must be open: each
+/// mail carries its fingerprint (in the text and in the voting link, which the booth checks).
 pub fn mail_private(
     state: &RecordState,
+    remote: Option<&Remote>,
     private: &Path,
+    content: &MailContentArgs,
     outbox: Option<&Path>,
     smtp: &SmtpArgs,
 ) -> Result<()> {
@@ -181,6 +220,32 @@ pub fn mail_private(
     if state.credentials.is_none() {
         bail!("this election's credentials are not published yet: publish the public list first");
     }
+    let Some(fingerprint) = state.fingerprint else {
+        bail!(
+            "this election is not open yet: its fingerprint, which every credential mail \
+             carries, is fixed at the opening; mail the credentials once it is open"
+        );
+    };
+    let base_url = match (&content.voting_url, remote) {
+        (Some(url), _) => url.trim_end_matches('/').to_owned(),
+        (None, Some(r)) => r.base().to_owned(),
+        (None, None) => bail!("give --voting-url: the address of the voting server for the link"),
+    };
+    if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+        bail!("--voting-url must be an http:// or https:// URL");
+    }
+    let (closes_at, server_language) = match remote {
+        Some(r) => server_settings(r)?,
+        None => (None, None),
+    };
+    let default_language = content.language.or(server_language).unwrap_or_default();
+    let facts = ElectionFacts {
+        id: def.id.clone(),
+        title: def.title.clone(),
+        base_url,
+        closes_at,
+        fingerprint: Some(fingerprint.to_hex()),
+    };
     let kept: Vec<PrivateCredential> = serde_json::from_str(&read_small(private, 1 << 30)?)
         .with_context(|| {
             format!(
@@ -211,40 +276,48 @@ pub fn mail_private(
             ),
         }
     }
-    deliver(&def.id, &def.title, &kept, outbox, smtp, false)
+    let mails: Vec<(&PrivateCredential, ComposedMail)> = kept
+        .iter()
+        .map(|c| {
+            let texts = MailTexts::embedded(c.language.unwrap_or(default_language));
+            let mail = mail_text::credential(&texts, &facts, &c.login, c.credential.trim());
+            (c, mail)
+        })
+        .collect();
+    deliver(&mails, outbox, smtp)
 }
 
 /// Writes the credential mails to `outbox`, or sends them through the SMTP relay.
 fn deliver(
-    election: &str,
-    title: &str,
-    kept: &[PrivateCredential],
+    mails: &[(&PrivateCredential, ComposedMail)],
     outbox: Option<&Path>,
     smtp: &SmtpArgs,
-    optional: bool,
 ) -> Result<()> {
     if let Some(dir) = outbox {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        for (n, c) in kept.iter().enumerate() {
-            let text = format!(
-                "To: {}\nSubject: Your voting credential\nX-Scrutin-Login: {}\n\n{}",
-                c.email,
-                c.login,
-                mail_text(election, title, &c.login, &c.credential)
-            );
+        let from: Mailbox = smtp
+            .mail_from
+            .as_deref()
+            .unwrap_or("credential-authority@localhost")
+            .parse()
+            .context("--mail-from is not a mail address")?;
+        for (n, (c, mail)) in mails.iter().enumerate() {
+            let to: Mailbox = c
+                .email
+                .parse()
+                .with_context(|| format!("{}: bad address {:?}", c.login, c.email))?;
+            let message = mail_text::message(from.clone(), to, mail)?;
+            let text =
+                String::from_utf8(message.formatted()).context("a mail is not valid UTF-8")?;
             write_secret(&dir.join(format!("credential-{:07}.eml", n + 1)), &text)?;
         }
         println!(
             "{} credential mails written to {}.",
-            kept.len(),
+            mails.len(),
             dir.display()
         );
     } else if let Some(host) = &smtp.send_mail {
-        send_smtp(host, smtp, election, title, kept)?;
-    } else if optional {
-        println!(
-            "Send each voter its credential (see the private file), or use --outbox / --send-mail."
-        );
+        send_smtp(host, smtp, mails)?;
     } else {
         bail!("give --send-mail SMTP_HOST (with --mail-from), or --outbox DIR");
     }
@@ -254,14 +327,10 @@ fn deliver(
 fn send_smtp(
     host: &str,
     smtp: &SmtpArgs,
-    election: &str,
-    title: &str,
-    kept: &[PrivateCredential],
+    mails: &[(&PrivateCredential, ComposedMail)],
 ) -> Result<()> {
-    use lettre::message::Mailbox;
-    use lettre::message::header::ContentType;
     use lettre::transport::smtp::authentication::Credentials;
-    use lettre::{Message, SmtpTransport, Transport};
+    use lettre::{SmtpTransport, Transport};
 
     let from: Mailbox = smtp
         .mail_from
@@ -282,7 +351,7 @@ fn send_smtp(
     }
     let transport = builder.build();
     let mut failed = 0usize;
-    for c in kept {
+    for (c, mail) in mails {
         let to: Mailbox = match c.email.parse() {
             Ok(to) => to,
             Err(e) => {
@@ -291,12 +360,7 @@ fn send_smtp(
                 continue;
             }
         };
-        let message = Message::builder()
-            .from(from.clone())
-            .to(to)
-            .subject(format!("Your voting credential for {title}"))
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail_text(election, title, &c.login, &c.credential))?;
+        let message = mail_text::message(from.clone(), to, mail)?;
         if let Err(e) = transport.send(&message) {
             eprintln!("{}: delivery failed: {e}", c.login);
             failed += 1;
@@ -304,7 +368,7 @@ fn send_smtp(
     }
     println!(
         "{} credential mails sent through {host}, {failed} failed.",
-        kept.len() - failed
+        mails.len() - failed
     );
     if failed > 0 {
         bail!("{failed} credential mails were not sent; see the private file to resend them");
@@ -317,7 +381,7 @@ struct Token {
     token: String,
 }
 
-/// `scrutin ballot cast --server …`: log in with a one-time code, then cast the ballot.
+/// `scrutin ballot cast --server …`: log in with a one-time login code, then cast the ballot.
 pub fn cast_remote(
     remote: &mut Remote,
     state: &RecordState,
@@ -330,12 +394,14 @@ pub fn cast_remote(
         Some(c) => c.trim().to_owned(),
         None => {
             remote.post_only("/login", &serde_json::json!({ "login": login }))?;
-            eprintln!("A one-time code was sent to the mail address of {login}; type it here:");
+            eprintln!(
+                "A one-time login code was sent to the mail address of {login}; type it here:"
+            );
             let mut line = String::new();
             std::io::stdin()
                 .lock()
                 .read_line(&mut line)
-                .context("cannot read the code")?;
+                .context("cannot read the login code")?;
             line.trim().to_owned()
         }
     };

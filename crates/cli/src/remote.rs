@@ -39,6 +39,11 @@ impl Remote {
         })
     }
 
+    /// The server's URL, without a trailing `/`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The election's id.
     pub fn election(&self) -> &str {
         &self.election

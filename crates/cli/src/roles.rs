@@ -207,30 +207,30 @@ pub enum CredentialsCommand {
         /// Or simply this many voters, named voter1, voter2, …
         #[arg(long)]
         count: Option<usize>,
-        /// Where to write the private credentials (JSON, mode 0600; never publish it).
+        /// Where to write the private credentials (JSON, mode 0600; never publish it); once
+        /// the election is open, `scrutin credentials mail` mails them from this file.
         #[arg(long)]
         private: PathBuf,
-        /// With --server: write one mail per voter (its credential) as a file in this folder
-        /// instead of sending it (dry run).
-        #[arg(long, requires = "server", conflicts_with = "send_mail")]
-        outbox: Option<PathBuf>,
-        /// With --server: mail each voter its credential through this SMTP relay.
-        #[command(flatten)]
-        send_mail: crate::mailing::SmtpArgs,
         /// With --server: a monitor of the board (`scrutin monitor`); the list is made only
         /// if every monitor given holds the same record head as the one downloaded here.
         #[arg(long = "monitor", value_name = "URL", requires = "server")]
         monitors: Vec<String>,
     },
-    /// Mail each voter its credential from the private file (written by `generate --server`
-    /// or saved from the credential authority's web page), through your own SMTP relay;
-    /// every credential is first checked against the election's published list.
+    /// Once the election is open, mail each voter its credential from the private file
+    /// (written by `generate --server` or saved from the credential authority's web page),
+    /// through your own SMTP relay; every credential is first checked against the
+    /// election's published list. Each mail, in the voter's language, is headed by the
+    /// election's title and carries the voting link (with the election fingerprint, which
+    /// the voting page checks), the closing time the server schedules and the fingerprint.
     Mail {
         #[command(flatten)]
         target: Target,
-        /// The private credentials: a JSON array of {login, email, weight, credential}.
+        /// The private credentials: a JSON array of {login, email, weight, credential,
+        /// language?}.
         #[arg(long)]
         private: PathBuf,
+        #[command(flatten)]
+        content: crate::mailing::MailContentArgs,
         /// Write one mail per voter as a file in this folder instead of sending it (dry run).
         #[arg(long, conflicts_with = "send_mail")]
         outbox: Option<PathBuf>,
@@ -244,10 +244,10 @@ pub enum CredentialsCommand {
 pub struct VoteArgs {
     #[command(flatten)]
     target: Target,
-    /// With --server: the voter's login (a one-time code is mailed to the voter).
+    /// With --server: the voter's login (a one-time login code is mailed to the voter).
     #[arg(long, requires = "server")]
     login: Option<String>,
-    /// With --server: the one-time code already received (otherwise one is requested and
+    /// With --server: the one-time login code already received (otherwise one is requested and
     /// read from the standard input).
     #[arg(long, requires = "login")]
     code: Option<String>,
@@ -513,7 +513,7 @@ fn parse_voters(text: &str) -> Result<Vec<(String, u64)>> {
 }
 
 pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
-    let (target, key, voters, count, private, outbox, send_mail, monitors) = match cmd {
+    let (target, key, voters, count, private, monitors) = match cmd {
         CredentialsCommand::Keygen(args) => return keygen(Role::Authority, &args),
         CredentialsCommand::Generate {
             target,
@@ -521,20 +521,29 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
             voters,
             count,
             private,
-            outbox,
-            send_mail,
             monitors,
-        } => (
-            target, key, voters, count, private, outbox, send_mail, monitors,
-        ),
+        } => (target, key, voters, count, private, monitors),
         CredentialsCommand::Mail {
             target,
             private,
+            content,
             outbox,
             send_mail,
         } => {
-            let state = target.place(None)?.state()?;
-            return crate::mailing::mail_private(&state, &private, outbox.as_deref(), &send_mail);
+            let place = target.place(None)?;
+            let state = place.state()?;
+            let remote = match &place {
+                Place::Server(remote) => Some(remote),
+                Place::File(_) => None,
+            };
+            return crate::mailing::mail_private(
+                &state,
+                remote,
+                &private,
+                &content,
+                outbox.as_deref(),
+                &send_mail,
+            );
         }
     };
     let key = read_role_key(&key)?;
@@ -543,14 +552,7 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
         if voters.is_some() || count.is_some() {
             bail!("with --server the voters are the server's voter list: drop --voters/--count");
         }
-        return crate::mailing::generate_remote(
-            remote,
-            &key,
-            &private,
-            outbox.as_deref(),
-            &send_mail,
-            &monitors,
-        );
+        return crate::mailing::generate_remote(remote, &key, &private, &monitors);
     }
     let Place::File(record) = &place else {
         bail!("give --record FILE or --server URL");

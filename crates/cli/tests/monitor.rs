@@ -76,7 +76,7 @@ fn honest_election(dir: &Path) -> Honest {
         format!("http://127.0.0.1:{p2}"),
     );
     let mut monitors: Vec<MonitorChild> = Vec::new();
-    let s = prepare_then(&api, dir, 4, None, &mut |id| {
+    let s = prepare_then(&api, dir, 4, &mut |id| {
         monitors.push(MonitorChild::start_on(
             p1,
             &base,

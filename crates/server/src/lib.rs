@@ -9,9 +9,11 @@
 //! - [`auth`]: admin passwords (argon2id), bearer sessions, voter one-time codes;
 //! - [`mail`]: SMTP or dry-run outbox, with delivery status;
 //! - [`private_files`]: the data folder and outbox closed to other users (0700, 0600);
+//! - [`mail_text`]: what the mails to voters say, in their language (also used by the CLI);
 //! - [`audit`]: append-only log of administrative actions;
 //! - [`ratelimit`]: token buckets per key;
 //! - [`voters`]: voter-list (CSV) parsing;
+//! - [`voter_mail`]: the one-time login code and ballot confirmation mails;
 //! - [`http`]: errors, extractors, middleware, router assembly, listener;
 //! - [`routes`]: the protocol-independent API routes;
 //! - [`protocol`]: the election protocol over HTTP (lifecycle, roles, ballots, public board);
@@ -24,12 +26,14 @@ pub mod board;
 pub mod config;
 pub mod http;
 pub mod mail;
+pub mod mail_text;
 pub mod private_files;
 pub mod protocol;
 pub mod ratelimit;
 pub mod routes;
 pub mod state;
 pub mod storage;
+pub mod voter_mail;
 pub mod voters;
 pub mod web;
 

@@ -1,4 +1,5 @@
-//! Outgoing mail: SMTP through lettre, or a dry-run outbox directory.
+//! Outgoing mail: SMTP through lettre, or a dry-run outbox directory. What a mail says is
+//! composed by [`crate::mail_text`]; this module delivers it and records its status.
 //!
 //! Invariants:
 //! - every mail is recorded in the private store as `queued` *before* delivery is tried, then
@@ -13,12 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::message::Mailbox;
-use lettre::message::header::ContentType;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Semaphore;
 
 use crate::config::{ServerConfig, SmtpSecurity};
+use crate::mail_text::{self, ComposedMail};
 use crate::storage::{MailStatus, SharedStorage, StorageError, blocking, now};
 
 /// Mail errors.
@@ -45,14 +46,12 @@ pub struct OutgoingMail {
     pub election: Option<String>,
     /// Voter login (recorded with the status; the address is not).
     pub login: String,
-    /// Kind of mail, e.g. `"otp"` or `"credential"`.
+    /// Kind of mail: `"otp"` (a one-time login code) or `"confirmation"` (a ballot cast).
     pub kind: String,
     /// Recipient address.
     pub to: String,
-    /// Subject line.
-    pub subject: String,
-    /// Plain-text body.
-    pub body: String,
+    /// Subject, text and HTML, in the voter's language ([`crate::mail_text`]).
+    pub content: ComposedMail,
 }
 
 enum Backend {
@@ -136,12 +135,7 @@ impl Mailer {
             .to
             .parse()
             .map_err(|e| MailError::Invalid(format!("recipient: {e}")))?;
-        Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject.clone())
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
+        mail_text::message(self.from.clone(), to, &mail.content)
             .map_err(|e| MailError::Invalid(e.to_string()))
     }
 

@@ -6,10 +6,10 @@
 //! | `POST /api/admin/login` | official | `{username, password}` → `{token, expires_at}` |
 //! | `POST /api/admin/logout` | official | ends the session |
 //! | `GET /api/admin/audit-log?after=&limit=` | official | entries not tied to an election |
-//! | `POST /api/admin/elections/{id}/voters` | official | `text/csv` `login,email[,weight]` → import report |
+//! | `POST /api/admin/elections/{id}/voters` | official | `text/csv` `login,email[,weight[,language]]` → import report |
 //! | `GET /api/admin/elections/{id}/audit-log?after=&limit=` | official | the election's audit entries |
 //! | `GET /api/admin/elections/{id}/mail-status` | official | mail counts by status, recent failures |
-//! | `POST /api/elections/{id}/login` | voter | `{login}` → 202; a one-time code is mailed if listed |
+//! | `POST /api/elections/{id}/login` | voter | `{login}` → 202; a one-time login code is mailed if listed |
 //! | `POST /api/elections/{id}/verify-code` | voter | `{login, code}` → `{token, expires_at}` |
 //! | `POST /api/elections/{id}/logout` | voter | ends the voter session |
 //!
@@ -35,7 +35,6 @@ use crate::config::ServerConfig;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminAuth, JsonBody, VoterAuth};
 use crate::http::middleware::ClientIp;
-use crate::mail::OutgoingMail;
 use crate::ratelimit::{client_key, retry_after_secs};
 use crate::state::AppState;
 use crate::storage::{
@@ -427,25 +426,9 @@ async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), 
     let Some((voter, code)) = issued else {
         return Ok(());
     };
-    let minutes = state.config.otp.ttl_secs.div_ceil(60);
-    let body = format!(
-        "Your one-time code for election {id} is:\n\n    {code}\n\n\
-         It is valid for {minutes} minutes and can be used once.\n\
-         Voting page: {}/elections/{id}\n\n\
-         If you did not ask for this code, ignore this message.\n",
-        state.config.public_url
-    );
-    state
-        .mailer
-        .queue(OutgoingMail {
-            election: Some(id.to_owned()),
-            login: voter.login,
-            kind: "otp".to_owned(),
-            to: voter.email,
-            subject: format!("Your voting code for {id}"),
-            body,
-        })
-        .await?;
+    let election = load_election(state, id).await?;
+    let mail = crate::voter_mail::login_code(state, &election, voter, &code).await?;
+    state.mailer.queue(mail).await?;
     Ok(())
 }
 

@@ -1,17 +1,20 @@
-//! Voter-list import: a forgiving, bounded parser of `login,email[,weight]` lines.
+//! Voter-list import: a forgiving, bounded parser of `login,email[,weight[,language]]` lines.
 //!
 //! Invariants: the parser never panics and never fails as a whole: each bad line is reported
 //! with its 1-based number and a reason (which never echoes the line's content back), and every
 //! good line is kept. Input is bytes, not text: a line that is not UTF-8 is one bad line. Sizes
 //! are bounded before anything is allocated per line: at most [`MAX_LINE_BYTES`] per line,
 //! `max_lines` lines, [`MAX_REPORTED_ERRORS`] detailed errors. A header line (`login,email…`)
-//! is optional, blank lines and lines starting with `#` are skipped, a field wrapped in double
+//! is optional; when present it may name the optional columns in another order or leave
+//! one out (`login,email,language`). The language (`en` or `fr`, empty for the election's
+//! default) is that of the voter's mails; any other value makes the line bad. Blank lines and lines starting with `#` are skipped, a field wrapped in double
 //! quotes is unwrapped, a login appears at most once.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 
+use crate::mail_text::Lang;
 use crate::storage::Voter;
 
 /// Longest line accepted, in bytes.
@@ -118,17 +121,71 @@ fn parse_weight(field: &str) -> Result<u64, String> {
     }
 }
 
+fn parse_language(field: &str) -> Result<Option<Lang>, String> {
+    if field.is_empty() {
+        return Ok(None);
+    }
+    Lang::parse(field)
+        .map(Some)
+        .ok_or_else(|| "unknown language (expected en or fr, or nothing)".to_owned())
+}
+
+/// Where the optional columns are: `login,email,weight,language` unless a header says
+/// otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Columns {
+    weight: Option<usize>,
+    language: Option<usize>,
+    count: usize,
+}
+
+impl Default for Columns {
+    fn default() -> Self {
+        Self {
+            weight: Some(2),
+            language: Some(3),
+            count: 4,
+        }
+    }
+}
+
+fn header_name(field: &str) -> String {
+    field.trim().trim_matches('"').to_ascii_lowercase()
+}
+
 fn is_header(fields: &[&str]) -> bool {
-    let name = |i: usize| {
-        fields
-            .get(i)
-            .map(|f| f.trim().trim_matches('"').to_ascii_lowercase())
-    };
+    let name = |i: usize| fields.get(i).map(|f| header_name(f));
     name(0).as_deref() == Some("login")
         && matches!(
             name(1).as_deref(),
             Some("email") | Some("mail") | Some("e-mail")
         )
+}
+
+/// The columns a header names, or why it cannot be used.
+fn header_columns(fields: &[&str]) -> Result<Columns, String> {
+    let mut cols = Columns {
+        weight: None,
+        language: None,
+        count: fields.len(),
+    };
+    for (i, f) in fields.iter().enumerate().skip(2) {
+        let slot = match header_name(f).as_str() {
+            "weight" => &mut cols.weight,
+            "language" | "lang" => &mut cols.language,
+            _ => {
+                return Err(format!(
+                    "column {} of the header is not weight or language",
+                    i + 1
+                ));
+            }
+        };
+        if slot.is_some() {
+            return Err(format!("column {} of the header repeats a column", i + 1));
+        }
+        *slot = Some(i);
+    }
+    Ok(cols)
 }
 
 /// Parses a voter list. Never fails; see the module documentation for the rules.
@@ -137,6 +194,7 @@ pub fn parse_voter_list(input: &[u8], max_lines: usize) -> ParsedList {
     let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
     let mut first_line: HashMap<String, usize> = HashMap::new();
     let mut seen_content = false;
+    let mut columns = Columns::default();
     for (i, raw) in input.split(|&b| b == b'\n').enumerate() {
         let line_no = i + 1;
         if line_no > max_lines {
@@ -163,14 +221,19 @@ pub fn parse_voter_list(input: &[u8], max_lines: usize) -> ParsedList {
         if !seen_content {
             seen_content = true;
             if is_header(&fields) {
+                match header_columns(&fields) {
+                    Ok(c) => columns = c,
+                    Err(reason) => out.refuse(line_no, reason),
+                }
                 continue;
             }
         }
-        if fields.len() < 2 || fields.len() > 3 {
+        if fields.len() < 2 || fields.len() > columns.count {
             out.refuse(
                 line_no,
                 format!(
-                    "expected 2 or 3 fields (login,email[,weight]), found {}",
+                    "expected 2 to {} fields (login,email[,weight[,language]]), found {}",
+                    columns.count,
                     fields.len()
                 ),
             );
@@ -179,9 +242,14 @@ pub fn parse_voter_list(input: &[u8], max_lines: usize) -> ParsedList {
         let parsed = (|| {
             let login = unquote(fields[0]).map_err(str::to_owned)?;
             let email = unquote(fields[1]).map_err(str::to_owned)?;
-            let weight = match fields.get(2) {
+            let field = |i: Option<usize>| i.and_then(|i| fields.get(i));
+            let weight = match field(columns.weight) {
                 Some(f) => parse_weight(unquote(f).map_err(str::to_owned)?)?,
                 None => 1,
+            };
+            let language = match field(columns.language) {
+                Some(f) => parse_language(unquote(f).map_err(str::to_owned)?)?,
+                None => None,
             };
             check_login(login)?;
             check_email(email)?;
@@ -189,6 +257,7 @@ pub fn parse_voter_list(input: &[u8], max_lines: usize) -> ParsedList {
                 login: login.to_owned(),
                 email: email.to_owned(),
                 weight,
+                language,
             })
         })();
         match parsed {
@@ -239,6 +308,34 @@ mod tests {
         assert_eq!(lines, vec![6, 7, 8, 10, 11, 12]);
         assert!(p.errors[2].reason.contains("line 2"));
         assert_eq!(p.error_count, 6);
+        // "gus,gus@example.org,1,extra": the header names no fourth column.
+        assert!(p.errors[4].reason.contains("expected 2 to 3 fields"));
+    }
+
+    #[test]
+    fn languages_by_position_or_by_header() {
+        let p = parse_voter_list(
+            b"a,a@x.org,2,fr\nb,b@x.org,1,EN\nc,c@x.org\nd,d@x.org,1,\n",
+            10,
+        );
+        let langs: Vec<_> = p.voters.iter().map(|(_, v)| v.language).collect();
+        assert_eq!(langs, vec![Some(Lang::Fr), Some(Lang::En), None, None]);
+        let p = parse_voter_list(
+            b"login,email,language\na,a@x.org,fr\nb,b@x.org,de\nc,c@x.org,fr,3\n",
+            10,
+        );
+        assert_eq!(p.voters.len(), 1);
+        assert_eq!(
+            (p.voters[0].1.language, p.voters[0].1.weight),
+            (Some(Lang::Fr), 1)
+        );
+        assert_eq!(p.errors[0].line, 3);
+        assert!(p.errors[0].reason.contains("unknown language"));
+        assert!(!p.errors[0].reason.contains("de"));
+        assert!(p.errors[1].reason.contains("expected 2 to 3 fields"));
+        let p = parse_voter_list(b"login,email,colour\na,a@x.org\n", 10);
+        assert_eq!(p.errors[0].line, 1);
+        assert_eq!(p.voters.len(), 1);
     }
 
     #[test]

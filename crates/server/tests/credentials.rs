@@ -42,6 +42,7 @@ async fn a_list_with_the_voter_lists_count_and_total_but_other_weights_is_refuse
             login: login.into(),
             email: format!("{login}@example.org"),
             weight,
+            language: None,
         })
         .collect();
     let eid = id.clone();

@@ -43,6 +43,7 @@ fn append_drop_reopen_data_present() {
                 login: "secret-voter-login".into(),
                 email: "secret-voter@example.org".into(),
                 weight: 2,
+                language: None,
             }],
         )
         .unwrap();

@@ -76,6 +76,7 @@ async fn server_with_smtp(port: u16) -> TestServer {
                 login: "alice".into(),
                 email: "alice@example.org".into(),
                 weight: 1,
+                language: None,
             }],
         )
     })

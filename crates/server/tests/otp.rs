@@ -20,11 +20,13 @@ async fn setup(tweak: impl FnOnce(&mut scrutin_server::ServerConfig)) -> TestSer
                     login: "alice".into(),
                     email: "alice@example.org".into(),
                     weight: 1,
+                    language: None,
                 },
                 Voter {
                     login: "bob".into(),
                     email: "bob@example.org".into(),
                     weight: 1,
+                    language: None,
                 },
             ],
         )

@@ -99,6 +99,7 @@ async fn set_up_and_open(
             login: format!("voter{i}"),
             email: format!("voter{i}@example.org"),
             weight: 1,
+            language: None,
         })
         .collect();
     let (eid, l) = (id.to_owned(), list.clone());
@@ -774,6 +775,48 @@ async fn the_server_rendered_pages_reference_served_files() {
                 r.status().is_success(),
                 "{path} links to {url}: {}",
                 r.status()
+            );
+        }
+    }
+}
+
+/// The one-time login code and the voting credential never share a name: no English text
+/// says "voting code", and no French text about the login code calls it a "code de vote"
+/// except to say that it is not one.
+#[test]
+fn the_login_code_and_the_credential_never_share_a_name() {
+    let web = web_dir();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for lang in ["en", "fr"] {
+        for (ns, keys) in translations(lang) {
+            for (key, text) in keys {
+                texts.push((format!("{lang}/{ns}.json {key}"), text));
+            }
+        }
+    }
+    for dir in ["pages", "static/js"] {
+        for ext in ["html", "js"] {
+            for p in files(&web.join(dir), ext) {
+                texts.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    assert!(texts.iter().any(|(k, _)| k.contains("mail.json")));
+    for (where_, text) in &texts {
+        assert!(
+            !text.to_lowercase().contains("voting code"),
+            "{where_} says \"voting code\""
+        );
+        let about_login_code =
+            where_.contains(" booth.code_") || where_.contains(" mail.login_code_");
+        if where_.starts_with("fr/") && about_login_code {
+            let rest = text.replace("n’est pas votre code de vote", "");
+            assert!(
+                !rest.contains("code de vote"),
+                "{where_} calls the login code a code de vote: {text}"
             );
         }
     }

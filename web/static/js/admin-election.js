@@ -114,7 +114,7 @@ export function leaveElection() {
 export async function showElection(id, go) {
   wire();
   if (!current || current.id !== id) {
-    current = { id, data: null, audit: [], auditEnd: false, tokensIssued: false, scheduleDirty: false, inflight: null, queued: null };
+    current = { id, data: null, audit: [], auditEnd: false, tokensIssued: false, scheduleDirty: false, mailLanguageDirty: false, inflight: null, queued: null };
     resetView();
     $('#el-heading').textContent = id;
     announce(t('common.loading'));
@@ -160,6 +160,7 @@ function render() {
   document.title = `${def.title || admin.id} · ${t('admin.title')}`;
   renderOverview(admin, pub);
   renderSchedule(admin);
+  renderMailLanguage(admin);
   renderVoters(admin);
   renderCeremony(admin, pub);
   renderLifecycle(admin, pub);
@@ -194,6 +195,25 @@ function renderSchedule(admin) {
     $('#s-opens').value = toLocalInput(admin.opens_at);
     $('#s-closes').value = toLocalInput(admin.closes_at);
   }
+}
+
+function renderMailLanguage(admin) {
+  if (!current.mailLanguageDirty) $('#s-mail-language').value = admin.mail_language || 'en';
+}
+
+async function saveMailLanguage(ev) {
+  ev.preventDefault();
+  const id = current.id;
+  await act($('#mail-language-save'), async () => {
+    const admin = await adminApi(electionPath(id, '/mail-language'), {
+      method: 'PUT',
+      json: { language: $('#s-mail-language').value },
+    });
+    current.mailLanguageDirty = false;
+    current.data.admin = { ...current.data.admin, mail_language: admin.mail_language };
+    await refresh({ quiet: true });
+    announce(t('admin.mail_language_saved'));
+  });
 }
 
 function renderVoters(admin) {
@@ -632,6 +652,8 @@ function wire() {
   $('#schedule-hint').textContent = t('admin.schedule_hint', { zone: timeZone() });
   $('#el-refresh').addEventListener('click', () => refresh());
   $('#schedule-form').addEventListener('submit', saveSchedule);
+  $('#mail-language-form').addEventListener('submit', saveMailLanguage);
+  $('#s-mail-language').addEventListener('change', () => { if (current) current.mailLanguageDirty = true; });
   for (const f of ['#s-opens', '#s-closes']) {
     $(f).addEventListener('input', () => { if (current) current.scheduleDirty = true; });
   }

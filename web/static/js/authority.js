@@ -221,6 +221,7 @@ $('#generate-form').addEventListener('submit', async (ev) => {
       email: v.email,
       weight: Number(v.weight),
       credential: issued[i].credential,
+      ...(v.language ? { language: v.language } : {}),
     }));
     const link = (c) => `${location.origin}/elections/${encodeURIComponent(id)}#credential=${c}`;
     const csv = ['login,email,credential,voting_link']

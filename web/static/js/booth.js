@@ -1,7 +1,8 @@
 // The voting booth, /elections/{id}: load the election and verify its record in the
-// browser (WebAssembly, crates/booth), sign in with a one-time code, take the voting
+// browser (WebAssembly, crates/booth), sign in with a one-time login code, take the voting
 // credential (typed, or from #credential= in the URL fragment, which never reaches the
-// server), the choices with their rules, a review, the encryption, an optional Benaloh
+// server; the credential mail's link also carries #fingerprint=, and the page stops if the
+// election it verified has another fingerprint), the choices with their rules, a review, the encryption, an optional Benaloh
 // audit (the audited ballot is never cast; the choices are encrypted again), the cast and
 // its receipt. Secrets (credential, choices, audit data) stay in this page's memory and
 // are dropped once the ballot is cast. The voter sees their credential's weight; the
@@ -32,6 +33,7 @@ const S = {
   fingerprint: null,
   credential: null, // normalised credential, in memory only
   credentialFromLink: false,
+  linkFingerprint: null, // the fingerprint the voter's mail link carries, if any
   weight: null, // the credential's weight on the signed list
   choices: null,
   encrypted: null, // {ballot, tracker, audit}
@@ -49,7 +51,9 @@ const S = {
     S.credential = cred.trim();
     S.credentialFromLink = true;
   }
-  if (params.has('credential') || params.has('token')) {
+  const fp = params.get('fingerprint');
+  if (fp) S.linkFingerprint = fp.trim().toLowerCase();
+  if (params.has('credential') || params.has('token') || params.has('fingerprint')) {
     const rest = params.has('check-audit') ? '#check-audit' : '';
     history.replaceState(history.state, '', location.pathname + location.search + rest);
   }
@@ -292,6 +296,18 @@ async function load() {
   }
   if (S.info.fingerprint && S.info.fingerprint !== S.fingerprint) {
     $('#failed-detail').textContent = t('booth.fingerprint_mismatch');
+    go('failed');
+    return;
+  }
+  // The link of the voter's mail names the election it was sent for: a page that loads
+  // another election (a look-alike server, a swapped id) stops here, credential unused.
+  if (S.linkFingerprint && S.linkFingerprint !== S.fingerprint) {
+    S.credential = null;
+    S.credentialFromLink = false;
+    $('#failed-detail').textContent = t('booth.link_fingerprint_mismatch', {
+      expected: S.linkFingerprint.slice(0, 64),
+      actual: S.fingerprint,
+    });
     go('failed');
     return;
   }

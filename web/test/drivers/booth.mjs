@@ -87,17 +87,18 @@ export async function signIn(page, { login, email, outbox, afterCodeId = 0, onSt
   await onStep('login');
   await page.getByLabel('Login', { exact: true }).fill(login);
   await page.getByRole('button', { name: 'Send me a code' }).click();
-  await waitForHeading(page, ['Enter your one-time code']);
+  await waitForHeading(page, ['Enter your login code']);
   await onStep('code');
   const { code, id } = await latestCode(outbox, email, { after: afterCodeId });
-  await page.getByLabel('One-time code (8 digits)').fill(code);
+  await page.getByLabel('One-time login code (8 digits)').fill(code);
   await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   return id;
 }
 
 /**
  * Votes from the booth, as a voter: opens the page (with the credential in the URL
- * fragment if `viaFragment`), signs in if needed (reading the one-time code from the
+ * fragment if `viaFragment`, after the election `fingerprint` if given, as the
+ * credential mail's link has them), signs in if needed (reading the one-time code from the
  * outbox), enters the credential, chooses, reviews, optionally audits the encryption
  * first (the audit must show the same choices; then the choices are encrypted again),
  * casts, waits for the page to check the board's signed receipt against the record, and
@@ -117,11 +118,15 @@ export async function vote(page, opts) {
     choices,
     audit = false,
     viaFragment = false,
+    fingerprint = null,
     afterCodeId = 0,
     onStep = async () => {},
   } = opts;
-  const url = `${baseUrl}/elections/${election}?lang=en` +
-    (viaFragment ? `#credential=${encodeURIComponent(credential)}` : '');
+  const fragment = [
+    fingerprint ? `fingerprint=${fingerprint}` : null,
+    viaFragment ? `credential=${encodeURIComponent(credential)}` : null,
+  ].filter(Boolean).join('&');
+  const url = `${baseUrl}/elections/${election}?lang=en` + (fragment ? `#${fragment}` : '');
   await page.goto(url);
   let codeId = afterCodeId;
   const first = await waitForHeading(page, ['Sign in', 'Your voting credential']);

@@ -129,8 +129,10 @@ export async function startDemo({ voters = 5, webDir = path.join(repo, 'web') } 
 }
 
 /**
- * The most recent one-time code mailed to `email` (read from the dry-run outbox, where each
- * mail is `<id>.eml`; the code is the 8-digit line of the body). Waits up to 10 s for it;
+ * The most recent one-time login code mailed to `email` (read from the dry-run outbox, where
+ * each mail is `<id>.eml`, multipart text + HTML in quoted-printable; the code is the 8-digit
+ * line of the text part, and mails without one, such as ballot confirmations, are skipped).
+ * Waits up to 10 s for it;
  * `after`: ignore mails whose id is not above this (pass the previous code's `id`).
  * Returns {code, id}.
  */
@@ -149,7 +151,7 @@ export async function latestCode(outbox, email, { after = 0 } = {}) {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`no one-time code for ${email} in ${outbox}`);
+  throw new Error(`no login code for ${email} in ${outbox}`);
 }
 
 /** Launches headless Chromium. */

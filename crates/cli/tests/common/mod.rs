@@ -599,37 +599,45 @@ pub fn scrutin(args: &[&str]) -> String {
     stdout
 }
 
-/// The code of the latest mail sent to `email` in the outbox, waiting for it.
+/// The login-code mails of the outbox in the order they were sent: (recipient, code). The
+/// other mails (ballot confirmations) carry no 8-digit line and are skipped.
+pub fn code_mails(outbox: &Path) -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
+        .map(|d| d.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+    files.sort();
+    files
+        .iter()
+        .filter_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            let code = text
+                .lines()
+                .map(str::trim)
+                .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))?
+                .to_owned();
+            let to = text
+                .lines()
+                .find_map(|l| l.strip_prefix("To: "))
+                .unwrap()
+                .trim()
+                .to_owned();
+            Some((to, code))
+        })
+        .collect()
+}
+
+/// The code of the latest login-code mail sent to each address, once the outbox holds
+/// `expected` of them.
 pub fn codes_from_outbox(outbox: &Path, expected: usize) -> HashMap<String, String> {
     for _ in 0..400 {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(outbox)
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
-        files.sort();
-        if files.len() >= expected {
-            let mut codes = HashMap::new();
-            for f in files {
-                let text = std::fs::read_to_string(&f).unwrap();
-                let to = text
-                    .lines()
-                    .find_map(|l| l.strip_prefix("To: "))
-                    .unwrap()
-                    .trim()
-                    .to_owned();
-                let code = text
-                    .lines()
-                    .map(str::trim)
-                    .find(|l| l.len() == 8 && l.bytes().all(|b| b.is_ascii_digit()))
-                    .unwrap_or_else(|| panic!("no code in {text}"))
-                    .to_owned();
-                codes.insert(to, code);
-            }
-            return codes;
+        let mails = code_mails(outbox);
+        if mails.len() >= expected {
+            return mails.into_iter().collect();
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("fewer than {expected} mails in the outbox");
+    panic!("fewer than {expected} login-code mails in the outbox");
 }
 
 pub struct Setup {
@@ -644,7 +652,7 @@ pub struct Setup {
 
 /// Creates, keys and opens an election with `n` voters through HTTP and the CLI.
 pub fn setup(api: &Api, dir: &Path, n: usize) -> Setup {
-    let s = prepare(api, dir, n, None);
+    let s = prepare(api, dir, n);
     let opened = api.ok(
         "POST",
         &format!("/api/admin/elections/{}/open", s.id),
@@ -656,20 +664,12 @@ pub fn setup(api: &Api, dir: &Path, n: usize) -> Setup {
 }
 
 /// Creates an election with `n` voters, its key and credentials, through HTTP and the CLI.
-/// With `smtp_port`, the credential authority mails the credentials through that relay;
-/// otherwise it writes them to an outbox folder.
-pub fn prepare(api: &Api, dir: &Path, n: usize, smtp_port: Option<u16>) -> Setup {
-    prepare_then(api, dir, n, smtp_port, &mut |_| {})
+pub fn prepare(api: &Api, dir: &Path, n: usize) -> Setup {
+    prepare_then(api, dir, n, &mut |_| {})
 }
 
 /// [`prepare`], calling `created` with the election's id as soon as it exists.
-pub fn prepare_then(
-    api: &Api,
-    dir: &Path,
-    n: usize,
-    smtp_port: Option<u16>,
-    created: &mut dyn FnMut(&str),
-) -> Setup {
+pub fn prepare_then(api: &Api, dir: &Path, n: usize, created: &mut dyn FnMut(&str)) -> Setup {
     let v = api.ok(
         "POST",
         "/api/admin/login",
@@ -686,11 +686,13 @@ pub fn prepare_then(
     let id = meta["id"].as_str().unwrap().to_owned();
     assert_eq!(meta["state"], "draft");
     created(&id);
+    // Weights 1 and 2; the languages of the mails fr, en and (the election's default) none.
     let csv: String = (1..=n)
         .map(|i| {
             format!(
-                "voter{i:03},voter{i:03}@example.org,{}\n",
-                1 + (i % 3 == 0) as u64
+                "voter{i:03},voter{i:03}@example.org,{},{}\n",
+                1 + (i % 3 == 0) as u64,
+                ["", "fr", "en"][i % 3]
             )
         })
         .collect();
@@ -742,10 +744,8 @@ pub fn prepare_then(
     let public = api.ok("GET", &format!("/api/elections/{id}"), None, None);
     assert!(public["election_key"].is_string(), "{public}");
     let private = dir.join("credentials.json");
-    let outbox = dir.join("credential-mails");
-    let port = smtp_port.map(|p| p.to_string()).unwrap_or_default();
     let authority_key = authority_key_file(dir);
-    let mut args = vec![
+    scrutin(&[
         "credentials",
         "generate",
         "--server",
@@ -758,25 +758,7 @@ pub fn prepare_then(
         authority_key.to_str().unwrap(),
         "--private",
         private.to_str().unwrap(),
-    ];
-    if smtp_port.is_some() {
-        args.extend([
-            "--send-mail",
-            "127.0.0.1",
-            "--smtp-port",
-            &port,
-            "--smtp-security",
-            "plain",
-            "--mail-from",
-            "authority@example.org",
-        ]);
-    } else {
-        args.extend(["--outbox", outbox.to_str().unwrap()]);
-    }
-    scrutin(&args);
-    if smtp_port.is_none() {
-        assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), n);
-    }
+    ]);
     let creds: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(&private).unwrap()).unwrap();
     let voters = creds
@@ -806,7 +788,7 @@ pub fn log_in(
     outbox: &Path,
     voters: &[(String, String, u64, String)],
 ) -> HashMap<String, String> {
-    let before = std::fs::read_dir(outbox).map(|d| d.count()).unwrap_or(0);
+    let before = code_mails(outbox).len();
     for (login, ..) in voters {
         let (status, v) = api.call(
             "POST",
@@ -906,4 +888,54 @@ pub fn serve_child(config: &Path, listen: &str) -> std::process::Child {
     let _ = child.kill();
     let _ = child.wait();
     panic!("scrutin serve did not come up on {listen}");
+}
+
+/// A minimal SMTP relay on a loopback port that keeps every message it is given.
+pub fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let mails = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = mails.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { continue };
+            let kept = kept.clone();
+            std::thread::spawn(move || {
+                let mut w = stream.try_clone().unwrap();
+                let mut r = BufReader::new(stream);
+                let _ = w.write_all(b"220 sink ESMTP\r\n");
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        break;
+                    }
+                    let up = line.to_ascii_uppercase();
+                    let answer: &[u8] = if up.starts_with("EHLO") {
+                        b"250-sink\r\n250 8BITMIME\r\n"
+                    } else if up.starts_with("DATA") {
+                        let _ = w.write_all(b"354 go on\r\n");
+                        let mut mail = String::new();
+                        loop {
+                            let mut l = String::new();
+                            if r.read_line(&mut l).unwrap_or(0) == 0 || l == ".\r\n" {
+                                break;
+                            }
+                            mail.push_str(&l);
+                        }
+                        kept.lock().unwrap().push(mail);
+                        b"250 kept\r\n"
+                    } else if up.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n");
+                        break;
+                    } else {
+                        b"250 ok\r\n"
+                    };
+                    let _ = w.write_all(answer);
+                }
+            });
+        }
+    });
+    (port, mails)
 }

@@ -7,14 +7,15 @@
 //! | `POST /api/admin/elections` | official | `{description, opens_at?, closes_at?}` → the new draft |
 //! | `GET /api/admin/elections/{id}` | official | metadata, stage and counts (voters, ballots, mails; no identity) |
 //! | `PUT /api/admin/elections/{id}/schedule` | official | `{opens_at?, closes_at?}` (draft only) |
+//! | `PUT /api/admin/elections/{id}/mail-language` | official | `{language}`: `en` or `fr`, for voters whose line names none (any stage) |
 //! | `POST /api/admin/elections/{id}/roles` | official | one token per trustee and one for the credential authority |
 //! | `POST /api/admin/elections/{id}/open`, `/close`, `/tally`, `/archive` | official | lifecycle |
 //! | `GET /api/elections/{id}/role` | trustee, authority | who this token is |
 //! | `POST /api/elections/{id}/trustee/events` | trustee | `{type, body}` of one of its events |
-//! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights |
+//! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights, mail languages (when the line names one) |
 //! | `POST /api/elections/{id}/authority/credentials` | authority | the public credential list |
-//! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt |
-//! | `GET /api/elections/{id}` | anyone | definition, state, fingerprint, counts |
+//! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt (and a confirmation mail) |
+//! | `GET /api/elections/{id}` | anyone | definition, state, schedule, default mail language, fingerprint, counts |
 //! | `GET /api/elections/{id}/record?from=` | anyone | the record as JSON Lines, from a sequence number |
 //! | `GET /api/elections/{id}/head` | anyone | number of events and hash of the last line |
 //! | `GET /api/elections/{id}/trackers/{tracker}` | anyone | where a ballot is |
@@ -41,6 +42,7 @@ use super::{AdminElection, Posted, Receipt, RoleTokens};
 use crate::auth;
 use crate::http::error::ApiError;
 use crate::http::extract::{AdminAuth, JsonBody, VoterAuth, bearer_token, json_with_limit};
+use crate::mail_text::Lang;
 use crate::ratelimit::retry_after_secs;
 use crate::state::AppState;
 use crate::storage::{ElectionMeta, Role, UnixTime, blocking, valid_election_id};
@@ -59,6 +61,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/admin/elections/{id}", get(admin_election))
         .route("/api/admin/elections/{id}/schedule", put(schedule))
+        .route(
+            "/api/admin/elections/{id}/mail-language",
+            put(mail_language),
+        )
         .route("/api/admin/elections/{id}/roles", post(role_tokens))
         .route("/api/admin/elections/{id}/open", post(open))
         .route("/api/admin/elections/{id}/close", post(close))
@@ -180,6 +186,24 @@ async fn schedule(
     super::set_schedule(&app, &admin.username, &id, req.opens_at, req.closes_at)
         .await
         .map(axum::Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MailLanguageRequest {
+    language: String,
+}
+
+async fn mail_language(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+    JsonBody(req): JsonBody<MailLanguageRequest>,
+) -> Result<axum::Json<AdminElection>, ApiError> {
+    let language = Lang::parse(&req.language)
+        .ok_or_else(|| ApiError::bad_request("language must be en or fr"))?;
+    crate::voter_mail::set_default_language(&app, &admin.username, &id, language).await?;
+    super::admin_election(&app, &id).await.map(axum::Json)
 }
 
 async fn role_tokens(
@@ -370,9 +394,9 @@ async fn cast(
     }
     let limit = app.elections.ballot_limit(&app, &id).await?;
     let ballot: Ballot = json_with_limit(&headers, body, limit).await?;
-    super::cast_ballot(&app, &id, &voter.login, ballot)
-        .await
-        .map(axum::Json)
+    let receipt = super::cast_ballot(&app, &id, &voter.login, ballot).await?;
+    crate::voter_mail::confirm_ballot(&app, &id, &voter.login, &receipt);
+    Ok(axum::Json(receipt))
 }
 
 // ---- the public board ----
@@ -382,6 +406,10 @@ async fn public_election(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let meta = super::election_meta(&app, &id).await?;
+    let eid = id.clone();
+    let mail_language = blocking(&app.storage, move |s| s.mail_language(&eid))
+        .await?
+        .unwrap_or_default();
     let locked = app.elections.lock(&app, &id).await?;
     let st = locked.state()?;
     let trustees = super::trustee_progress(st);
@@ -391,6 +419,7 @@ async fn public_election(
         "stage": st.stage().name(),
         "opens_at": meta.opens_at,
         "closes_at": meta.closes_at,
+        "mail_language": mail_language,
         "definition": st.definition,
         "election_key": st.joint_key.as_ref().map(|k| k.public_key.to_hex()),
         "fingerprint": st.fingerprint.map(|f| f.to_hex()),

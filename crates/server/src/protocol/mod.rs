@@ -42,6 +42,7 @@ use crate::audit;
 use crate::auth;
 use crate::board::{AppendError, Batch};
 use crate::http::error::ApiError;
+use crate::mail_text::Lang;
 use crate::state::AppState;
 use crate::storage::{
     BallotIndexEntry, BindOutcome, ElectionMeta, ElectionState, MailStatusCounts, Role, RoleToken,
@@ -552,6 +553,8 @@ pub struct AdminElection {
     pub counted_weight: u64,
     /// Mails of the election by delivery status.
     pub mail: MailStatusCounts,
+    /// The language of the mails of voters whose line names none.
+    pub mail_language: Lang,
 }
 
 /// The officials' view of an election ([`AdminElection`]).
@@ -569,8 +572,12 @@ pub async fn admin_election(app: &AppState, id: &str) -> Result<AdminElection, A
         )
     };
     let eid = id.to_owned();
-    let ((voters, total_weight), mail) = blocking(&app.storage, move |s| {
-        Ok((s.voter_count(&eid)?, s.mail_status_counts(&eid)?))
+    let ((voters, total_weight), mail, mail_language) = blocking(&app.storage, move |s| {
+        Ok((
+            s.voter_count(&eid)?,
+            s.mail_status_counts(&eid)?,
+            s.mail_language(&eid)?.unwrap_or_default(),
+        ))
     })
     .await?;
     Ok(AdminElection {
@@ -583,6 +590,7 @@ pub async fn admin_election(app: &AppState, id: &str) -> Result<AdminElection, A
         ballots_counted,
         counted_weight,
         mail,
+        mail_language,
     })
 }
 

@@ -8,7 +8,8 @@
 //! - the **board** (public): elections' metadata and state, the append-only record of opaque
 //!   event lines `(election, seq, line)`, and the ballot index (tracker → seq, credential →
 //!   latest seq). Nothing in it identifies a voter;
-//! - the **private** store: voter lists (login, email, weight), hashed one-time codes, admin
+//! - the **private** store: voter lists (login, email, weight, mail language), each
+//!   election's default mail language, hashed one-time codes, admin
 //!   accounts, hashed session tokens, the audit log and mail delivery status.
 //!
 //! Invariants every backend keeps:
@@ -24,6 +25,8 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+use crate::mail_text::Lang;
 
 /// Errors of a storage backend.
 #[derive(Debug, thiserror::Error)]
@@ -151,6 +154,9 @@ pub struct Voter {
     pub email: String,
     /// Voting weight (1 unless weighted).
     pub weight: u64,
+    /// The language of the voter's mails (the election's default when `None`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Lang>,
 }
 
 /// An admin account.
@@ -425,6 +431,11 @@ pub trait Storage: Send + Sync + 'static {
         after_login: &str,
         limit: usize,
     ) -> StorageResult<Vec<Voter>>;
+
+    /// Sets the default language of an election's mails (for voters whose line names none).
+    fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()>;
+    /// The default language of an election's mails, if set.
+    fn mail_language(&self, election: &str) -> StorageResult<Option<Lang>>;
 
     /// Creates an admin; `AlreadyExists` if the name is taken.
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()>;

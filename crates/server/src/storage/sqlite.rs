@@ -18,6 +18,7 @@ use super::{
     Voter,
 };
 use super::{BindOutcome, RoleToken};
+use crate::mail_text::Lang;
 
 const BOARD_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS elections (
@@ -122,6 +123,10 @@ CREATE TABLE IF NOT EXISTS role_tokens (
     role TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS role_tokens_by_election ON role_tokens (election_id);
+CREATE TABLE IF NOT EXISTS election_mail (
+    election_id TEXT PRIMARY KEY,
+    language TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS credential_bindings (
     election_id TEXT NOT NULL,
     login TEXT NOT NULL,
@@ -209,6 +214,37 @@ fn open_conn(path: &Path, schema: Option<&str>) -> StorageResult<Connection> {
     Ok(conn)
 }
 
+/// A voter's row: login, email, weight, language.
+type VoterRow = (String, String, i64, Option<String>);
+
+fn voter_from_row((login, email, weight, language): VoterRow) -> StorageResult<Voter> {
+    Ok(Voter {
+        login,
+        email,
+        weight: to_u64(weight)?,
+        language: language.as_deref().and_then(Lang::parse),
+    })
+}
+
+/// Brings a private store made by an earlier version up to date: columns added since are
+/// added (existing rows get their default). Each step checks before it changes anything,
+/// so running it again does nothing.
+fn migrate_private(conn: &Connection) -> StorageResult<()> {
+    let has_language: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('voters') WHERE name = 'language'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(db)?
+        > 0;
+    if !has_language {
+        conn.execute_batch("ALTER TABLE voters ADD COLUMN language TEXT;")
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
 fn state_of(s: &str) -> StorageResult<ElectionState> {
     ElectionState::parse(s).ok_or_else(|| StorageError::Backend(format!("bad state {s}")))
 }
@@ -279,6 +315,7 @@ impl SqliteStorage {
         let board_w = open_conn(&board, Some(BOARD_SCHEMA))?;
         let board_r = ReaderPool::open(&board, 4)?;
         let private_w = open_conn(&private, Some(PRIVATE_SCHEMA))?;
+        migrate_private(&private_w)?;
         let private_r = ReaderPool::open(&private, 2)?;
         Ok(Self {
             board_w: Mutex::new(board_w),
@@ -587,13 +624,19 @@ impl Storage for SqliteStorage {
         {
             let mut ins = tx
                 .prepare_cached(
-                    "INSERT OR IGNORE INTO voters (election_id, login, email, weight)
-                     VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT OR IGNORE INTO voters (election_id, login, email, weight, language)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(db)?;
             for (i, v) in voters.iter().enumerate() {
                 let n = ins
-                    .execute(params![election, v.login, v.email, to_i64(v.weight)?])
+                    .execute(params![
+                        election,
+                        v.login,
+                        v.email,
+                        to_i64(v.weight)?,
+                        v.language.map(Lang::code)
+                    ])
                     .map_err(db)?;
                 if n == 0 {
                     refused.push(i);
@@ -606,22 +649,16 @@ impl Storage for SqliteStorage {
 
     fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>> {
         let conn = self.private_r.get();
-        let row: Option<(String, String, i64)> = conn
+        let row: Option<VoterRow> = conn
             .query_row(
-                "SELECT login, email, weight FROM voters WHERE election_id = ?1 AND login = ?2",
+                "SELECT login, email, weight, language FROM voters
+                 WHERE election_id = ?1 AND login = ?2",
                 [election, login],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
             .map_err(db)?;
-        row.map(|(login, email, weight)| {
-            Ok(Voter {
-                login,
-                email,
-                weight: to_u64(weight)?,
-            })
-        })
-        .transpose()
+        row.map(voter_from_row).transpose()
     }
 
     fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)> {
@@ -645,31 +682,43 @@ impl Storage for SqliteStorage {
         let conn = self.private_r.get();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT login, email, weight FROM voters WHERE election_id = ?1 AND login > ?2
-                 ORDER BY login LIMIT ?3",
+                "SELECT login, email, weight, language FROM voters
+                 WHERE election_id = ?1 AND login > ?2 ORDER BY login LIMIT ?3",
             )
             .map_err(db)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
             .query_map(params![election, after_login, limit], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, i64>(2)?,
-                ))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .map_err(db)?
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<VoterRow>, _>>()
             .map_err(db)?;
-        rows.into_iter()
-            .map(|(login, email, weight)| {
-                Ok(Voter {
-                    login,
-                    email,
-                    weight: to_u64(weight)?,
-                })
-            })
-            .collect()
+        rows.into_iter().map(voter_from_row).collect()
+    }
+
+    fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()> {
+        let conn = lock(&self.private_w);
+        conn.execute(
+            "INSERT INTO election_mail (election_id, language) VALUES (?1, ?2)
+             ON CONFLICT (election_id) DO UPDATE SET language = excluded.language",
+            params![election, language.code()],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    fn mail_language(&self, election: &str) -> StorageResult<Option<Lang>> {
+        let conn = self.private_r.get();
+        let code: Option<String> = conn
+            .query_row(
+                "SELECT language FROM election_mail WHERE election_id = ?1",
+                [election],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(db)?;
+        Ok(code.as_deref().and_then(Lang::parse))
     }
 
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()> {
@@ -1237,6 +1286,7 @@ mod tests {
                 login: (*l).to_owned(),
                 email: format!("{l}@x.org"),
                 weight: 1,
+                language: None,
             })
             .collect();
         assert!(s.add_voters("e", &voters).unwrap().is_empty());
@@ -1252,6 +1302,48 @@ mod tests {
             ["c"]
         );
         assert!(s.list_voters("other", "", 2).unwrap().is_empty());
+    }
+
+    #[test]
+    fn languages_are_kept_and_old_stores_gain_the_column() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        crate::private_files::ensure_private_dir(&dir).unwrap();
+        // A private store as an earlier version made it: voters without a language.
+        {
+            let conn = Connection::open(dir.join("private.sqlite")).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE voters (election_id TEXT NOT NULL, login TEXT NOT NULL,
+                 email TEXT NOT NULL, weight INTEGER NOT NULL, PRIMARY KEY (election_id, login))
+                 WITHOUT ROWID;
+                 INSERT INTO voters VALUES ('e', 'old', 'old@x.org', 1);",
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(&dir).unwrap();
+        assert_eq!(s.voter("e", "old").unwrap().unwrap().language, None);
+        let fr = Voter {
+            login: "fr".to_owned(),
+            email: "fr@x.org".to_owned(),
+            weight: 1,
+            language: Some(Lang::Fr),
+        };
+        assert!(
+            s.add_voters("e", std::slice::from_ref(&fr))
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(s.voter("e", "fr").unwrap().unwrap(), fr);
+        assert_eq!(s.list_voters("e", "", 10).unwrap()[0], fr);
+        assert_eq!(s.mail_language("e").unwrap(), None);
+        s.set_mail_language("e", Lang::Fr).unwrap();
+        s.set_mail_language("e", Lang::En).unwrap();
+        assert_eq!(s.mail_language("e").unwrap(), Some(Lang::En));
+        drop(s);
+        // Opening it again changes nothing.
+        let s = SqliteStorage::open(&dir).unwrap();
+        assert_eq!(s.voter("e", "fr").unwrap().unwrap(), fr);
+        assert_eq!(s.mail_language("e").unwrap(), Some(Lang::En));
     }
 
     #[test]

@@ -92,7 +92,7 @@ fn safe_path(path: &str) -> bool {
 }
 
 /// Reads a file of `web/`: from `web_dir` when configured, else from the binary.
-async fn load(app: &AppState, path: &str) -> Option<Vec<u8>> {
+pub(crate) async fn load(app: &AppState, path: &str) -> Option<Vec<u8>> {
     if !safe_path(path) {
         return None;
     }

@@ -62,6 +62,7 @@ pub async fn open_election(
             login: (*login).into(),
             email: format!("{login}@example.org"),
             weight: 1,
+            language: None,
         })
         .collect();
     let eid = id.clone();

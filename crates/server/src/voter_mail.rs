@@ -1,0 +1,149 @@
+//! The mails the server sends to voters: the one-time login code, and the confirmation of a
+//! ballot put on the board. Each is written by [`crate::mail_text`] in the voter's language
+//! (from the voter list, else the election's default, else English) with the election's
+//! facts: the title and fingerprint of the verified record, the server's public URL and the
+//! scheduled closing time.
+//!
+//! Invariant: the confirmation never delays nor fails the cast: it is composed and queued
+//! in a background task after the receipt is signed, and a failure is only logged (and
+//! recorded as a failed mail when it gets that far).
+
+use scrutin_election::definition::ElectionDescription;
+use scrutin_election::roles::Receipt;
+use serde_json::json;
+
+use crate::audit;
+use crate::http::error::ApiError;
+use crate::mail::OutgoingMail;
+use crate::mail_text::{self, ElectionFacts, Lang, MailTexts};
+use crate::state::AppState;
+use crate::storage::{ElectionMeta, Voter, blocking};
+
+/// The facts every mail of election `meta` states. The title and fingerprint come from
+/// the verified record; an election whose record cannot be read (or has no definition yet)
+/// is named by the title of its stored description, else by its id, and has no fingerprint.
+pub async fn election_facts(app: &AppState, meta: &ElectionMeta) -> ElectionFacts {
+    let from_record = match app.elections.lock(app, &meta.id).await {
+        Ok(locked) => locked.state().ok().map(|st| {
+            (
+                st.definition.as_ref().map(|d| d.title.clone()),
+                st.fingerprint.map(|f| f.to_hex()),
+            )
+        }),
+        Err(_) => None,
+    };
+    let (title, fingerprint) = from_record.unwrap_or((None, None));
+    let title = title
+        .or_else(|| {
+            ElectionDescription::from_toml(&meta.description_toml)
+                .ok()
+                .map(|d| d.title)
+        })
+        .unwrap_or_else(|| meta.id.clone());
+    ElectionFacts {
+        id: meta.id.clone(),
+        title,
+        base_url: app.config.public_url.clone(),
+        closes_at: meta.closes_at,
+        fingerprint,
+    }
+}
+
+/// The language of `voter`'s mails: its own, else the election's default, else English.
+pub async fn language_of(app: &AppState, election: &str, voter: &Voter) -> Result<Lang, ApiError> {
+    if let Some(lang) = voter.language {
+        return Ok(lang);
+    }
+    let eid = election.to_owned();
+    let default = blocking(&app.storage, move |s| s.mail_language(&eid)).await?;
+    Ok(default.unwrap_or_default())
+}
+
+/// Sets the language of the election's mails for voters whose line names none (at any
+/// stage: it changes no record).
+pub async fn set_default_language(
+    app: &AppState,
+    actor: &str,
+    id: &str,
+    language: Lang,
+) -> Result<(), ApiError> {
+    crate::routes::load_election(app, id).await?;
+    let eid = id.to_owned();
+    blocking(&app.storage, move |s| s.set_mail_language(&eid, language)).await?;
+    audit::record(
+        &app.storage,
+        actor,
+        Some(id),
+        "election.mail_language",
+        json!({"language": language.code()}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The mail texts of `lang`, read as the pages' translations are (from `web_dir` when set).
+async fn mail_texts(app: &AppState, lang: Lang) -> MailTexts {
+    let texts = crate::web::load(app, &mail_text::texts_path(lang)).await;
+    let fallback = crate::web::load(app, &mail_text::texts_path(Lang::En)).await;
+    MailTexts::from_json(
+        lang,
+        texts.as_deref().unwrap_or_default(),
+        fallback.as_deref().unwrap_or_default(),
+    )
+}
+
+/// The mail of a one-time login code for `voter`.
+pub async fn login_code(
+    app: &AppState,
+    meta: &ElectionMeta,
+    voter: Voter,
+    code: &str,
+) -> Result<OutgoingMail, ApiError> {
+    let facts = election_facts(app, meta).await;
+    let texts = mail_texts(app, language_of(app, &meta.id, &voter).await?).await;
+    let minutes = app.config.otp.ttl_secs.div_ceil(60);
+    Ok(OutgoingMail {
+        election: Some(meta.id.clone()),
+        login: voter.login,
+        kind: "otp".to_owned(),
+        to: voter.email,
+        content: mail_text::login_code(&texts, &facts, code, minutes),
+    })
+}
+
+/// Mails `login` the confirmation of the ballot `receipt` acknowledges, in the background.
+pub fn confirm_ballot(app: &AppState, election: &str, login: &str, receipt: &Receipt) {
+    let (app, election, login) = (app.clone(), election.to_owned(), login.to_owned());
+    let (tracker, seq) = (receipt.tracker.to_hex(), receipt.seq);
+    tokio::spawn(async move {
+        if let Err(e) = send_confirmation(&app, &election, &login, &tracker, seq).await {
+            tracing::warn!(election = %election, error = %e, "confirmation mail not sent");
+        }
+    });
+}
+
+async fn send_confirmation(
+    app: &AppState,
+    election: &str,
+    login: &str,
+    tracker: &str,
+    seq: u64,
+) -> Result<(), ApiError> {
+    let meta = crate::routes::load_election(app, election).await?;
+    let (eid, lg) = (election.to_owned(), login.to_owned());
+    let Some(voter) = blocking(&app.storage, move |s| s.voter(&eid, &lg)).await? else {
+        return Ok(());
+    };
+    let facts = election_facts(app, &meta).await;
+    let texts = mail_texts(app, language_of(app, election, &voter).await?).await;
+    app.mailer
+        .queue(OutgoingMail {
+            election: Some(election.to_owned()),
+            login: voter.login,
+            kind: "confirmation".to_owned(),
+            to: voter.email,
+            content: mail_text::confirmation(&texts, &facts, tracker, seq),
+        })
+        .await?;
+    Ok(())
+}
