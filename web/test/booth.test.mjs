@@ -364,7 +364,7 @@ async function main() {
     await checkpoint(fr, 'booth-fr-code');
     const c5 = await latestCode(demo.outbox, v5.email, { after: lastCode });
     nextCode(c5.id);
-    await fr.getByLabel('Code à usage unique (8 chiffres)').fill(c5.code);
+    await fr.getByLabel('Code de connexion à usage unique (8 chiffres)').fill(c5.code);
     await fr.getByRole('button', { name: 'Se connecter', exact: true }).click();
     await headingVisible(fr, 'Votre code de vote');
     await fr.getByLabel('Code de vote', { exact: true }).fill(mistyped(v5.credential));
