@@ -19,7 +19,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -519,23 +519,57 @@ impl Monitor {
         })
     }
 
-    /// The stored lines from `from` on.
+    /// What it serves, as of now.
+    fn view(&self) -> View {
+        View {
+            election: self.election.clone(),
+            dir: self.dir.clone(),
+            offsets: Arc::new(self.offsets.clone()),
+            length: self.length,
+            events: self.hashes.len(),
+            head: self.hashes.last().copied(),
+            signed: self.latest_head.clone(),
+            ok: self.alarms.is_empty(),
+            status: self.status(),
+        }
+    }
+}
+
+/// What a monitor serves: a copy of its state made after each cycle. A request never waits
+/// for a cycle, which asks the board and the peers over the network — and peers comparing
+/// heads ask each other at the same moment, so a lock held across a cycle would make two
+/// monitors wait on each other until their requests time out.
+#[derive(Clone)]
+struct View {
+    election: String,
+    dir: PathBuf,
+    offsets: Arc<Vec<u64>>,
+    length: u64,
+    events: usize,
+    head: Option<Hash32>,
+    signed: Option<SignedHead>,
+    ok: bool,
+    status: Value,
+}
+
+impl View {
+    /// The stored lines from `from` on, as far as this view goes (the copy only grows).
     fn record_from(&self, from: u64) -> Result<Vec<u8>> {
         let Some(&start) = self.offsets.get(from as usize) else {
             return Ok(Vec::new());
         };
         let mut f = File::open(self.dir.join("record.jsonl"))?;
         f.seek(SeekFrom::Start(start))?;
-        let mut buf = vec![0u8; (self.length - start) as usize];
+        let mut buf = vec![0u8; self.length.saturating_sub(start) as usize];
         std::io::Read::read_exact(&mut f, &mut buf)?;
         Ok(buf)
     }
 }
 
-type Shared = Arc<Mutex<Monitor>>;
+type Shared = Arc<RwLock<View>>;
 
-fn lock(shared: &Shared) -> std::sync::MutexGuard<'_, Monitor> {
-    shared.lock().unwrap_or_else(|p| p.into_inner())
+fn view(shared: &Shared) -> View {
+    shared.read().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 #[derive(Deserialize)]
@@ -548,7 +582,7 @@ async fn serve_record(
     UrlPath(id): UrlPath<String>,
     Query(q): Query<FromQuery>,
 ) -> Response {
-    let m = lock(&m);
+    let m = view(&m);
     if id != m.election {
         return (StatusCode::NOT_FOUND, "no such election").into_response();
     }
@@ -566,27 +600,27 @@ async fn serve_record(
 }
 
 async fn serve_head(State(m): State<Shared>, UrlPath(id): UrlPath<String>) -> Response {
-    let m = lock(&m);
+    let m = view(&m);
     if id != m.election {
         return (StatusCode::NOT_FOUND, "no such election").into_response();
     }
     axum::Json(json!({
-        "events": m.hashes.len(),
-        "head": m.hashes.last(),
-        "signed": m.latest_head,
+        "events": m.events,
+        "head": m.head,
+        "signed": m.signed,
         "monitor": true,
     }))
     .into_response()
 }
 
 async fn serve_status(State(m): State<Shared>) -> Response {
-    let m = lock(&m);
-    let code = if m.alarms.is_empty() {
+    let m = view(&m);
+    let code = if m.ok {
         StatusCode::OK
     } else {
         StatusCode::CONFLICT
     };
-    (code, axum::Json(m.status())).into_response()
+    (code, axum::Json(m.status)).into_response()
 }
 
 /// `Access-Control-Allow-Origin: *` on every answer: the copy is public, and a booth
@@ -618,7 +652,8 @@ pub fn run(args: MonitorArgs) -> Result<ExitCode> {
             ExitCode::FAILURE
         });
     }
-    let shared: Shared = Arc::new(Mutex::new(monitor));
+    let shared: Shared = Arc::new(RwLock::new(monitor.view()));
+    let mut monitor = Some(monitor);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -644,13 +679,20 @@ pub fn run(args: MonitorArgs) -> Result<ExitCode> {
         }
         let every = Duration::from_secs(args.interval.max(1));
         loop {
-            let m = Arc::clone(&shared);
+            let Some(mut m) = monitor.take() else {
+                bail!("the monitor's state was lost");
+            };
             let (http, peers) = (http.clone(), peers.clone());
-            // The polls block: they run on the blocking pool, the copy is locked while a
-            // cycle updates it.
-            tokio::task::spawn_blocking(move || lock(&m).cycle(&http, &peers))
-                .await
-                .context("poll task")?;
+            // The polls block: they run on the blocking pool; what is served is the view
+            // published after each cycle.
+            let m = tokio::task::spawn_blocking(move || {
+                m.cycle(&http, &peers);
+                m
+            })
+            .await
+            .context("poll task")?;
+            *shared.write().unwrap_or_else(|p| p.into_inner()) = m.view();
+            monitor = Some(m);
             tokio::select! {
                 _ = tokio::time::sleep(every) => {}
                 r = tokio::signal::ctrl_c() => { r?; return Ok(ExitCode::SUCCESS); }

@@ -160,7 +160,7 @@ fn honest_election(dir: &Path) -> Honest {
         m.wait_for_events(n);
         // Both have compared the other's signed head of the whole record.
         let status = wait_for(60, "the peers to agree on the last head", || {
-            let st = m.status();
+            let st = m.try_status()?;
             (st["peers"][0]["consistent"] == true && st["peers"][0]["events"] == n).then_some(st)
         });
         assert_eq!(status["ok"], true, "{status}");
@@ -353,7 +353,7 @@ fn monitors_follow_an_honest_election_and_detect_every_change_of_the_record() {
     let mb = MonitorChild::start_on(pb, &board_b.base, &h.id, &dir.path().join("mb"), &[&ua]);
     for m in [&ma, &mb] {
         let status = wait_for(60, "equivocation to be detected", || {
-            let st = m.status();
+            let st = m.try_status()?;
             alarm_kinds(&st)
                 .contains(&"equivocation".to_owned())
                 .then_some(st)
