@@ -40,6 +40,10 @@ pub struct ServeArgs {
     /// from the first line of the standard input.
     #[arg(long, value_name = "NAME")]
     pub create_admin: Option<String>,
+    /// With --create-admin: `server` (the default) sees and acts on every election and
+    /// creates the other accounts; `official` acts only on the elections they create.
+    #[arg(long, value_name = "ROLE", default_value = "server", requires = "create_admin", value_parser = ["server", "official"])]
+    pub role: String,
     /// Serve the web pages from this folder (scrutin's web/) instead of the copy built into
     /// the binary, to edit pages or translations without rebuilding. Overrides `web_dir`.
     #[arg(long, value_name = "DIR")]
@@ -128,11 +132,14 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             }
         };
         let storage = scrutin_server::storage::sqlite::SqliteStorage::open(&config.data_dir)?;
-        auth::create_admin(&storage, name, &password)?;
-        println!(
-            "Administrator {name} created in {}.",
-            config.data_dir.display()
-        );
+        let role = scrutin_server::storage::AdminRole::parse(&args.role)
+            .context("--role is server or official")?;
+        auth::create_account(&storage, name, &password, role)?;
+        let what = match role {
+            scrutin_server::storage::AdminRole::Server => "Server administrator",
+            scrutin_server::storage::AdminRole::Official => "Election official",
+        };
+        println!("{what} {name} created in {}.", config.data_dir.display());
         return Ok(());
     }
     init_logging();

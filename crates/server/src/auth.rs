@@ -26,7 +26,7 @@ use subtle::ConstantTimeEq;
 
 use crate::config::OtpPolicy;
 use crate::storage::{
-    AdminAccount, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits, SessionRecord,
+    AdminAccount, AdminRole, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits, SessionRecord,
     SessionSubject, Storage, StorageError, UnixTime,
 };
 
@@ -98,11 +98,21 @@ pub fn valid_username(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'@' | b'-'))
 }
 
-/// Creates an admin account.
+/// Creates a server administrator account (sees and acts on every election).
 pub fn create_admin(
     storage: &dyn Storage,
     username: &str,
     password: &str,
+) -> Result<(), AuthError> {
+    create_account(storage, username, password, AdminRole::Server)
+}
+
+/// Creates an administrator account with `role`.
+pub fn create_account(
+    storage: &dyn Storage,
+    username: &str,
+    password: &str,
+    role: AdminRole,
 ) -> Result<(), AuthError> {
     if !valid_username(username) {
         return Err(AuthError::Invalid("invalid user name".to_owned()));
@@ -117,6 +127,7 @@ pub fn create_admin(
     storage.create_admin(&AdminAccount {
         username: username.to_owned(),
         password_hash,
+        role,
     })?;
     Ok(())
 }

@@ -5,7 +5,9 @@
 //! | `GET /api/health` | anyone | liveness (exempt from rate limit and load shedding) |
 //! | `POST /api/admin/login` | official | `{username, password}` → `{token, expires_at}` |
 //! | `POST /api/admin/logout` | official | ends the session |
-//! | `GET /api/admin/audit-log?after=&limit=` | official | entries not tied to an election |
+//! | `GET /api/admin/audit-log?after=&limit=` | server admin | entries not tied to an election |
+//! | `GET /api/admin/accounts` | server admin | `{accounts: [{username, role}]}` |
+//! | `POST /api/admin/accounts` | server admin | `{username, password, role}` → 201; `role` is `server` or `official` |
 //! | `POST /api/admin/elections/{id}/voters` | official | `text/csv` `login,email[,weight[,language]]` → import report |
 //! | `GET /api/admin/elections/{id}/audit-log?after=&limit=` | official | the election's audit entries |
 //! | `GET /api/admin/elections/{id}/mail-status` | official | mail counts by status, recent failures |
@@ -14,7 +16,9 @@
 //! | `POST /api/elections/{id}/logout` | voter | ends the voter session |
 //!
 //! Invariants: every admin route requires an admin bearer session and writes an audit entry
-//! when it changes something; the voter list can change only while the election is a draft
+//! when it changes something; an official reaches only the elections they created (every
+//! `/api/admin/elections/{id}…` route, by [`crate::http::middleware::election_owners`]; the
+//! others answer 404), a server administrator all of them; the voter list can change only while the election is a draft
 //! (the roll is frozen at opening); the voter login answer is the same whether or not the
 //! login is listed, so it cannot be used to enumerate voters.
 
@@ -38,7 +42,8 @@ use crate::http::middleware::ClientIp;
 use crate::ratelimit::{client_key, retry_after_secs};
 use crate::state::AppState;
 use crate::storage::{
-    ElectionMeta, ElectionState, OtpOutcome, SessionSubject, blocking, now, valid_election_id,
+    AdminRole, ElectionMeta, ElectionState, OtpOutcome, SessionSubject, StorageError, blocking,
+    now, valid_election_id,
 };
 use crate::voters::{self, LineError};
 
@@ -53,6 +58,10 @@ pub fn routes(config: &ServerConfig) -> Router<AppState> {
             post(upload_voters).layer(DefaultBodyLimit::max(config.limits.voter_list_limit_bytes)),
         )
         .route("/api/admin/audit-log", get(global_audit_log))
+        .route(
+            "/api/admin/accounts",
+            get(list_accounts).post(create_account),
+        )
         .route("/api/admin/elections/{id}/audit-log", get(audit_log))
         .route("/api/admin/elections/{id}/mail-status", get(mail_status))
         .route("/api/elections/{id}/login", post(voter_login))
@@ -301,11 +310,87 @@ async fn audit_log(
     Ok(axum::Json(json!({ "entries": entries })).into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccountRequest {
+    username: String,
+    password: String,
+    role: AdminRole,
+}
+
+/// Creates an administrator account (server administrators only): an election official
+/// who will act only on the elections they create, or another server administrator.
+async fn create_account(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    JsonBody(req): JsonBody<AccountRequest>,
+) -> Result<Response, ApiError> {
+    admin.require_server()?;
+    let (username, role) = (req.username.clone(), req.role);
+    let _permit = state
+        .guards
+        .password_checks
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::overloaded(1))?;
+    let created = tokio::task::spawn_blocking({
+        let storage = state.storage.clone();
+        move || auth::create_account(storage.as_ref(), &req.username, &req.password, req.role)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match created {
+        Ok(()) => {}
+        Err(auth::AuthError::Invalid(m)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                m,
+            ));
+        }
+        Err(auth::AuthError::Storage(StorageError::AlreadyExists(_))) => {
+            return Err(ApiError::conflict(
+                "account_exists",
+                "this user name is taken",
+            ));
+        }
+        Err(e) => return Err(ApiError::internal(e)),
+    }
+    audit::record(
+        &state.storage,
+        &admin.username,
+        None,
+        "account.create",
+        json!({"username": username, "role": role}),
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({"username": username, "role": role})),
+    )
+        .into_response())
+}
+
+/// The administrator accounts and their roles (server administrators only).
+async fn list_accounts(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+) -> Result<Response, ApiError> {
+    admin.require_server()?;
+    let accounts = blocking(&state.storage, |s| s.admins()).await?;
+    let accounts: Vec<_> = accounts
+        .into_iter()
+        .map(|(username, role)| json!({"username": username, "role": role}))
+        .collect();
+    Ok(axum::Json(json!({ "accounts": accounts })).into_response())
+}
+
 async fn global_audit_log(
     State(state): State<AppState>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
+    admin.require_server()?;
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
     let entries = audit::entries(&state.storage, None, q.after.unwrap_or(0), limit).await?;
     Ok(axum::Json(json!({ "entries": entries })).into_response())

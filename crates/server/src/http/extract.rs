@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use crate::auth;
 use crate::state::AppState;
-use crate::storage::{SessionSubject, blocking, now};
+use crate::storage::{AdminRole, SessionSubject, blocking, now};
 
 /// A JSON body; malformed JSON → 400, wrong shape → 422, wrong content type → 415,
 /// too large → 413, all as JSON errors.
@@ -123,13 +123,50 @@ async fn subject(parts: &Parts, state: &AppState) -> Result<SessionSubject, ApiE
     found.ok_or_else(ApiError::unauthorized)
 }
 
-/// An authenticated election official.
+/// An authenticated administrator: a server administrator or an election official.
+/// Which elections they may act on is checked for every `/api/admin/elections/{id}…`
+/// route by [`crate::http::middleware::election_owners`].
 #[derive(Debug, Clone)]
 pub struct AdminAuth {
     /// User name.
     pub username: String,
     /// The bearer token (for logout).
     pub token: String,
+    /// What the account may do.
+    pub role: AdminRole,
+}
+
+impl AdminAuth {
+    /// Refuses (403) an official where only a server administrator may act.
+    pub fn require_server(&self) -> Result<(), ApiError> {
+        match self.role {
+            AdminRole::Server => Ok(()),
+            AdminRole::Official => Err(ApiError::forbidden(
+                "only a server administrator may do this",
+            )),
+        }
+    }
+}
+
+/// The role of the live admin session `token`, or `None` (no session, a voter's session,
+/// or an account that no longer exists).
+pub async fn admin_of(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(String, AdminRole)>, ApiError> {
+    let token = token.to_owned();
+    let found = blocking(&state.storage, move |s| {
+        let subject = auth::authenticate(s, &token, now()).map_err(|e| match e {
+            auth::AuthError::Storage(se) => se,
+            other => crate::storage::StorageError::Backend(other.to_string()),
+        })?;
+        let Some(SessionSubject::Admin { username }) = subject else {
+            return Ok(None);
+        };
+        Ok(s.admin(&username)?.map(|a| (a.username, a.role)))
+    })
+    .await?;
+    Ok(found)
 }
 
 impl FromRequestParts<AppState> for AdminAuth {
@@ -137,10 +174,16 @@ impl FromRequestParts<AppState> for AdminAuth {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         match subject(parts, state).await? {
-            SessionSubject::Admin { username } => Ok(Self {
-                username,
-                token: bearer_token(parts).unwrap_or_default().to_owned(),
-            }),
+            SessionSubject::Admin { username } => {
+                let name = username.clone();
+                let account = blocking(&state.storage, move |s| s.admin(&name)).await?;
+                let account = account.ok_or_else(ApiError::unauthorized)?;
+                Ok(Self {
+                    username,
+                    token: bearer_token(parts).unwrap_or_default().to_owned(),
+                    role: account.role,
+                })
+            }
             SessionSubject::Voter { .. } => Err(ApiError::forbidden("admin session required")),
         }
     }

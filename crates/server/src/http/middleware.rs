@@ -226,6 +226,51 @@ pub async fn timeout(State(state): State<AppState>, req: Request, next: Next) ->
     }
 }
 
+/// Officials act only on the elections they own: every request to
+/// `/api/admin/elections/{id}` or below, with an official's session, for an election they
+/// do not own, is answered 404 as if it did not exist (so that officials cannot learn of
+/// each other's elections). Server administrators pass; requests without an admin session
+/// pass too, for the handler to refuse.
+pub async fn election_owners(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(id) = req
+        .uri()
+        .path()
+        .strip_prefix("/api/admin/elections/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+    else {
+        return next.run(req).await;
+    };
+    let token = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim().to_owned());
+    let Some(token) = token else {
+        return next.run(req).await;
+    };
+    let admin = match super::extract::admin_of(&state, &token).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    match admin {
+        Some((username, crate::storage::AdminRole::Official)) => {
+            let eid = id.clone();
+            let owner =
+                crate::storage::blocking(&state.storage, move |s| s.election_owner(&eid)).await;
+            match owner {
+                Ok(Some(owner)) if owner == username => next.run(req).await,
+                Ok(_) => ApiError::not_found("no such election").into_response(),
+                Err(e) => ApiError::from(e).into_response(),
+            }
+        }
+        _ => next.run(req).await,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -60,6 +60,10 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(extra)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(from_fn_with_state(
+            state.clone(),
+            middleware::election_owners,
+        ))
         .layer(from_fn_with_state(state.clone(), middleware::timeout))
         .layer(from_fn_with_state(state.clone(), middleware::load_shed))
         .layer(from_fn_with_state(state.clone(), middleware::rate_limit))

@@ -45,7 +45,7 @@ use crate::http::extract::{AdminAuth, JsonBody, VoterAuth, bearer_token, json_wi
 use crate::mail_text::Lang;
 use crate::ratelimit::retry_after_secs;
 use crate::state::AppState;
-use crate::storage::{ElectionMeta, Role, UnixTime, blocking, valid_election_id};
+use crate::storage::{AdminRole, ElectionMeta, Role, UnixTime, blocking, valid_election_id};
 
 /// The OpenAPI description of every route.
 pub const OPENAPI: &str = include_str!("../../../../docs/openapi.json");
@@ -116,11 +116,26 @@ struct ElectionSummary {
     title: Option<String>,
 }
 
+/// The elections this administrator may act on: all of them for a server administrator,
+/// the ones they own for an official.
 async fn list_elections(
     State(app): State<AppState>,
-    _admin: AdminAuth,
+    admin: AdminAuth,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let list = blocking(&app.storage, |s| s.list_elections()).await?;
+    let list = blocking(&app.storage, move |s| {
+        let mut list = s.list_elections()?;
+        if admin.role == AdminRole::Official {
+            let mut owned = Vec::with_capacity(list.len());
+            for meta in list {
+                if s.election_owner(&meta.id)?.as_deref() == Some(admin.username.as_str()) {
+                    owned.push(meta);
+                }
+            }
+            list = owned;
+        }
+        Ok(list)
+    })
+    .await?;
     let list: Vec<ElectionSummary> = list
         .into_iter()
         .map(|meta| ElectionSummary {

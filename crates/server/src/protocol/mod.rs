@@ -514,8 +514,13 @@ pub async fn create_election(
         closes_at,
         created_at: now(),
     };
-    let m = meta.clone();
-    blocking(&app.storage, move |s| s.create_election(&m)).await?;
+    let (m, owner) = (meta.clone(), actor.to_owned());
+    blocking(&app.storage, move |s| {
+        s.create_election(&m)?;
+        // The creator owns it: an official acts only on the elections they own.
+        s.set_election_owner(&m.id, &owner)
+    })
+    .await?;
     let mut locked = app.elections.lock(app, &meta.id).await?;
     locked.append(app, vec![event], Proofs::Verify).await?;
     audit::record(

@@ -166,6 +166,38 @@ pub struct AdminAccount {
     pub username: String,
     /// PHC string of the argon2id hash.
     pub password_hash: String,
+    /// What the account may do.
+    pub role: AdminRole,
+}
+
+/// What an administrator account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdminRole {
+    /// Runs the server: sees and acts on every election, manages the accounts, reads the
+    /// server-wide audit log.
+    Server,
+    /// An election official: creates elections and acts only on the ones they own.
+    Official,
+}
+
+impl AdminRole {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdminRole::Server => "server",
+            AdminRole::Official => "official",
+        }
+    }
+
+    /// The role named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "server" => Some(AdminRole::Server),
+            "official" => Some(AdminRole::Official),
+            _ => None,
+        }
+    }
 }
 
 /// Who a session belongs to.
@@ -440,6 +472,12 @@ pub trait Storage: Send + Sync + 'static {
     /// Creates an admin; `AlreadyExists` if the name is taken.
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()>;
     /// One admin.
+    /// Every administrator account: (user name, role), by name.
+    fn admins(&self) -> StorageResult<Vec<(String, AdminRole)>>;
+    /// Records who owns an election (its creator).
+    fn set_election_owner(&self, election: &str, username: &str) -> StorageResult<()>;
+    /// The owner of an election, if recorded.
+    fn election_owner(&self, election: &str) -> StorageResult<Option<String>>;
     fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>>;
 
     /// Stores a session.

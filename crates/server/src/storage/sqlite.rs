@@ -12,7 +12,7 @@ use std::sync::{Mutex, MutexGuard, TryLockError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use super::{
-    AdminAccount, AuditEntry, BallotIndexEntry, BoardHead, ElectionMeta, ElectionState,
+    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BoardHead, ElectionMeta, ElectionState,
     MailFailure, MailStatus, MailStatusCounts, OtpAttemptLimits, OtpOutcome, OtpRecord,
     OtpSendLimits, SessionRecord, SessionSubject, Storage, StorageError, StorageResult, UnixTime,
     Voter,
@@ -134,6 +134,10 @@ CREATE TABLE IF NOT EXISTS credential_bindings (
     PRIMARY KEY (election_id, login),
     UNIQUE (election_id, credential)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS election_owners (
+    election_id TEXT PRIMARY KEY,
+    username TEXT NOT NULL
+) WITHOUT ROWID;
 PRAGMA user_version = 1;
 ";
 
@@ -240,6 +244,19 @@ fn migrate_private(conn: &Connection) -> StorageResult<()> {
         > 0;
     if !has_language {
         conn.execute_batch("ALTER TABLE voters ADD COLUMN language TEXT;")
+            .map_err(db)?;
+    }
+    // Accounts made before roles existed ran everything: they stay server administrators.
+    let has_role: bool = conn
+        .query_row(
+            "SELECT COUNT(*) FROM pragma_table_info('admins') WHERE name = 'role'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map(|n| n > 0)
+        .map_err(db)?;
+    if !has_role {
+        conn.execute_batch("ALTER TABLE admins ADD COLUMN role TEXT NOT NULL DEFAULT 'server';")
             .map_err(db)?;
     }
     Ok(())
@@ -724,8 +741,13 @@ impl Storage for SqliteStorage {
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()> {
         let conn = lock(&self.private_w);
         let r = conn.execute(
-            "INSERT INTO admins (username, password_hash, created_at) VALUES (?1, ?2, ?3)",
-            params![account.username, account.password_hash, super::now()],
+            "INSERT INTO admins (username, password_hash, created_at, role) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                account.username,
+                account.password_hash,
+                super::now(),
+                account.role.as_str()
+            ],
         );
         match r {
             Ok(_) => Ok(()),
@@ -743,15 +765,62 @@ impl Storage for SqliteStorage {
 
     fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>> {
         let conn = self.private_r.get();
+        let row: Option<(String, String, String)> = conn
+            .query_row(
+                "SELECT username, password_hash, role FROM admins WHERE username = ?1",
+                [username],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(|(username, password_hash, role)| {
+            let role = AdminRole::parse(&role)
+                .ok_or_else(|| StorageError::Backend(format!("unknown admin role {role:?}")))?;
+            Ok(AdminAccount {
+                username,
+                password_hash,
+                role,
+            })
+        })
+        .transpose()
+    }
+
+    fn admins(&self) -> StorageResult<Vec<(String, AdminRole)>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare("SELECT username, role FROM admins ORDER BY username")
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows.into_iter()
+            .map(|(name, role)| {
+                AdminRole::parse(&role)
+                    .map(|r| (name, r))
+                    .ok_or_else(|| StorageError::Backend(format!("unknown admin role {role:?}")))
+            })
+            .collect()
+    }
+
+    fn set_election_owner(&self, election: &str, username: &str) -> StorageResult<()> {
+        let conn = lock(&self.private_w);
+        conn.execute(
+            "INSERT INTO election_owners (election_id, username) VALUES (?1, ?2)
+             ON CONFLICT (election_id) DO UPDATE SET username = excluded.username",
+            params![election, username],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    fn election_owner(&self, election: &str) -> StorageResult<Option<String>> {
+        let conn = self.private_r.get();
         conn.query_row(
-            "SELECT username, password_hash FROM admins WHERE username = ?1",
-            [username],
-            |r| {
-                Ok(AdminAccount {
-                    username: r.get(0)?,
-                    password_hash: r.get(1)?,
-                })
-            },
+            "SELECT username FROM election_owners WHERE election_id = ?1",
+            [election],
+            |r| r.get(0),
         )
         .optional()
         .map_err(db)
@@ -1302,6 +1371,44 @@ mod tests {
             ["c"]
         );
         assert!(s.list_voters("other", "", 2).unwrap().is_empty());
+    }
+
+    #[test]
+    fn accounts_made_before_roles_stay_server_administrators() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("data");
+        crate::private_files::ensure_private_dir(&dir).unwrap();
+        {
+            let conn = Connection::open(dir.join("private.sqlite")).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE admins (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL,
+                 created_at INTEGER NOT NULL);
+                 INSERT INTO admins VALUES ('root', 'x', 1);",
+            )
+            .unwrap();
+        }
+        let s = SqliteStorage::open(&dir).unwrap();
+        assert_eq!(s.admin("root").unwrap().unwrap().role, AdminRole::Server);
+        s.create_admin(&AdminAccount {
+            username: "olga".into(),
+            password_hash: "y".into(),
+            role: AdminRole::Official,
+        })
+        .unwrap();
+        assert_eq!(
+            s.admins().unwrap(),
+            [
+                ("olga".to_owned(), AdminRole::Official),
+                ("root".to_owned(), AdminRole::Server)
+            ]
+        );
+        assert_eq!(s.election_owner("e").unwrap(), None);
+        s.set_election_owner("e", "olga").unwrap();
+        assert_eq!(s.election_owner("e").unwrap().as_deref(), Some("olga"));
+        drop(s);
+        // Opening again changes nothing.
+        let s = SqliteStorage::open(&dir).unwrap();
+        assert_eq!(s.admin("olga").unwrap().unwrap().role, AdminRole::Official);
     }
 
     #[test]
