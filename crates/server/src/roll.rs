@@ -135,7 +135,9 @@ async fn list_roll(
         let page = s.search_voters(&id, query.trim(), &after, limit)?;
         let (n, w) = s.voter_count(&id)?;
         Ok((
-            page.into_iter().map(|v| status.entry(v)).collect::<Vec<_>>(),
+            page.into_iter()
+                .map(|v| status.entry(v))
+                .collect::<Vec<_>>(),
             n,
             w,
         ))
