@@ -418,3 +418,26 @@ async fn during_voting_the_roll_shows_who_voted_and_mail_status() {
         "\"carol\",\"carol@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\""
     );
 }
+
+#[test]
+fn the_roll_routes_are_documented() {
+    let doc: Value = serde_json::from_str(protocol::api::OPENAPI).unwrap();
+    for (path, method) in [
+        ("/api/admin/elections/{id}/roll", "get"),
+        ("/api/admin/elections/{id}/roll", "post"),
+        ("/api/admin/elections/{id}/roll/{login}", "put"),
+        ("/api/admin/elections/{id}/roll/{login}", "delete"),
+        ("/api/admin/elections/{id}/roll.csv", "get"),
+    ] {
+        let op = &doc["paths"][path][method];
+        assert_eq!(
+            op["security"][0]["adminSession"],
+            json!([]),
+            "{method} {path}"
+        );
+    }
+    let entry = &doc["components"]["schemas"]["RollEntry"]["properties"];
+    for field in ["login", "email", "weight", "language", "voted", "mails"] {
+        assert!(entry[field].is_object(), "{field} not documented");
+    }
+}
