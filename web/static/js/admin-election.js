@@ -612,6 +612,8 @@ function renderRoll(total) {
   $('#roll-more').hidden = !c.rollNext;
   $('#roll-form').hidden = !draft;
   if (!draft) resetRollForm();
+  const table = $('#roll-table');
+  table.dataset.loads = String(Number(table.dataset.loads || 0) + 1);
   $('#roll-caption').textContent = `${t('admin.roll_caption')} (${t('admin.roll_shown', { shown: num(rows.length), total: num(total) })})`;
 }
 
