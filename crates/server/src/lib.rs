@@ -16,6 +16,7 @@
 //! - [`voter_mail`]: the one-time login code and ballot confirmation mails;
 //! - [`http`]: errors, extractors, middleware, router assembly, listener;
 //! - [`routes`]: the protocol-independent API routes;
+//! - [`roll`]: the voter roll for officials: list, search, edit, voted and mail status, CSV export;
 //! - [`protocol`]: the election protocol over HTTP (lifecycle, roles, ballots, public board);
 //! - [`state`]: the shared application state;
 //! - [`web`]: the pages, scripts, translations and booth bundle, embedded from `web/`.
@@ -30,6 +31,7 @@ pub mod mail_text;
 pub mod private_files;
 pub mod protocol;
 pub mod ratelimit;
+pub mod roll;
 pub mod routes;
 pub mod state;
 pub mod storage;

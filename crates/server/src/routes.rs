@@ -8,7 +8,7 @@
 //! | `GET /api/admin/audit-log?after=&limit=` | server admin | entries not tied to an election |
 //! | `GET /api/admin/accounts` | server admin | `{accounts: [{username, role}]}` |
 //! | `POST /api/admin/accounts` | server admin | `{username, password, role}` → 201; `role` is `server` or `official` |
-//! | `POST /api/admin/elections/{id}/voters` | official | `text/csv` `login,email[,weight[,language]]` → import report |
+//! | `POST /api/admin/elections/{id}/voters` | official | `text/csv` `login,email[,weight[,language]]` → import report; all or nothing: one bad line and no voter is added |
 //! | `GET /api/admin/elections/{id}/audit-log?after=&limit=` | official | the election's audit entries |
 //! | `GET /api/admin/elections/{id}/mail-status` | official | mail counts by status, recent failures |
 //! | `POST /api/elections/{id}/login` | voter | `{login}` → 202; a one-time login code is mailed if listed |
@@ -191,6 +191,9 @@ async fn admin_logout(
 /// Report of a voter-list import.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ImportReport {
+    /// Whether the file was imported: `false` when any line was bad, and then no voter
+    /// was added.
+    pub imported: bool,
     /// Voters added.
     pub accepted: usize,
     /// Lines refused.
@@ -257,9 +260,11 @@ async fn upload_voters(
     let max_lines = state.config.limits.voter_list_max_lines;
     let eid = id.clone();
     let report = blocking(&state.storage, move |s| {
+        // All or nothing: a file with any bad line adds no voter, and every bad line
+        // (including logins already on the list) is reported.
         let mut parsed = voters::parse_voter_list(&body, max_lines);
         let list: Vec<_> = parsed.voters.iter().map(|(_, v)| v.clone()).collect();
-        let refused = s.add_voters(&eid, &list)?;
+        let refused = s.import_voters(&eid, &list, parsed.error_count == 0)?;
         for i in &refused {
             if let Some((line, _)) = parsed.voters.get(*i) {
                 parsed.refuse(*line, "login already on the voter list");
@@ -267,8 +272,10 @@ async fn upload_voters(
         }
         parsed.errors.sort_by_key(|e| e.line);
         let (total_voters, total_weight) = s.voter_count(&eid)?;
+        let imported = parsed.error_count == 0;
         Ok(ImportReport {
-            accepted: list.len() - refused.len(),
+            imported,
+            accepted: if imported { list.len() } else { 0 },
             rejected: parsed.error_count,
             errors_truncated: parsed.errors.len() < parsed.error_count,
             errors: parsed.errors.into_iter().map(Into::into).collect(),
@@ -283,6 +290,7 @@ async fn upload_voters(
         Some(&id),
         "voters.import",
         json!({
+            "imported": report.imported,
             "accepted": report.accepted,
             "rejected": report.rejected,
             "total_voters": report.total_voters,

@@ -130,6 +130,17 @@ fn parse_language(field: &str) -> Result<Option<Lang>, String> {
         .ok_or_else(|| "unknown language (expected en or fr, or nothing)".to_owned())
 }
 
+/// Checks one voter entered by hand (not from a file) with the same rules as a line of an
+/// imported list: the reason names the first bad field.
+pub fn check_voter(voter: &Voter) -> Result<(), String> {
+    check_login(&voter.login)?;
+    check_email(&voter.email)?;
+    if !(1..=MAX_WEIGHT).contains(&voter.weight) {
+        return Err(format!("weight must be between 1 and {MAX_WEIGHT}"));
+    }
+    Ok(())
+}
+
 /// Where the optional columns are: `login,email,weight,language` unless a header says
 /// otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

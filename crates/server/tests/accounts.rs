@@ -117,6 +117,9 @@ async fn officials_act_only_on_their_elections() {
         ("POST", "/api/admin/elections/oscar-vote/open"),
         ("GET", "/api/admin/elections/oscar-vote/audit-log"),
         ("GET", "/api/admin/elections/oscar-vote/mail-status"),
+        ("GET", "/api/admin/elections/oscar-vote/roll"),
+        ("GET", "/api/admin/elections/oscar-vote/roll.csv"),
+        ("DELETE", "/api/admin/elections/oscar-vote/roll/someone"),
     ] {
         let (status, code, _) = json_error(call(&s, method, path, &olga, None).await).await;
         assert_eq!(

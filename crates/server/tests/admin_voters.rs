@@ -1,5 +1,5 @@
-//! Admin API over real HTTP: login, voter-list import report, frozen roll, audit log,
-//! mail status.
+//! Admin API over real HTTP: login, all-or-nothing voter-list import with its report, frozen
+//! roll, audit log, mail status.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -76,7 +76,7 @@ async fn upload(s: &TestServer, token: &str, election: &str, body: &[u8]) -> req
 }
 
 #[tokio::test]
-async fn voter_import_reports_bad_lines_and_refuses_duplicates() {
+async fn voter_import_is_all_or_nothing_and_reports_every_bad_line() {
     let s = TestServer::start().await;
     s.election("e1", ElectionState::Draft).await;
     let token = s.admin_token().await;
@@ -90,10 +90,11 @@ async fn voter_import_reports_bad_lines_and_refuses_duplicates() {
     let r = upload(&s, &token, "e1", csv).await;
     assert_eq!(r.status(), 200);
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["accepted"], 2);
+    assert_eq!(v["imported"], false);
+    assert_eq!(v["accepted"], 0);
     assert_eq!(v["rejected"], 4);
-    assert_eq!(v["total_voters"], 2);
-    assert_eq!(v["total_weight"], 3);
+    assert_eq!(v["total_voters"], 0, "a file with a bad line adds nobody");
+    assert_eq!(v["total_weight"], 0);
     let lines: Vec<u64> = v["errors"]
         .as_array()
         .unwrap()
@@ -103,23 +104,51 @@ async fn voter_import_reports_bad_lines_and_refuses_duplicates() {
     assert_eq!(lines, vec![4, 5, 6, 7]);
     assert!(v["errors"][1]["reason"].as_str().unwrap().contains("UTF-8"));
 
-    // a second upload: logins already listed are refused line by line
+    // the corrected file imports
+    let fixed = b"login,email,weight\n\
+                  alice,alice@example.org\n\
+                  bob,bob@example.org,2\n\
+                  carol,carol@example.org\n";
+    let v: Value = upload(&s, &token, "e1", fixed).await.json().await.unwrap();
+    assert_eq!(v["imported"], true);
+    assert_eq!(v["accepted"], 3);
+    assert_eq!(v["rejected"], 0);
+    assert_eq!(v["total_voters"], 3);
+    assert_eq!(v["total_weight"], 4);
+
+    // a second file naming a listed login adds nobody, and says which line
     let r = upload(
         &s,
         &token,
         "e1",
-        b"bob,bob2@example.org\nerin,erin@example.org\n",
+        b"erin,erin@example.org\nbob,bob2@example.org\nfrank,frank@example.org\n",
     )
     .await;
     let v: Value = r.json().await.unwrap();
-    assert_eq!(v["accepted"], 1);
-    assert_eq!(v["errors"][0]["line"], 1);
+    assert_eq!(v["imported"], false);
+    assert_eq!(v["accepted"], 0);
+    assert_eq!(v["rejected"], 1);
+    assert_eq!(v["errors"][0]["line"], 2);
     assert!(
         v["errors"][0]["reason"]
             .as_str()
             .unwrap()
             .contains("already")
     );
+    assert_eq!(v["total_voters"], 3);
+    // a bad line and a listed login: both reported, nobody added
+    let v: Value = upload(&s, &token, "e1", b"bob,b@example.org\ngina,nope\n")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let lines: Vec<u64> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![1, 2]);
     assert_eq!(v["total_voters"], 3);
 
     // wrong content type, unknown election, too large
@@ -148,10 +177,12 @@ async fn voter_import_reports_bad_lines_and_refuses_duplicates() {
         .unwrap();
     let v: Value = r.json().await.unwrap();
     let entries = v["entries"].as_array().unwrap();
-    assert_eq!(entries.len(), 2);
+    assert_eq!(entries.len(), 4);
     assert_eq!(entries[0]["action"], "voters.import");
     assert_eq!(entries[0]["actor"], ADMIN);
-    assert_eq!(entries[0]["details"]["accepted"], 2);
+    assert_eq!(entries[0]["details"]["imported"], false);
+    assert_eq!(entries[1]["details"]["imported"], true);
+    assert_eq!(entries[1]["details"]["accepted"], 3);
 }
 
 #[tokio::test]

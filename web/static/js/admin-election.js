@@ -1,10 +1,11 @@
 // One election, as its officials see it: overview and public links, schedule, voter-list
-// import, role links and ceremony progress, open/close/tally, turnout (counts only), mail
-// status, audit log and the fixed definition. Refreshes itself while the page is visible.
+// import (all or nothing), the roll (search, add, change, remove in a draft; who voted and
+// the mail status while voting; CSV export), role links and ceremony progress,
+// open/close/tally, turnout (counts only), mail status, audit log and the fixed definition. Refreshes itself while the page is visible.
 // Before asking for the tally, the page compares the `close` line of the record with each
 // monitor the election names (monitors.js, spec §14.4) and refuses on any disagreement.
 import { t } from './i18n.js';
-import { $, $$, el, announce, showError } from './ui.js';
+import { $, $$, el, announce, showError, download } from './ui.js';
 import {
   adminApi, publicApi, explain, electionPath, toLocalInput, fromLocalInput, timeText, num,
   timeZone, confirmAction, copyText, ApiError,
@@ -81,6 +82,12 @@ async function doRefresh({ quiet = false } = {}) {
     current.data = data;
     render();
     await loadAudit({ more: false });
+    // The roll is read again when asked, when the state changes (frozen at opening) and,
+    // while voting, on each refresh of its first page (who voted, mail status).
+    if (!quiet || !current.rollRows || current.rollState !== data.admin.state
+      || (data.admin.state !== 'draft' && !current.rollNext)) {
+      await loadRoll({ keep: quiet });
+    }
     if (!quiet) announce(t('admin.refreshed'));
     else if (before && (before.admin.stage !== data.admin.stage || before.admin.state !== data.admin.state)) {
       announce(t('admin.stage_changed', { state: stateText(data.admin.state) }));
@@ -144,6 +151,9 @@ function resetView() {
   $('#audit-table tbody').replaceChildren();
   $('#v-text').value = '';
   $('#v-file').value = '';
+  $('#roll-q').value = '';
+  $('#roll-table tbody').replaceChildren();
+  resetRollForm();
   for (const id of ['o-id', 'o-state', 'o-stage', 'o-created', 'o-events', 'o-fingerprint']) $(`#${id}`).textContent = '';
 }
 
@@ -504,9 +514,14 @@ async function importVoters(ev) {
       contentType: 'text/csv; charset=utf-8',
     });
     showReport(report, sentText);
-    $('#v-file').value = '';
-    $('#v-text').value = '';
-    announce(t('admin.imported', { accepted: report.accepted, rejected: report.rejected }));
+    if (report.imported) {
+      $('#v-file').value = '';
+      $('#v-text').value = '';
+      announce(t('admin.imported', { accepted: report.accepted, rejected: report.rejected }));
+    } else {
+      announce(t('admin.import_refused', { rejected: report.rejected }));
+    }
+    await loadRoll();
     await refresh({ quiet: true });
   });
 }
@@ -535,6 +550,151 @@ function showReport(report, text) {
   panel.classList.toggle('admin-report-bad', report.rejected > 0);
   panel.hidden = false;
   panel.focus();
+}
+
+// ---- the roll: the voters on the list, searched, changed in a draft, voted and mail status ----
+
+const ROLL_PAGE = 100;
+
+/**
+ * Loads the first page of the roll (or the next one with `more`) for the search typed (or,
+ * with `keep`, for the search shown).
+ */
+async function loadRoll({ more = false, keep = false } = {}) {
+  const c = current;
+  if (!c) return;
+  const q = more || keep ? c.rollQuery || '' : $('#roll-q').value.trim();
+  const params = new URLSearchParams({ limit: String(ROLL_PAGE) });
+  if (q) params.set('q', q);
+  if (more && c.rollNext) params.set('after', c.rollNext);
+  const page = await adminApi(electionPath(c.id, `/roll?${params}`));
+  if (current !== c) return;
+  c.rollQuery = q;
+  c.rollNext = page.next_after || null;
+  c.rollRows = more ? [...(c.rollRows || []), ...page.voters] : page.voters;
+  c.rollState = page.state;
+  renderRoll(page.total_voters);
+}
+
+function mailText(status) {
+  return status ? t(`admin.mail_${status}`) : t('admin.roll_none');
+}
+
+function renderRoll(total) {
+  const c = current;
+  const draft = c.rollState === 'draft';
+  for (const th of $$('#roll-table th[data-roll="voting"]')) th.hidden = draft;
+  for (const th of $$('#roll-table th[data-roll="draft"]')) th.hidden = !draft;
+  const rows = (c.rollRows || []).map((v) => {
+    const cells = [
+      el('th', { scope: 'row', class: 'mono', text: v.login }),
+      el('td', { text: v.email }),
+      el('td', { class: 'num', text: num(v.weight) }),
+      el('td', { text: v.language || t('admin.roll_language_default') }),
+    ];
+    if (draft) {
+      const edit = el('button', { type: 'button', class: 'secondary', text: t('admin.roll_edit', { login: v.login }) });
+      edit.addEventListener('click', () => editVoter(v));
+      const remove = el('button', { type: 'button', class: 'danger', text: t('admin.roll_remove', { login: v.login }) });
+      remove.addEventListener('click', () => removeVoter(v.login, remove));
+      cells.push(el('td', {}, edit, ' ', remove));
+    } else {
+      cells.push(
+        el('td', { 'data-col': 'voted', text: v.voted ? t('admin.roll_yes') : t('admin.roll_no') }),
+        el('td', { 'data-col': 'otp', text: mailText(v.mails && v.mails.otp) }),
+        el('td', { 'data-col': 'confirmation', text: mailText(v.mails && v.mails.confirmation) }),
+      );
+    }
+    return el('tr', { 'data-login': v.login }, ...cells);
+  });
+  $('#roll-table tbody').replaceChildren(...rows);
+  $('#roll-empty').hidden = rows.length > 0;
+  $('#roll-more').hidden = !c.rollNext;
+  $('#roll-form').hidden = !draft;
+  if (!draft) resetRollForm();
+  const table = $('#roll-table');
+  table.dataset.loads = String(Number(table.dataset.loads || 0) + 1);
+  $('#roll-caption').textContent = `${t('admin.roll_caption')} (${t('admin.roll_shown', { shown: num(rows.length), total: num(total) })})`;
+}
+
+function resetRollForm() {
+  if (current) current.rollEditing = null;
+  $('#h-roll-form').textContent = t('admin.roll_add_heading');
+  $('#rv-submit').textContent = t('admin.roll_add');
+  $('#rv-login').readOnly = false;
+  $('#rv-login').value = '';
+  $('#rv-email').value = '';
+  $('#rv-weight').value = '1';
+  $('#rv-language').value = '';
+  $('#rv-cancel').hidden = true;
+}
+
+function editVoter(v) {
+  current.rollEditing = v.login;
+  $('#h-roll-form').textContent = t('admin.roll_edit_heading', { login: v.login });
+  $('#rv-submit').textContent = t('admin.roll_save');
+  $('#rv-login').value = v.login;
+  $('#rv-login').readOnly = true;
+  $('#rv-email').value = v.email;
+  $('#rv-weight').value = String(v.weight);
+  $('#rv-language').value = v.language || '';
+  $('#rv-cancel').hidden = false;
+  $('#rv-email').focus();
+}
+
+async function saveVoter(ev) {
+  ev.preventDefault();
+  const id = current.id;
+  const editing = current.rollEditing;
+  const login = $('#rv-login').value.trim();
+  const email = $('#rv-email').value.trim();
+  const weight = Number($('#rv-weight').value || '1');
+  if (!login || !email) {
+    showError(t('admin.voters_nothing'));
+    (login ? $('#rv-email') : $('#rv-login')).focus();
+    return;
+  }
+  const body = { email, weight };
+  if ($('#rv-language').value) body.language = $('#rv-language').value;
+  await act($('#rv-submit'), async () => {
+    if (editing) {
+      await adminApi(electionPath(id, `/roll/${encodeURIComponent(editing)}`), { method: 'PUT', json: body });
+    } else {
+      await adminApi(electionPath(id, '/roll'), { method: 'POST', json: { login, ...body } });
+    }
+    resetRollForm();
+    await loadRoll();
+    await refresh({ quiet: true });
+    announce(t(editing ? 'admin.roll_saved' : 'admin.roll_added', { login: editing || login }));
+    $('#rv-login').focus();
+  });
+}
+
+async function removeVoter(login, button) {
+  const ok = await confirmAction({
+    title: t('admin.roll_remove_title', { login }),
+    body: t('admin.roll_remove_body'),
+    confirm: t('admin.roll_remove', { login }),
+    danger: true,
+  });
+  if (!ok) return;
+  const id = current.id;
+  await act(button, async () => {
+    await adminApi(electionPath(id, `/roll/${encodeURIComponent(login)}`), { method: 'DELETE' });
+    await loadRoll();
+    await refresh({ quiet: true });
+    announce(t('admin.roll_removed', { login }));
+    $('#roll-q').focus();
+  });
+}
+
+async function exportRoll() {
+  const id = current.id;
+  await act($('#roll-export'), async () => {
+    const csv = await adminApi(electionPath(id, '/roll.csv'), { raw: true });
+    download(`roll-${id}.csv`, csv, 'text/csv;charset=utf-8');
+    announce(t('admin.roll_exported'));
+  });
 }
 
 async function issueTokens() {
@@ -658,6 +818,14 @@ function wire() {
     $(f).addEventListener('input', () => { if (current) current.scheduleDirty = true; });
   }
   $('#voters-form').addEventListener('submit', importVoters);
+  $('#roll-search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    act($('#roll-search'), () => loadRoll());
+  });
+  $('#roll-more').addEventListener('click', () => act($('#roll-more'), () => loadRoll({ more: true })));
+  $('#roll-export').addEventListener('click', exportRoll);
+  $('#roll-form').addEventListener('submit', saveVoter);
+  $('#rv-cancel').addEventListener('click', () => { resetRollForm(); $('#rv-login').focus(); });
   $('#issue-tokens').addEventListener('click', issueTokens);
   $('#tokens-hide').addEventListener('click', () => {
     $('#token-list').replaceChildren();

@@ -366,3 +366,53 @@ export async function publicLinks(page) {
     verify: await href('link-verify'),
   };
 }
+
+/** The roll shown: [{login, email, weight, voted, otp}] (voted and otp only while voting). */
+export function roll(page) {
+  return page.locator('#roll-table tbody tr').evaluateAll((rows) => rows.map((r) => {
+    const cells = [...r.children].map((c) => c.textContent.trim());
+    const col = (name) => r.querySelector(`[data-col="${name}"]`)?.textContent.trim();
+    return { login: cells[0], email: cells[1], weight: cells[2], voted: col('voted'), otp: col('otp') };
+  }));
+}
+
+/** Runs `work`, then waits until the roll has been drawn again (or an error is shown). */
+async function rollChange(page, work) {
+  const before = (await page.locator('#roll-table').getAttribute('data-loads')) || '0';
+  await work();
+  await Promise.race([
+    page.waitForFunction((b) => (document.querySelector('#roll-table').dataset.loads || '0') !== b, before, { timeout: TIMEOUT }),
+    page.locator('#error:not([hidden])').waitFor({ timeout: TIMEOUT }),
+  ]);
+  if (await page.locator('#error').isVisible()) {
+    throw new Error(`roll: ${await page.locator('#error').innerText()}`);
+  }
+}
+
+/** Searches the roll for `text` (empty: everyone). */
+export async function searchRoll(page, text) {
+  const section = page.locator('#roll');
+  await rollChange(page, async () => {
+    await section.getByLabel('Search by login or e-mail').fill(text);
+    await section.getByRole('button', { name: 'Search', exact: true }).click();
+  });
+}
+
+/** Adds one voter with the form under the roll. */
+export async function addVoter(page, { login, email, weight = 1 }) {
+  const form = page.locator('#roll-form');
+  await rollChange(page, async () => {
+    await form.getByLabel('Login').fill(login);
+    await form.getByLabel('E-mail').fill(email);
+    await form.getByLabel('Weight').fill(String(weight));
+    await form.getByRole('button', { name: 'Add the voter' }).click();
+  });
+}
+
+/** Removes one voter from the roll (button + confirmation). */
+export async function removeVoter(page, login) {
+  await rollChange(page, async () => {
+    await page.locator('#roll-table').getByRole('button', { name: `Remove ${login}` }).click();
+    await page.locator('#confirm-yes').click();
+  });
+}

@@ -464,6 +464,40 @@ pub trait Storage: Send + Sync + 'static {
         limit: usize,
     ) -> StorageResult<Vec<Voter>>;
 
+    /// Adds all of `voters` in one transaction, or none of them: returns the index in
+    /// `voters` of each one whose login is already on the list; the transaction is committed
+    /// only when that list is empty and `commit` is true (`false` checks without adding).
+    fn import_voters(
+        &self,
+        election: &str,
+        voters: &[Voter],
+        commit: bool,
+    ) -> StorageResult<Vec<usize>>;
+    /// Voters in login order after `after_login` (exclusive), at most `limit`, whose login
+    /// or mail address contains `query` (case-insensitive for ASCII; `""` matches all).
+    fn search_voters(
+        &self,
+        election: &str,
+        query: &str,
+        after_login: &str,
+        limit: usize,
+    ) -> StorageResult<Vec<Voter>>;
+    /// Replaces the mail address, weight and language of the voter with `voter.login`;
+    /// `false` if no such voter.
+    fn update_voter(&self, election: &str, voter: &Voter) -> StorageResult<bool>;
+    /// Removes one voter; `false` if no such voter.
+    fn remove_voter(&self, election: &str, login: &str) -> StorageResult<bool>;
+    /// Every login–credential binding of an election (login order).
+    fn credential_bindings(&self, election: &str) -> StorageResult<Vec<(String, String)>>;
+    /// The distinct credentials that cast at least one ballot in the election.
+    fn credentials_with_ballots(&self, election: &str) -> StorageResult<Vec<String>>;
+    /// The status of the latest mail of each kind to each login of the election:
+    /// `(login, kind, status)`.
+    fn latest_mail_statuses(
+        &self,
+        election: &str,
+    ) -> StorageResult<Vec<(String, String, MailStatus)>>;
+
     /// Sets the default language of an election's mails (for voters whose line names none).
     fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()>;
     /// The default language of an election's mails, if set.

@@ -117,6 +117,7 @@ CREATE TABLE IF NOT EXISTS mails (
     updated_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS mails_by_election ON mails (election_id, status);
+CREATE INDEX IF NOT EXISTS mails_by_login ON mails (election_id, login, kind, id);
 CREATE TABLE IF NOT EXISTS role_tokens (
     token_hash TEXT PRIMARY KEY,
     election_id TEXT NOT NULL,
@@ -712,6 +713,169 @@ impl Storage for SqliteStorage {
             .collect::<Result<Vec<VoterRow>, _>>()
             .map_err(db)?;
         rows.into_iter().map(voter_from_row).collect()
+    }
+
+    fn import_voters(
+        &self,
+        election: &str,
+        voters: &[Voter],
+        commit: bool,
+    ) -> StorageResult<Vec<usize>> {
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let mut refused = Vec::new();
+        {
+            let mut ins = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO voters (election_id, login, email, weight, language)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db)?;
+            for (i, v) in voters.iter().enumerate() {
+                let n = ins
+                    .execute(params![
+                        election,
+                        v.login,
+                        v.email,
+                        to_i64(v.weight)?,
+                        v.language.map(Lang::code)
+                    ])
+                    .map_err(db)?;
+                if n == 0 {
+                    refused.push(i);
+                }
+            }
+        }
+        if commit && refused.is_empty() {
+            tx.commit().map_err(db)?;
+        } else {
+            tx.rollback().map_err(db)?;
+        }
+        Ok(refused)
+    }
+
+    fn search_voters(
+        &self,
+        election: &str,
+        query: &str,
+        after_login: &str,
+        limit: usize,
+    ) -> StorageResult<Vec<Voter>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT login, email, weight, language FROM voters
+                 WHERE election_id = ?1 AND login > ?2
+                   AND (?3 = '' OR instr(lower(login), lower(?3)) > 0
+                        OR instr(lower(email), lower(?3)) > 0)
+                 ORDER BY login LIMIT ?4",
+            )
+            .map_err(db)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![election, after_login, query, limit], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<VoterRow>, _>>()
+            .map_err(db)?;
+        rows.into_iter().map(voter_from_row).collect()
+    }
+
+    fn update_voter(&self, election: &str, voter: &Voter) -> StorageResult<bool> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute(
+                "UPDATE voters SET email = ?3, weight = ?4, language = ?5
+                 WHERE election_id = ?1 AND login = ?2",
+                params![
+                    election,
+                    voter.login,
+                    voter.email,
+                    to_i64(voter.weight)?,
+                    voter.language.map(Lang::code)
+                ],
+            )
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn remove_voter(&self, election: &str, login: &str) -> StorageResult<bool> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute(
+                "DELETE FROM voters WHERE election_id = ?1 AND login = ?2",
+                [election, login],
+            )
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn credential_bindings(&self, election: &str) -> StorageResult<Vec<(String, String)>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT login, credential FROM credential_bindings
+                 WHERE election_id = ?1 ORDER BY login",
+            )
+            .map_err(db)?;
+        stmt.query_map([election], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)
+    }
+
+    fn credentials_with_ballots(&self, election: &str) -> StorageResult<Vec<String>> {
+        let conn = self.board_r.get();
+        let mut stmt = conn
+            .prepare_cached("SELECT DISTINCT credential FROM ballot_index WHERE election_id = ?1")
+            .map_err(db)?;
+        stmt.query_map([election], |r| r.get(0))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)
+    }
+
+    fn latest_mail_statuses(
+        &self,
+        election: &str,
+    ) -> StorageResult<Vec<(String, String, MailStatus)>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT m.login, m.kind, m.status FROM mails m
+                 WHERE m.election_id = ?1 AND m.id = (
+                     SELECT MAX(id) FROM mails
+                     WHERE election_id = ?1 AND login = m.login AND kind = m.kind)
+                 ORDER BY m.login, m.kind",
+            )
+            .map_err(db)?;
+        let rows = stmt
+            .query_map([election], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)?;
+        rows.into_iter()
+            .map(|(login, kind, status)| {
+                let status = match status.as_str() {
+                    "queued" => MailStatus::Queued,
+                    "sent" => MailStatus::Sent,
+                    "failed" => MailStatus::Failed,
+                    other => {
+                        return Err(StorageError::Backend(format!("bad mail status {other}")));
+                    }
+                };
+                Ok((login, kind, status))
+            })
+            .collect()
     }
 
     fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()> {

@@ -1,0 +1,416 @@
+//! The voter roll as election officials manage it:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/admin/elections/{id}/roll?q=&after=&limit=` | voters in login order (search on login and mail address), each with voted yes/no and the status of its latest mail of each kind |
+//! | `POST /api/admin/elections/{id}/roll` | `{login, email, weight?, language?}` adds one voter (draft only) |
+//! | `PUT /api/admin/elections/{id}/roll/{login}` | `{email, weight?, language?}` edits one voter (draft only) |
+//! | `DELETE /api/admin/elections/{id}/roll/{login}` | removes one voter (draft only) |
+//! | `GET /api/admin/elections/{id}/roll.csv` | the whole roll with voted and mail status, as CSV |
+//!
+//! Invariants: every route requires an admin session; every change is refused once the
+//! election has left the draft state (the roll is frozen at opening, as for the import) and
+//! is written to the audit log; "voted" says only whether the voter's login is bound to a
+//! credential that has a ballot on the board, never which ballot; every CSV cell is quoted
+//! and a cell that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`,
+//! tab or carriage return) is prefixed with `'`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::audit;
+use crate::http::error::ApiError;
+use crate::http::extract::{AdminAuth, JsonBody};
+use crate::mail_text::Lang;
+use crate::routes::load_election;
+use crate::state::AppState;
+use crate::storage::{ElectionState, MailStatus, Storage, StorageResult, Voter, blocking};
+use crate::voters;
+
+/// Most voters in one page of the roll.
+pub const MAX_PAGE: usize = 1000;
+/// Longest search string, in bytes.
+pub const MAX_QUERY_BYTES: usize = 256;
+/// Voters read from storage at a time while exporting.
+const EXPORT_CHUNK: usize = 5000;
+
+/// The roll's routes (state not yet attached).
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/admin/elections/{id}/roll",
+            get(list_roll).post(add_voter),
+        )
+        .route(
+            "/api/admin/elections/{id}/roll/{login}",
+            axum::routing::put(edit_voter).delete(remove_voter),
+        )
+        .route("/api/admin/elections/{id}/roll.csv", get(export_roll))
+}
+
+/// One voter as officials see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollEntry {
+    /// Login.
+    pub login: String,
+    /// Mail address.
+    pub email: String,
+    /// Voting weight.
+    pub weight: u64,
+    /// Language of the voter's mails (`None`: the election's default).
+    pub language: Option<Lang>,
+    /// Whether a ballot of this voter is on the board (never which one).
+    pub voted: bool,
+    /// Status of the latest mail of each kind (`otp`, `confirmation`, …) sent to the voter.
+    pub mails: BTreeMap<String, MailStatus>,
+}
+
+/// What the roll knows beyond the voter list: who voted and the mail status.
+struct RollStatus {
+    voted: HashSet<String>,
+    mails: HashMap<String, BTreeMap<String, MailStatus>>,
+}
+
+impl RollStatus {
+    fn load(s: &dyn Storage, election: &str) -> StorageResult<Self> {
+        let with_ballots: HashSet<String> =
+            s.credentials_with_ballots(election)?.into_iter().collect();
+        let voted = s
+            .credential_bindings(election)?
+            .into_iter()
+            .filter(|(_, credential)| with_ballots.contains(credential))
+            .map(|(login, _)| login)
+            .collect();
+        let mut mails: HashMap<String, BTreeMap<String, MailStatus>> = HashMap::new();
+        for (login, kind, status) in s.latest_mail_statuses(election)? {
+            mails.entry(login).or_default().insert(kind, status);
+        }
+        Ok(Self { voted, mails })
+    }
+
+    fn entry(&self, v: Voter) -> RollEntry {
+        RollEntry {
+            voted: self.voted.contains(&v.login),
+            mails: self.mails.get(&v.login).cloned().unwrap_or_default(),
+            login: v.login,
+            email: v.email,
+            weight: v.weight,
+            language: v.language,
+        }
+    }
+}
+
+/// Query of `GET …/roll`.
+#[derive(Debug, Deserialize)]
+struct RollQuery {
+    q: Option<String>,
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+async fn list_roll(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    Path(id): Path<String>,
+    Query(q): Query<RollQuery>,
+) -> Result<Response, ApiError> {
+    let election = load_election(&state, &id).await?;
+    let query = q.q.unwrap_or_default();
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::bad_request(format!(
+            "search longer than {MAX_QUERY_BYTES} bytes"
+        )));
+    }
+    let after = q.after.unwrap_or_default();
+    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let (entries, total_voters, total_weight) = blocking(&state.storage, move |s| {
+        let status = RollStatus::load(s, &id)?;
+        let page = s.search_voters(&id, query.trim(), &after, limit)?;
+        let (n, w) = s.voter_count(&id)?;
+        Ok((
+            page.into_iter()
+                .map(|v| status.entry(v))
+                .collect::<Vec<_>>(),
+            n,
+            w,
+        ))
+    })
+    .await?;
+    let next_after = if entries.len() == limit {
+        entries.last().map(|e| e.login.clone())
+    } else {
+        None
+    };
+    Ok(axum::Json(json!({
+        "state": election.state,
+        "voters": entries,
+        "next_after": next_after,
+        "total_voters": total_voters,
+        "total_weight": total_weight,
+    }))
+    .into_response())
+}
+
+/// Body of `POST …/roll`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewVoter {
+    login: String,
+    email: String,
+    weight: Option<u64>,
+    language: Option<Lang>,
+}
+
+/// Body of `PUT …/roll/{login}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VoterChange {
+    email: String,
+    weight: Option<u64>,
+    language: Option<Lang>,
+}
+
+/// Loads the election and refuses unless it is a draft.
+async fn draft(state: &AppState, id: &str) -> Result<(), ApiError> {
+    let election = load_election(state, id).await?;
+    if election.state != ElectionState::Draft {
+        return Err(ApiError::conflict(
+            "voter_list_frozen",
+            "the voter list can only change while the election is a draft",
+        ));
+    }
+    Ok(())
+}
+
+fn invalid_voter(reason: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_voter", reason)
+}
+
+async fn add_voter(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<NewVoter>,
+) -> Result<Response, ApiError> {
+    draft(&state, &id).await?;
+    let voter = Voter {
+        login: body.login.trim().to_owned(),
+        email: body.email.trim().to_owned(),
+        weight: body.weight.unwrap_or(1),
+        language: body.language,
+    };
+    voters::check_voter(&voter).map_err(invalid_voter)?;
+    let eid = id.clone();
+    let v = voter.clone();
+    let refused = blocking(&state.storage, move |s| {
+        s.import_voters(&eid, std::slice::from_ref(&v), true)
+    })
+    .await?;
+    if !refused.is_empty() {
+        return Err(ApiError::conflict(
+            "voter_exists",
+            "this login is already on the voter list",
+        ));
+    }
+    audit::record(
+        &state.storage,
+        &admin.username,
+        Some(&id),
+        "voters.add",
+        json!({"login": voter.login, "weight": voter.weight}),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(voter)).into_response())
+}
+
+async fn edit_voter(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path((id, login)): Path<(String, String)>,
+    JsonBody(body): JsonBody<VoterChange>,
+) -> Result<Response, ApiError> {
+    draft(&state, &id).await?;
+    let voter = Voter {
+        login,
+        email: body.email.trim().to_owned(),
+        weight: body.weight.unwrap_or(1),
+        language: body.language,
+    };
+    voters::check_voter(&voter).map_err(invalid_voter)?;
+    let eid = id.clone();
+    let v = voter.clone();
+    let found = blocking(&state.storage, move |s| s.update_voter(&eid, &v)).await?;
+    if !found {
+        return Err(ApiError::not_found("no such voter"));
+    }
+    audit::record(
+        &state.storage,
+        &admin.username,
+        Some(&id),
+        "voters.edit",
+        json!({"login": voter.login, "weight": voter.weight}),
+    )
+    .await?;
+    Ok(axum::Json(voter).into_response())
+}
+
+async fn remove_voter(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path((id, login)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    draft(&state, &id).await?;
+    let eid = id.clone();
+    let l = login.clone();
+    let found = blocking(&state.storage, move |s| s.remove_voter(&eid, &l)).await?;
+    if !found {
+        return Err(ApiError::not_found("no such voter"));
+    }
+    audit::record(
+        &state.storage,
+        &admin.username,
+        Some(&id),
+        "voters.remove",
+        json!({ "login": login }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The mail kinds given a column of their own in the export, with the column's name.
+const EXPORT_MAIL_KINDS: [(&str, &str); 3] = [
+    ("otp", "code_mail"),
+    ("credential", "credential_mail"),
+    ("confirmation", "confirmation_mail"),
+];
+
+async fn export_roll(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    load_election(&state, &id).await?;
+    let eid = id.clone();
+    let (csv, count) = blocking(&state.storage, move |s| {
+        let status = RollStatus::load(s, &eid)?;
+        let mut header = vec!["login", "email", "weight", "language", "voted"];
+        header.extend(EXPORT_MAIL_KINDS.iter().map(|(_, column)| *column));
+        let mut out = csv_row(header);
+        let mut after = String::new();
+        let mut count = 0usize;
+        loop {
+            let chunk = s.list_voters(&eid, &after, EXPORT_CHUNK)?;
+            let Some(last) = chunk.last() else { break };
+            after = last.login.clone();
+            let full = chunk.len() == EXPORT_CHUNK;
+            for v in chunk {
+                let e = status.entry(v);
+                let weight = e.weight.to_string();
+                let mut cells = vec![
+                    e.login.as_str(),
+                    e.email.as_str(),
+                    weight.as_str(),
+                    e.language.map(Lang::code).unwrap_or(""),
+                    if e.voted { "yes" } else { "no" },
+                ];
+                cells.extend(
+                    EXPORT_MAIL_KINDS
+                        .iter()
+                        .map(|(kind, _)| e.mails.get(*kind).map(|m| m.as_str()).unwrap_or("")),
+                );
+                out.push_str(&csv_row(cells));
+                count += 1;
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok((out, count))
+    })
+    .await?;
+    audit::record(
+        &state.storage,
+        &admin.username,
+        Some(&id),
+        "voters.export",
+        json!({ "voters": count }),
+    )
+    .await?;
+    let disposition = format!("attachment; filename=\"roll-{id}.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// One CSV cell: formula-neutralised (a leading `=`, `+`, `-`, `@`, tab or carriage return
+/// gets a `'` in front, so that a spreadsheet shows it as text), then always wrapped in
+/// double quotes with inner quotes doubled (RFC 4180).
+pub fn csv_cell(value: &str) -> String {
+    let dangerous = matches!(
+        value.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    );
+    let mut out = String::with_capacity(value.len() + 3);
+    out.push('"');
+    if dangerous {
+        out.push('\'');
+    }
+    out.push_str(&value.replace('"', "\"\""));
+    out.push('"');
+    out
+}
+
+/// One CSV line of cells, ended by CRLF (RFC 4180).
+pub fn csv_row<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    let mut line = cells
+        .into_iter()
+        .map(csv_cell)
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push_str("\r\n");
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        assert_eq!(csv_cell("=cmd|' /C calc'!A0"), "\"'=cmd|' /C calc'!A0\"");
+        assert_eq!(csv_cell("+x"), "\"'+x\"");
+        assert_eq!(csv_cell("-x"), "\"'-x\"");
+        assert_eq!(csv_cell("@x"), "\"'@x\"");
+        assert_eq!(csv_cell("\tx"), "\"'\tx\"");
+        assert_eq!(csv_cell("\rx"), "\"'\rx\"");
+    }
+
+    #[test]
+    fn plain_cells_are_quoted_unchanged() {
+        assert_eq!(csv_cell("alice"), "\"alice\"");
+        assert_eq!(csv_cell(""), "\"\"");
+        assert_eq!(csv_cell("a=b"), "\"a=b\"");
+        assert_eq!(csv_cell("x@example.org"), "\"x@example.org\"");
+    }
+
+    #[test]
+    fn quotes_commas_and_newlines_stay_inside_the_cell() {
+        assert_eq!(csv_cell("a\"b"), "\"a\"\"b\"");
+        assert_eq!(csv_cell("a,b\nc"), "\"a,b\nc\"");
+        assert_eq!(csv_cell("=\"x\""), "\"'=\"\"x\"\"\"");
+        assert_eq!(csv_row(["a", "-1", "b,c"]), "\"a\",\"'-1\",\"b,c\"\r\n");
+    }
+}
