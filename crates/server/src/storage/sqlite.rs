@@ -263,6 +263,33 @@ fn migrate_private(conn: &Connection) -> StorageResult<()> {
     Ok(())
 }
 
+/// Inserts `voters` in `tx`; returns the index of each one whose login is already on the
+/// list (not inserted). The caller commits or rolls back.
+fn insert_voters(tx: &Connection, election: &str, voters: &[Voter]) -> StorageResult<Vec<usize>> {
+    let mut refused = Vec::new();
+    let mut ins = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO voters (election_id, login, email, weight, language)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .map_err(db)?;
+    for (i, v) in voters.iter().enumerate() {
+        let n = ins
+            .execute(params![
+                election,
+                v.login,
+                v.email,
+                to_i64(v.weight)?,
+                v.language.map(Lang::code)
+            ])
+            .map_err(db)?;
+        if n == 0 {
+            refused.push(i);
+        }
+    }
+    Ok(refused)
+}
+
 fn state_of(s: &str) -> StorageResult<ElectionState> {
     ElectionState::parse(s).ok_or_else(|| StorageError::Backend(format!("bad state {s}")))
 }
@@ -638,29 +665,7 @@ impl Storage for SqliteStorage {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        let mut refused = Vec::new();
-        {
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO voters (election_id, login, email, weight, language)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(db)?;
-            for (i, v) in voters.iter().enumerate() {
-                let n = ins
-                    .execute(params![
-                        election,
-                        v.login,
-                        v.email,
-                        to_i64(v.weight)?,
-                        v.language.map(Lang::code)
-                    ])
-                    .map_err(db)?;
-                if n == 0 {
-                    refused.push(i);
-                }
-            }
-        }
+        let refused = insert_voters(&tx, election, voters)?;
         tx.commit().map_err(db)?;
         Ok(refused)
     }
@@ -725,29 +730,7 @@ impl Storage for SqliteStorage {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        let mut refused = Vec::new();
-        {
-            let mut ins = tx
-                .prepare_cached(
-                    "INSERT OR IGNORE INTO voters (election_id, login, email, weight, language)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                )
-                .map_err(db)?;
-            for (i, v) in voters.iter().enumerate() {
-                let n = ins
-                    .execute(params![
-                        election,
-                        v.login,
-                        v.email,
-                        to_i64(v.weight)?,
-                        v.language.map(Lang::code)
-                    ])
-                    .map_err(db)?;
-                if n == 0 {
-                    refused.push(i);
-                }
-            }
-        }
+        let refused = insert_voters(&tx, election, voters)?;
         if commit && refused.is_empty() {
             tx.commit().map_err(db)?;
         } else {
