@@ -23,13 +23,11 @@ use crate::storage::{ElectionMeta, Voter, blocking};
 /// the verified record; an election whose record cannot be read (or has no definition yet)
 /// is named by the title of its stored description, else by its id, and has no fingerprint.
 pub async fn election_facts(app: &AppState, meta: &ElectionMeta) -> ElectionFacts {
-    let from_record = match app.elections.lock(app, &meta.id).await {
-        Ok(locked) => locked.state().ok().map(|st| {
-            (
-                st.definition.as_ref().map(|d| d.title.clone()),
-                st.fingerprint.map(|f| f.to_hex()),
-            )
-        }),
+    let from_record = match app.elections.view(app, &meta.id).await {
+        Ok(v) => Some((
+            v.definition.as_ref().map(|d| d.title.clone()),
+            v.fingerprint.map(|f| f.to_hex()),
+        )),
         Err(_) => None,
     };
     let (title, fingerprint) = from_record.unwrap_or((None, None));

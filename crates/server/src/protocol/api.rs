@@ -425,25 +425,23 @@ async fn public_election(
     let mail_language = blocking(&app.storage, move |s| s.mail_language(&eid))
         .await?
         .unwrap_or_default();
-    let locked = app.elections.lock(&app, &id).await?;
-    let st = locked.state()?;
-    let trustees = super::trustee_progress(st);
+    let v = app.elections.view(&app, &id).await?;
     let body = json!({
         "id": meta.id,
         "state": meta.state,
-        "stage": st.stage().name(),
+        "stage": v.stage.name(),
         "opens_at": meta.opens_at,
         "closes_at": meta.closes_at,
         "mail_language": mail_language,
-        "definition": st.definition,
-        "election_key": st.joint_key.as_ref().map(|k| k.public_key.to_hex()),
-        "fingerprint": st.fingerprint.map(|f| f.to_hex()),
-        "head": st.head.to_hex(),
-        "events": st.events,
-        "credentials": st.credentials.as_ref().map(|c| c.credentials.len()),
-        "ballots": st.ballots,
-        "ballots_counted": st.ballots_counted(),
-        "trustees": trustees,
+        "definition": v.definition.as_deref(),
+        "election_key": v.election_key,
+        "fingerprint": v.fingerprint.map(|f| f.to_hex()),
+        "head": v.head.to_hex(),
+        "events": v.events,
+        "credentials": v.credentials,
+        "ballots": v.ballots,
+        "ballots_counted": v.counted,
+        "trustees": v.trustees.as_ref(),
     });
     let mut resp = axum::Json(body).into_response();
     cache(&mut resp, "public, max-age=2");
@@ -557,12 +555,11 @@ async fn tracker(
 
 async fn result(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {
     super::election_meta(&app, &id).await?;
-    let locked = app.elections.lock(&app, &id).await?;
-    let st = locked.state()?;
-    let (Some(def), Some(result)) = (&st.definition, &st.result) else {
+    let v = app.elections.view(&app, &id).await?;
+    let (Some(def), Some(result)) = (&v.definition, &v.result) else {
         return Err(ApiError::not_found("the result is not published yet"));
     };
-    let body = json!({"questions": def.questions, "result": result});
+    let body = json!({"questions": def.questions, "result": result.as_ref()});
     let mut resp = axum::Json(body).into_response();
     cache(&mut resp, "public, max-age=60");
     Ok(resp)

@@ -6,7 +6,9 @@
 //! - **nothing reaches the board unverified**: every line is first applied to the election's
 //!   [`RecordState`] (`push_line`, which runs the checks of spec §12), then appended durably
 //!   through [`crate::board::Board`]; a ballot's proofs are checked by
-//!   [`ballot::verify`] outside the per-election lock, its order-dependent checks under it;
+//!   [`ballot::verify`] outside the per-election lock, its order-dependent checks under it,
+//!   with the other ballots of its group commit ([`commit`]);
+//! - public reads use the [`view`] published after each change, never the lock;
 //! - the in-memory state is taken out of its slot while an append is in flight and put back
 //!   only once the append is durable: if anything fails, the slot stays empty and the state
 //!   is rebuilt from storage by the next caller. Loads and appends run in tasks of their
@@ -19,6 +21,10 @@
 //!   credential that signs their ballots in `private.sqlite` only.
 
 pub mod api;
+mod commit;
+mod view;
+
+pub use view::ElectionView;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -49,7 +55,36 @@ use crate::storage::{
     StorageError, UnixTime, blocking, now, valid_election_id,
 };
 
-type Slot = Arc<tokio::sync::Mutex<Option<RecordState>>>;
+/// One election in this process: its verified state (the lock that serializes appends) and
+/// the ballots waiting for the next group commit ([`commit`]).
+#[derive(Default)]
+struct ElectionSlot {
+    state: Arc<tokio::sync::Mutex<Option<RecordState>>>,
+    pending: Mutex<Vec<commit::PendingBallot>>,
+    /// What public reads see ([`view`]).
+    view: Mutex<Option<Arc<ElectionView>>>,
+}
+
+impl ElectionSlot {
+    /// Publishes the view of `st` (unless the published one is of this very state).
+    fn publish(&self, st: &RecordState) {
+        let mut view = self.view.lock().unwrap_or_else(|p| p.into_inner());
+        if view
+            .as_ref()
+            .is_some_and(|v| v.events == st.events && v.head == st.head)
+        {
+            return;
+        }
+        let next = ElectionView::of(st, view.as_deref());
+        *view = Some(Arc::new(next));
+    }
+
+    fn published(&self) -> Option<Arc<ElectionView>> {
+        self.view.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+type Slot = Arc<ElectionSlot>;
 
 /// The verified record state of every election this process has touched.
 #[derive(Default)]
@@ -59,6 +94,9 @@ pub struct Elections {
     ballot_limits: Mutex<HashMap<String, usize>>,
     /// Records read and verified from storage so far (each is a full verification).
     loads: std::sync::atomic::AtomicU64,
+    /// Group commits of ballots so far: transactions, and ballots in them ([`commit`]).
+    commits: std::sync::atomic::AtomicU64,
+    committed: std::sync::atomic::AtomicU64,
 }
 
 /// An upper bound on the JSON size of a ballot of `definition` (§10): every ciphertext,
@@ -129,6 +167,13 @@ impl Elections {
         self.loads.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Ballot appends so far: `(transactions, ballots)`; the ratio is the mean batch size of
+    /// the group commit.
+    pub fn group_commits(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.commits.load(Relaxed), self.committed.load(Relaxed))
+    }
+
     /// The body limit of a ballot cast to election `id`: [`ballot_size_bound`] of its
     /// definition, at least the server's default body limit.
     pub async fn ballot_limit(&self, app: &AppState, id: &str) -> Result<usize, ApiError> {
@@ -141,13 +186,12 @@ impl Elections {
         if let Some(limit) = cached {
             return Ok(limit);
         }
-        let locked = self.lock(app, id).await?;
+        let view = self.view(app, id).await?;
         let default = app.config.limits.body_limit_bytes;
-        let Some(definition) = locked.state()?.definition.as_ref() else {
+        let Some(definition) = view.definition.as_ref() else {
             return Ok(default);
         };
         let limit = ballot_size_bound(definition).max(default);
-        drop(locked);
         self.ballot_limits
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -163,7 +207,12 @@ impl Elections {
     /// Locks an election's state: loads (and verifies) its record if this process has not,
     /// or else catches up with the lines other servers appended since ([`catch_up`]).
     pub async fn lock(&self, app: &AppState, id: &str) -> Result<Locked, ApiError> {
-        let guard = self.slot(id).lock_owned().await;
+        let guard = Arc::clone(&self.slot(id).state).lock_owned().await;
+        self.locked(app, id, guard).await
+    }
+
+    /// [`Self::lock`] once the slot's lock is held.
+    async fn locked(&self, app: &AppState, id: &str, guard: Guard) -> Result<Locked, ApiError> {
         if guard.is_none() {
             self.loads
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -183,10 +232,29 @@ impl Elections {
         .await
         .map_err(ApiError::internal)?;
         loaded?;
+        if let Some(st) = guard.as_ref() {
+            self.slot(id).publish(st);
+        }
         Ok(Locked {
             id: id.to_owned(),
             guard: Some(guard),
         })
+    }
+
+    /// The published view of election `id`, without waiting behind appends: caught up with
+    /// the board first when nobody holds the election's lock ([`view`]).
+    pub async fn view(&self, app: &AppState, id: &str) -> Result<Arc<ElectionView>, ApiError> {
+        let slot = self.slot(id);
+        if let Ok(guard) = Arc::clone(&slot.state).try_lock_owned() {
+            drop(self.locked(app, id, guard).await?);
+        }
+        if let Some(v) = slot.published() {
+            return Ok(v);
+        }
+        // Nothing published yet: the first load is in flight; wait for it.
+        drop(self.lock(app, id).await?);
+        slot.published()
+            .ok_or_else(|| ApiError::internal("election state not loaded"))
     }
 }
 
@@ -254,6 +322,31 @@ async fn catch_up(
     follow_stage(app, id, stage).await
 }
 
+/// [`catch_up`] for an election already locked (a batch refused because another server
+/// appended first).
+async fn catch_up_locked(app: &AppState, locked: &mut Locked) -> Result<(), ApiError> {
+    let guard = locked
+        .guard
+        .take()
+        .ok_or_else(|| ApiError::internal("election state not locked"))?;
+    let (app, eid) = (app.clone(), locked.id.clone());
+    let (guard, caught) = tokio::spawn(async move {
+        let mut guard = guard;
+        let caught = catch_up(&app, &eid, &mut guard).await;
+        (guard, caught)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let ok = guard.is_some();
+    locked.guard = Some(guard);
+    caught?;
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::internal("election state not loaded"))
+    }
+}
+
 /// Moves the stored lifecycle state forward to the record's stage: the state an official
 /// sees is derived from the record, never ahead of it and never left behind.
 async fn follow_stage(app: &AppState, id: &str, stage: Stage) -> Result<(), ApiError> {
@@ -306,14 +399,19 @@ impl Locked {
             .guard
             .take()
             .ok_or_else(|| ApiError::internal("election state not locked"))?;
-        let (app, id) = (app.clone(), self.id.clone());
+        let (task_app, id) = (app.clone(), self.id.clone());
         let (guard, appended) = tokio::spawn(async move {
             let mut guard = guard;
-            let appended = append_to(&app, &id, &mut guard, events, proofs).await;
+            let appended = append_to(&task_app, &id, &mut guard, events, proofs).await;
             (guard, appended)
         })
         .await
         .map_err(ApiError::internal)?;
+        if appended.is_ok()
+            && let Some(st) = guard.as_ref()
+        {
+            app.elections.slot(&self.id).publish(st);
+        }
         self.guard = Some(guard);
         appended
     }
@@ -1114,29 +1212,32 @@ pub async fn cast_ballot(
     {
         bind_error(BindOutcome::LoginUsesAnother)?;
     }
-    // Cheap checks under the lock, proofs outside it.
-    let ctx = {
-        let locked = app.elections.lock(app, id).await?;
-        let st = locked.state()?;
-        let fp = st
-            .fingerprint
-            .ok_or_else(|| ApiError::conflict("election_not_open", "the election is not open"))?;
-        if let Some(seq) = st.trackers.get(&tracker).copied() {
-            let weight = st
-                .credential_weight(ballot.credential.as_bytes())
-                .unwrap_or(0);
-            drop(locked);
-            return replay(app, id, login, &credential, tracker, seq, fp, weight).await;
-        }
-        st.admit_ballot(&ballot).map_err(verify_error)?;
-        st.context
-            .clone()
-            .ok_or_else(|| ApiError::internal("no voting context"))?
+    // Proofs are verified against the published view, without the election's lock: the
+    // order-dependent checks (a copy of a ballot already on the board, B2, B7) are the
+    // group commit's, under it.
+    let view = app.elections.view(app, id).await?;
+    let (Some(fp), Some(ctx)) = (view.fingerprint, view.context.clone()) else {
+        return Err(ApiError::conflict(
+            "election_not_open",
+            "the election is not open",
+        ));
     };
+    if view.stage != Stage::Open {
+        return Err(ApiError::conflict(
+            "election_not_open",
+            format!("this election is {}, not open", view.stage.name()),
+        ));
+    }
+    drop(view);
+    // A ballot already on the board (a retried request) gets its receipt again.
+    let (eid, hex) = (id.to_owned(), tracker.to_hex());
+    let known = blocking(&app.storage, move |s| s.ballot_by_tracker(&eid, &hex))
+        .await?
+        .is_some();
     let most = u64::from(app.config.limits.max_ballots_per_credential);
     let (eid, cred) = (id.to_owned(), credential.clone());
     let cast = blocking(&app.storage, move |s| s.ballots_of_credential(&eid, &cred)).await?;
-    if cast >= most {
+    if !known && cast >= most {
         return Err(ApiError::conflict(
             "too_many_ballots",
             format!(
@@ -1145,68 +1246,35 @@ pub async fn cast_ballot(
         ));
     }
     let b = Arc::clone(&ballot);
-    cpu(move || ballot::verify(&ctx, &b)).await?.map_err(|r| {
+    cpu(move || {
+        if known {
+            Ok(())
+        } else {
+            ballot::verify(&ctx, &b)
+        }
+    })
+    .await?
+    .map_err(|r| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "verification_failed",
             format!("check {} failed: {}", r.check.code(), r.reason),
         )
     })?;
-    // The binding is atomic on its own: made before the lock, it keeps the lock short (a
-    // ballot refused below leaves the login bound to a credential whose signature it
-    // just proved it holds).
+    // The binding is atomic on its own: made before the append, it keeps the election's
+    // lock short (a ballot refused below leaves the login bound to a credential whose
+    // signature it just proved it holds).
     let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.clone());
     bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
-    let mut locked = app.elections.lock(app, id).await?;
-    let st = locked.state()?;
-    let fp = st
-        .fingerprint
-        .ok_or_else(|| ApiError::conflict("election_not_open", "the election is not open"))?;
-    let weight = st
-        .credential_weight(ballot.credential.as_bytes())
-        .unwrap_or(0);
-    if let Some(seq) = st.trackers.get(&tracker).copied() {
-        drop(locked);
-        return replay(app, id, login, &credential, tracker, seq, fp, weight).await;
-    }
-    st.admit_ballot(&ballot).map_err(verify_error)?;
     let ballot = Arc::try_unwrap(ballot).unwrap_or_else(|b| (*b).clone());
-    let appended = locked
-        .append(
-            app,
-            vec![Event::Ballot(Box::new(ballot))],
-            Proofs::AlreadyVerified,
-        )
-        .await?;
-    let head = appended
-        .hashes
-        .first()
-        .copied()
-        .ok_or_else(|| ApiError::internal("appended ballot has no hash"))?;
-    Ok(sign_receipt(
-        app,
-        fp,
-        appended.first_seq,
-        tracker,
-        head,
-        weight,
-    ))
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn replay(
-    app: &AppState,
-    id: &str,
-    login: &str,
-    credential: &str,
-    tracker: Hash32,
-    seq: u64,
-    fp: Hash32,
-    weight: u64,
-) -> Result<Receipt, ApiError> {
-    let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.to_owned());
-    bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
-    receipt_of(app, id, tracker, seq, fp, weight).await
+    match commit::commit(app, id, ballot).await? {
+        commit::Placed::Appended { seq, head, weight } => {
+            Ok(sign_receipt(app, fp, seq, tracker, head, weight))
+        }
+        commit::Placed::AlreadyThere { seq, weight } => {
+            receipt_of(app, id, tracker, seq, fp, weight).await
+        }
+    }
 }
 
 /// One pass of the scheduler: opens drafts whose `opens_at` has come and closes open

@@ -208,11 +208,10 @@ async fn monitor_origins(app: &AppState, id: &str) -> Vec<String> {
     if crate::protocol::election_meta(app, id).await.is_err() {
         return Vec::new();
     }
-    let monitors = match app.elections.lock(app, id).await {
-        Ok(locked) => locked
-            .state()
-            .ok()
-            .and_then(|st| st.definition.as_ref())
+    let monitors = match app.elections.view(app, id).await {
+        Ok(v) => v
+            .definition
+            .as_ref()
             .map(|d| d.monitors.clone())
             .unwrap_or_default(),
         Err(_) => Vec::new(),

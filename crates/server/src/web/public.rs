@@ -60,7 +60,7 @@ fn query_of(q: Result<Query<PageQuery>, QueryRejection>) -> PageQuery {
     q.map(|Query(q)| q).unwrap_or_default()
 }
 
-/// What the pages show of one election, read under its lock then released.
+/// What the pages show of one election, from its published view (no wait behind appends).
 struct Snapshot {
     meta: ElectionMeta,
     definition: Option<ElectionDefinition>,
@@ -79,25 +79,20 @@ struct Snapshot {
 
 async fn snapshot(app: &AppState, id: &str) -> Result<Snapshot, ApiError> {
     let meta = crate::protocol::election_meta(app, id).await?;
-    let locked = app.elections.lock(app, id).await?;
-    let st = locked.state()?;
-    let trustees = crate::protocol::trustee_progress(st);
+    let v = app.elections.view(app, id).await?;
     Ok(Snapshot {
-        definition: st.definition.clone(),
-        stage: st.stage().name(),
-        fingerprint: st.fingerprint.map(|f| f.to_hex()),
-        election_key: st.joint_key.as_ref().map(|k| k.public_key.to_hex()),
-        head: st.head.to_hex(),
-        events: st.events,
-        credentials: st.credentials.as_ref().map(|c| c.credentials.len() as u64),
-        weighted: st
-            .credentials
-            .as_ref()
-            .is_some_and(|c| c.credentials.iter().any(|c| c.weight != 1)),
-        ballots: st.ballots,
-        counted: st.ballots_counted(),
-        trustees,
-        result: st.result.clone(),
+        definition: v.definition.as_deref().cloned(),
+        stage: v.stage.name(),
+        fingerprint: v.fingerprint.map(|f| f.to_hex()),
+        election_key: v.election_key.clone(),
+        head: v.head.to_hex(),
+        events: v.events,
+        credentials: v.credentials,
+        weighted: v.weighted,
+        ballots: v.ballots,
+        counted: v.counted,
+        trustees: v.trustees.as_ref().clone(),
+        result: v.result.as_deref().cloned(),
         meta,
     })
 }
