@@ -22,6 +22,7 @@
 
 pub mod api;
 mod commit;
+mod verify_queue;
 mod view;
 
 pub use view::ElectionView;
@@ -32,7 +33,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use scrutin_election::Hash32;
-use scrutin_election::ballot::{self, Ballot};
+use scrutin_election::ballot::Ballot;
 use scrutin_election::ceremony;
 use scrutin_election::credential::CredentialList;
 use scrutin_election::crypto::rng::os_rng;
@@ -97,6 +98,8 @@ pub struct Elections {
     /// Group commits of ballots so far: transactions, and ballots in them ([`commit`]).
     commits: std::sync::atomic::AtomicU64,
     committed: std::sync::atomic::AtomicU64,
+    /// Ballots waiting for their proofs to be verified, in batches ([`verify_queue`]).
+    verify_queue: Arc<verify_queue::VerifyQueue>,
 }
 
 /// An upper bound on the JSON size of a ballot of `definition` (§10): every ciphertext,
@@ -1245,22 +1248,19 @@ pub async fn cast_ballot(
             ),
         ));
     }
-    let b = Arc::clone(&ballot);
-    cpu(move || {
-        if known {
-            Ok(())
-        } else {
-            ballot::verify(&ctx, &b)
-        }
-    })
-    .await?
-    .map_err(|r| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "verification_failed",
-            format!("check {} failed: {}", r.check.code(), r.reason),
-        )
-    })?;
+    if !known {
+        app.elections
+            .verify_queue
+            .verify(ctx, Arc::clone(&ballot))
+            .await?
+            .map_err(|r| {
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "verification_failed",
+                    format!("check {} failed: {}", r.check.code(), r.reason),
+                )
+            })?;
+    }
     // The binding is atomic on its own: made before the append, it keeps the election's
     // lock short (a ballot refused below leaves the login bound to a credential whose
     // signature it just proved it holds).
