@@ -1,12 +1,13 @@
 //! Two servers on one database: storage is the one source of truth, so ballots cast to
 //! either land on one board (no fork, no gap, no duplicate), each server catches up with the
 //! other's appends instead of answering `board_moved` forever, and a lifecycle change made
-//! on one is seen by the other.
+//! on one is seen by the other. On SQLite (one data folder) and on PostgreSQL (one database).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
 use common::election::{DESCRIPTION, encrypt, open_election, state_of};
+use common::pg::TestDatabase;
 use common::{ADMIN, TestServer};
 use scrutin_election::verify::RecordState;
 use scrutin_server::storage::{ElectionState, blocking};
@@ -52,7 +53,19 @@ async fn stored_record(node: &AppState, id: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn ballots_cast_to_two_servers_land_on_one_board() {
-    let a = TestServer::start_with(|_| {}, protocol::api::routes()).await;
+    ballots_land_on_one_board(None).await;
+}
+
+#[tokio::test]
+async fn ballots_cast_to_two_servers_land_on_one_board_postgres() {
+    if let Some(db) = TestDatabase::create("ballots_cast_to_two_servers_land_on_one_board_postgres")
+    {
+        ballots_land_on_one_board(Some(db)).await;
+    }
+}
+
+async fn ballots_land_on_one_board(db: Option<TestDatabase>) {
+    let a = TestServer::start_on(db, |_| {}, protocol::api::routes()).await;
     let logins: Vec<String> = (0..12).map(|i| format!("voter{i}")).collect();
     let names: Vec<&str> = logins.iter().map(String::as_str).collect();
     let (id, creds) = open_election(&a, DESCRIPTION, &names).await;
