@@ -81,6 +81,7 @@ conformance!(
     works_from_async_code_and_the_blocking_pool,
     concurrent_appends_from_two_nodes_make_one_chain,
     concurrent_otp_limits_hold_across_nodes,
+    a_lone_instance_holds_the_scheduler_lease,
 );
 
 fn meta(id: &str, created_at: i64) -> ElectionMeta {
@@ -989,7 +990,41 @@ fn concurrent_otp_limits_hold_across_nodes(db: &Db) {
     assert_eq!(nodes[1].otp_sends_since("e", "v", 0).unwrap(), 5);
 }
 
+fn a_lone_instance_holds_the_scheduler_lease(db: &Db) {
+    let s = db.open();
+    assert!(s.scheduler_lease().unwrap());
+    assert!(s.scheduler_lease().unwrap());
+}
+
 // ---- PostgreSQL only ----
+
+/// Of the instances on one database, one holds the scheduler lease until it goes; then
+/// another takes it, and keeps it.
+#[test]
+fn postgres_one_instance_holds_the_scheduler_lease() {
+    let Some(db) = TestDatabase::create("postgres_one_instance_holds_the_scheduler_lease") else {
+        return;
+    };
+    let a = PostgresStorage::open(&db.url).unwrap();
+    let b = PostgresStorage::open(&db.url).unwrap();
+    assert!(a.scheduler_lease().unwrap());
+    assert!(!b.scheduler_lease().unwrap());
+    assert!(a.scheduler_lease().unwrap());
+    assert!(!b.scheduler_lease().unwrap());
+    drop(a);
+    let mut taken = false;
+    for _ in 0..100 {
+        if b.scheduler_lease().unwrap() {
+            taken = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(taken, "the lease was not released when its holder went");
+    let c = PostgresStorage::open(&db.url).unwrap();
+    assert!(!c.scheduler_lease().unwrap());
+    assert!(b.scheduler_lease().unwrap());
+}
 
 /// A login role granted the board reader role reads the record and is refused the voters.
 #[test]

@@ -6,11 +6,12 @@
 
 mod common;
 
-use common::election::{DESCRIPTION, encrypt, open_election, state_of};
+use common::election::{DESCRIPTION, encrypt, open_election, open_election_closing_at, state_of};
 use common::pg::TestDatabase;
 use common::{ADMIN, TestServer};
 use scrutin_election::verify::RecordState;
-use scrutin_server::storage::{ElectionState, blocking};
+use scrutin_server::storage::postgres::PostgresStorage;
+use scrutin_server::storage::{ElectionState, Storage, blocking, now};
 use scrutin_server::{AppState, protocol};
 
 /// A second server process on the same data folder, as a second node would be.
@@ -125,4 +126,61 @@ async fn ballots_land_on_one_board(db: Option<TestDatabase>) {
     assert_eq!(meta.state, ElectionState::Closed);
     let locked = a.state.elections.lock(&a.state, &id).await.unwrap();
     assert!(locked.state().unwrap().close.is_some());
+}
+
+/// On PostgreSQL, the scheduler runs only on the node that holds the lease: a node whose
+/// scheduler ticks while another instance holds the lease leaves a due closing alone, and
+/// does it as soon as that instance is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_runs_only_on_the_node_holding_the_lease_postgres() {
+    let Some(db) =
+        TestDatabase::create("the_scheduler_runs_only_on_the_node_holding_the_lease_postgres")
+    else {
+        return;
+    };
+    let url = db.url.clone();
+    let a = TestServer::start_on(Some(db), |_| {}, protocol::api::routes()).await;
+    // Another node holds the lease.
+    let holder = tokio::task::spawn_blocking(move || {
+        let holder = PostgresStorage::open(&url).unwrap();
+        assert!(holder.scheduler_lease().unwrap());
+        holder
+    })
+    .await
+    .unwrap();
+    let closes_at = now() + 4;
+    let (id, _) = open_election_closing_at(&a, DESCRIPTION, &["v1", "v2"], Some(closes_at)).await;
+    let scheduler =
+        protocol::spawn_scheduler(a.state.clone(), std::time::Duration::from_millis(100));
+    let state = |app: &AppState| {
+        let (app, id) = (app.clone(), id.clone());
+        async move { protocol::election_meta(&app, &id).await.unwrap().state }
+    };
+    while now() <= closes_at + 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        state(&a.state).await,
+        ElectionState::Open,
+        "closed without the lease"
+    );
+    // The holder goes: this node takes the lease and closes the election.
+    tokio::task::spawn_blocking(move || drop(holder))
+        .await
+        .unwrap();
+    let mut closed = false;
+    for _ in 0..100 {
+        if state(&a.state).await == ElectionState::Closed {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(closed, "the scheduler did not take over");
+    assert!(
+        blocking(&a.state.storage, |s| s.scheduler_lease())
+            .await
+            .unwrap()
+    );
+    scheduler.abort();
 }

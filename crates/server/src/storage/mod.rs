@@ -608,6 +608,14 @@ pub trait Storage: Send + Sync + 'static {
         login: &str,
         credential: &str,
     ) -> StorageResult<BindOutcome>;
+
+    // ---- nodes ----
+
+    /// Whether this instance is the one that runs the election scheduler: of the instances
+    /// sharing a database, at most one answers `true` at a time, and it keeps answering
+    /// `true` until it or its connection ends (then another takes over at its next call).
+    /// A backend that one node alone uses answers `true`.
+    fn scheduler_lease(&self) -> StorageResult<bool>;
 }
 
 /// A storage backend shared by the server.

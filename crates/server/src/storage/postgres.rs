@@ -19,6 +19,10 @@
 //! thread and from inside an async task alike (the last blocks that task's thread, as any
 //! synchronous storage call does).
 //!
+//! The election scheduler runs on one node at a time: [`Storage::scheduler_lease`] is a
+//! session advisory lock on a connection of its own, released by PostgreSQL when that
+//! connection ends.
+//!
 //! The schema is versioned in `private.schema_version`; [`PostgresStorage::open`] applies
 //! the missing migrations in one transaction under an advisory lock, so nodes starting
 //! together do not race.
@@ -46,6 +50,9 @@ pub const BOARD_READER_ROLE: &str = "scrutin_board_reader";
 
 /// Advisory lock key held while migrating ("scrutin" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0073_6372_7574_696e;
+
+/// Session advisory lock key of the scheduler lease ("schedule" in ASCII).
+const SCHEDULER_LEASE: i64 = 0x7363_6865_6475_6c65;
 
 /// Connections kept by one node.
 const POOL_SIZE: usize = 16;
@@ -207,6 +214,10 @@ END $$;
 /// PostgreSQL implementation of [`Storage`].
 pub struct PostgresStorage {
     pool: Pool,
+    /// For the connection of the scheduler lease (outside the pool: the lease is a session
+    /// advisory lock, held as long as that connection lives).
+    config: tokio_postgres::Config,
+    lease: tokio::sync::Mutex<Lease>,
     handle: tokio::runtime::Handle,
     /// Drives the connections; shut down without blocking on drop (which may happen inside
     /// an async task).
@@ -220,6 +231,13 @@ impl Drop for PostgresStorage {
             rt.shutdown_background();
         }
     }
+}
+
+/// The scheduler lease's own connection, and whether its session holds the lease.
+#[derive(Default)]
+struct Lease {
+    client: Option<tokio_postgres::Client>,
+    held: bool,
 }
 
 /// Wakes the thread that waits in [`wait_for`].
@@ -411,7 +429,7 @@ impl PostgresStorage {
                 StorageError::Backend(format!("cannot start the database runtime: {e}"))
             })?;
         let manager = Manager::from_config(
-            config,
+            config.clone(),
             NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
@@ -426,6 +444,8 @@ impl PostgresStorage {
             .map_err(|e| StorageError::Backend(format!("cannot build the connection pool: {e}")))?;
         let storage = Self {
             pool,
+            config,
+            lease: tokio::sync::Mutex::new(Lease::default()),
             handle: runtime.handle().clone(),
             runtime: Some(runtime),
         };
@@ -1659,6 +1679,51 @@ impl Storage for PostgresStorage {
             .map_err(db)?;
             tx.commit().await.map_err(db)?;
             Ok(BindOutcome::Bound)
+        })
+    }
+
+    /// A session advisory lock on a connection of its own: held while that connection
+    /// lives, released by PostgreSQL when it ends (this instance dropped, the node killed,
+    /// the network cut), after which another instance takes it at its next call.
+    fn scheduler_lease(&self) -> StorageResult<bool> {
+        self.run(async {
+            let mut lease = self.lease.lock().await;
+            // Taken out: on any error below the connection is dropped (which releases a
+            // lock it held) and the lease is not held.
+            let Lease { client, held } = std::mem::take(&mut *lease);
+            let (client, was_held) = match client {
+                Some(c) if !c.is_closed() => (Some(c), held),
+                _ => (None, false),
+            };
+            let client = match client {
+                Some(c) => c,
+                None => {
+                    let (client, connection) = self.config.connect(NoTls).await.map_err(db)?;
+                    tokio::spawn(async move {
+                        if let Err(e) = connection.await {
+                            tracing::warn!(error = %e, "scheduler lease connection ended");
+                        }
+                    });
+                    client
+                }
+            };
+            let held = if was_held {
+                // The session is alive, so the lock is still this instance's.
+                client.simple_query("SELECT 1").await.map_err(db)?;
+                true
+            } else {
+                client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&SCHEDULER_LEASE])
+                    .await
+                    .map_err(db)?
+                    .try_get(0)
+                    .map_err(db)?
+            };
+            *lease = Lease {
+                client: Some(client),
+                held,
+            };
+            Ok(held)
         })
     }
 }

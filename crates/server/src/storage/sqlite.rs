@@ -1429,6 +1429,11 @@ impl Storage for SqliteStorage {
         tx.commit().map_err(db)?;
         Ok(BindOutcome::Bound)
     }
+
+    /// The SQLite files belong to one node (the embedded choice): it runs the scheduler.
+    fn scheduler_lease(&self) -> StorageResult<bool> {
+        Ok(true)
+    }
 }
 
 /// What only SQLite has: migrations of files made by earlier versions, and the triggers.
