@@ -56,6 +56,10 @@ pub struct DemoArgs {
     /// With --serve: the data folder (default: a new folder in the system's temporary folder).
     #[arg(long, requires = "serve")]
     pub data: Option<PathBuf>,
+    /// With --serve: an empty PostgreSQL database (postgresql://…) instead of SQLite files
+    /// in the data folder (the demo creates its account `admin` there).
+    #[arg(long, requires = "serve", value_name = "URL")]
+    pub database: Option<String>,
     /// With --serve: serve the web pages from this folder (scrutin's web/) instead of the
     /// copy built into the binary, to edit them without rebuilding.
     #[arg(long, requires = "serve", value_name = "DIR")]

@@ -79,6 +79,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     }
     let mut config = ServerConfig {
         data_dir: data.clone(),
+        database: args.database.clone(),
         listen: args.listen,
         public_url: format!("http://{}", args.listen),
         ..ServerConfig::default()

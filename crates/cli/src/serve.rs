@@ -1,5 +1,6 @@
 //! `scrutin serve`: the voting server (bulletin board, election lifecycle, roles over HTTP)
-//! on an embedded SQLite database, and the creation of its first administrator account.
+//! on an embedded SQLite database or a PostgreSQL database shared by several nodes, and the
+//! creation of its first administrator account.
 
 use std::io::BufRead;
 use std::net::SocketAddr;
@@ -18,6 +19,11 @@ pub struct ServeArgs {
     /// `data_dir` of the configuration file. Default: ./data
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// A PostgreSQL database instead of the SQLite files, e.g.
+    /// postgresql://scrutin:secret@db.internal/scrutin (several servers may share it; the
+    /// board key stays in --data). Overrides `database` of the configuration file.
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
     /// Address and port to listen on, e.g. 127.0.0.1:8080 (plain HTTP is allowed on
     /// loopback only, unless insecure_http is set in the configuration). Overrides `listen`.
     #[arg(long, value_name = "ADDR")]
@@ -60,6 +66,9 @@ pub fn config(args: &ServeArgs) -> Result<ServerConfig> {
     };
     if let Some(d) = &args.data {
         config.data_dir = d.clone();
+    }
+    if let Some(url) = &args.database {
+        config.database = Some(url.clone());
     }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
         config.tls = Some(TlsConfig {
@@ -131,15 +140,18 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                 line.trim_end_matches(['\r', '\n']).to_owned()
             }
         };
-        let storage = scrutin_server::storage::sqlite::SqliteStorage::open(&config.data_dir)?;
+        let storage = scrutin_server::storage::open(config.database.as_deref(), &config.data_dir)?;
         let role = scrutin_server::storage::AdminRole::parse(&args.role)
             .context("--role is server or official")?;
-        auth::create_account(&storage, name, &password, role)?;
+        auth::create_account(storage.as_ref(), name, &password, role)?;
         let what = match role {
             scrutin_server::storage::AdminRole::Server => "Server administrator",
             scrutin_server::storage::AdminRole::Official => "Election official",
         };
-        println!("{what} {name} created in {}.", config.data_dir.display());
+        match &config.database {
+            Some(_) => println!("{what} {name} created in the PostgreSQL database."),
+            None => println!("{what} {name} created in {}.", config.data_dir.display()),
+        }
         return Ok(());
     }
     init_logging();

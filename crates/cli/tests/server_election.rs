@@ -126,8 +126,21 @@ fn close_tally_verify(
 
 #[test]
 fn whole_election_over_http_with_the_cli_roles() {
+    whole_election_over_http(None);
+}
+
+#[test]
+fn whole_election_over_http_with_the_cli_roles_postgres() {
+    if let Some(db) =
+        pg::TestDatabase::create("whole_election_over_http_with_the_cli_roles_postgres")
+    {
+        whole_election_over_http(Some(db));
+    }
+}
+
+fn whole_election_over_http(db: Option<pg::TestDatabase>) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), true);
+    let server = Server::start_on(dir.path(), true, db);
     let api = Api::new(&server.base);
     let s = setup(&api, dir.path(), 100);
     let id = s.id.clone();

@@ -40,8 +40,13 @@ pub enum ConfigError {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
-    /// Directory of `board.sqlite` and `private.sqlite`.
+    /// Directory of `board.sqlite` and `private.sqlite` (with SQLite), of the board key and,
+    /// without SMTP, of the dry-run outbox.
     pub data_dir: PathBuf,
+    /// A PostgreSQL database instead of SQLite, e.g.
+    /// `"postgresql://scrutin:secret@db.internal:5432/scrutin"`: several server nodes may
+    /// share it. Unset: SQLite files in `data_dir`.
+    pub database: Option<String>,
     /// Listening address.
     pub listen: SocketAddr,
     /// Base URL shown to voters, without trailing slash.
@@ -209,6 +214,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("data"),
+            database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_url: "http://127.0.0.1:8080".to_owned(),
             insecure_http: false,
@@ -352,6 +358,11 @@ impl ServerConfig {
         if self.mail.max_concurrent_sends == 0 {
             return bad("mail.max_concurrent_sends must be positive");
         }
+        if let Some(url) = &self.database
+            && !valid_database_url(url)
+        {
+            return bad("database must be a postgresql:// or postgres:// URL without spaces");
+        }
         if self.public_url.ends_with('/') {
             return bad("public_url must not end with '/'");
         }
@@ -374,6 +385,14 @@ impl ServerConfig {
             (None, None) => Some(self.data_dir.join("outbox")),
         }
     }
+}
+
+/// A PostgreSQL URL: the scheme, then something, without spaces or control characters.
+fn valid_database_url(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("postgresql://")
+        .or_else(|| url.strip_prefix("postgres://"));
+    rest.is_some_and(|r| !r.is_empty()) && !url.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 #[cfg(test)]
@@ -419,5 +438,33 @@ mod tests {
             ServerConfig::from_toml_str("[mail]\noutbox = \"o\"\n[mail.smtp]\nhost = \"h\"")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn database_is_a_postgresql_url() {
+        assert_eq!(ServerConfig::default().database, None);
+        let c =
+            ServerConfig::from_toml_str("database = \"postgresql://u:p@db:5432/scrutin\"").unwrap();
+        assert_eq!(
+            c.database.as_deref(),
+            Some("postgresql://u:p@db:5432/scrutin")
+        );
+        ServerConfig::from_toml_str("database = \"postgres://db/scrutin\"").unwrap();
+        for bad in [
+            "mysql://db/scrutin",
+            "postgresql://",
+            "postgresql://db/ scrutin",
+            "/var/lib/scrutin/db.sqlite",
+            "",
+        ] {
+            let text = format!("database = {bad:?}");
+            assert!(
+                matches!(
+                    ServerConfig::from_toml_str(&text),
+                    Err(ConfigError::Invalid(m)) if m.contains("database")
+                ),
+                "{bad} accepted"
+            );
+        }
     }
 }

@@ -16,7 +16,6 @@ use crate::board::Board;
 use crate::config::ServerConfig;
 use crate::mail::{MailError, Mailer};
 use crate::ratelimit::{KeyedLimiter, ProxyList};
-use crate::storage::sqlite::SqliteStorage;
 use crate::storage::{SharedStorage, StorageError};
 
 /// Errors while assembling the state.
@@ -184,11 +183,15 @@ impl AppState {
         })
     }
 
-    /// Opens the SQLite storage in `config.data_dir` and assembles the state. Mails left
-    /// `queued` by a previous run are marked failed (they were never handed over).
+    /// Opens the storage (`config.database`, or SQLite in `config.data_dir`) and assembles
+    /// the state. Mails left `queued` by a previous run are marked failed (they were never
+    /// handed over).
     pub fn open(config: ServerConfig) -> Result<Self, StateError> {
         config.validate()?;
-        let storage: SharedStorage = Arc::new(SqliteStorage::open(&config.data_dir)?);
+        // The data folder holds the board key and the outbox whatever the database.
+        crate::private_files::ensure_private_dir(&config.data_dir)
+            .map_err(|e| StorageError::Backend(e.to_string()))?;
+        let storage = crate::storage::open(config.database.as_deref(), &config.data_dir)?;
         let stale = storage.fail_queued_mails(
             "server restarted before delivery; the voter can request a new code",
             crate::storage::now(),

@@ -1,15 +1,17 @@
 //! Two servers on one database: storage is the one source of truth, so ballots cast to
 //! either land on one board (no fork, no gap, no duplicate), each server catches up with the
 //! other's appends instead of answering `board_moved` forever, and a lifecycle change made
-//! on one is seen by the other.
+//! on one is seen by the other. On SQLite (one data folder) and on PostgreSQL (one database).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::election::{DESCRIPTION, encrypt, open_election, state_of};
+use common::election::{DESCRIPTION, encrypt, open_election, open_election_closing_at, state_of};
+use common::pg::TestDatabase;
 use common::{ADMIN, TestServer};
 use scrutin_election::verify::RecordState;
-use scrutin_server::storage::{ElectionState, blocking};
+use scrutin_server::storage::postgres::PostgresStorage;
+use scrutin_server::storage::{ElectionState, Storage, blocking, now};
 use scrutin_server::{AppState, protocol};
 
 /// A second server process on the same data folder, as a second node would be.
@@ -52,7 +54,19 @@ async fn stored_record(node: &AppState, id: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn ballots_cast_to_two_servers_land_on_one_board() {
-    let a = TestServer::start_with(|_| {}, protocol::api::routes()).await;
+    ballots_land_on_one_board(None).await;
+}
+
+#[tokio::test]
+async fn ballots_cast_to_two_servers_land_on_one_board_postgres() {
+    if let Some(db) = TestDatabase::create("ballots_cast_to_two_servers_land_on_one_board_postgres")
+    {
+        ballots_land_on_one_board(Some(db)).await;
+    }
+}
+
+async fn ballots_land_on_one_board(db: Option<TestDatabase>) {
+    let a = TestServer::start_on(db, |_| {}, protocol::api::routes()).await;
     let logins: Vec<String> = (0..12).map(|i| format!("voter{i}")).collect();
     let names: Vec<&str> = logins.iter().map(String::as_str).collect();
     let (id, creds) = open_election(&a, DESCRIPTION, &names).await;
@@ -112,4 +126,61 @@ async fn ballots_cast_to_two_servers_land_on_one_board() {
     assert_eq!(meta.state, ElectionState::Closed);
     let locked = a.state.elections.lock(&a.state, &id).await.unwrap();
     assert!(locked.state().unwrap().close.is_some());
+}
+
+/// On PostgreSQL, the scheduler runs only on the node that holds the lease: a node whose
+/// scheduler ticks while another instance holds the lease leaves a due closing alone, and
+/// does it as soon as that instance is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_runs_only_on_the_node_holding_the_lease_postgres() {
+    let Some(db) =
+        TestDatabase::create("the_scheduler_runs_only_on_the_node_holding_the_lease_postgres")
+    else {
+        return;
+    };
+    let url = db.url.clone();
+    let a = TestServer::start_on(Some(db), |_| {}, protocol::api::routes()).await;
+    // Another node holds the lease.
+    let holder = tokio::task::spawn_blocking(move || {
+        let holder = PostgresStorage::open(&url).unwrap();
+        assert!(holder.scheduler_lease().unwrap());
+        holder
+    })
+    .await
+    .unwrap();
+    let closes_at = now() + 4;
+    let (id, _) = open_election_closing_at(&a, DESCRIPTION, &["v1", "v2"], Some(closes_at)).await;
+    let scheduler =
+        protocol::spawn_scheduler(a.state.clone(), std::time::Duration::from_millis(100));
+    let state = |app: &AppState| {
+        let (app, id) = (app.clone(), id.clone());
+        async move { protocol::election_meta(&app, &id).await.unwrap().state }
+    };
+    while now() <= closes_at + 1 {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        state(&a.state).await,
+        ElectionState::Open,
+        "closed without the lease"
+    );
+    // The holder goes: this node takes the lease and closes the election.
+    tokio::task::spawn_blocking(move || drop(holder))
+        .await
+        .unwrap();
+    let mut closed = false;
+    for _ in 0..100 {
+        if state(&a.state).await == ElectionState::Closed {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(closed, "the scheduler did not take over");
+    assert!(
+        blocking(&a.state.storage, |s| s.scheduler_lease())
+            .await
+            .unwrap()
+    );
+    scheduler.abort();
 }

@@ -12,6 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
+
+/// PostgreSQL test databases: the server crate's helper (`SCRUTIN_TEST_POSTGRES`).
+#[path = "../../../server/tests/common/pg.rs"]
+pub mod pg;
 use scrutin_election::Hash32;
 use scrutin_election::ballot::{self, Ballot};
 use scrutin_election::credential::Credential;
@@ -463,6 +467,8 @@ pub struct Server {
     pub state: AppState,
     pub running: Option<RunningServer>,
     pub base: String,
+    /// The PostgreSQL database of the server, dropped after it (SQLite when `None`).
+    pub db: Option<pg::TestDatabase>,
 }
 
 pub fn config(dir: &Path) -> ServerConfig {
@@ -480,12 +486,18 @@ pub fn config(dir: &Path) -> ServerConfig {
 
 impl Server {
     pub fn start(dir: &Path, create_admin: bool) -> Server {
+        Self::start_on(dir, create_admin, None)
+    }
+
+    /// A server on the PostgreSQL database `db`, or on SQLite in `dir`'s data folder.
+    pub fn start_on(dir: &Path, create_admin: bool, db: Option<pg::TestDatabase>) -> Server {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let config = config(dir);
+        let mut config = config(dir);
+        config.database = db.as_ref().map(|db| db.url.clone());
         let (state, running) = rt.block_on(async {
             let state = AppState::open(config.clone()).unwrap();
             if create_admin {
@@ -506,6 +518,7 @@ impl Server {
             state,
             running: Some(running),
             base,
+            db,
         }
     }
 

@@ -1303,13 +1303,30 @@ pub async fn run_schedule(app: &AppState) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Runs [`run_schedule`] every `every` in the background.
+/// Runs [`run_schedule`] every `every` in the background, on the one node that holds the
+/// storage's scheduler lease ([`crate::storage::Storage::scheduler_lease`]); the other nodes
+/// sharing the database ask again at each tick and take over when the holder goes.
 pub fn spawn_scheduler(app: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut leading = false;
         loop {
             tick.tick().await;
+            let lease = blocking(&app.storage, |s| s.scheduler_lease()).await;
+            match lease {
+                Ok(true) if !leading => tracing::info!("this node runs the election scheduler"),
+                Ok(true) => {}
+                Ok(false) if leading => {
+                    tracing::warn!("scheduler lease lost: another node runs the scheduler");
+                }
+                Ok(false) => {}
+                Err(ref e) => tracing::warn!(error = %e, "scheduler lease check failed"),
+            }
+            leading = matches!(lease, Ok(true));
+            if !leading {
+                continue;
+            }
             if let Err(e) = run_schedule(&app).await {
                 tracing::warn!(error = %e, "scheduler pass failed");
             }

@@ -2,7 +2,10 @@
 //!
 //! [`Storage`] is a synchronous trait; the HTTP layer calls it through [`blocking`], which runs
 //! the call on tokio's blocking pool, so a backend may do plain blocking I/O. SQLite
-//! ([`sqlite::SqliteStorage`]) is the default backend; a PostgreSQL backend is one more `impl`.
+//! ([`sqlite::SqliteStorage`], files in the data folder) is the default and embedded backend;
+//! PostgreSQL ([`postgres::PostgresStorage`]) is the one several server nodes can share.
+//! [`open`] picks one from the configuration. Both pass the same conformance suite
+//! (`tests/storage_conformance.rs`).
 //!
 //! Two stores with different audiences:
 //! - the **board** (public): elections' metadata and state, the append-only record of opaque
@@ -20,6 +23,7 @@
 //! - a line never contains `\n` or `\r` (the record is JSON Lines);
 //! - secrets (session tokens, one-time codes, passwords) are stored only as hashes.
 
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -604,10 +608,27 @@ pub trait Storage: Send + Sync + 'static {
         login: &str,
         credential: &str,
     ) -> StorageResult<BindOutcome>;
+
+    // ---- nodes ----
+
+    /// Whether this instance is the one that runs the election scheduler: of the instances
+    /// sharing a database, at most one answers `true` at a time, and it keeps answering
+    /// `true` until it or its connection ends (then another takes over at its next call).
+    /// A backend that one node alone uses answers `true`.
+    fn scheduler_lease(&self) -> StorageResult<bool>;
 }
 
 /// A storage backend shared by the server.
 pub type SharedStorage = Arc<dyn Storage>;
+
+/// Opens the backend `database` names (a PostgreSQL URL), or SQLite in `data_dir` when it is
+/// `None`.
+pub fn open(database: Option<&str>, data_dir: &std::path::Path) -> StorageResult<SharedStorage> {
+    Ok(match database {
+        Some(url) => Arc::new(postgres::PostgresStorage::open(url)?),
+        None => Arc::new(sqlite::SqliteStorage::open(data_dir)?),
+    })
+}
 
 /// Runs a storage call on the blocking pool. The call completes even if the awaiting future
 /// is dropped (e.g. on a request timeout), so a write is never torn.

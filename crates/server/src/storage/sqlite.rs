@@ -1429,8 +1429,15 @@ impl Storage for SqliteStorage {
         tx.commit().map_err(db)?;
         Ok(BindOutcome::Bound)
     }
+
+    /// The SQLite files belong to one node (the embedded choice): it runs the scheduler.
+    fn scheduler_lease(&self) -> StorageResult<bool> {
+        Ok(true)
+    }
 }
 
+/// What only SQLite has: migrations of files made by earlier versions, and the triggers.
+/// Behaviour common to every backend is tested in `tests/storage_conformance.rs`.
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -1445,79 +1452,6 @@ mod tests {
             closes_at: None,
             created_at: 1,
         }
-    }
-
-    #[test]
-    fn append_is_atomic_and_checks_seq() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
-        s.create_election(&meta("e1")).unwrap();
-        assert!(matches!(
-            s.create_election(&meta("e1")),
-            Err(StorageError::AlreadyExists(_))
-        ));
-        let lines: Vec<String> = vec!["a".into(), "b".into()];
-        let idx = vec![BallotIndexEntry {
-            seq: 1,
-            tracker: "t1".into(),
-            credential: "c1".into(),
-        }];
-        assert_eq!(s.append_events("e1", 0, &lines, &idx).unwrap(), 2);
-        assert!(matches!(
-            s.append_events("e1", 0, &lines, &[]),
-            Err(StorageError::SeqMismatch {
-                expected: 0,
-                actual: 2
-            })
-        ));
-        // duplicate tracker: nothing of the batch is written
-        let dup = vec![BallotIndexEntry {
-            seq: 3,
-            tracker: "t1".into(),
-            credential: "c2".into(),
-        }];
-        assert!(matches!(
-            s.append_events("e1", 2, &["c".into(), "d".into()], &dup),
-            Err(StorageError::AlreadyExists(_))
-        ));
-        assert_eq!(s.head("e1").unwrap().next_seq, 2);
-        assert!(s.append_events("e1", 2, &["x\ny".into()], &[]).is_err());
-        assert!(matches!(
-            s.append_events("nope", 0, &lines, &[]),
-            Err(StorageError::NotFound(_))
-        ));
-        assert_eq!(s.events_from("e1", 1, 10).unwrap(), vec!["b".to_owned()]);
-        assert_eq!(s.ballot_by_tracker("e1", "t1").unwrap(), Some(1));
-        assert_eq!(s.latest_ballot_of_credential("e1", "c1").unwrap(), Some(1));
-        assert_eq!(s.latest_ballot_of_credential("e1", "zz").unwrap(), None);
-    }
-
-    #[test]
-    fn voters_are_listed_in_pages() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
-        let voters: Vec<Voter> = ["c", "a", "b"]
-            .iter()
-            .map(|l| Voter {
-                login: (*l).to_owned(),
-                email: format!("{l}@x.org"),
-                weight: 1,
-                language: None,
-            })
-            .collect();
-        assert!(s.add_voters("e", &voters).unwrap().is_empty());
-        assert_eq!(s.add_voters("e", &voters[..1]).unwrap(), vec![0]);
-        let page = s.list_voters("e", "", 2).unwrap();
-        assert_eq!(
-            page.iter().map(|v| v.login.as_str()).collect::<Vec<_>>(),
-            ["a", "b"]
-        );
-        let page = s.list_voters("e", "b", 2).unwrap();
-        assert_eq!(
-            page.iter().map(|v| v.login.as_str()).collect::<Vec<_>>(),
-            ["c"]
-        );
-        assert!(s.list_voters("other", "", 2).unwrap().is_empty());
     }
 
     #[test]
@@ -1598,33 +1532,6 @@ mod tests {
         let s = SqliteStorage::open(&dir).unwrap();
         assert_eq!(s.voter("e", "fr").unwrap().unwrap(), fr);
         assert_eq!(s.mail_language("e").unwrap(), Some(Lang::En));
-    }
-
-    #[test]
-    fn queued_mails_fail_at_restart() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
-        let a = s.insert_mail(Some("e"), "a", "otp", 1).unwrap();
-        let b = s.insert_mail(Some("e"), "b", "otp", 1).unwrap();
-        s.set_mail_status(a, MailStatus::Sent, None, 2).unwrap();
-        assert_eq!(s.fail_queued_mails("restarted", 3).unwrap(), 1);
-        let counts = s.mail_status_counts("e").unwrap();
-        assert_eq!((counts.queued, counts.sent, counts.failed), (0, 1, 1));
-        assert_eq!(s.mail_failures("e", 10).unwrap()[0].id, b);
-    }
-
-    #[test]
-    fn state_is_compare_and_set() {
-        let dir = tempfile::tempdir().unwrap();
-        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
-        s.create_election(&meta("e")).unwrap();
-        s.set_election_state("e", ElectionState::Draft, ElectionState::Open)
-            .unwrap();
-        assert!(matches!(
-            s.set_election_state("e", ElectionState::Draft, ElectionState::Open),
-            Err(StorageError::StateMismatch { .. })
-        ));
-        assert!(s.update_election_draft("e", "", None, None).is_err());
     }
 
     #[test]

@@ -49,10 +49,20 @@ pub async fn open_election(
     description: &str,
     logins: &[&str],
 ) -> (String, Vec<String>) {
+    open_election_closing_at(s, description, logins, None).await
+}
+
+/// [`open_election`], planned to close at `closes_at`.
+pub async fn open_election_closing_at(
+    s: &TestServer,
+    description: &str,
+    logins: &[&str],
+    closes_at: Option<i64>,
+) -> (String, Vec<String>) {
     let app = &s.state;
     let (trustees, authority) = role_keys(&["Alice"], b"lockout tests");
     let toml = format!("{description}{}", roles_toml(&trustees, &authority));
-    let id = protocol::create_election(app, ADMIN, toml, None, None)
+    let id = protocol::create_election(app, ADMIN, toml, None, closes_at)
         .await
         .unwrap()
         .id;

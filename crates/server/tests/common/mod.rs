@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 pub mod election;
+pub mod pg;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub base: String,
     pub client: reqwest::Client,
+    /// The PostgreSQL database of the server, dropped after it (SQLite when `None`).
+    pub db: Option<pg::TestDatabase>,
 }
 
 pub fn test_config(dir: &std::path::Path) -> ServerConfig {
@@ -50,8 +53,18 @@ impl TestServer {
         tweak: impl FnOnce(&mut ServerConfig),
         extra: Router<AppState>,
     ) -> Self {
+        Self::start_on(None, tweak, extra).await
+    }
+
+    /// A server on the PostgreSQL database `db`, or on SQLite in its data folder.
+    pub async fn start_on(
+        db: Option<pg::TestDatabase>,
+        tweak: impl FnOnce(&mut ServerConfig),
+        extra: Router<AppState>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let mut config = test_config(dir.path());
+        config.database = db.as_ref().map(|db| db.url.clone());
         tweak(&mut config);
         let state = AppState::open(config.clone()).unwrap();
         let st = state.storage.clone();
@@ -70,6 +83,7 @@ impl TestServer {
             dir,
             base,
             client: client(),
+            db,
         }
     }
 

@@ -1,0 +1,1729 @@
+//! PostgreSQL backend: one database shared by any number of server nodes.
+//!
+//! The public board lives in the schema `board`, everything that identifies a voter or an
+//! administrator in the schema `private`; the NOLOGIN role `scrutin_board_reader` (created
+//! when the connecting role may create roles) is granted `USAGE` and `SELECT` on `board`
+//! only, so a login role granted it reads the record and is refused the voter list.
+//!
+//! Several nodes append to one election: [`PostgresStorage::append_events`] locks the
+//! election's row (`SELECT … FOR UPDATE`) before it reads the next sequence number, so
+//! appends to one election are serialized across connections and nodes (no fork, gap or
+//! duplicate), and the primary key `(election_id, seq)` backs that up. One-time code sends
+//! and attempts take a transaction advisory lock on `(election, login)`, so their limits
+//! hold across nodes. Every connection runs with `synchronous_commit=on`: a commit is
+//! flushed before the call returns.
+//!
+//! The [`Storage`] trait is synchronous. The backend owns a small tokio runtime that drives
+//! the connections; each method enters that runtime and waits for its future on the calling
+//! thread ([`PostgresStorage::run`]), which works from tokio's blocking pool, from a plain
+//! thread and from inside an async task alike (the last blocks that task's thread, as any
+//! synchronous storage call does).
+//!
+//! The election scheduler runs on one node at a time: [`Storage::scheduler_lease`] is a
+//! session advisory lock on a connection of its own, released by PostgreSQL when that
+//! connection ends.
+//!
+//! The schema is versioned in `private.schema_version`; [`PostgresStorage::open`] applies
+//! the missing migrations in one transaction under an advisory lock, so nodes starting
+//! together do not race.
+
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use tokio_postgres::NoTls;
+use tokio_postgres::error::SqlState;
+
+use super::{
+    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead, ElectionMeta,
+    ElectionState, MailFailure, MailStatus, MailStatusCounts, OtpAttemptLimits, OtpOutcome,
+    OtpRecord, OtpSendLimits, RoleToken, SessionRecord, SessionSubject, Storage, StorageError,
+    StorageResult, UnixTime, Voter,
+};
+use crate::mail_text::Lang;
+
+/// The role granted read access to the board schema only.
+pub const BOARD_READER_ROLE: &str = "scrutin_board_reader";
+
+/// Advisory lock key held while migrating ("scrutin" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0073_6372_7574_696e;
+
+/// Session advisory lock key of the scheduler lease ("schedule" in ASCII).
+const SCHEDULER_LEASE: i64 = 0x7363_6865_6475_6c65;
+
+/// Connections kept by one node.
+const POOL_SIZE: usize = 16;
+
+/// The migrations, in order; `private.schema_version` holds how many were applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE SCHEMA IF NOT EXISTS board;
+REVOKE ALL ON SCHEMA private FROM PUBLIC;
+REVOKE ALL ON SCHEMA board FROM PUBLIC;
+
+CREATE TABLE board.elections (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    state TEXT NOT NULL,
+    description_toml TEXT NOT NULL,
+    opens_at BIGINT,
+    closes_at BIGINT,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE board.events (
+    election_id TEXT COLLATE "C" NOT NULL REFERENCES board.elections (id),
+    seq BIGINT NOT NULL CHECK (seq >= 0),
+    line TEXT NOT NULL,
+    PRIMARY KEY (election_id, seq)
+);
+CREATE TABLE board.ballot_index (
+    election_id TEXT COLLATE "C" NOT NULL,
+    tracker TEXT COLLATE "C" NOT NULL,
+    credential TEXT COLLATE "C" NOT NULL,
+    seq BIGINT NOT NULL,
+    CONSTRAINT ballot_index_tracker PRIMARY KEY (election_id, tracker)
+);
+CREATE INDEX ballot_by_credential ON board.ballot_index (election_id, credential, seq);
+CREATE INDEX ballot_by_seq ON board.ballot_index (election_id, seq);
+CREATE FUNCTION board.append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON board.events
+    FOR EACH ROW EXECUTE FUNCTION board.append_only();
+CREATE TRIGGER events_no_truncate BEFORE TRUNCATE ON board.events
+    FOR EACH STATEMENT EXECUTE FUNCTION board.append_only();
+
+CREATE TABLE private.voters (
+    election_id TEXT COLLATE "C" NOT NULL,
+    login TEXT COLLATE "C" NOT NULL,
+    email TEXT COLLATE "C" NOT NULL,
+    weight BIGINT NOT NULL,
+    language TEXT,
+    PRIMARY KEY (election_id, login)
+);
+CREATE TABLE private.admins (
+    username TEXT COLLATE "C" PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    role TEXT NOT NULL
+);
+CREATE TABLE private.sessions (
+    token_hash TEXT COLLATE "C" PRIMARY KEY,
+    subject TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX sessions_expiry ON private.sessions (expires_at);
+CREATE TABLE private.login_codes (
+    election_id TEXT COLLATE "C" NOT NULL,
+    login TEXT COLLATE "C" NOT NULL,
+    salt TEXT COLLATE "C" NOT NULL,
+    code_hash TEXT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    PRIMARY KEY (election_id, login, salt)
+);
+CREATE TABLE private.login_code_failures (
+    election_id TEXT COLLATE "C" NOT NULL,
+    login TEXT COLLATE "C" NOT NULL,
+    client TEXT COLLATE "C" NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX login_code_failures_by_login
+    ON private.login_code_failures (election_id, login, at);
+CREATE TABLE private.otp_sends (
+    election_id TEXT COLLATE "C" NOT NULL,
+    login TEXT COLLATE "C" NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX otp_sends_by_login ON private.otp_sends (election_id, login, at);
+CREATE TABLE private.audit_log (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    election_id TEXT COLLATE "C",
+    action TEXT NOT NULL,
+    details TEXT NOT NULL
+);
+CREATE INDEX audit_by_election ON private.audit_log (election_id, id);
+CREATE FUNCTION private.append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER audit_append_only BEFORE UPDATE OR DELETE ON private.audit_log
+    FOR EACH ROW EXECUTE FUNCTION private.append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON private.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION private.append_only();
+CREATE TABLE private.mails (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    election_id TEXT COLLATE "C",
+    login TEXT COLLATE "C" NOT NULL,
+    kind TEXT COLLATE "C" NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+CREATE INDEX mails_by_election ON private.mails (election_id, status);
+CREATE INDEX mails_by_login ON private.mails (election_id, login, kind, id);
+CREATE INDEX mails_queued ON private.mails (status) WHERE status = 'queued';
+CREATE TABLE private.role_tokens (
+    token_hash TEXT COLLATE "C" PRIMARY KEY,
+    election_id TEXT COLLATE "C" NOT NULL,
+    role TEXT NOT NULL
+);
+CREATE INDEX role_tokens_by_election ON private.role_tokens (election_id);
+CREATE TABLE private.election_mail (
+    election_id TEXT COLLATE "C" PRIMARY KEY,
+    language TEXT NOT NULL
+);
+CREATE TABLE private.credential_bindings (
+    election_id TEXT COLLATE "C" NOT NULL,
+    login TEXT COLLATE "C" NOT NULL,
+    credential TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (election_id, login),
+    UNIQUE (election_id, credential)
+);
+CREATE TABLE private.election_owners (
+    election_id TEXT COLLATE "C" PRIMARY KEY,
+    username TEXT COLLATE "C" NOT NULL
+);
+"#];
+
+/// Creates the board reader role when it is missing and the connecting role may create
+/// roles, then grants it the board schema (run after every migration: new tables included).
+const GRANT_BOARD_READER: &str = r#"
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'scrutin_board_reader')
+       AND EXISTS (SELECT FROM pg_roles WHERE rolname = current_user
+                   AND (rolsuper OR rolcreaterole)) THEN
+        BEGIN
+            CREATE ROLE scrutin_board_reader NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL; -- another database of the cluster created it meanwhile
+        END;
+    END IF;
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'scrutin_board_reader') THEN
+        GRANT USAGE ON SCHEMA board TO scrutin_board_reader;
+        GRANT SELECT ON ALL TABLES IN SCHEMA board TO scrutin_board_reader;
+    END IF;
+END $$;
+"#;
+
+/// PostgreSQL implementation of [`Storage`].
+pub struct PostgresStorage {
+    pool: Pool,
+    /// For the connection of the scheduler lease (outside the pool: the lease is a session
+    /// advisory lock, held as long as that connection lives).
+    config: tokio_postgres::Config,
+    lease: tokio::sync::Mutex<Lease>,
+    handle: tokio::runtime::Handle,
+    /// Drives the connections; shut down without blocking on drop (which may happen inside
+    /// an async task).
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for PostgresStorage {
+    fn drop(&mut self) {
+        self.pool.close();
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// The scheduler lease's own connection, and whether its session holds the lease.
+#[derive(Default)]
+struct Lease {
+    client: Option<tokio_postgres::Client>,
+    held: bool,
+}
+
+/// Wakes the thread that waits in [`wait_for`].
+struct ThreadWaker(std::thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Polls `fut` on this thread, parking between wake-ups.
+fn wait_for<F: Future>(fut: F) -> F::Output {
+    let mut fut = pin!(fut);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::park();
+    }
+}
+
+fn db(e: tokio_postgres::Error) -> StorageError {
+    match e.as_db_error() {
+        Some(d) => {
+            StorageError::Backend(format!("PostgreSQL: {} ({})", d.message(), d.code().code()))
+        }
+        None => StorageError::Backend(format!("PostgreSQL: {e}")),
+    }
+}
+
+fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&SqlState::UNIQUE_VIOLATION)
+}
+
+fn to_i64(v: u64) -> StorageResult<i64> {
+    i64::try_from(v).map_err(|_| StorageError::Invalid("number out of range".to_owned()))
+}
+
+fn to_u64(v: i64) -> StorageResult<u64> {
+    u64::try_from(v).map_err(|_| StorageError::Backend("negative number in database".to_owned()))
+}
+
+fn limit_of(limit: usize) -> i64 {
+    i64::try_from(limit).unwrap_or(i64::MAX)
+}
+
+fn count_u32(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+fn state_of(s: &str) -> StorageResult<ElectionState> {
+    ElectionState::parse(s).ok_or_else(|| StorageError::Backend(format!("bad state {s}")))
+}
+
+fn mail_status_of(s: &str) -> StorageResult<MailStatus> {
+    match s {
+        "queued" => Ok(MailStatus::Queued),
+        "sent" => Ok(MailStatus::Sent),
+        "failed" => Ok(MailStatus::Failed),
+        other => Err(StorageError::Backend(format!("bad mail status {other}"))),
+    }
+}
+
+fn election_from_row(r: &tokio_postgres::Row) -> StorageResult<ElectionMeta> {
+    Ok(ElectionMeta {
+        id: r.try_get(0).map_err(db)?,
+        state: state_of(r.try_get(1).map_err(db)?)?,
+        description_toml: r.try_get(2).map_err(db)?,
+        opens_at: r.try_get(3).map_err(db)?,
+        closes_at: r.try_get(4).map_err(db)?,
+        created_at: r.try_get(5).map_err(db)?,
+    })
+}
+
+fn voter_from_row(r: &tokio_postgres::Row) -> StorageResult<Voter> {
+    let language: Option<&str> = r.try_get(3).map_err(db)?;
+    Ok(Voter {
+        login: r.try_get(0).map_err(db)?,
+        email: r.try_get(1).map_err(db)?,
+        weight: to_u64(r.try_get(2).map_err(db)?)?,
+        language: language.and_then(Lang::parse),
+    })
+}
+
+const ELECTION_COLS: &str = "id, state, description_toml, opens_at, closes_at, created_at";
+const VOTER_COLS: &str = "login, email, weight, language";
+
+/// The state of an election, its row locked until the end of the transaction.
+async fn lock_election(
+    tx: &deadpool_postgres::Transaction<'_>,
+    id: &str,
+) -> StorageResult<ElectionState> {
+    let row = tx
+        .query_opt(
+            "SELECT state FROM board.elections WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(db)?;
+    match row {
+        Some(r) => state_of(r.try_get(0).map_err(db)?),
+        None => Err(StorageError::NotFound(format!("election {id}"))),
+    }
+}
+
+/// Serializes, across nodes, the transactions that hold the same `key` (released at commit
+/// or rollback).
+async fn advisory_lock(tx: &deadpool_postgres::Transaction<'_>, key: &str) -> StorageResult<()> {
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&key],
+    )
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// Inserts `voters` in `tx`; returns the index of each one whose login is already on the
+/// list (not inserted). The caller commits or rolls back.
+async fn insert_voters(
+    tx: &deadpool_postgres::Transaction<'_>,
+    election: &str,
+    voters: &[Voter],
+) -> StorageResult<Vec<usize>> {
+    let ins = tx
+        .prepare_cached(
+            "INSERT INTO private.voters (election_id, login, email, weight, language)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .await
+        .map_err(db)?;
+    let mut refused = Vec::new();
+    for (i, v) in voters.iter().enumerate() {
+        let n = tx
+            .execute(
+                &ins,
+                &[
+                    &election,
+                    &v.login,
+                    &v.email,
+                    &to_i64(v.weight)?,
+                    &v.language.map(Lang::code),
+                ],
+            )
+            .await
+            .map_err(db)?;
+        if n == 0 {
+            refused.push(i);
+        }
+    }
+    Ok(refused)
+}
+
+impl PostgresStorage {
+    /// Connects to the database at `url` (`postgresql://user:password@host:port/db`, or
+    /// key=value pairs), applies the missing migrations and grants the board reader role.
+    pub fn open(url: &str) -> StorageResult<Self> {
+        // The error of a connection string may quote it, password included: it is not shown.
+        let mut config: tokio_postgres::Config = url.parse().map_err(|_| {
+            StorageError::Invalid(
+                "the database URL is not a PostgreSQL connection string \
+                 (postgresql://user:password@host:port/database)"
+                    .to_owned(),
+            )
+        })?;
+        let options = match config.get_options() {
+            Some(o) => format!("{o} -c synchronous_commit=on"),
+            None => "-c synchronous_commit=on".to_owned(),
+        };
+        config.options(options);
+        if config.get_application_name().is_none() {
+            config.application_name("scrutin");
+        }
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("scrutin-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                StorageError::Backend(format!("cannot start the database runtime: {e}"))
+            })?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(15)))
+            .build()
+            .map_err(|e| StorageError::Backend(format!("cannot build the connection pool: {e}")))?;
+        let storage = Self {
+            pool,
+            config,
+            lease: tokio::sync::Mutex::new(Lease::default()),
+            handle: runtime.handle().clone(),
+            runtime: Some(runtime),
+        };
+        storage.run(storage.migrate())?;
+        Ok(storage)
+    }
+
+    /// Runs `fut` to completion on the calling thread, in the context of the backend's
+    /// runtime (whose worker threads drive the connections). Cooperative scheduling is off
+    /// for it: the caller's task budget, if any, must not stall it.
+    fn run<T>(&self, fut: impl Future<Output = StorageResult<T>>) -> StorageResult<T> {
+        let _entered = self.handle.enter();
+        wait_for(tokio::task::unconstrained(fut))
+    }
+
+    async fn client(&self) -> StorageResult<Object> {
+        self.pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => db(e),
+            e => StorageError::Backend(format!("PostgreSQL connection: {e}")),
+        })
+    }
+
+    async fn migrate(&self) -> StorageResult<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(db)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .map_err(db)?;
+        tx.batch_execute(
+            "CREATE SCHEMA IF NOT EXISTS private;
+             CREATE TABLE IF NOT EXISTS private.schema_version (version INTEGER NOT NULL);",
+        )
+        .await
+        .map_err(db)?;
+        let version: i32 = tx
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) FROM private.schema_version",
+                &[],
+            )
+            .await
+            .map_err(db)?
+            .try_get(0)
+            .map_err(db)?;
+        let known = i32::try_from(MIGRATIONS.len()).unwrap_or(i32::MAX);
+        if version > known {
+            return Err(StorageError::Backend(format!(
+                "the database schema is version {version}, newer than this server's {known}: \
+                 upgrade the server"
+            )));
+        }
+        for (v, sql) in (1..)
+            .zip(MIGRATIONS)
+            .skip(usize::try_from(version).unwrap_or(0))
+        {
+            tx.batch_execute(sql).await.map_err(|e| {
+                let StorageError::Backend(m) = db(e) else {
+                    return StorageError::Backend(format!("migration {v} failed"));
+                };
+                StorageError::Backend(format!("migration {v} failed: {m}"))
+            })?;
+            tx.execute(
+                "INSERT INTO private.schema_version (version) VALUES ($1)",
+                &[&v],
+            )
+            .await
+            .map_err(db)?;
+        }
+        tx.batch_execute(GRANT_BOARD_READER).await.map_err(db)?;
+        tx.commit().await.map_err(db)
+    }
+
+    /// Runs `f` on a pooled connection.
+    fn with_client<T>(&self, f: impl AsyncFnOnce(&Object) -> StorageResult<T>) -> StorageResult<T> {
+        self.run(async {
+            let client = self.client().await?;
+            f(&client).await
+        })
+    }
+}
+
+impl Storage for PostgresStorage {
+    fn create_election(&self, meta: &ElectionMeta) -> StorageResult<()> {
+        if !super::valid_election_id(&meta.id) {
+            return Err(StorageError::Invalid("bad election id".to_owned()));
+        }
+        self.with_client(async |c| {
+            let r = c
+                .execute(
+                    "INSERT INTO board.elections
+                     (id, state, description_toml, opens_at, closes_at, created_at)
+                     VALUES ($1, 'draft', $2, $3, $4, $5)",
+                    &[
+                        &meta.id,
+                        &meta.description_toml,
+                        &meta.opens_at,
+                        &meta.closes_at,
+                        &meta.created_at,
+                    ],
+                )
+                .await;
+            match r {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => {
+                    Err(StorageError::AlreadyExists(format!("election {}", meta.id)))
+                }
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    fn election(&self, id: &str) -> StorageResult<Option<ElectionMeta>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    &format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1"),
+                    &[&id],
+                )
+                .await
+                .map_err(db)?;
+            row.as_ref().map(election_from_row).transpose()
+        })
+    }
+
+    fn list_elections(&self) -> StorageResult<Vec<ElectionMeta>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    &format!("SELECT {ELECTION_COLS} FROM board.elections ORDER BY created_at, id"),
+                    &[],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter().map(election_from_row).collect()
+        })
+    }
+
+    fn set_election_state(
+        &self,
+        id: &str,
+        from: ElectionState,
+        to: ElectionState,
+    ) -> StorageResult<()> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            let actual = lock_election(&tx, id).await?;
+            if actual != from {
+                return Err(StorageError::StateMismatch {
+                    expected: from,
+                    actual,
+                });
+            }
+            tx.execute(
+                "UPDATE board.elections SET state = $2 WHERE id = $1",
+                &[&id, &to.as_str()],
+            )
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    fn update_election_draft(
+        &self,
+        id: &str,
+        description_toml: &str,
+        opens_at: Option<UnixTime>,
+        closes_at: Option<UnixTime>,
+    ) -> StorageResult<()> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            let actual = lock_election(&tx, id).await?;
+            if actual != ElectionState::Draft {
+                return Err(StorageError::StateMismatch {
+                    expected: ElectionState::Draft,
+                    actual,
+                });
+            }
+            tx.execute(
+                "UPDATE board.elections SET description_toml = $2, opens_at = $3, closes_at = $4
+                 WHERE id = $1",
+                &[&id, &description_toml, &opens_at, &closes_at],
+            )
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    fn append_events(
+        &self,
+        election: &str,
+        expected_next_seq: u64,
+        lines: &[String],
+        index: &[BallotIndexEntry],
+    ) -> StorageResult<u64> {
+        if lines.iter().any(|l| l.contains(['\n', '\r'])) {
+            return Err(StorageError::Invalid(
+                "an event line contains a line break".to_owned(),
+            ));
+        }
+        let end = expected_next_seq
+            .checked_add(lines.len() as u64)
+            .ok_or_else(|| StorageError::Invalid("seq overflow".to_owned()))?;
+        if index
+            .iter()
+            .any(|e| e.seq < expected_next_seq || e.seq >= end)
+        {
+            return Err(StorageError::Invalid(
+                "ballot index entry outside the appended events".to_owned(),
+            ));
+        }
+        let first = to_i64(expected_next_seq)?;
+        to_i64(end)?;
+        let trackers: Vec<&str> = index.iter().map(|e| e.tracker.as_str()).collect();
+        let credentials: Vec<&str> = index.iter().map(|e| e.credential.as_str()).collect();
+        let seqs = index
+            .iter()
+            .map(|e| to_i64(e.seq))
+            .collect::<StorageResult<Vec<i64>>>()?;
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            // The election's row lock serializes appends to it across every connection.
+            lock_election(&tx, election).await?;
+            let actual: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(seq) + 1, 0) FROM board.events WHERE election_id = $1",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            let actual = to_u64(actual)?;
+            if actual != expected_next_seq {
+                return Err(StorageError::SeqMismatch {
+                    expected: expected_next_seq,
+                    actual,
+                });
+            }
+            tx.execute(
+                "INSERT INTO board.events (election_id, seq, line)
+                 SELECT $1, $2 + n - 1, line FROM unnest($3::text[]) WITH ORDINALITY AS l (line, n)",
+                &[&election, &first, &lines],
+            )
+            .await
+            .map_err(db)?;
+            if !index.is_empty() {
+                let r = tx
+                    .execute(
+                        "INSERT INTO board.ballot_index (election_id, tracker, credential, seq)
+                         SELECT $1, t, c, s FROM unnest($2::text[], $3::text[], $4::bigint[])
+                             AS i (t, c, s)",
+                        &[&election, &trackers, &credentials, &seqs],
+                    )
+                    .await;
+                if let Err(e) = r {
+                    let tracker = e
+                        .as_db_error()
+                        .filter(|d| {
+                            d.code() == &SqlState::UNIQUE_VIOLATION
+                                && d.constraint() == Some("ballot_index_tracker")
+                        })
+                        .is_some();
+                    return Err(if tracker {
+                        StorageError::AlreadyExists("a tracker of the batch".to_owned())
+                    } else {
+                        db(e)
+                    });
+                }
+            }
+            tx.commit().await.map_err(db)?;
+            Ok(end)
+        })
+    }
+
+    fn events_from(
+        &self,
+        election: &str,
+        from_seq: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<String>> {
+        let from = to_i64(from_seq)?;
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT line FROM board.events WHERE election_id = $1 AND seq >= $2
+                     ORDER BY seq LIMIT $3",
+                    &[&election, &from, &limit_of(limit)],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter().map(|r| r.try_get(0).map_err(db)).collect()
+        })
+    }
+
+    fn head(&self, election: &str) -> StorageResult<BoardHead> {
+        self.with_client(async |c| {
+            // One statement, one snapshot: the election exists and this is its last line.
+            let row = c
+                .query_opt(
+                    "SELECT e.seq, e.line FROM board.elections el
+                     LEFT JOIN LATERAL (SELECT seq, line FROM board.events
+                         WHERE election_id = el.id ORDER BY seq DESC LIMIT 1) e ON true
+                     WHERE el.id = $1",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?
+                .ok_or_else(|| StorageError::NotFound(format!("election {election}")))?;
+            let seq: Option<i64> = row.try_get(0).map_err(db)?;
+            Ok(match seq {
+                Some(seq) => BoardHead {
+                    next_seq: to_u64(seq)? + 1,
+                    last_line: Some(row.try_get(1).map_err(db)?),
+                },
+                None => BoardHead {
+                    next_seq: 0,
+                    last_line: None,
+                },
+            })
+        })
+    }
+
+    fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT seq FROM board.ballot_index WHERE election_id = $1 AND tracker = $2",
+                    &[&election, &tracker],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| to_u64(r.try_get(0).map_err(db)?)).transpose()
+        })
+    }
+
+    fn ballots_newest_first(
+        &self,
+        election: &str,
+        before: Option<u64>,
+        skip: u64,
+        limit: usize,
+    ) -> StorageResult<Vec<(u64, String)>> {
+        let before = match before {
+            Some(b) => to_i64(b)?,
+            None => i64::MAX,
+        };
+        let skip = to_i64(skip)?;
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT seq, tracker FROM board.ballot_index
+                     WHERE election_id = $1 AND seq < $2
+                     ORDER BY seq DESC LIMIT $3 OFFSET $4",
+                    &[&election, &before, &limit_of(limit), &skip],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        to_u64(r.try_get(0).map_err(db)?)?,
+                        r.try_get(1).map_err(db)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn ballots_of_credential(&self, election: &str, credential: &str) -> StorageResult<u64> {
+        self.with_client(async |c| {
+            let n: i64 = c
+                .query_one(
+                    "SELECT COUNT(*) FROM board.ballot_index
+                     WHERE election_id = $1 AND credential = $2",
+                    &[&election, &credential],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            to_u64(n)
+        })
+    }
+
+    fn latest_ballot_of_credential(
+        &self,
+        election: &str,
+        credential: &str,
+    ) -> StorageResult<Option<u64>> {
+        self.with_client(async |c| {
+            let seq: Option<i64> = c
+                .query_one(
+                    "SELECT MAX(seq) FROM board.ballot_index WHERE election_id = $1 AND credential = $2",
+                    &[&election, &credential],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            seq.map(to_u64).transpose()
+        })
+    }
+
+    fn add_voters(&self, election: &str, voters: &[Voter]) -> StorageResult<Vec<usize>> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            let refused = insert_voters(&tx, election, voters).await?;
+            tx.commit().await.map_err(db)?;
+            Ok(refused)
+        })
+    }
+
+    fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    &format!(
+                        "SELECT {VOTER_COLS} FROM private.voters
+                         WHERE election_id = $1 AND login = $2"
+                    ),
+                    &[&election, &login],
+                )
+                .await
+                .map_err(db)?;
+            row.as_ref().map(voter_from_row).transpose()
+        })
+    }
+
+    fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)> {
+        self.with_client(async |c| {
+            let row = c
+                .query_one(
+                    "SELECT COUNT(*), COALESCE(SUM(weight), 0)::BIGINT FROM private.voters
+                     WHERE election_id = $1",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            Ok((
+                to_u64(row.try_get(0).map_err(db)?)?,
+                to_u64(row.try_get(1).map_err(db)?)?,
+            ))
+        })
+    }
+
+    fn list_voters(
+        &self,
+        election: &str,
+        after_login: &str,
+        limit: usize,
+    ) -> StorageResult<Vec<Voter>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {VOTER_COLS} FROM private.voters
+                         WHERE election_id = $1 AND login > $2 ORDER BY login LIMIT $3"
+                    ),
+                    &[&election, &after_login, &limit_of(limit)],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter().map(voter_from_row).collect()
+        })
+    }
+
+    fn import_voters(
+        &self,
+        election: &str,
+        voters: &[Voter],
+        commit: bool,
+    ) -> StorageResult<Vec<usize>> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            let refused = insert_voters(&tx, election, voters).await?;
+            if commit && refused.is_empty() {
+                tx.commit().await.map_err(db)?;
+            } else {
+                tx.rollback().await.map_err(db)?;
+            }
+            Ok(refused)
+        })
+    }
+
+    fn search_voters(
+        &self,
+        election: &str,
+        query: &str,
+        after_login: &str,
+        limit: usize,
+    ) -> StorageResult<Vec<Voter>> {
+        // Case-insensitive for ASCII only, as documented: the columns' collation is "C".
+        let query = query.to_ascii_lowercase();
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    &format!(
+                        "SELECT {VOTER_COLS} FROM private.voters
+                         WHERE election_id = $1 AND login > $2
+                           AND ($3 = '' OR strpos(lower(login), $3) > 0
+                                OR strpos(lower(email), $3) > 0)
+                         ORDER BY login LIMIT $4"
+                    ),
+                    &[&election, &after_login, &query, &limit_of(limit)],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter().map(voter_from_row).collect()
+        })
+    }
+
+    fn update_voter(&self, election: &str, voter: &Voter) -> StorageResult<bool> {
+        let weight = to_i64(voter.weight)?;
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE private.voters SET email = $3, weight = $4, language = $5
+                     WHERE election_id = $1 AND login = $2",
+                    &[
+                        &election,
+                        &voter.login,
+                        &voter.email,
+                        &weight,
+                        &voter.language.map(Lang::code),
+                    ],
+                )
+                .await
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn remove_voter(&self, election: &str, login: &str) -> StorageResult<bool> {
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "DELETE FROM private.voters WHERE election_id = $1 AND login = $2",
+                    &[&election, &login],
+                )
+                .await
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn credential_bindings(&self, election: &str) -> StorageResult<Vec<(String, String)>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT login, credential FROM private.credential_bindings
+                     WHERE election_id = $1 ORDER BY login",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0).map_err(db)?, r.try_get(1).map_err(db)?)))
+                .collect()
+        })
+    }
+
+    fn credentials_with_ballots(&self, election: &str) -> StorageResult<Vec<String>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT DISTINCT credential FROM board.ballot_index WHERE election_id = $1",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter().map(|r| r.try_get(0).map_err(db)).collect()
+        })
+    }
+
+    fn latest_mail_statuses(
+        &self,
+        election: &str,
+    ) -> StorageResult<Vec<(String, String, MailStatus)>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT DISTINCT ON (login, kind) login, kind, status FROM private.mails
+                     WHERE election_id = $1 ORDER BY login, kind, id DESC",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    Ok((
+                        r.try_get(0).map_err(db)?,
+                        r.try_get(1).map_err(db)?,
+                        mail_status_of(r.try_get(2).map_err(db)?)?,
+                    ))
+                })
+                .collect()
+        })
+    }
+
+    fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()> {
+        self.with_client(async |c| {
+            c.execute(
+                "INSERT INTO private.election_mail (election_id, language) VALUES ($1, $2)
+                 ON CONFLICT (election_id) DO UPDATE SET language = excluded.language",
+                &[&election, &language.code()],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn mail_language(&self, election: &str) -> StorageResult<Option<Lang>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT language FROM private.election_mail WHERE election_id = $1",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            match row {
+                Some(r) => Ok(Lang::parse(r.try_get(0).map_err(db)?)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn create_admin(&self, account: &AdminAccount) -> StorageResult<()> {
+        self.with_client(async |c| {
+            let r = c
+                .execute(
+                    "INSERT INTO private.admins (username, password_hash, created_at, role)
+                     VALUES ($1, $2, $3, $4)",
+                    &[
+                        &account.username,
+                        &account.password_hash,
+                        &super::now(),
+                        &account.role.as_str(),
+                    ],
+                )
+                .await;
+            match r {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(StorageError::AlreadyExists(format!(
+                    "admin {}",
+                    account.username
+                ))),
+                Err(e) => Err(db(e)),
+            }
+        })
+    }
+
+    fn admins(&self) -> StorageResult<Vec<(String, AdminRole)>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT username, role FROM private.admins ORDER BY username",
+                    &[],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let role: &str = r.try_get(1).map_err(db)?;
+                    let role = AdminRole::parse(role).ok_or_else(|| {
+                        StorageError::Backend(format!("unknown admin role {role:?}"))
+                    })?;
+                    Ok((r.try_get(0).map_err(db)?, role))
+                })
+                .collect()
+        })
+    }
+
+    fn set_election_owner(&self, election: &str, username: &str) -> StorageResult<()> {
+        self.with_client(async |c| {
+            c.execute(
+                "INSERT INTO private.election_owners (election_id, username) VALUES ($1, $2)
+                 ON CONFLICT (election_id) DO UPDATE SET username = excluded.username",
+                &[&election, &username],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn election_owner(&self, election: &str) -> StorageResult<Option<String>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT username FROM private.election_owners WHERE election_id = $1",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| r.try_get(0).map_err(db)).transpose()
+        })
+    }
+
+    fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT username, password_hash, role FROM private.admins WHERE username = $1",
+                    &[&username],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| {
+                let role: &str = r.try_get(2).map_err(db)?;
+                Ok(AdminAccount {
+                    username: r.try_get(0).map_err(db)?,
+                    password_hash: r.try_get(1).map_err(db)?,
+                    role: AdminRole::parse(role).ok_or_else(|| {
+                        StorageError::Backend(format!("unknown admin role {role:?}"))
+                    })?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn insert_session(&self, session: &SessionRecord) -> StorageResult<()> {
+        let subject = serde_json::to_string(&session.subject)
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
+        self.with_client(async |c| {
+            c.execute(
+                "INSERT INTO private.sessions (token_hash, subject, expires_at) VALUES ($1, $2, $3)",
+                &[&session.token_hash, &subject, &session.expires_at],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn session(&self, token_hash: &str) -> StorageResult<Option<SessionRecord>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT subject, expires_at FROM private.sessions WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| {
+                let subject: SessionSubject = serde_json::from_str(r.try_get(0).map_err(db)?)
+                    .map_err(|e| StorageError::Backend(format!("bad session subject: {e}")))?;
+                Ok(SessionRecord {
+                    token_hash: token_hash.to_owned(),
+                    subject,
+                    expires_at: r.try_get(1).map_err(db)?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn delete_session(&self, token_hash: &str) -> StorageResult<()> {
+        self.with_client(async |c| {
+            c.execute(
+                "DELETE FROM private.sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64> {
+        self.with_client(async |c| {
+            c.execute(
+                "DELETE FROM private.sessions WHERE expires_at < $1",
+                &[&now],
+            )
+            .await
+            .map_err(db)
+        })
+    }
+
+    fn put_otp(
+        &self,
+        election: &str,
+        login: &str,
+        record: &OtpRecord,
+        now: UnixTime,
+        limits: &OtpSendLimits,
+    ) -> StorageResult<bool> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            // The count and the insert below are one step for every node.
+            advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
+            let sent: i64 = tx
+                .query_one(
+                    "SELECT COUNT(*) FROM private.otp_sends
+                     WHERE election_id = $1 AND login = $2 AND at >= $3",
+                    &[&election, &login, &now.saturating_sub(limits.window_secs)],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            let max = i64::from(limits.max_sends);
+            if sent >= max {
+                return Ok(false);
+            }
+            let expires_at = if sent + 1 >= max {
+                record.expires_at.max(limits.last_lives_until)
+            } else {
+                record.expires_at
+            };
+            // Expired codes go; the newest `max_sends - 1` live ones stay beside the new one.
+            tx.execute(
+                "DELETE FROM private.login_codes
+                 WHERE election_id = $1 AND login = $2 AND expires_at <= $3",
+                &[&election, &login, &now],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute(
+                "DELETE FROM private.login_codes WHERE election_id = $1 AND login = $2
+                 AND salt NOT IN (SELECT salt FROM private.login_codes
+                     WHERE election_id = $1 AND login = $2 ORDER BY expires_at DESC LIMIT $3)",
+                &[&election, &login, &(i64::from(limits.max_sends.max(1)) - 1)],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO private.login_codes (election_id, login, salt, code_hash, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &election,
+                    &login,
+                    &record.salt,
+                    &record.code_hash,
+                    &expires_at,
+                ],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO private.otp_sends (election_id, login, at) VALUES ($1, $2, $3)",
+                &[&election, &login, &now],
+            )
+            .await
+            .map_err(db)?;
+            // Sends older than a day no longer matter for any hourly limit.
+            tx.execute(
+                "DELETE FROM private.otp_sends WHERE election_id = $1 AND login = $2 AND at < $3",
+                &[&election, &login, &now.saturating_sub(86_400)],
+            )
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(true)
+        })
+    }
+
+    fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32> {
+        self.with_client(async |c| {
+            let n: i64 = c
+                .query_one(
+                    "SELECT COUNT(*) FROM private.otp_sends
+                     WHERE election_id = $1 AND login = $2 AND at >= $3",
+                    &[&election, &login, &since],
+                )
+                .await
+                .map_err(db)?
+                .try_get(0)
+                .map_err(db)?;
+            Ok(count_u32(n))
+        })
+    }
+
+    fn otp_attempt(
+        &self,
+        election: &str,
+        login: &str,
+        client: &str,
+        now: UnixTime,
+        limits: &OtpAttemptLimits,
+        matches: &mut dyn FnMut(&OtpRecord) -> bool,
+    ) -> StorageResult<OtpOutcome> {
+        self.run(async {
+            let mut conn = self.client().await?;
+            let tx = conn.transaction().await.map_err(db)?;
+            advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
+            let since = now.saturating_sub(limits.window_secs);
+            let counts = tx
+                .query_one(
+                    "SELECT COUNT(*) FILTER (WHERE client = $4), COUNT(*)
+                     FROM private.login_code_failures
+                     WHERE election_id = $1 AND login = $2 AND at >= $3",
+                    &[&election, &login, &since, &client],
+                )
+                .await
+                .map_err(db)?;
+            let by_client = count_u32(counts.try_get(0).map_err(db)?);
+            let by_login = count_u32(counts.try_get(1).map_err(db)?);
+            if by_client >= limits.per_client || by_login >= limits.per_login {
+                return Ok(OtpOutcome::Locked);
+            }
+            let codes = tx
+                .query(
+                    "SELECT code_hash, salt, expires_at FROM private.login_codes
+                     WHERE election_id = $1 AND login = $2",
+                    &[&election, &login],
+                )
+                .await
+                .map_err(db)?
+                .iter()
+                .map(|r| {
+                    Ok(OtpRecord {
+                        code_hash: r.try_get(0).map_err(db)?,
+                        salt: r.try_get(1).map_err(db)?,
+                        expires_at: r.try_get(2).map_err(db)?,
+                    })
+                })
+                .collect::<StorageResult<Vec<_>>>()?;
+            // Every live code is compared, so the time taken does not say which one matched;
+            // no code, an expired code and a wrong code are one and the same failure.
+            let mut matched = false;
+            for c in codes.iter().filter(|c| now < c.expires_at) {
+                matched |= matches(c);
+            }
+            let outcome = if matched {
+                tx.execute(
+                    "DELETE FROM private.login_codes WHERE election_id = $1 AND login = $2",
+                    &[&election, &login],
+                )
+                .await
+                .map_err(db)?;
+                OtpOutcome::Accepted
+            } else {
+                tx.execute(
+                    "INSERT INTO private.login_code_failures (election_id, login, client, at)
+                     VALUES ($1, $2, $3, $4)",
+                    &[&election, &login, &client, &now],
+                )
+                .await
+                .map_err(db)?;
+                tx.execute(
+                    "DELETE FROM private.login_code_failures
+                     WHERE election_id = $1 AND login = $2 AND at < $3",
+                    &[&election, &login, &now.saturating_sub(86_400)],
+                )
+                .await
+                .map_err(db)?;
+                OtpOutcome::Rejected {
+                    remaining: limits.per_client.saturating_sub(by_client + 1),
+                }
+            };
+            tx.commit().await.map_err(db)?;
+            Ok(outcome)
+        })
+    }
+
+    fn append_audit(&self, entry: &AuditEntry) -> StorageResult<i64> {
+        let details = serde_json::to_string(&entry.details)
+            .map_err(|e| StorageError::Invalid(e.to_string()))?;
+        self.with_client(async |c| {
+            c.query_one(
+                "INSERT INTO private.audit_log (at, actor, election_id, action, details)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[
+                    &entry.at,
+                    &entry.actor,
+                    &entry.election,
+                    &entry.action,
+                    &details,
+                ],
+            )
+            .await
+            .map_err(db)?
+            .try_get(0)
+            .map_err(db)
+        })
+    }
+
+    fn audit_log(
+        &self,
+        election: Option<&str>,
+        after_id: i64,
+        limit: usize,
+    ) -> StorageResult<Vec<AuditEntry>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT id, at, actor, election_id, action, details FROM private.audit_log
+                     WHERE election_id IS NOT DISTINCT FROM $1 AND id > $2 ORDER BY id LIMIT $3",
+                    &[&election, &after_id, &limit_of(limit)],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(AuditEntry {
+                        id: r.try_get(0).map_err(db)?,
+                        at: r.try_get(1).map_err(db)?,
+                        actor: r.try_get(2).map_err(db)?,
+                        election: r.try_get(3).map_err(db)?,
+                        action: r.try_get(4).map_err(db)?,
+                        details: serde_json::from_str(r.try_get(5).map_err(db)?).map_err(|e| {
+                            StorageError::Backend(format!("bad audit details: {e}"))
+                        })?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn insert_mail(
+        &self,
+        election: Option<&str>,
+        login: &str,
+        kind: &str,
+        now: UnixTime,
+    ) -> StorageResult<i64> {
+        self.with_client(async |c| {
+            c.query_one(
+                "INSERT INTO private.mails
+                 (election_id, login, kind, status, error, created_at, updated_at)
+                 VALUES ($1, $2, $3, 'queued', NULL, $4, $4) RETURNING id",
+                &[&election, &login, &kind, &now],
+            )
+            .await
+            .map_err(db)?
+            .try_get(0)
+            .map_err(db)
+        })
+    }
+
+    fn set_mail_status(
+        &self,
+        id: i64,
+        status: MailStatus,
+        error: Option<&str>,
+        now: UnixTime,
+    ) -> StorageResult<()> {
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE private.mails SET status = $2, error = $3, updated_at = $4
+                     WHERE id = $1",
+                    &[&id, &status.as_str(), &error, &now],
+                )
+                .await
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("mail {id}")));
+            }
+            Ok(())
+        })
+    }
+
+    fn fail_queued_mails(&self, error: &str, now: UnixTime) -> StorageResult<u64> {
+        self.with_client(async |c| {
+            c.execute(
+                "UPDATE private.mails SET status = 'failed', error = $1, updated_at = $2
+                 WHERE status = 'queued'",
+                &[&error, &now],
+            )
+            .await
+            .map_err(db)
+        })
+    }
+
+    fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT status, COUNT(*) FROM private.mails WHERE election_id = $1
+                     GROUP BY status",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            let mut counts = MailStatusCounts::default();
+            for r in &rows {
+                let n = to_u64(r.try_get(1).map_err(db)?)?;
+                match mail_status_of(r.try_get(0).map_err(db)?)? {
+                    MailStatus::Queued => counts.queued = n,
+                    MailStatus::Sent => counts.sent = n,
+                    MailStatus::Failed => counts.failed = n,
+                }
+            }
+            Ok(counts)
+        })
+    }
+
+    fn mail_failures(&self, election: &str, limit: usize) -> StorageResult<Vec<MailFailure>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT id, login, COALESCE(error, ''), updated_at FROM private.mails
+                     WHERE election_id = $1 AND status = 'failed' ORDER BY id DESC LIMIT $2",
+                    &[&election, &limit_of(limit)],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(MailFailure {
+                        id: r.try_get(0).map_err(db)?,
+                        login: r.try_get(1).map_err(db)?,
+                        error: r.try_get(2).map_err(db)?,
+                        at: r.try_get(3).map_err(db)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn replace_role_tokens(&self, election: &str, tokens: &[RoleToken]) -> StorageResult<()> {
+        let roles = tokens
+            .iter()
+            .map(|t| {
+                serde_json::to_string(&t.role).map_err(|e| StorageError::Invalid(e.to_string()))
+            })
+            .collect::<StorageResult<Vec<_>>>()?;
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            tx.execute(
+                "DELETE FROM private.role_tokens WHERE election_id = $1",
+                &[&election],
+            )
+            .await
+            .map_err(db)?;
+            for (t, role) in tokens.iter().zip(&roles) {
+                tx.execute(
+                    "INSERT INTO private.role_tokens (token_hash, election_id, role)
+                     VALUES ($1, $2, $3)",
+                    &[&t.token_hash, &election, role],
+                )
+                .await
+                .map_err(db)?;
+            }
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    fn role_token(&self, token_hash: &str) -> StorageResult<Option<RoleToken>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT election_id, role FROM private.role_tokens WHERE token_hash = $1",
+                    &[&token_hash],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| {
+                Ok(RoleToken {
+                    token_hash: token_hash.to_owned(),
+                    election: r.try_get(0).map_err(db)?,
+                    role: serde_json::from_str(r.try_get(1).map_err(db)?)
+                        .map_err(|e| StorageError::Backend(format!("bad role: {e}")))?,
+                })
+            })
+            .transpose()
+        })
+    }
+
+    fn credential_of_login(&self, election: &str, login: &str) -> StorageResult<Option<String>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT credential FROM private.credential_bindings
+                     WHERE election_id = $1 AND login = $2",
+                    &[&election, &login],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| r.try_get(0).map_err(db)).transpose()
+        })
+    }
+
+    fn bind_credential(
+        &self,
+        election: &str,
+        login: &str,
+        credential: &str,
+    ) -> StorageResult<BindOutcome> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            // Two nodes binding in one election at once see each other's binding.
+            advisory_lock(&tx, &format!("bind/{election}")).await?;
+            let mine = tx
+                .query_opt(
+                    "SELECT credential FROM private.credential_bindings
+                     WHERE election_id = $1 AND login = $2",
+                    &[&election, &login],
+                )
+                .await
+                .map_err(db)?;
+            if let Some(r) = mine {
+                let c: &str = r.try_get(0).map_err(db)?;
+                return Ok(if c == credential {
+                    BindOutcome::Bound
+                } else {
+                    BindOutcome::LoginUsesAnother
+                });
+            }
+            let other = tx
+                .query_opt(
+                    "SELECT login FROM private.credential_bindings
+                     WHERE election_id = $1 AND credential = $2",
+                    &[&election, &credential],
+                )
+                .await
+                .map_err(db)?;
+            if other.is_some() {
+                return Ok(BindOutcome::CredentialTaken);
+            }
+            tx.execute(
+                "INSERT INTO private.credential_bindings (election_id, login, credential)
+                 VALUES ($1, $2, $3)",
+                &[&election, &login, &credential],
+            )
+            .await
+            .map_err(db)?;
+            tx.commit().await.map_err(db)?;
+            Ok(BindOutcome::Bound)
+        })
+    }
+
+    /// A session advisory lock on a connection of its own: held while that connection
+    /// lives, released by PostgreSQL when it ends (this instance dropped, the node killed,
+    /// the network cut), after which another instance takes it at its next call.
+    fn scheduler_lease(&self) -> StorageResult<bool> {
+        self.run(async {
+            let mut lease = self.lease.lock().await;
+            // Taken out: on any error below the connection is dropped (which releases a
+            // lock it held) and the lease is not held.
+            let Lease { client, held } = std::mem::take(&mut *lease);
+            let (client, was_held) = match client {
+                Some(c) if !c.is_closed() => (Some(c), held),
+                _ => (None, false),
+            };
+            let client = match client {
+                Some(c) => c,
+                None => {
+                    let (client, connection) = self.config.connect(NoTls).await.map_err(db)?;
+                    tokio::spawn(async move {
+                        if let Err(e) = connection.await {
+                            tracing::warn!(error = %e, "scheduler lease connection ended");
+                        }
+                    });
+                    client
+                }
+            };
+            let held = if was_held {
+                // The session is alive, so the lock is still this instance's.
+                client.simple_query("SELECT 1").await.map_err(db)?;
+                true
+            } else {
+                client
+                    .query_one("SELECT pg_try_advisory_lock($1)", &[&SCHEDULER_LEASE])
+                    .await
+                    .map_err(db)?
+                    .try_get(0)
+                    .map_err(db)?
+            };
+            *lease = Lease {
+                client: Some(client),
+                held,
+            };
+            Ok(held)
+        })
+    }
+}
