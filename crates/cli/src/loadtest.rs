@@ -209,11 +209,8 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
     if args.flows.is_empty() {
         bail!("--flows takes login, cast or both");
     }
-    let log = |s: &str| {
-        if !args.json {
-            eprintln!("{s}");
-        }
-    };
+    // What it is doing, on the standard error (the report goes to the standard output).
+    let log = |s: &str| eprintln!("{s}");
     let base = args.server.trim_end_matches('/').to_owned();
     let (election, private, created) = match (args.voters, &args.election, &args.private) {
         (Some(n), None, None) => {
@@ -933,6 +930,16 @@ fn check_receipts(record: &[u8], state: &RecordState, receipts: &[Receipt]) -> R
         total: receipts.len(),
         ..ReceiptReport::default()
     };
+    let lines = match scrutin_election::record::split_lines(record) {
+        Ok(lines) => lines,
+        Err(e) => {
+            report.not_on_record = receipts.len();
+            report
+                .problems
+                .push(format!("the record cannot be read: {e}"));
+            return report;
+        }
+    };
     let problem = |report: &mut ReceiptReport, text: String| {
         report.not_on_record += 1;
         if report.problems.len() < 10 {
@@ -940,7 +947,7 @@ fn check_receipts(record: &[u8], state: &RecordState, receipts: &[Receipt]) -> R
         }
     };
     for r in receipts {
-        match roles::check_receipt(record, state, r) {
+        match roles::check_receipt_in_lines(&lines, state, r) {
             Ok(ReceiptCheck::OnRecord { replaced_by }) => {
                 report.on_record += 1;
                 if replaced_by.is_some() {
