@@ -20,14 +20,15 @@ use serde::Serialize;
 use crate::demo::DemoArgs;
 use crate::record_file::{read_small, write_secret};
 
+/// An election description (the TOML of spec §8) naming its role holders.
 #[derive(Serialize)]
-struct Description<'a> {
-    title: &'a str,
-    description: &'a str,
-    threshold: u32,
-    trustee: Vec<scrutin_election::definition::RoleHolder>,
-    authority: scrutin_election::definition::RoleHolder,
-    question: &'a [Question],
+pub struct Description<'a> {
+    pub title: &'a str,
+    pub description: &'a str,
+    pub threshold: u32,
+    pub trustee: Vec<scrutin_election::definition::RoleHolder>,
+    pub authority: scrutin_election::definition::RoleHolder,
+    pub question: &'a [Question],
 }
 
 fn api(e: scrutin_server::ApiError) -> anyhow::Error {

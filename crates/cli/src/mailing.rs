@@ -78,14 +78,31 @@ struct Voter {
 /// of these.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PrivateCredential {
-    login: String,
-    email: String,
-    weight: u64,
-    credential: String,
+pub struct PrivateCredential {
+    pub login: String,
+    pub email: String,
+    pub weight: u64,
+    pub credential: String,
     /// The language of the voter's mails (absent in files of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    language: Option<Lang>,
+    pub language: Option<Lang>,
+}
+
+/// Reads a private credential file (a JSON array of login, email, weight and credential).
+pub fn read_private(private: &Path) -> Result<Vec<PrivateCredential>> {
+    let kept: Vec<PrivateCredential> = serde_json::from_str(&read_small(private, 1 << 30)?)
+        .with_context(|| {
+            format!(
+                "{} is not a private credential file (a JSON array of login, email, weight and \
+                 credential, as `scrutin credentials generate --server` and the credential \
+                 authority's page write it)",
+                private.display()
+            )
+        })?;
+    if kept.is_empty() {
+        bail!("{} holds no credential", private.display());
+    }
+    Ok(kept)
 }
 
 #[derive(Deserialize)]
@@ -129,6 +146,29 @@ pub fn generate_remote(
     private: &Path,
     monitors: &[String],
 ) -> Result<()> {
+    let issued = publish_credentials(remote, authority, private, monitors)?;
+    println!(
+        "{issued} credentials published on the server; private credentials in {}.",
+        private.display()
+    );
+    println!(
+        "Once the election is open, mail them with `scrutin credentials mail --server {} \
+         --election {} --private {} --send-mail SMTP_HOST --mail-from ADDRESS` (or --outbox DIR).",
+        remote.base(),
+        remote.election(),
+        private.display()
+    );
+    Ok(())
+}
+
+/// What [`generate_remote`] does, without a word: the credentials of the server's voter
+/// list written to `private`, the signed public list posted. Returns how many.
+pub fn publish_credentials(
+    remote: &Remote,
+    authority: &RoleKey,
+    private: &Path,
+    monitors: &[String],
+) -> Result<usize> {
     let record = remote.record()?;
     let state = RecordState::from_record(&record).map_err(|e| anyhow::anyhow!("{e}"))?;
     // The list is bound to this record (its signature covers the election context): make
@@ -177,19 +217,7 @@ pub fn generate_remote(
                 private.display()
             )
         })?;
-    println!(
-        "{} credentials published on the server; private credentials in {}.",
-        issued.len(),
-        private.display()
-    );
-    println!(
-        "Once the election is open, mail them with `scrutin credentials mail --server {} \
-         --election {} --private {} --send-mail SMTP_HOST --mail-from ADDRESS` (or --outbox DIR).",
-        remote.base(),
-        remote.election(),
-        private.display()
-    );
-    Ok(())
+    Ok(issued.len())
 }
 
 /// The scheduled closing time of the election on its server, if any, and the language of
@@ -246,18 +274,7 @@ pub fn mail_private(
         closes_at,
         fingerprint: Some(fingerprint.to_hex()),
     };
-    let kept: Vec<PrivateCredential> = serde_json::from_str(&read_small(private, 1 << 30)?)
-        .with_context(|| {
-            format!(
-                "{} is not a private credential file (a JSON array of login, email, weight and \
-                 credential, as `scrutin credentials generate --server` and the credential \
-                 authority's page write it)",
-                private.display()
-            )
-        })?;
-    if kept.is_empty() {
-        bail!("{} holds no credential", private.display());
-    }
+    let kept = read_private(private)?;
     for c in &kept {
         let credential = Credential::parse(c.credential.trim())
             .with_context(|| format!("{}: not a credential", c.login))?;

@@ -8,6 +8,7 @@
 mod bench;
 mod demo;
 mod demo_serve;
+mod loadtest;
 mod mailing;
 mod monitor;
 mod output;
@@ -45,6 +46,9 @@ enum Command {
     Verify(VerifyArgs),
     /// Measure encryption and verification speed on this machine.
     Bench(bench::BenchArgs),
+    /// Measure a running server: voters signing in and casting at several concurrency
+    /// levels, then every receipt checked against the verified record.
+    Loadtest(loadtest::LoadtestArgs),
     /// Administrator steps: set up, compute the key, open, close, tally.
     #[command(subcommand)]
     Election(roles::ElectionCommand),
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Verify(args) => verify(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Loadtest(args) => loadtest::run(&args),
         Command::Election(cmd) => roles::election(cmd),
         Command::Trustee(cmd) => roles::trustee(cmd),
         Command::Credentials(cmd) => roles::credentials(cmd),

@@ -31,6 +31,17 @@ pub fn verify_path(path: &Path, show_progress: bool) -> Result<VerifiedRecord> {
         bail!("{} is larger than {} bytes", path.display(), MAX_RECORD);
     }
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    verify_bytes(&bytes, show_progress)
+        .map_err(|e| anyhow::anyhow!("{} does not verify: {e}", path.display()))
+}
+
+/// Verifies a record held in memory (spec §12); shows a progress bar on a terminal when
+/// `show_progress` and the record is over 1 MiB.
+pub fn verify_bytes(
+    bytes: &[u8],
+    show_progress: bool,
+) -> std::result::Result<VerifiedRecord, scrutin_election::verify::VerifyError> {
+    let size = bytes.len() as u64;
     let bar = if show_progress && std::io::stderr().is_terminal() && size > 1 << 20 {
         let bar = ProgressBar::new(size);
         bar.set_style(
@@ -43,13 +54,13 @@ pub fn verify_path(path: &Path, show_progress: bool) -> Result<VerifiedRecord> {
         None
     };
     let outcome = match &bar {
-        Some(b) => verify_record(&bytes, b),
-        None => verify_record(&bytes, &scrutin_election::verify::NoProgress),
+        Some(b) => verify_record(bytes, b),
+        None => verify_record(bytes, &scrutin_election::verify::NoProgress),
     };
     if let Some(b) = bar {
         b.0.finish_and_clear();
     }
-    outcome.map_err(|e| anyhow::anyhow!("{} does not verify: {e}", path.display()))
+    outcome
 }
 
 /// Appends events to the record whose verified state is `state`, and syncs the file.

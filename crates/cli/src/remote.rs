@@ -104,6 +104,30 @@ impl Remote {
         Ok(())
     }
 
+    /// POST a JSON body to `path` from the server's root (`/api/admin/…`), with this
+    /// client's token.
+    pub fn post_root<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))?
+            .json()
+            .context("unexpected answer from the server")
+    }
+
+    /// POST a CSV text to `path` from the server's root, with this client's token.
+    pub fn post_csv_root<T: DeserializeOwned>(&self, path: &str, csv: String) -> Result<T> {
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "text/csv")
+            .body(csv);
+        self.send(req)?
+            .json()
+            .context("unexpected answer from the server")
+    }
+
     /// Downloads the whole record.
     pub fn record(&self) -> Result<Vec<u8>> {
         let bytes = self

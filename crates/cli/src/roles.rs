@@ -72,7 +72,8 @@ pub struct RoleTarget {
     token: Option<String>,
 }
 
-enum Place {
+/// Where a role acts: on a record file, or on an election of a server.
+pub enum Place {
     File(PathBuf),
     Server(Remote),
 }
@@ -118,19 +119,72 @@ impl Place {
         Ok((state, record))
     }
 
-    fn publish_trustee_event(&self, state: &RecordState, event: Event) -> Result<()> {
+    /// Appends a trustee's event to the file, or posts it to the server; on a server,
+    /// returns the sequence number it was recorded as.
+    fn publish_trustee_event(&self, state: &RecordState, event: Event) -> Result<Option<u64>> {
         match self {
-            Place::File(path) => append(path, state, &[event]),
+            Place::File(path) => append(path, state, &[event]).map(|()| None),
             Place::Server(remote) => {
                 let posted = remote.post_trustee_event(&event)?;
-                println!(
-                    "The server recorded it as event {}.",
-                    posted["seq"].as_u64().unwrap_or_default()
-                );
-                Ok(())
+                Ok(posted["seq"].as_u64())
             }
         }
     }
+}
+
+fn print_recorded(seq: Option<u64>) {
+    if let Some(seq) = seq {
+        println!("The server recorded it as event {seq}.");
+    }
+}
+
+/// Key generation step 1 (`scrutin trustee commit`): draws the trustee's secrets, writes
+/// them to `secret` (mode 0600) and publishes the signed commitment. Refused if the
+/// election does not name `key`, or (on a server) if the token is another trustee's.
+/// Returns the trustee's number and, on a server, the event's sequence number.
+pub fn trustee_commit(place: &Place, key: &RoleKey, secret: &Path) -> Result<(u32, Option<u64>)> {
+    let state = place.state()?;
+    let def = state
+        .definition
+        .as_ref()
+        .context("the record has no election")?;
+    let index = ceremony::trustee_index(def, key)?;
+    if let Place::Server(remote) = place {
+        let token_index = remote.trustee_index()?;
+        if token_index != index {
+            bail!(
+                "this token is trustee {token_index}'s, but your key is trustee {index}'s in the election definition"
+            );
+        }
+    }
+    let (secrets, event) = ceremony::trustee_commit(&state, key, &mut os_rng())?;
+    write_secret(secret, &serde_json::to_string_pretty(&secrets)?)?;
+    let seq = place.publish_trustee_event(&state, event)?;
+    Ok((index, seq))
+}
+
+/// Key generation step 2 (`scrutin trustee deal`): deals encrypted shares to every trustee.
+pub fn trustee_deal(place: &Place, secret: &Path) -> Result<(u32, Option<u64>)> {
+    let (state, secrets) = (place.state()?, read_secrets(secret)?);
+    let event = ceremony::trustee_deal(&state, &secrets, &mut os_rng())?;
+    Ok((
+        secrets.dkg.index,
+        place.publish_trustee_event(&state, event)?,
+    ))
+}
+
+/// Key generation step 3 (`scrutin trustee check`): checks the shares received and
+/// publishes the check, with a complaint against each dealer whose share is bad. Returns
+/// the trustee's number, the dealers complained about and, on a server, the sequence number.
+pub fn trustee_check(place: &Place, secret: &Path) -> Result<(u32, Vec<u32>, Option<u64>)> {
+    let (state, secrets) = (place.state()?, read_secrets(secret)?);
+    let event = ceremony::trustee_check(&state, &secrets, &mut os_rng())?;
+    let complaints = match &event {
+        Event::TrusteeCheck(c) => c.body.complaints.iter().map(|c| c.dealer).collect(),
+        _ => Vec::new(),
+    };
+    let seq = place.publish_trustee_event(&state, event)?;
+    Ok((secrets.dkg.index, complaints, seq))
 }
 
 #[derive(Subcommand)]
@@ -395,7 +449,6 @@ pub fn election(cmd: ElectionCommand) -> Result<()> {
 }
 
 pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
-    let mut rng = os_rng();
     match cmd {
         TrusteeCommand::Keygen(args) => keygen(Role::Trustee, &args)?,
         TrusteeCommand::Commit {
@@ -403,25 +456,9 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             key,
             secret,
         } => {
-            let place = target.place()?;
             let key = read_role_key(&key)?;
-            let state = place.state()?;
-            let def = state
-                .definition
-                .as_ref()
-                .context("the record has no election")?;
-            let index = ceremony::trustee_index(def, &key)?;
-            if let Place::Server(remote) = &place {
-                let token_index = remote.trustee_index()?;
-                if token_index != index {
-                    bail!(
-                        "this token is trustee {token_index}'s, but your key is trustee {index}'s in the election definition"
-                    );
-                }
-            }
-            let (secrets, event) = ceremony::trustee_commit(&state, &key, &mut rng)?;
-            write_secret(&secret, &serde_json::to_string_pretty(&secrets)?)?;
-            place.publish_trustee_event(&state, event)?;
+            let (index, seq) = trustee_commit(&target.place()?, &key, &secret)?;
+            print_recorded(seq);
             println!(
                 "Trustee {index} ({}, key {}) committed; secrets in {}.",
                 key.name,
@@ -430,26 +467,19 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             );
         }
         TrusteeCommand::Deal(a) => {
-            let place = a.target.place()?;
-            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
-            let event = ceremony::trustee_deal(&state, &secrets, &mut rng)?;
-            place.publish_trustee_event(&state, event)?;
-            println!("Trustee {} dealt its shares.", secrets.dkg.index);
+            let (index, seq) = trustee_deal(&a.target.place()?, &a.secret)?;
+            print_recorded(seq);
+            println!("Trustee {index} dealt its shares.");
         }
         TrusteeCommand::Check(a) => {
-            let place = a.target.place()?;
-            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
-            let event = ceremony::trustee_check(&state, &secrets, &mut rng)?;
-            if let Event::TrusteeCheck(c) = &event {
-                for complaint in &c.body.complaints {
-                    println!(
-                        "Trustee {} received a bad share from trustee {}: complaint published.",
-                        secrets.dkg.index, complaint.dealer
-                    );
-                }
+            let (index, complaints, seq) = trustee_check(&a.target.place()?, &a.secret)?;
+            for dealer in complaints {
+                println!(
+                    "Trustee {index} received a bad share from trustee {dealer}: complaint published."
+                );
             }
-            place.publish_trustee_event(&state, event)?;
-            println!("Trustee {} checked its shares.", secrets.dkg.index);
+            print_recorded(seq);
+            println!("Trustee {index} checked its shares.");
         }
         TrusteeCommand::Decrypt { args, monitors } => {
             let place = args.target.place()?;
@@ -478,8 +508,8 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
                     .with_context(|| format!("{} has no election", path.display()))?;
                 crate::monitor::confirm_with_monitors(&id, &record, close_seq, &monitors)?;
             }
-            let event = ceremony::trustee_decrypt(&state, &secrets, &mut rng)?;
-            place.publish_trustee_event(&state, event)?;
+            let event = ceremony::trustee_decrypt(&state, &secrets, &mut os_rng())?;
+            print_recorded(place.publish_trustee_event(&state, event)?);
             println!(
                 "Trustee {} published its decryption share of close line {close}.",
                 secrets.dkg.index

@@ -367,6 +367,16 @@ pub fn check_receipt(
     state: &crate::verify::RecordState,
     receipt: &Receipt,
 ) -> Result<ReceiptCheck, ElectionError> {
+    check_receipt_in_lines(&crate::record::split_lines(record)?, state, receipt)
+}
+
+/// [`check_receipt`] on the record's lines (as [`crate::record::split_lines`] gives
+/// them), to check many receipts against one record without splitting it each time.
+pub fn check_receipt_in_lines(
+    lines: &[&[u8]],
+    state: &crate::verify::RecordState,
+    receipt: &Receipt,
+) -> Result<ReceiptCheck, ElectionError> {
     let def = state
         .definition
         .as_ref()
@@ -388,7 +398,6 @@ pub fn check_receipt(
             receipt.election
         ));
     }
-    let lines = crate::record::split_lines(record)?;
     let Some(line) = usize::try_from(receipt.seq).ok().and_then(|i| lines.get(i)) else {
         return Ok(ReceiptCheck::NotYet {
             length: lines.len() as u64,
