@@ -149,6 +149,12 @@ fn offline_election_on_files() {
         }
     }
     scrutin(&dir, &["election", "key", r[0], r[1]]);
+    // A second election key is refused, as a second opening or closing is, and nothing is
+    // appended.
+    let before = std::fs::read(dir.join("record.jsonl")).unwrap();
+    let err = scrutin_fails(&dir, &["election", "key", r[0], r[1]]);
+    assert!(err.contains("already published"), "{err}");
+    assert_eq!(std::fs::read(dir.join("record.jsonl")).unwrap(), before);
     std::fs::write(
         dir.join("voters.txt"),
         "alice\nbob, 2\n# a comment\ncarol\ndave\n",
