@@ -74,18 +74,18 @@ struct Voter {
 }
 
 /// What the credential authority keeps (never sent to the server): the private file of
-/// `credentials generate --server` and of the credential authority's page, a JSON array
-/// of these.
+/// `credentials generate --server`, of the credential authority's page and of
+/// `scrutin demo --serve`, a JSON array of these (spec §9.4), which `credentials mail` reads.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PrivateCredential {
-    login: String,
-    email: String,
-    weight: u64,
-    credential: String,
+pub(crate) struct PrivateCredential {
+    pub(crate) login: String,
+    pub(crate) email: String,
+    pub(crate) weight: u64,
+    pub(crate) credential: String,
     /// The language of the voter's mails (absent in files of earlier versions).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    language: Option<Lang>,
+    pub(crate) language: Option<Lang>,
 }
 
 #[derive(Deserialize)]

@@ -401,6 +401,20 @@ fn demo_writes_and_verifies_a_record() {
         ],
     );
     assert!(err.contains("needed to decrypt"), "{err}");
+    // The options of the simulated vote have no use with --serve, where people vote: each
+    // is refused rather than ignored, before anything starts.
+    for (option, value) in [
+        ("--seed", "test"),
+        ("--absent", "1"),
+        ("--revote-percent", "20"),
+        ("--blank-percent", "0"),
+    ] {
+        let err = scrutin_fails(&dir, &["demo", "--serve", option, value]);
+        assert!(
+            err.contains(option) && err.contains("cannot be used with"),
+            "{err}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
