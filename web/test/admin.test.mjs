@@ -422,9 +422,15 @@ try {
   await mobile.goto(`${server.url}/admin`);
   await mobile.getByRole('heading', { name: 'Sign in' }).waitFor();
   await checkpoint(mobile, 'admin-login-mobile');
-  await admin.login(mobile, server.url, server.admin);
-  await admin.gotoElection(mobile, id);
+  // Signing in from an election's address leads to that election, and says once who is
+  // signed in.
+  await mobile.goto(`${server.url}/admin?election=${id}#election=${id}`);
+  await mobile.getByLabel('User name').fill(server.admin.username);
+  await mobile.getByLabel('Password').fill(server.admin.password);
+  await mobile.getByRole('button', { name: 'Sign in' }).click();
   await admin.waitForStage(mobile, 'tallied');
+  const signedIn = (await mobile.locator('body').innerText()).split('Signed in as').length - 1;
+  check(signedIn === 1, `"Signed in as" shown once (${signedIn} times)`);
   const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(overflow <= 0, `no horizontal scrolling at 360 px (overflow ${overflow}px)`);
   await checkpoint(mobile, 'admin-election-mobile');

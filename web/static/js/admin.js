@@ -137,7 +137,9 @@ $('#login-form').addEventListener('submit', async (ev) => {
     session.set(res.token, username);
     $('#login-password').value = '';
     $('#login-notice').hidden = true;
-    announce(t('admin.logged_in', { user: username }));
+    // The session bar says who is signed in; the status line is left to what the view
+    // announces, so that "Signed in as" is not written twice.
+    announce('');
     await route();
   } catch (e) {
     err.textContent = e instanceof ApiError && e.status === 401 ? t('admin.login_wrong') : explain(e);
