@@ -402,6 +402,42 @@ try {
   await page.getByRole('link', { name: 'All elections' }).click();
   await page.locator('[data-step="list"]:not([hidden]):not([aria-busy])').waitFor();
 
+  // ---- an abandoned draft is deleted by its official ----
+  const auth = { Authorization: `Bearer ${await adminToken(server)}` };
+  await admin.gotoElection(page, id);
+  await admin.waitForStage(page, 'tallied');
+  check(await page.locator('#delete-box').isHidden(), 'no delete button once the election is past its draft');
+  await page.getByRole('link', { name: 'All elections' }).click();
+  await page.locator('[data-step="list"]:not([hidden]):not([aria-busy])').waitFor();
+  const draftToml = meta.description_toml.replace(/^title = .*$/m, 'title = "Abandoned draft"');
+  const created = await fetch(`${server.url}/api/admin/elections`, {
+    method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ description: draftToml }),
+  });
+  eq(created.status, 201, 'a second draft created');
+  const draftId = (await created.json()).id;
+  const draftVoter = await fetch(`${server.url}/api/admin/elections/${draftId}/voters`, {
+    method: 'POST', headers: { ...auth, 'Content-Type': 'text/csv; charset=utf-8' },
+    body: 'login,email\nada,ada@example.org\n',
+  });
+  check(draftVoter.ok, `voter added to the draft: ${draftVoter.status}`);
+  await page.getByRole('button', { name: 'Refresh' }).first().click();
+  check((await admin.listElections(page)).some((e) => e.id === draftId), 'the draft is listed');
+  await admin.gotoElection(page, draftId);
+  await page.getByRole('button', { name: 'Delete this draft election' }).click();
+  await page.locator('#confirm-dialog[open]').waitFor();
+  await checkpoint(page, 'admin-delete-confirm');
+  await page.locator('#confirm-yes').click();
+  await page.locator('#status:has-text("The draft election “Abandoned draft” was deleted.")').waitFor();
+  const listed = await admin.listElections(page);
+  check(!listed.some((e) => e.id === draftId) && listed.some((e) => e.id === id), `the draft is gone from the list: ${JSON.stringify(listed)}`);
+  await checkpoint(page, 'admin-list-after-delete');
+  eq((await fetch(`${server.url}/api/admin/elections/${draftId}`, { headers: auth })).status, 404, 'the draft is gone');
+  eq((await fetch(`${server.url}/api/elections/${draftId}/record`)).status, 404, 'its record is gone');
+  const serverLog = await (await fetch(`${server.url}/api/admin/audit-log`, { headers: auth })).json();
+  check(serverLog.entries.some((e) => e.action === 'election.delete' && e.details.election === draftId),
+    `the deletion is in the server's audit log: ${JSON.stringify(serverLog.entries.slice(-2))}`);
+  log('draft deleted');
+
   // ---- an expired session goes back to the sign-in form with a message ----
   const pageToken = await page.evaluate(() => sessionStorage.getItem('scrutin.admin.token'));
   await fetch(`${server.url}/api/admin/logout`, { method: 'POST', headers: { Authorization: `Bearer ${pageToken}` } });

@@ -8,7 +8,7 @@ import { t } from './i18n.js';
 import { $, $$, el, announce, showError, download } from './ui.js';
 import {
   adminApi, publicApi, explain, electionPath, toLocalInput, fromLocalInput, timeText, num,
-  timeZone, confirmAction, copyText, ApiError,
+  timeZone, confirmAction, copyText, ApiError, notices,
 } from './admin-common.js';
 import { apiWithRetry } from './api.js';
 import { prefillToml } from './admin-create.js';
@@ -333,6 +333,27 @@ function renderLifecycle(admin, pub) {
   else if (shares < k) tally = [false, t('admin.why_shares', { shares, k })];
   else tally = [true, t('admin.why_tally_ready', { shares, k })];
   setAction($('#do-tally'), $('#why-tally'), ...tally);
+  $('#delete-box').hidden = state !== 'draft';
+}
+
+/** Deletes this draft election (after confirmation), then shows the list without it. */
+async function deleteDraft() {
+  const id = current.id;
+  const title = current.data?.pub?.definition?.title || id;
+  showError('');
+  const ok = await confirmAction({
+    title: t('admin.confirm_delete_title', { title }),
+    body: t('admin.confirm_delete_body'),
+    confirm: t('admin.delete_button'),
+    danger: true,
+  });
+  if (!ok) return;
+  await act($('#do-delete'), async () => {
+    await adminApi(electionPath(id), { method: 'DELETE' });
+    notices.next = t('admin.deleted', { title });
+    leaveElection();
+    location.hash = '';
+  });
 }
 
 function renderTurnout(admin) {
@@ -836,6 +857,7 @@ function wire() {
   for (const kind of ['open', 'close', 'tally']) {
     $(`#do-${kind}`).addEventListener('click', () => lifecycle(kind));
   }
+  $('#do-delete').addEventListener('click', deleteDraft);
   $('#copy-definition').addEventListener('click', () => {
     if (!current?.data) return;
     prefillToml(current.data.admin.description_toml || '');
