@@ -220,6 +220,13 @@ try {
   eq([meta.opens_at, meta.closes_at], [null, Math.floor(closesAt / 60) * 60], 'schedule stored (minute precision)');
   log('schedule changed');
 
+  // ---- the next step, at the top of the page ----
+  const nextStep = async () => (await page.locator('#next-step').innerText()).trim();
+  check(await page.evaluate(() => Boolean(document.querySelector('#sec-lifecycle').compareDocumentPosition(document.querySelector('#sec-overview')) & Node.DOCUMENT_POSITION_FOLLOWING)),
+    'the next step and the lifecycle buttons come first');
+  const firstStep = await nextStep();
+  check(/^Waiting for trustees Alice, Bob,? and Chloé to prove their keys/.test(firstStep), `next step: ${firstStep}`);
+
   // ---- open refused before the key ceremony ----
   let open = await admin.lifecycleButton(page, 'open');
   check(!open.enabled, 'open disabled before the ceremony');
@@ -277,6 +284,8 @@ try {
     if (step === 'commit') {
       const proven = await admin.progress(page);
       eq(proven.trustees.map((tr) => tr.committed), [true, true, true], 'every trustee key proven');
+      await page.locator('#next-step:has-text("to post their dealings")').waitFor({ timeout: 30_000 });
+      check(/^Waiting for trustees Alice, Bob,? and Chloé to post their dealings\.$/.test(await nextStep()), `next step: ${await nextStep()}`);
       await checkpoint(page, 'admin-ceremony-progress');
     }
   }
@@ -293,6 +302,7 @@ try {
   check(/proven: the published credential list is signed/.test(progress.authority), `authority proven: ${progress.authority}`);
   open = await admin.lifecycleButton(page, 'open');
   check(open.enabled, `open enabled: ${open.reason}`);
+  eq(await nextStep(), 'Ready to open.', 'next step once ready');
   await checkpoint(page, 'admin-ready-to-open');
   log('ceremony done');
 
@@ -301,6 +311,7 @@ try {
   await admin.waitForStage(page, 'open');
   check((await page.locator('#o-fingerprint').innerText()).match(/^[0-9a-f]{64}$/), 'fingerprint shown');
   check(!(await page.locator('#voters-form').isVisible()), 'voter import hidden once open');
+  check(/^Voting until \S/.test(await nextStep()), `next step while open: ${await nextStep()}`);
   await checkpoint(page, 'admin-open');
   const creds = JSON.parse(await readFile(privateFile, 'utf8'));
   const credOf = (login) => creds.find((c) => c.login === login);
@@ -347,6 +358,7 @@ try {
   await admin.waitForStage(page, 'closed');
   let t = await admin.lifecycleButton(page, 'tally');
   check(!t.enabled && /0 of the 2 needed/.test(t.reason), `tally waits for shares: ${t.reason}`);
+  eq(await nextStep(), 'Waiting for 2 of the 3 trustees to decrypt (0 of the 2 shares needed so far).', 'next step once closed');
   await checkpoint(page, 'admin-closed');
   for (const i of [0, 2]) {
     await scrutin('trustee', 'decrypt', '--server', server.url, '--election', id, '--token', trusteeTokens[i], '--secret', secret(i));
@@ -476,6 +488,7 @@ try {
   await mobile.getByRole('heading', { name: 'Administration des élections' }).waitFor();
   await mobile.locator('#o-stage[data-stage="tallied"]').waitFor();
   check((await mobile.locator('#o-state').innerText()) === 'Dépouillée', 'state in French');
+  eq((await mobile.locator('#next-step').innerText()).trim(), 'Le résultat est publié.', 'next step in French');
   await checkpoint(mobile, 'admin-election-fr');
   await mobile.context().close();
   log('mobile and French done');
