@@ -74,12 +74,15 @@ struct Voter {
 }
 
 /// What the credential authority keeps (never sent to the server): the private file of
-/// `credentials generate --server`, of the credential authority's page and of
-/// `scrutin demo --serve`, a JSON array of these (spec §9.4), which `credentials mail` reads.
+/// `credentials generate` (with or without --server), of the credential authority's page
+/// and of `scrutin demo --serve`, a JSON array of these (spec §9.4), which `credentials
+/// mail` reads.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PrivateCredential {
     pub(crate) login: String,
+    /// Absent when the voter list gave no address (`credentials generate --record`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub(crate) email: String,
     pub(crate) weight: u64,
     pub(crate) credential: String,
@@ -259,6 +262,13 @@ pub fn mail_private(
         bail!("{} holds no credential", private.display());
     }
     for c in &kept {
+        if c.email.is_empty() {
+            bail!(
+                "{}: no mail address in {} (its voter list gave none)",
+                c.login,
+                private.display()
+            );
+        }
         let credential = Credential::parse(c.credential.trim())
             .with_context(|| format!("{}: not a credential", c.login))?;
         let key = credential.signing_key(&def.id).public();
