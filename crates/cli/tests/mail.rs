@@ -463,6 +463,14 @@ fn credentials_mail_accepts_the_file_of_demo_serve() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let listen = format!("127.0.0.1:{}", free_port());
+    /// Stops the server however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut child = Command::new(env!("CARGO_BIN_EXE_scrutin"))
         .args(["demo", "--serve", "--voters", "3", "--weights", "2"])
         .args(["--listen", &listen, "--data", data.to_str().unwrap()])
@@ -471,6 +479,7 @@ fn credentials_mail_accepts_the_file_of_demo_serve() {
         .spawn()
         .unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
+    let _stop = Stop(child);
     let mut printed = String::new();
     for line in stdout.lines() {
         let line = line.unwrap();
@@ -517,8 +526,6 @@ fn credentials_mail_accepts_the_file_of_demo_serve() {
         .arg(&outbox)
         .output()
         .unwrap();
-    let _ = child.kill();
-    let _ = child.wait();
     assert!(out.status.success(), "{out:?}");
     let mails: Vec<String> = eml_files(&outbox)
         .iter()
