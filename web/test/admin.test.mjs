@@ -220,6 +220,13 @@ try {
   eq([meta.opens_at, meta.closes_at], [null, Math.floor(closesAt / 60) * 60], 'schedule stored (minute precision)');
   log('schedule changed');
 
+  // ---- the next step, at the top of the page ----
+  const nextStep = async () => (await page.locator('#next-step').innerText()).trim();
+  check(await page.evaluate(() => Boolean(document.querySelector('#sec-lifecycle').compareDocumentPosition(document.querySelector('#sec-overview')) & Node.DOCUMENT_POSITION_FOLLOWING)),
+    'the next step and the lifecycle buttons come first');
+  const firstStep = await nextStep();
+  check(/^Waiting for trustees Alice, Bob,? and Chloé to prove their keys/.test(firstStep), `next step: ${firstStep}`);
+
   // ---- open refused before the key ceremony ----
   let open = await admin.lifecycleButton(page, 'open');
   check(!open.enabled, 'open disabled before the ceremony');
@@ -277,6 +284,8 @@ try {
     if (step === 'commit') {
       const proven = await admin.progress(page);
       eq(proven.trustees.map((tr) => tr.committed), [true, true, true], 'every trustee key proven');
+      await page.locator('#next-step:has-text("to post their dealings")').waitFor({ timeout: 30_000 });
+      check(/^Waiting for trustees Alice, Bob,? and Chloé to post their dealings\.$/.test(await nextStep()), `next step: ${await nextStep()}`);
       await checkpoint(page, 'admin-ceremony-progress');
     }
   }
@@ -293,6 +302,7 @@ try {
   check(/proven: the published credential list is signed/.test(progress.authority), `authority proven: ${progress.authority}`);
   open = await admin.lifecycleButton(page, 'open');
   check(open.enabled, `open enabled: ${open.reason}`);
+  eq(await nextStep(), 'Ready to open.', 'next step once ready');
   await checkpoint(page, 'admin-ready-to-open');
   log('ceremony done');
 
@@ -301,6 +311,7 @@ try {
   await admin.waitForStage(page, 'open');
   check((await page.locator('#o-fingerprint').innerText()).match(/^[0-9a-f]{64}$/), 'fingerprint shown');
   check(!(await page.locator('#voters-form').isVisible()), 'voter import hidden once open');
+  check(/^Voting until \S/.test(await nextStep()), `next step while open: ${await nextStep()}`);
   await checkpoint(page, 'admin-open');
   const creds = JSON.parse(await readFile(privateFile, 'utf8'));
   const credOf = (login) => creds.find((c) => c.login === login);
@@ -347,6 +358,7 @@ try {
   await admin.waitForStage(page, 'closed');
   let t = await admin.lifecycleButton(page, 'tally');
   check(!t.enabled && /0 of the 2 needed/.test(t.reason), `tally waits for shares: ${t.reason}`);
+  eq(await nextStep(), 'Waiting for 2 of the 3 trustees to decrypt (0 of the 2 shares needed so far).', 'next step once closed');
   await checkpoint(page, 'admin-closed');
   for (const i of [0, 2]) {
     await scrutin('trustee', 'decrypt', '--server', server.url, '--election', id, '--token', trusteeTokens[i], '--secret', secret(i));
@@ -402,6 +414,42 @@ try {
   await page.getByRole('link', { name: 'All elections' }).click();
   await page.locator('[data-step="list"]:not([hidden]):not([aria-busy])').waitFor();
 
+  // ---- an abandoned draft is deleted by its official ----
+  const auth = { Authorization: `Bearer ${await adminToken(server)}` };
+  await admin.gotoElection(page, id);
+  await admin.waitForStage(page, 'tallied');
+  check(await page.locator('#delete-box').isHidden(), 'no delete button once the election is past its draft');
+  await page.getByRole('link', { name: 'All elections' }).click();
+  await page.locator('[data-step="list"]:not([hidden]):not([aria-busy])').waitFor();
+  const draftToml = meta.description_toml.replace(/^title = .*$/m, 'title = "Abandoned draft"');
+  const created = await fetch(`${server.url}/api/admin/elections`, {
+    method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ description: draftToml }),
+  });
+  eq(created.status, 201, 'a second draft created');
+  const draftId = (await created.json()).id;
+  const draftVoter = await fetch(`${server.url}/api/admin/elections/${draftId}/voters`, {
+    method: 'POST', headers: { ...auth, 'Content-Type': 'text/csv; charset=utf-8' },
+    body: 'login,email\nada,ada@example.org\n',
+  });
+  check(draftVoter.ok, `voter added to the draft: ${draftVoter.status}`);
+  await page.getByRole('button', { name: 'Refresh' }).first().click();
+  check((await admin.listElections(page)).some((e) => e.id === draftId), 'the draft is listed');
+  await admin.gotoElection(page, draftId);
+  await page.getByRole('button', { name: 'Delete this draft election' }).click();
+  await page.locator('#confirm-dialog[open]').waitFor();
+  await checkpoint(page, 'admin-delete-confirm');
+  await page.locator('#confirm-yes').click();
+  await page.locator('#status:has-text("The draft election “Abandoned draft” was deleted.")').waitFor();
+  const listed = await admin.listElections(page);
+  check(!listed.some((e) => e.id === draftId) && listed.some((e) => e.id === id), `the draft is gone from the list: ${JSON.stringify(listed)}`);
+  await checkpoint(page, 'admin-list-after-delete');
+  eq((await fetch(`${server.url}/api/admin/elections/${draftId}`, { headers: auth })).status, 404, 'the draft is gone');
+  eq((await fetch(`${server.url}/api/elections/${draftId}/record`)).status, 404, 'its record is gone');
+  const serverLog = await (await fetch(`${server.url}/api/admin/audit-log`, { headers: auth })).json();
+  check(serverLog.entries.some((e) => e.action === 'election.delete' && e.details.election === draftId),
+    `the deletion is in the server's audit log: ${JSON.stringify(serverLog.entries.slice(-2))}`);
+  log('draft deleted');
+
   // ---- an expired session goes back to the sign-in form with a message ----
   const pageToken = await page.evaluate(() => sessionStorage.getItem('scrutin.admin.token'));
   await fetch(`${server.url}/api/admin/logout`, { method: 'POST', headers: { Authorization: `Bearer ${pageToken}` } });
@@ -422,9 +470,15 @@ try {
   await mobile.goto(`${server.url}/admin`);
   await mobile.getByRole('heading', { name: 'Sign in' }).waitFor();
   await checkpoint(mobile, 'admin-login-mobile');
-  await admin.login(mobile, server.url, server.admin);
-  await admin.gotoElection(mobile, id);
+  // Signing in from an election's address leads to that election, and says once who is
+  // signed in.
+  await mobile.goto(`${server.url}/admin?election=${id}#election=${id}`);
+  await mobile.getByLabel('User name').fill(server.admin.username);
+  await mobile.getByLabel('Password').fill(server.admin.password);
+  await mobile.getByRole('button', { name: 'Sign in' }).click();
   await admin.waitForStage(mobile, 'tallied');
+  const signedIn = (await mobile.locator('body').innerText()).split('Signed in as').length - 1;
+  check(signedIn === 1, `"Signed in as" shown once (${signedIn} times)`);
   const overflow = await mobile.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(overflow <= 0, `no horizontal scrolling at 360 px (overflow ${overflow}px)`);
   await checkpoint(mobile, 'admin-election-mobile');
@@ -434,6 +488,7 @@ try {
   await mobile.getByRole('heading', { name: 'Administration des élections' }).waitFor();
   await mobile.locator('#o-stage[data-stage="tallied"]').waitFor();
   check((await mobile.locator('#o-state').innerText()) === 'Dépouillée', 'state in French');
+  eq((await mobile.locator('#next-step').innerText()).trim(), 'Le résultat est publié.', 'next step in French');
   await checkpoint(mobile, 'admin-election-fr');
   await mobile.context().close();
   log('mobile and French done');

@@ -41,15 +41,10 @@ async function json(url, opts = {}) {
   return r.status === 204 ? null : r.json();
 }
 
-/** The voters: login, mail address (the authority's list) and credential (credentials.json). */
+/** The voters: login, mail address and credential (credentials.json, the authority's format). */
 async function voters(demo) {
-  const issued = JSON.parse(await readFile(path.join(demo.data, 'credentials.json'), 'utf8'));
-  const tokens = JSON.parse(await readFile(path.join(demo.data, 'role-tokens.json'), 'utf8'));
-  const list = await json(`${demo.url}/api/elections/${demo.id}/authority/voters`, {
-    headers: { Authorization: `Bearer ${tokens.credential_authority}` },
-  });
-  const email = new Map(list.voters.map((v) => [v.login, v.email]));
-  return issued.map((c) => ({ login: c.voter, email: email.get(c.voter), credential: c.credential }));
+  const kept = JSON.parse(await readFile(path.join(demo.data, 'credentials.json'), 'utf8'));
+  return kept.map((c) => ({ login: c.login, email: c.email, credential: c.credential }));
 }
 
 /** A credential with its last symbol changed: the checksum no longer matches. */

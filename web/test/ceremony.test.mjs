@@ -189,6 +189,16 @@ async function main() {
     assert.equal(r.step, 'commit');
     assert.equal(await p2.evaluate(() => document.documentElement.lang), 'fr');
     assert.match(await p2.locator('#waiting-text').textContent(), /de l’autorité de déchiffrement 3 \(Carol\), qui doit/);
+    // On the 360 px phone the trustees' table fits its box: no cell (a key fingerprint, a
+    // state) runs past the edge.
+    await p2.locator('#progress:not([hidden]) tbody tr').first().waitFor();
+    const clipped = await p2.evaluate(() => {
+      const box = document.querySelector('#progress .table-scroll');
+      const cells = [...box.querySelectorAll('tbody th, tbody td')].filter((c) => c.offsetParent
+        && (c.scrollWidth > c.clientWidth + 1 || c.getBoundingClientRect().right > box.getBoundingClientRect().right + 1));
+      return { overflow: box.scrollWidth - box.clientWidth, cells: cells.map((c) => c.textContent.slice(0, 30)) };
+    });
+    assert.deepEqual(clipped, { overflow: 0, cells: [] }, 'the trustees’ table fits a 360 px screen');
     await cliTrustee('commit', 3);
     log('every trustee committed');
 

@@ -72,7 +72,7 @@ async function main() {
     const desktop = await newPage(browser, demo.url);
     const mobile = await newPage(browser, demo.url, { mobile: true });
     const credentials = JSON.parse(await readFile(path.join(demo.data, 'credentials.json'), 'utf8'));
-    const cred = (login) => credentials.find((c) => c.voter === login || c.login === login).credential;
+    const cred = (login) => credentials.find((c) => c.login === login).credential;
 
     // ---- the board of an open election with no ballot; the result not published yet ----
     let board = await readBoard(desktop, demo.url, demo.id);

@@ -24,23 +24,27 @@ pub struct DemoArgs {
     /// How many trustees are needed to decrypt.
     #[arg(long, default_value_t = 2)]
     pub threshold: u32,
-    /// Trustees absent at the tally (comma-separated numbers), e.g. `--absent 2`.
-    #[arg(long, value_delimiter = ',')]
+    /// Trustees absent at the tally (comma-separated numbers), e.g. `--absent 2`. Not with
+    /// --serve, where nobody tallies until the officials close the election.
+    #[arg(long, value_delimiter = ',', conflicts_with = "serve")]
     absent: Vec<u32>,
-    /// Percentage of voters who vote twice (the last ballot counts).
-    #[arg(long, default_value_t = 10)]
+    /// Percentage of voters who vote twice (the last ballot counts). Not with --serve,
+    /// where the voters vote themselves.
+    #[arg(long, default_value_t = 10, conflicts_with = "serve")]
     revote_percent: u32,
-    /// Percentage of voters who vote blank where blank votes are allowed.
-    #[arg(long, default_value_t = 10)]
+    /// Percentage of voters who vote blank where blank votes are allowed. Not with --serve,
+    /// where the voters vote themselves.
+    #[arg(long, default_value_t = 10, conflicts_with = "serve")]
     blank_percent: u32,
     /// Voter weights cycle through 1..=W (1: every voter weighs 1).
     #[arg(long, default_value_t = 1)]
-    weights: u64,
+    pub weights: u64,
     /// Questions from a TOML election description (its [[question]] tables are used).
     #[arg(long)]
     pub questions: Option<PathBuf>,
-    /// Seed (any text) for a reproducible demo; random by default.
-    #[arg(long)]
+    /// Seed (any text) for a reproducible demo; random by default. Not with --serve: the
+    /// keys and credentials of an election others can reach are never drawn from a seed.
+    #[arg(long, conflicts_with = "serve")]
     seed: Option<String>,
     /// Where to write the election record.
     #[arg(long, required_unless_present = "serve")]

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use scrutin_election::ceremony;
 use scrutin_election::credential;
 use scrutin_election::crypto::rng::os_rng;
-use scrutin_election::definition::{ElectionDescription, Question};
+use scrutin_election::definition::{ElectionDescription, Question, QuestionChoice};
 use scrutin_election::demo::DemoOptions;
 use scrutin_election::record::Event;
 use scrutin_election::roles::{Role, RoleKey, Signed};
@@ -18,6 +18,7 @@ use scrutin_server::{AppState, ServerConfig, auth, protocol};
 use serde::Serialize;
 
 use crate::demo::DemoArgs;
+use crate::mailing::PrivateCredential;
 use crate::record_file::{read_small, write_secret};
 
 /// An election description (the TOML of spec §8) naming its role holders.
@@ -43,6 +44,34 @@ async fn post(app: &AppState, id: &str, trustee: u32, event: &Event) -> Result<(
     Ok(())
 }
 
+/// A choices file (§10.1 `choices`) valid for `questions`: per question, the fewest
+/// answers its rules allow (at least one), each as high as it may go; blank if that is
+/// not a valid choice.
+fn example_choices(questions: &[Question]) -> String {
+    let choices: Vec<QuestionChoice> = questions
+        .iter()
+        .enumerate()
+        .map(|(n, q)| {
+            let mut left = q.min.max(1).min(q.max).min(q.max_sum());
+            let values: Vec<u64> = q
+                .answers
+                .iter()
+                .map(|_| {
+                    let v = left.min(q.max_per_answer);
+                    left -= v;
+                    v
+                })
+                .collect();
+            let choice = QuestionChoice::Values(values);
+            match choice.validate(q, n + 1) {
+                Ok(()) => choice,
+                Err(_) => QuestionChoice::blank(),
+            }
+        })
+        .collect();
+    serde_json::to_string(&choices).unwrap_or_default()
+}
+
 pub fn run(args: &DemoArgs) -> Result<()> {
     if args.voters == 0 || args.voters > 100_000 {
         bail!("--voters must be 1 to 100000 with --serve");
@@ -58,7 +87,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     let authority_key = RoleKey::generate(Role::Authority, "Credential authority", &mut os_rng());
     let toml = toml::to_string(&Description {
         title: "scrutin demonstration election",
-        description: "An election started by `scrutin demo --serve`.",
+        description: "A demonstration election started by scrutin demo --serve.",
         threshold: args.threshold,
         trustee: trustee_keys.iter().map(RoleKey::holder).collect(),
         authority: authority_key.holder(),
@@ -112,7 +141,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             .map(|i| Voter {
                 login: format!("voter{i}"),
                 email: format!("voter{i}@example.org"),
-                weight: 1,
+                weight: 1 + (i as u64 - 1) % args.weights.max(1),
                 language: None,
             })
             .collect();
@@ -166,9 +195,22 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             &data.join("authority-key.json"),
             &serde_json::to_string_pretty(&authority_key)?,
         )?;
+        // The private file in the one format of the credential authority's files (§9.4),
+        // which `scrutin credentials mail` reads.
+        let kept: Vec<PrivateCredential> = voters
+            .iter()
+            .zip(&issued)
+            .map(|(v, c)| PrivateCredential {
+                login: v.login.clone(),
+                email: v.email.clone(),
+                weight: v.weight,
+                credential: c.credential.clone(),
+                language: None,
+            })
+            .collect();
         write_secret(
             &data.join("credentials.json"),
-            &serde_json::to_string_pretty(&issued)?,
+            &serde_json::to_string_pretty(&kept)?,
         )?;
         for s in &secrets {
             let path: PathBuf = data.join(format!("trustee{}.json", s.dkg.index));
@@ -185,14 +227,19 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         println!("Public board: {url}/elections/{id}/board   Officials: {url}/admin");
         println!("Administrator: admin / {password}");
         println!("Voters (all {} credentials are in {}):", issued.len(), data.join("credentials.json").display());
-        for c in issued.iter().take(5) {
-            println!("  login {:<10} credential {}", c.voter, c.credential);
+        for c in kept.iter().take(5) {
+            println!(
+                "  login {:<10} credential {}{}",
+                c.login,
+                c.credential,
+                if c.weight > 1 { format!(" (weight {})", c.weight) } else { String::new() }
+            );
         }
         println!(
             "One-time login codes (and ballot confirmations) are written to {} (dry-run outbox).",
             data.join("outbox").display()
         );
-        println!("Vote:    echo '[[1,0,0],[1,1,0,0,0]]' > choices.json");
+        println!("Vote:    echo '{}' > choices.json", example_choices(&questions));
         println!(
             "         scrutin ballot cast --server {url} --election {id} --login voter1 --credential {} --choices choices.json",
             issued.first().map(|c| c.credential.as_str()).unwrap_or("…")
@@ -210,4 +257,48 @@ pub fn run(args: &DemoArgs) -> Result<()> {
             .context("shutdown")?;
         Ok::<(), anyhow::Error>(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn the_example_choices_follow_the_questions() {
+        assert_eq!(
+            example_choices(&DemoOptions::default_questions()),
+            "[[1,0,0],[1,0,0,0,0]]"
+        );
+        let toml = r#"
+            [[question]]
+            text = "Pick two"
+            answers = ["a", "b", "c", "d"]
+            min = 2
+            max = 2
+            [[question]]
+            text = "Scores"
+            answers = ["x", "y"]
+            min = 5
+            max = 6
+            max_per_answer = 3
+            [[question]]
+            text = "Nothing to choose but blank"
+            answers = ["z"]
+            min = 0
+            max = 0
+            blank = true
+        "#;
+        #[derive(serde::Deserialize)]
+        struct Questions {
+            question: Vec<Question>,
+        }
+        let questions = toml::from_str::<Questions>(toml).unwrap().question;
+        let example = example_choices(&questions);
+        assert_eq!(example, "[[1,1,0,0],[3,2],[0]]");
+        let choices: Vec<QuestionChoice> = serde_json::from_str(&example).unwrap();
+        for (n, (q, c)) in questions.iter().zip(&choices).enumerate() {
+            c.validate(q, n + 1).unwrap();
+        }
+    }
 }

@@ -74,12 +74,15 @@ struct Voter {
 }
 
 /// What the credential authority keeps (never sent to the server): the private file of
-/// `credentials generate --server` and of the credential authority's page, a JSON array
-/// of these.
+/// `credentials generate` (with or without --server), of the credential authority's page
+/// and of `scrutin demo --serve`, a JSON array of these (spec §9.4), which `credentials
+/// mail` reads.
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrivateCredential {
     pub login: String,
+    /// Absent when the voter list gave no address (`credentials generate --record`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub email: String,
     pub weight: u64,
     pub credential: String,
@@ -94,7 +97,7 @@ pub fn read_private(private: &Path) -> Result<Vec<PrivateCredential>> {
         .with_context(|| {
             format!(
                 "{} is not a private credential file (a JSON array of login, email, weight and \
-                 credential, as `scrutin credentials generate --server` and the credential \
+                 credential, as `scrutin credentials generate` and the credential \
                  authority's page write it)",
                 private.display()
             )
@@ -276,6 +279,13 @@ pub fn mail_private(
     };
     let kept = read_private(private)?;
     for c in &kept {
+        if c.email.is_empty() {
+            bail!(
+                "{}: no mail address in {} (its voter list gave none)",
+                c.login,
+                private.display()
+            );
+        }
         let credential = Credential::parse(c.credential.trim())
             .with_context(|| format!("{}: not a credential", c.login))?;
         let key = credential.signing_key(&def.id).public();

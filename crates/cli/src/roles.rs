@@ -247,7 +247,7 @@ pub enum CredentialsCommand {
     /// 0600) and print its public key and fingerprint, for the election's officials.
     Keygen(KeygenArgs),
     /// Generate one credential per voter, publish the signed public list in the record and
-    /// write the private list (voter, weight, credential) for mailing.
+    /// write the private file (login, email, weight, credential; spec §9.4) for mailing.
     Generate {
         #[command(flatten)]
         target: RoleTarget,
@@ -600,7 +600,18 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
     ceremony::check_authority(def, &key)?;
     let (issued, list) = credential::issue(&def.id, &voters, &mut os_rng())?;
     let event = ceremony::credentials_event(&state, list, &key, &mut os_rng())?;
-    write_secret(&private, &serde_json::to_string_pretty(&issued)?)?;
+    // The authority's one private format (§9.4), without addresses: this voter list has none.
+    let kept: Vec<crate::mailing::PrivateCredential> = issued
+        .iter()
+        .map(|c| crate::mailing::PrivateCredential {
+            login: c.voter.clone(),
+            email: String::new(),
+            weight: c.weight,
+            credential: c.credential.clone(),
+            language: None,
+        })
+        .collect();
+    write_secret(&private, &serde_json::to_string_pretty(&kept)?)?;
     append(record, &state, &[event])?;
     println!(
         "{} credentials published; private credentials in {}.",

@@ -453,3 +453,93 @@ fn credentials_go_through_smtp_only_if_they_are_on_the_published_list() {
     assert_eq!(sink.lock().unwrap().len(), 4);
     server.stop();
 }
+
+/// `scrutin demo --serve` writes its private credentials in the credential authority's one
+/// format (§9.4), so `scrutin credentials mail` mails them as it would the authority's own
+/// file; the voters' weights follow `--weights`.
+#[test]
+fn credentials_mail_accepts_the_file_of_demo_serve() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let listen = format!("127.0.0.1:{}", free_port());
+    /// Stops the server however the test ends.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scrutin"))
+        .args(["demo", "--serve", "--voters", "3", "--weights", "2"])
+        .args(["--listen", &listen, "--data", data.to_str().unwrap()])
+        .env("SCRUTIN_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let _stop = Stop(child);
+    let mut printed = String::new();
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if line.starts_with("Press Ctrl-C") {
+            break;
+        }
+    }
+    let id = printed
+        .split("Election ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no election in {printed}"))
+        .to_owned();
+    assert!(printed.contains("(weight 2)"), "{printed}");
+    // The description shown on the pages is plain text, without markup.
+    let record = reqwest::blocking::get(format!("http://{listen}/api/elections/{id}/record"))
+        .unwrap()
+        .text()
+        .unwrap();
+    let first: Value = serde_json::from_str(record.lines().next().unwrap()).unwrap();
+    let description = first.to_string();
+    assert!(
+        description.contains("A demonstration election") && !description.contains('`'),
+        "{description}"
+    );
+    let kept: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(data.join("credentials.json")).unwrap())
+            .unwrap();
+    let weights: Vec<u64> = kept.iter().map(|c| c["weight"].as_u64().unwrap()).collect();
+    assert_eq!(weights, [1, 2, 1]);
+    let outbox = dir.path().join("mails");
+    let out = Command::new(env!("CARGO_BIN_EXE_scrutin"))
+        .args([
+            "credentials",
+            "mail",
+            "--server",
+            &format!("http://{listen}"),
+        ])
+        .args(["--election", &id, "--private"])
+        .arg(data.join("credentials.json"))
+        .arg("--outbox")
+        .arg(&outbox)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mails: Vec<String> = eml_files(&outbox)
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert_eq!(mails.len(), 3);
+    for c in &kept {
+        let email = c["email"].as_str().unwrap();
+        let credential = c["credential"].as_str().unwrap();
+        assert!(
+            mails
+                .iter()
+                .any(|m| m.contains(email) && m.contains(credential)),
+            "no mail to {email} with its credential"
+        );
+    }
+}

@@ -149,6 +149,12 @@ fn offline_election_on_files() {
         }
     }
     scrutin(&dir, &["election", "key", r[0], r[1]]);
+    // A second election key is refused, as a second opening or closing is, and nothing is
+    // appended.
+    let before = std::fs::read(dir.join("record.jsonl")).unwrap();
+    let err = scrutin_fails(&dir, &["election", "key", r[0], r[1]]);
+    assert!(err.contains("already published"), "{err}");
+    assert_eq!(std::fs::read(dir.join("record.jsonl")).unwrap(), before);
     std::fs::write(
         dir.join("voters.txt"),
         "alice\nbob, 2\n# a comment\ncarol\ndave\n",
@@ -173,6 +179,20 @@ fn offline_election_on_files() {
     let issued: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("private.json")).unwrap()).unwrap();
     let cred = |i: usize| issued[i]["credential"].as_str().unwrap().to_string();
+    // The authority's one private format (§9.4): login, weight, credential (no address in
+    // this voter list).
+    let mut fields: Vec<&str> = issued[1]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["credential", "login", "weight"], "{issued}");
+    assert_eq!(
+        (issued[1]["login"].as_str(), issued[1]["weight"].as_u64()),
+        (Some("bob"), Some(2))
+    );
     std::fs::write(dir.join("ada.json"), r#"[[1,0,0]]"#).unwrap();
     std::fs::write(dir.join("blaise.json"), r#"[[0,1,0]]"#).unwrap();
     std::fs::write(dir.join("blank.json"), r#"["blank"]"#).unwrap();
@@ -191,6 +211,24 @@ fn offline_election_on_files() {
         ],
     );
     scrutin(&dir, &["election", "open", r[0], r[1]]);
+    // Without addresses in the voter list, nothing can be mailed from the private file.
+    let err = scrutin_fails(
+        &dir,
+        &[
+            "credentials",
+            "mail",
+            r[0],
+            r[1],
+            "--private",
+            "private.json",
+            "--voting-url",
+            "https://vote.example.org",
+            "--outbox",
+            "mails",
+        ],
+    );
+    assert!(err.contains("alice: no mail address"), "{err}");
+    assert!(!dir.join("mails").exists());
 
     // alice votes Ada then changes to Blaise; bob (weight 2) audits a ballot, then votes Ada;
     // carol votes blank; dave's over-vote is refused before encryption.
@@ -395,6 +433,20 @@ fn demo_writes_and_verifies_a_record() {
         ],
     );
     assert!(err.contains("needed to decrypt"), "{err}");
+    // The options of the simulated vote have no use with --serve, where people vote: each
+    // is refused rather than ignored, before anything starts.
+    for (option, value) in [
+        ("--seed", "test"),
+        ("--absent", "1"),
+        ("--revote-percent", "20"),
+        ("--blank-percent", "0"),
+    ] {
+        let err = scrutin_fails(&dir, &["demo", "--serve", option, value]);
+        assert!(
+            err.contains(option) && err.contains("cannot be used with"),
+            "{err}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

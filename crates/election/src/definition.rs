@@ -133,41 +133,191 @@ pub struct ElectionDescription {
     pub questions: Vec<Question>,
 }
 
-/// The Unicode characters of general category `Cf` (format characters, Unicode 15.1):
-/// invisible, or changing the direction of the text around them, so that two answers that
-/// look alike (`Ada` and `Ada` followed by U+200B) or a reversed one (U+202E) could pass
-/// for what they are not (§8.2 rule 10, check E2).
-const FORMAT_CHARACTERS: &[(u32, u32)] = &[
-    (0x00AD, 0x00AD),
-    (0x0600, 0x0605),
-    (0x061C, 0x061C),
-    (0x06DD, 0x06DD),
-    (0x070F, 0x070F),
-    (0x0890, 0x0891),
-    (0x08E2, 0x08E2),
-    (0x180E, 0x180E),
-    (0x200B, 0x200F),
-    (0x202A, 0x202E),
-    (0x2060, 0x2064),
-    (0x2066, 0x206F),
-    (0xFEFF, 0xFEFF),
-    (0xFFF9, 0xFFFB),
-    (0x110BD, 0x110BD),
-    (0x110CD, 0x110CD),
-    (0x13430, 0x1343F),
-    (0x1BCA0, 0x1BCA3),
-    (0x1D173, 0x1D17A),
-    (0xE0001, 0xE0001),
-    (0xE0020, 0xE007F),
+/// The Unicode characters of general category `Cf` (format characters, Unicode 15.1), in
+/// increasing order, with their names: invisible, or changing the direction of the text
+/// around them, so that two answers that look alike (`Ada` and `Ada` followed by U+200B) or
+/// a reversed one (U+202E) could pass for what they are not (§8.2 rule 10, check E2).
+const FORMAT_CHARACTERS: &[(u32, &str)] = &[
+    (0x00AD, "SOFT HYPHEN"),
+    (0x0600, "ARABIC NUMBER SIGN"),
+    (0x0601, "ARABIC SIGN SANAH"),
+    (0x0602, "ARABIC FOOTNOTE MARKER"),
+    (0x0603, "ARABIC SIGN SAFHA"),
+    (0x0604, "ARABIC SIGN SAMVAT"),
+    (0x0605, "ARABIC NUMBER MARK ABOVE"),
+    (0x061C, "ARABIC LETTER MARK"),
+    (0x06DD, "ARABIC END OF AYAH"),
+    (0x070F, "SYRIAC ABBREVIATION MARK"),
+    (0x0890, "ARABIC POUND MARK ABOVE"),
+    (0x0891, "ARABIC PIASTRE MARK ABOVE"),
+    (0x08E2, "ARABIC DISPUTED END OF AYAH"),
+    (0x180E, "MONGOLIAN VOWEL SEPARATOR"),
+    (0x200B, "ZERO WIDTH SPACE"),
+    (0x200C, "ZERO WIDTH NON-JOINER"),
+    (0x200D, "ZERO WIDTH JOINER"),
+    (0x200E, "LEFT-TO-RIGHT MARK"),
+    (0x200F, "RIGHT-TO-LEFT MARK"),
+    (0x202A, "LEFT-TO-RIGHT EMBEDDING"),
+    (0x202B, "RIGHT-TO-LEFT EMBEDDING"),
+    (0x202C, "POP DIRECTIONAL FORMATTING"),
+    (0x202D, "LEFT-TO-RIGHT OVERRIDE"),
+    (0x202E, "RIGHT-TO-LEFT OVERRIDE"),
+    (0x2060, "WORD JOINER"),
+    (0x2061, "FUNCTION APPLICATION"),
+    (0x2062, "INVISIBLE TIMES"),
+    (0x2063, "INVISIBLE SEPARATOR"),
+    (0x2064, "INVISIBLE PLUS"),
+    (0x2066, "LEFT-TO-RIGHT ISOLATE"),
+    (0x2067, "RIGHT-TO-LEFT ISOLATE"),
+    (0x2068, "FIRST STRONG ISOLATE"),
+    (0x2069, "POP DIRECTIONAL ISOLATE"),
+    (0x206A, "INHIBIT SYMMETRIC SWAPPING"),
+    (0x206B, "ACTIVATE SYMMETRIC SWAPPING"),
+    (0x206C, "INHIBIT ARABIC FORM SHAPING"),
+    (0x206D, "ACTIVATE ARABIC FORM SHAPING"),
+    (0x206E, "NATIONAL DIGIT SHAPES"),
+    (0x206F, "NOMINAL DIGIT SHAPES"),
+    (0xFEFF, "ZERO WIDTH NO-BREAK SPACE"),
+    (0xFFF9, "INTERLINEAR ANNOTATION ANCHOR"),
+    (0xFFFA, "INTERLINEAR ANNOTATION SEPARATOR"),
+    (0xFFFB, "INTERLINEAR ANNOTATION TERMINATOR"),
+    (0x110BD, "KAITHI NUMBER SIGN"),
+    (0x110CD, "KAITHI NUMBER SIGN ABOVE"),
+    (0x13430, "EGYPTIAN HIEROGLYPH VERTICAL JOINER"),
+    (0x13431, "EGYPTIAN HIEROGLYPH HORIZONTAL JOINER"),
+    (0x13432, "EGYPTIAN HIEROGLYPH INSERT AT TOP START"),
+    (0x13433, "EGYPTIAN HIEROGLYPH INSERT AT BOTTOM START"),
+    (0x13434, "EGYPTIAN HIEROGLYPH INSERT AT TOP END"),
+    (0x13435, "EGYPTIAN HIEROGLYPH INSERT AT BOTTOM END"),
+    (0x13436, "EGYPTIAN HIEROGLYPH OVERLAY MIDDLE"),
+    (0x13437, "EGYPTIAN HIEROGLYPH BEGIN SEGMENT"),
+    (0x13438, "EGYPTIAN HIEROGLYPH END SEGMENT"),
+    (0x13439, "EGYPTIAN HIEROGLYPH INSERT AT MIDDLE"),
+    (0x1343A, "EGYPTIAN HIEROGLYPH INSERT AT TOP"),
+    (0x1343B, "EGYPTIAN HIEROGLYPH INSERT AT BOTTOM"),
+    (0x1343C, "EGYPTIAN HIEROGLYPH BEGIN ENCLOSURE"),
+    (0x1343D, "EGYPTIAN HIEROGLYPH END ENCLOSURE"),
+    (0x1343E, "EGYPTIAN HIEROGLYPH BEGIN WALLED ENCLOSURE"),
+    (0x1343F, "EGYPTIAN HIEROGLYPH END WALLED ENCLOSURE"),
+    (0x1BCA0, "SHORTHAND FORMAT LETTER OVERLAP"),
+    (0x1BCA1, "SHORTHAND FORMAT CONTINUING OVERLAP"),
+    (0x1BCA2, "SHORTHAND FORMAT DOWN STEP"),
+    (0x1BCA3, "SHORTHAND FORMAT UP STEP"),
+    (0x1D173, "MUSICAL SYMBOL BEGIN BEAM"),
+    (0x1D174, "MUSICAL SYMBOL END BEAM"),
+    (0x1D175, "MUSICAL SYMBOL BEGIN TIE"),
+    (0x1D176, "MUSICAL SYMBOL END TIE"),
+    (0x1D177, "MUSICAL SYMBOL BEGIN SLUR"),
+    (0x1D178, "MUSICAL SYMBOL END SLUR"),
+    (0x1D179, "MUSICAL SYMBOL BEGIN PHRASE"),
+    (0x1D17A, "MUSICAL SYMBOL END PHRASE"),
+    (0xE0001, "LANGUAGE TAG"),
+    (0xE0020, "TAG SPACE"),
+    (0xE0021, "TAG EXCLAMATION MARK"),
+    (0xE0022, "TAG QUOTATION MARK"),
+    (0xE0023, "TAG NUMBER SIGN"),
+    (0xE0024, "TAG DOLLAR SIGN"),
+    (0xE0025, "TAG PERCENT SIGN"),
+    (0xE0026, "TAG AMPERSAND"),
+    (0xE0027, "TAG APOSTROPHE"),
+    (0xE0028, "TAG LEFT PARENTHESIS"),
+    (0xE0029, "TAG RIGHT PARENTHESIS"),
+    (0xE002A, "TAG ASTERISK"),
+    (0xE002B, "TAG PLUS SIGN"),
+    (0xE002C, "TAG COMMA"),
+    (0xE002D, "TAG HYPHEN-MINUS"),
+    (0xE002E, "TAG FULL STOP"),
+    (0xE002F, "TAG SOLIDUS"),
+    (0xE0030, "TAG DIGIT ZERO"),
+    (0xE0031, "TAG DIGIT ONE"),
+    (0xE0032, "TAG DIGIT TWO"),
+    (0xE0033, "TAG DIGIT THREE"),
+    (0xE0034, "TAG DIGIT FOUR"),
+    (0xE0035, "TAG DIGIT FIVE"),
+    (0xE0036, "TAG DIGIT SIX"),
+    (0xE0037, "TAG DIGIT SEVEN"),
+    (0xE0038, "TAG DIGIT EIGHT"),
+    (0xE0039, "TAG DIGIT NINE"),
+    (0xE003A, "TAG COLON"),
+    (0xE003B, "TAG SEMICOLON"),
+    (0xE003C, "TAG LESS-THAN SIGN"),
+    (0xE003D, "TAG EQUALS SIGN"),
+    (0xE003E, "TAG GREATER-THAN SIGN"),
+    (0xE003F, "TAG QUESTION MARK"),
+    (0xE0040, "TAG COMMERCIAL AT"),
+    (0xE0041, "TAG LATIN CAPITAL LETTER A"),
+    (0xE0042, "TAG LATIN CAPITAL LETTER B"),
+    (0xE0043, "TAG LATIN CAPITAL LETTER C"),
+    (0xE0044, "TAG LATIN CAPITAL LETTER D"),
+    (0xE0045, "TAG LATIN CAPITAL LETTER E"),
+    (0xE0046, "TAG LATIN CAPITAL LETTER F"),
+    (0xE0047, "TAG LATIN CAPITAL LETTER G"),
+    (0xE0048, "TAG LATIN CAPITAL LETTER H"),
+    (0xE0049, "TAG LATIN CAPITAL LETTER I"),
+    (0xE004A, "TAG LATIN CAPITAL LETTER J"),
+    (0xE004B, "TAG LATIN CAPITAL LETTER K"),
+    (0xE004C, "TAG LATIN CAPITAL LETTER L"),
+    (0xE004D, "TAG LATIN CAPITAL LETTER M"),
+    (0xE004E, "TAG LATIN CAPITAL LETTER N"),
+    (0xE004F, "TAG LATIN CAPITAL LETTER O"),
+    (0xE0050, "TAG LATIN CAPITAL LETTER P"),
+    (0xE0051, "TAG LATIN CAPITAL LETTER Q"),
+    (0xE0052, "TAG LATIN CAPITAL LETTER R"),
+    (0xE0053, "TAG LATIN CAPITAL LETTER S"),
+    (0xE0054, "TAG LATIN CAPITAL LETTER T"),
+    (0xE0055, "TAG LATIN CAPITAL LETTER U"),
+    (0xE0056, "TAG LATIN CAPITAL LETTER V"),
+    (0xE0057, "TAG LATIN CAPITAL LETTER W"),
+    (0xE0058, "TAG LATIN CAPITAL LETTER X"),
+    (0xE0059, "TAG LATIN CAPITAL LETTER Y"),
+    (0xE005A, "TAG LATIN CAPITAL LETTER Z"),
+    (0xE005B, "TAG LEFT SQUARE BRACKET"),
+    (0xE005C, "TAG REVERSE SOLIDUS"),
+    (0xE005D, "TAG RIGHT SQUARE BRACKET"),
+    (0xE005E, "TAG CIRCUMFLEX ACCENT"),
+    (0xE005F, "TAG LOW LINE"),
+    (0xE0060, "TAG GRAVE ACCENT"),
+    (0xE0061, "TAG LATIN SMALL LETTER A"),
+    (0xE0062, "TAG LATIN SMALL LETTER B"),
+    (0xE0063, "TAG LATIN SMALL LETTER C"),
+    (0xE0064, "TAG LATIN SMALL LETTER D"),
+    (0xE0065, "TAG LATIN SMALL LETTER E"),
+    (0xE0066, "TAG LATIN SMALL LETTER F"),
+    (0xE0067, "TAG LATIN SMALL LETTER G"),
+    (0xE0068, "TAG LATIN SMALL LETTER H"),
+    (0xE0069, "TAG LATIN SMALL LETTER I"),
+    (0xE006A, "TAG LATIN SMALL LETTER J"),
+    (0xE006B, "TAG LATIN SMALL LETTER K"),
+    (0xE006C, "TAG LATIN SMALL LETTER L"),
+    (0xE006D, "TAG LATIN SMALL LETTER M"),
+    (0xE006E, "TAG LATIN SMALL LETTER N"),
+    (0xE006F, "TAG LATIN SMALL LETTER O"),
+    (0xE0070, "TAG LATIN SMALL LETTER P"),
+    (0xE0071, "TAG LATIN SMALL LETTER Q"),
+    (0xE0072, "TAG LATIN SMALL LETTER R"),
+    (0xE0073, "TAG LATIN SMALL LETTER S"),
+    (0xE0074, "TAG LATIN SMALL LETTER T"),
+    (0xE0075, "TAG LATIN SMALL LETTER U"),
+    (0xE0076, "TAG LATIN SMALL LETTER V"),
+    (0xE0077, "TAG LATIN SMALL LETTER W"),
+    (0xE0078, "TAG LATIN SMALL LETTER X"),
+    (0xE0079, "TAG LATIN SMALL LETTER Y"),
+    (0xE007A, "TAG LATIN SMALL LETTER Z"),
+    (0xE007B, "TAG LEFT CURLY BRACKET"),
+    (0xE007C, "TAG VERTICAL LINE"),
+    (0xE007D, "TAG RIGHT CURLY BRACKET"),
+    (0xE007E, "TAG TILDE"),
+    (0xE007F, "CANCEL TAG"),
 ];
 
-/// The first format character of `text`, if any.
-fn format_character(text: &str) -> Option<char> {
-    text.chars().find(|c| {
-        let c = u32::from(*c);
+/// The first format character of `text`, if any, with its Unicode name.
+fn format_character(text: &str) -> Option<(char, &'static str)> {
+    text.chars().find_map(|c| {
         FORMAT_CHARACTERS
-            .iter()
-            .any(|(lo, hi)| (*lo..=*hi).contains(&c))
+            .binary_search_by_key(&u32::from(c), |(code, _)| *code)
+            .ok()
+            .and_then(|i| FORMAT_CHARACTERS.get(i))
+            .map(|(_, name)| (c, *name))
     })
 }
 
@@ -375,10 +525,10 @@ impl ElectionDefinition {
             }
         }
         for (what, text) in texts {
-            if let Some(c) = format_character(text) {
+            if let Some((c, name)) = format_character(text) {
                 return invalid(format!(
-                    "{what} contains the invisible or direction-changing character U+{:04X}: \
-                     remove it (texts that look alike must be alike)",
+                    "{what} contains U+{:04X} {name}, an invisible or direction-changing \
+                     character: remove it (texts that look alike must be alike)",
                     u32::from(c)
                 ));
             }
@@ -718,17 +868,22 @@ max = 2
             .and_then(|d| d.into_definition(&mut rng))
             .unwrap();
         for (c, name) in [
-            ('\u{200B}', "200B"),
-            ('\u{202E}', "202E"),
-            ('\u{FEFF}', "FEFF"),
-            ('\u{00AD}', "00AD"),
-            ('\u{2066}', "2066"),
+            ('\u{200B}', "200B ZERO WIDTH SPACE"),
+            ('\u{202E}', "202E RIGHT-TO-LEFT OVERRIDE"),
+            ('\u{FEFF}', "FEFF ZERO WIDTH NO-BREAK SPACE"),
+            ('\u{00AD}', "00AD SOFT HYPHEN"),
+            ('\u{2066}', "2066 LEFT-TO-RIGHT ISOLATE"),
+            ('\u{E0041}', "E0041 TAG LATIN CAPITAL LETTER A"),
+            (
+                '\u{1343F}',
+                "1343F EGYPTIAN HIEROGLYPH END WALLED ENCLOSURE",
+            ),
         ] {
             let mut d = def.clone();
             d.questions[0].answers[1] = format!("A{c}");
             let e = d.validate().unwrap_err().to_string();
             assert!(
-                e.contains(&format!("U+{name}")) && e.contains("answer 2 of question 1"),
+                e.contains(&format!("answer 2 of question 1 contains U+{name},")),
                 "{e}"
             );
             let mut d = def.clone();
@@ -738,6 +893,9 @@ max = 2
             d.trustees[0].name = format!("Alice{c}");
             assert!(d.validate().is_err());
         }
+        // The table is in increasing order (it is searched by bisection).
+        assert!(FORMAT_CHARACTERS.windows(2).all(|w| w[0].0 < w[1].0));
+        assert_eq!(FORMAT_CHARACTERS.len(), 170);
         // Letters of every script, and emoji, are fine.
         let mut d = def.clone();
         d.questions[0].answers[0] = "Zoë, 李, عربي, 🗳".into();

@@ -49,5 +49,9 @@ fn an_invisible_character_in_an_answer_fails_e2() {
         .err()
         .expect("refused");
     assert_eq!((e.check, e.seq), ("E2", Some(0)), "{e}");
-    assert!(e.message.contains("U+200B"), "{e}");
+    assert!(
+        e.message
+            .contains("answer 1 of question 1 contains U+200B ZERO WIDTH SPACE"),
+        "{e}"
+    );
 }

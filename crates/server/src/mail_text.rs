@@ -106,7 +106,7 @@ impl MailTexts {
     }
 
     fn tv(&self, key: &str, vars: &[(&str, &str)]) -> String {
-        fill(self.t(key), vars)
+        fill(self.lang.code(), self.t(key), vars)
     }
 
     /// A moment written out in UTC: "10 December 2026 at 18:00 UTC", "10 décembre 2026 à

@@ -154,3 +154,97 @@ async fn admin_election_is_documented() {
         assert!(schema[field].is_object(), "{field} not documented");
     }
 }
+
+/// An abandoned draft can be deleted by its owner: gone from the list and the board, its
+/// voters gone from the private store, the deletion in the audit log; an election that is
+/// no longer a draft cannot be.
+#[tokio::test]
+async fn a_draft_election_can_be_deleted_with_its_voters() {
+    let s = server().await;
+    let token = s.admin_token().await;
+    let r = s
+        .client
+        .post(s.url("/api/admin/elections"))
+        .bearer_auth(&token)
+        .json(&json!({"description": description()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let r = s
+        .client
+        .post(s.url("/api/admin/elections/board-2026/voters"))
+        .bearer_auth(&token)
+        .header("content-type", "text/csv; charset=utf-8")
+        .body("login,email\nada,ada@example.org\n")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let storage = s.state.storage.clone();
+    let voters = || {
+        let storage = storage.clone();
+        async move {
+            scrutin_server::storage::blocking(&storage, |st| st.voter_count("board-2026"))
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(voters().await, (1, 1));
+
+    let delete = |id: &'static str| {
+        s.client
+            .delete(s.url(&format!("/api/admin/elections/{id}")))
+            .bearer_auth(&token)
+            .send()
+    };
+    let r = delete("board-2026").await.unwrap();
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    assert_eq!(voters().await, (0, 0));
+    let list: Value = s
+        .client
+        .get(s.url("/api/admin/elections"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["elections"], json!([]), "{list}");
+    for path in [
+        "/api/admin/elections/board-2026",
+        "/api/elections/board-2026",
+        "/api/elections/board-2026/record",
+    ] {
+        let r = s
+            .client
+            .get(s.url(path))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+    }
+    let log: Value = s
+        .client
+        .get(s.url("/api/admin/audit-log"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let text = log.to_string();
+    assert!(
+        text.contains("election.delete") && text.contains("Board 2026"),
+        "{text}"
+    );
+
+    // Only a draft: an open election stays.
+    s.election("running", scrutin_server::storage::ElectionState::Open)
+        .await;
+    let (status, code, _) = json_error(delete("running").await.unwrap()).await;
+    assert_eq!((status, code.as_str()), (409, "wrong_election_state"));
+}

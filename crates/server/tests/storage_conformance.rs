@@ -82,7 +82,37 @@ conformance!(
     concurrent_appends_from_two_nodes_make_one_chain,
     concurrent_otp_limits_hold_across_nodes,
     a_lone_instance_holds_the_scheduler_lease,
+    drafts_are_deleted_with_their_lines_and_voters,
 );
+
+/// A draft goes with its lines, index and private data; an election that opened cannot be
+/// deleted, and its lines stay.
+fn drafts_are_deleted_with_their_lines_and_voters(db: &Db) {
+    let s = db.open();
+    for id in ["draft", "opened"] {
+        s.create_election(&meta(id, 1)).unwrap();
+        s.append_events(id, 0, &["a".into(), "b".into()], &[])
+            .unwrap();
+        s.add_voters(id, &[voter("ada", 1)]).unwrap();
+        s.set_election_owner(id, "admin").unwrap();
+    }
+    s.set_election_state("opened", ElectionState::Draft, ElectionState::Open)
+        .unwrap();
+    assert!(matches!(
+        s.delete_draft_election("opened"),
+        Err(StorageError::StateMismatch { .. })
+    ));
+    s.delete_draft_election("draft").unwrap();
+    assert!(s.election("draft").unwrap().is_none());
+    assert!(s.events_from("draft", 0, 10).unwrap().is_empty());
+    assert!(s.voter("draft", "ada").unwrap().is_none());
+    assert_eq!(s.election_owner("draft").unwrap(), None);
+    assert_eq!(s.events_from("opened", 0, 10).unwrap(), ["a", "b"]);
+    assert!(s.voter("opened", "ada").unwrap().is_some());
+    // The id can be used again.
+    s.create_election(&meta("draft", 2)).unwrap();
+    assert_eq!(s.head("draft").unwrap().next_seq, 0);
+}
 
 fn meta(id: &str, created_at: i64) -> ElectionMeta {
     ElectionMeta {
@@ -1080,7 +1110,8 @@ fn reader_url(url: &str, user: &str, password: &str) -> String {
     format!("{scheme}://{user}:{password}@{host}")
 }
 
-/// The record and the audit log refuse updates, deletes and truncation at the database.
+/// The record (past the draft) and the audit log refuse updates, deletes and truncation at
+/// the database.
 #[test]
 fn postgres_record_and_audit_log_are_append_only() {
     let Some(db) = TestDatabase::create("postgres_record_and_audit_log_are_append_only") else {
@@ -1089,6 +1120,8 @@ fn postgres_record_and_audit_log_are_append_only() {
     let s = PostgresStorage::open(&db.url).unwrap();
     s.create_election(&meta("e", 1)).unwrap();
     s.append_events("e", 0, &["a".into()], &[]).unwrap();
+    s.set_election_state("e", ElectionState::Draft, ElectionState::Open)
+        .unwrap();
     s.append_audit(&audit(Some("e"), "x")).unwrap();
     for sql in [
         "UPDATE board.events SET line = 'b'",

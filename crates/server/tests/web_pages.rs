@@ -654,6 +654,120 @@ fn translations_parse_and_english_and_french_have_the_same_keys() {
     }
 }
 
+/// A count is never written before a noun in one fixed form ("1 elections", "1 of them
+/// are"): the noun goes through a plural selector `{n|election|elections}`, which
+/// `web::i18n::fill` and `i18n.js` resolve per language (English: 1 is singular; French: 0
+/// and 1). Every selector names the count it follows and has exactly two forms.
+#[test]
+fn counts_take_the_plural_forms_of_their_language() {
+    let nouns: &[(&str, &[&str])] = &[
+        (
+            "en",
+            &[
+                "elections",
+                "trustees",
+                "voters",
+                "credentials",
+                "ballots",
+                "events",
+                "lines",
+                "questions",
+                "answers",
+                "points",
+                "attempts",
+                "times",
+                "bytes",
+                "shares",
+                "minutes",
+                "monitors",
+                "proofs",
+                "letters",
+                "are",
+                "have",
+            ],
+        ),
+        (
+            "fr",
+            &[
+                "élections",
+                "autorités",
+                "électeurs",
+                "lignes",
+                "codes",
+                "événements",
+                "essais",
+                "réponses",
+                "points",
+                "parts",
+                "questions",
+                "moniteurs",
+                "octets",
+                "bulletins",
+                "minutes",
+                "lettres",
+                "gardiens",
+                "preuves",
+                "manquent",
+                "ont",
+                "sont",
+            ],
+        ),
+    ];
+    let mut selectors = 0;
+    let mut bad = Vec::new();
+    for (lang, plural_words) in nouns {
+        for (ns, keys) in translations(lang) {
+            for (key, text) in keys {
+                let mut rest = text.as_str();
+                while let Some(start) = rest.find('{') {
+                    let after = &rest[start + 1..];
+                    let end = after.find('}').unwrap_or(after.len());
+                    let inside = &after[..end];
+                    rest = after.get(end + 1..).unwrap_or("");
+                    let parts: Vec<&str> = inside.split('|').collect();
+                    if parts.len() > 1 {
+                        selectors += 1;
+                        assert!(
+                            parts.len() == 3 && !inside.contains('{'),
+                            "{lang}/{ns}.json {key}: a selector is {{count|singular|plural}}: {text}"
+                        );
+                        assert!(
+                            !parts[0].is_empty()
+                                && parts[0]
+                                    .chars()
+                                    .all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                            "{lang}/{ns}.json {key}: the selector's count {:?} is not a name",
+                            parts[0]
+                        );
+                        continue;
+                    }
+                    // The three words after a count, in its clause ("decryption shares",
+                    // "of them are").
+                    let clause = rest.split(['.', ',', ';', ':', '(', ')', '!', '?']).next();
+                    for w in clause
+                        .unwrap_or("")
+                        .split_whitespace()
+                        .take(3)
+                        .take_while(|w| !w.starts_with('{'))
+                    {
+                        if plural_words.contains(&w) {
+                            bad.push(format!(
+                                "{lang}/{ns}.json {key}: \"{{{inside}}} … {w}\" has one form whatever the count: {text}"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "use {{count|singular|plural}}:\n{}",
+        bad.join("\n")
+    );
+    assert!(selectors > 50, "{selectors}");
+}
+
 #[test]
 fn every_file_the_pages_and_scripts_reference_exists() {
     let web = web_dir();

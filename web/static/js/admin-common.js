@@ -7,6 +7,9 @@ import { $, announce, errorText } from './ui.js';
 const TOKEN_KEY = 'scrutin.admin.token';
 const USER_KEY = 'scrutin.admin.user';
 
+/** A message for the next view to announce (e.g. after a deletion, the list). */
+export const notices = { next: '' };
+
 export const session = {
   get token() {
     return sessionStorage.getItem(TOKEN_KEY);

@@ -4,11 +4,11 @@
 // open/close/tally, turnout (counts only), mail status, audit log and the fixed definition. Refreshes itself while the page is visible.
 // Before asking for the tally, the page compares the `close` line of the record with each
 // monitor the election names (monitors.js, spec §14.4) and refuses on any disagreement.
-import { t } from './i18n.js';
+import { t, currentLanguage } from './i18n.js';
 import { $, $$, el, announce, showError, download } from './ui.js';
 import {
   adminApi, publicApi, explain, electionPath, toLocalInput, fromLocalInput, timeText, num,
-  timeZone, confirmAction, copyText, ApiError,
+  timeZone, confirmAction, copyText, ApiError, notices,
 } from './admin-common.js';
 import { apiWithRetry } from './api.js';
 import { prefillToml } from './admin-create.js';
@@ -333,6 +333,74 @@ function renderLifecycle(admin, pub) {
   else if (shares < k) tally = [false, t('admin.why_shares', { shares, k })];
   else tally = [true, t('admin.why_tally_ready', { shares, k })];
   setAction($('#do-tally'), $('#why-tally'), ...tally);
+  $('#delete-box').hidden = state !== 'draft';
+  $('#next-step').textContent = nextStep(admin, pub);
+}
+
+/** Names as a list in the page's language ("Bob and Carol", "Bob et Carol"). */
+function nameList(names) {
+  try {
+    return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(names);
+  } catch (_) {
+    return names.join(', ');
+  }
+}
+
+/** What the election waits for now, and from whom (shown above the lifecycle buttons). */
+function nextStep(admin, pub) {
+  const trustees = pub.trustees || [];
+  const k = pub.definition?.threshold ?? 0;
+  const shares = trustees.filter((tr) => tr.decryption_share).length;
+  const waiting = (key, pending) =>
+    t(key, { count: pending.length, names: nameList(pending.map((tr) => tr.name)) });
+  switch (admin.state) {
+    case 'draft': {
+      if (!pub.election_key) {
+        for (const [field, key] of [['committed', 'admin.next_commit'], ['dealt', 'admin.next_deal'], ['checked', 'admin.next_check']]) {
+          const pending = trustees.filter((tr) => !tr[field]);
+          if (pending.length) return waiting(key, pending);
+        }
+        return t('admin.next_key');
+      }
+      if (!admin.voters) return t('admin.next_voters');
+      if (admin.credentials === null || admin.credentials === undefined) {
+        return t('admin.next_credentials', { name: pub.definition?.authority?.name || '' });
+      }
+      if (admin.credentials !== admin.voters) {
+        return t('admin.credentials_mismatch', { credentials: num(admin.credentials), voters: num(admin.voters) });
+      }
+      return t('admin.next_ready') + (admin.opens_at ? ' ' + t('admin.why_open_auto', { time: timeText(admin.opens_at) }) : '');
+    }
+    case 'open':
+      return admin.closes_at ? t('admin.next_open_until', { time: timeText(admin.closes_at) }) : t('admin.next_open');
+    case 'closed':
+      if (shares < k) return t('admin.next_decrypt', { missing: k - shares, n: trustees.length, shares, k });
+      return t('admin.next_tally');
+    case 'tallied':
+      return t('admin.next_tallied');
+    default:
+      return t('admin.next_archived');
+  }
+}
+
+/** Deletes this draft election (after confirmation), then shows the list without it. */
+async function deleteDraft() {
+  const id = current.id;
+  const title = current.data?.pub?.definition?.title || id;
+  showError('');
+  const ok = await confirmAction({
+    title: t('admin.confirm_delete_title', { title }),
+    body: t('admin.confirm_delete_body'),
+    confirm: t('admin.delete_button'),
+    danger: true,
+  });
+  if (!ok) return;
+  await act($('#do-delete'), async () => {
+    await adminApi(electionPath(id), { method: 'DELETE' });
+    notices.next = t('admin.deleted', { title });
+    leaveElection();
+    location.hash = '';
+  });
 }
 
 function renderTurnout(admin) {
@@ -836,6 +904,7 @@ function wire() {
   for (const kind of ['open', 'close', 'tally']) {
     $(`#do-${kind}`).addEventListener('click', () => lifecycle(kind));
   }
+  $('#do-delete').addEventListener('click', deleteDraft);
   $('#copy-definition').addEventListener('click', () => {
     if (!current?.data) return;
     prefillToml(current.data.admin.description_toml || '');

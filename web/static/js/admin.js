@@ -7,7 +7,7 @@
 import { initI18n, t } from './i18n.js';
 import { $, el, showStep, announce, showError } from './ui.js';
 import {
-  api, ApiError, adminApi, explain, session, setExpiredHandler, timeText, ID_RE,
+  api, ApiError, adminApi, explain, session, setExpiredHandler, timeText, ID_RE, notices,
 } from './admin-common.js';
 import { initCreate } from './admin-create.js';
 import { showElection, leaveElection, stateText } from './admin-election.js';
@@ -108,7 +108,8 @@ async function loadList() {
     $('#list-table tbody').replaceChildren(...rows);
     $('#list-wrap').hidden = !rows.length;
     $('#list-empty').hidden = rows.length > 0;
-    announce(t('admin.list_loaded', { n: rows.length }));
+    announce([notices.next, t('admin.list_loaded', { n: rows.length })].filter(Boolean).join(' '));
+    notices.next = '';
   } catch (e) {
     if (!(e instanceof ApiError && e.status === 401)) showError(explain(e));
   } finally {
@@ -137,7 +138,9 @@ $('#login-form').addEventListener('submit', async (ev) => {
     session.set(res.token, username);
     $('#login-password').value = '';
     $('#login-notice').hidden = true;
-    announce(t('admin.logged_in', { user: username }));
+    // The session bar says who is signed in; the status line is left to what the view
+    // announces, so that "Signed in as" is not written twice.
+    announce('');
     await route();
   } catch (e) {
     err.textContent = e instanceof ApiError && e.status === 401 ? t('admin.login_wrong') : explain(e);

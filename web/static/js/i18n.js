@@ -53,10 +53,29 @@ export async function initI18n(namespaces) {
   mountLanguageSwitch();
 }
 
-/** The text of `key` with {placeholders} filled from `vars`. */
+/**
+ * Whether the count `value` (a number, or a number written with digit grouping) takes the
+ * singular in `code`: 1 in English, 0 and 1 in French (as `singular` in
+ * crates/server/src/web/i18n.rs).
+ */
+export function singular(code, value) {
+  const digits = String(value).replace(/[^0-9]/g, '');
+  if (!digits) return false;
+  const n = Number(digits);
+  return code === 'fr' ? n < 2 : n === 1;
+}
+
+/**
+ * The text of `key` with {placeholders} filled from `vars`, and plural selectors
+ * {name|singular|plural} replaced by the form the count `name` takes in this language.
+ */
 export function t(key, vars = {}) {
-  const text = messages[lang]?.[key] ?? messages[FALLBACK]?.[key] ?? key;
-  return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+  const which = messages[lang]?.[key] !== undefined ? lang : FALLBACK;
+  const text = messages[which]?.[key] ?? key;
+  return text
+    .replace(/\{(\w+)\|([^{}|]*)\|([^{}|]*)\}/g, (m, name, one, other) =>
+      name in vars ? (singular(which, vars[name]) ? one : other) : m)
+    .replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
 /** Translates every element under `root` that carries data-i18n or data-i18n-attr. */

@@ -199,7 +199,7 @@ const require = createRequire(import.meta.url);
 let axeSource;
 
 /**
- * Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is now; throws listing
+ * Runs axe-core (WCAG 2.0/2.1 A and AA rules, and landmark-unique) on the page as it is now; throws listing
  * every violation. Injected through the DevTools protocol, so the page's CSP is untouched.
  */
 export async function checkAccessibility(page, label) {
@@ -207,7 +207,11 @@ export async function checkAccessibility(page, label) {
   await page.evaluate(axeSource);
   const result = await page.evaluate(() =>
     // eslint-disable-next-line no-undef
-    axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+    axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      // Not a WCAG rule, but a screen reader's list of landmarks is useless if two read alike.
+      rules: { 'landmark-unique': { enabled: true } },
+    }),
   );
   if (result.violations.length) {
     const lines = result.violations.map(

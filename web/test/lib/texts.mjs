@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { singular } from '../../static/js/i18n.js';
 
 const i18nDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'i18n');
 const cache = new Map();
@@ -26,12 +27,26 @@ export async function texts(page, ns) {
   const m = { ...(await messages(lang, 'common')), ...(await messages(lang, ns)) };
   return (key, vars = {}) => {
     if (!(key in m)) throw new Error(`no text ${key}`);
-    return m[key].replace(/\{(\w+)\}/g, (s, name) => (name in vars ? String(vars[name]) : s));
+    return m[key]
+      .replace(/\{(\w+)\|([^{}|]*)\|([^{}|]*)\}/g, (s, name, one, other) =>
+        (name in vars ? (singular(lang, vars[name]) ? one : other) : s))
+      .replace(/\{(\w+)\}/g, (s, name) => (name in vars ? String(vars[name]) : s));
   };
 }
 
-/** A regular expression matching a translated template whatever its {placeholders} hold. */
+/**
+ * A regular expression matching a translated template whatever its {placeholders} hold, and
+ * either form of its plural selectors {count|singular|plural}.
+ */
 export function pattern(template) {
-  const parts = template.split(/\{\w+\}/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  return new RegExp(`^${parts.join('.+?')}$`);
+  const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = template
+    .split(/(\{\w+(?:\|[^{}|]*\|[^{}|]*)?\})/)
+    .map((part, i) => {
+      if (i % 2 === 0) return escape(part);
+      const forms = part.slice(1, -1).split('|').slice(1);
+      return forms.length ? `(?:${forms.map(escape).join('|')})` : '.+?';
+    })
+    .join('');
+  return new RegExp(`^${source}$`);
 }

@@ -6,6 +6,7 @@
 //! | `GET /api/admin/elections` | official | every election's metadata and title |
 //! | `POST /api/admin/elections` | official | `{description, opens_at?, closes_at?}` → the new draft |
 //! | `GET /api/admin/elections/{id}` | official | metadata, stage and counts (voters, ballots, mails; no identity) |
+//! | `DELETE /api/admin/elections/{id}` | official | deletes a draft (never opened) with its voters; audited |
 //! | `PUT /api/admin/elections/{id}/schedule` | official | `{opens_at?, closes_at?}` (draft only) |
 //! | `PUT /api/admin/elections/{id}/mail-language` | official | `{language}`: `en` or `fr`, for voters whose line names none (any stage) |
 //! | `POST /api/admin/elections/{id}/roles` | official | one token per trustee and one for the credential authority |
@@ -59,7 +60,10 @@ pub fn routes() -> Router<AppState> {
             "/api/admin/elections",
             get(list_elections).post(create_election),
         )
-        .route("/api/admin/elections/{id}", get(admin_election))
+        .route(
+            "/api/admin/elections/{id}",
+            get(admin_election).delete(delete_election),
+        )
         .route("/api/admin/elections/{id}/schedule", put(schedule))
         .route(
             "/api/admin/elections/{id}/mail-language",
@@ -259,6 +263,15 @@ async fn tally(
     super::tally(&app, &admin.username, &id)
         .await
         .map(axum::Json)
+}
+
+async fn delete_election(
+    State(app): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    super::delete_draft(&app, &admin.username, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn archive(

@@ -1088,6 +1088,50 @@ pub async fn archive(app: &AppState, actor: &str, id: &str) -> Result<(), ApiErr
     Ok(())
 }
 
+/// Deletes an abandoned draft election (never opened): from the board, its lists, and the
+/// private store with its voters (see [`Storage::delete_draft_election`]). Done under the
+/// election's lock, so that no trustee event is appended meanwhile, and audited in the
+/// server-wide log.
+///
+/// [`Storage::delete_draft_election`]: crate::storage::Storage::delete_draft_election
+pub async fn delete_draft(app: &AppState, actor: &str, id: &str) -> Result<(), ApiError> {
+    let meta = election_meta(app, id).await?;
+    require_state(&meta, ElectionState::Draft, "deleting")?;
+    let mut locked = app.elections.lock(app, id).await?;
+    let title = locked
+        .state()
+        .ok()
+        .and_then(|s| s.definition.as_ref())
+        .map(|d| d.title.clone());
+    let eid = id.to_owned();
+    blocking(&app.storage, move |s| s.delete_draft_election(&eid)).await?;
+    if let Some(guard) = locked.guard.as_mut() {
+        **guard = None;
+    }
+    drop(locked);
+    app.elections
+        .slots
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(id);
+    app.elections
+        .ballot_limits
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(id);
+    app.board.invalidate(id);
+    // In the server-wide log: the election it would belong to no longer exists.
+    audit::record(
+        &app.storage,
+        actor,
+        None,
+        "election.delete",
+        json!({ "election": id, "title": title }),
+    )
+    .await?;
+    Ok(())
+}
+
 /// One trustee's progress through the key ceremony and the tally, as the record shows it
 /// (spec §6, §11.9): what the public board and `GET /api/elections/{id}` report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

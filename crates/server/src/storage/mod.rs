@@ -403,6 +403,12 @@ pub trait Storage: Send + Sync + 'static {
         to: ElectionState,
     ) -> StorageResult<()>;
     /// Replaces description and planned times; only while in `Draft`.
+    /// Deletes a draft election: its row and any lines of its record from the board, and
+    /// from the private store its voters, login codes, role tokens, mails, bindings and
+    /// owner. Refused ([`StorageError::StateMismatch`]) unless the election is a draft.
+    /// The audit log keeps its entries.
+    fn delete_draft_election(&self, id: &str) -> StorageResult<()>;
+
     fn update_election_draft(
         &self,
         id: &str,

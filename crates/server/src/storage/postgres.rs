@@ -188,6 +188,21 @@ CREATE TABLE private.election_owners (
     election_id TEXT COLLATE "C" PRIMARY KEY,
     username TEXT COLLATE "C" NOT NULL
 );
+"#,
+// 2: the lines of a draft election (which never opened) go when the draft is deleted; every
+// other line stays append-only.
+r#"
+CREATE FUNCTION board.events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE'
+       AND (SELECT state FROM board.elections WHERE id = OLD.election_id) = 'draft' THEN
+        RETURN OLD;
+    END IF;
+    RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+DROP TRIGGER events_append_only ON board.events;
+CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON board.events
+    FOR EACH ROW EXECUTE FUNCTION board.events_append_only();
 "#];
 
 /// Creates the board reader role when it is missing and the connecting role may create
@@ -604,6 +619,45 @@ impl Storage for PostgresStorage {
             )
             .await
             .map_err(db)?;
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    fn delete_draft_election(&self, id: &str) -> StorageResult<()> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            let actual = lock_election(&tx, id).await?;
+            if actual != ElectionState::Draft {
+                return Err(StorageError::StateMismatch {
+                    expected: ElectionState::Draft,
+                    actual,
+                });
+            }
+            // Board and private store in one transaction: both schemas are one database.
+            for table in [
+                "board.ballot_index",
+                "board.events",
+                "board.elections",
+                "private.voters",
+                "private.login_codes",
+                "private.login_code_failures",
+                "private.otp_sends",
+                "private.mails",
+                "private.role_tokens",
+                "private.election_mail",
+                "private.credential_bindings",
+                "private.election_owners",
+            ] {
+                let column = if table == "board.elections" {
+                    "id"
+                } else {
+                    "election_id"
+                };
+                tx.execute(&format!("DELETE FROM {table} WHERE {column} = $1"), &[&id])
+                    .await
+                    .map_err(db)?;
+            }
             tx.commit().await.map_err(db)
         })
     }

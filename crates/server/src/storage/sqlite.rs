@@ -3,7 +3,8 @@
 //! Both files run in WAL mode with `synchronous=FULL`, so a commit is fsynced before the call
 //! returns: an acknowledged write survives a kill or a power loss. Each file has one writer
 //! connection and one reader connection (WAL lets readers proceed during a write), each behind
-//! a mutex. Triggers make the event table and the audit log append-only at the database level.
+//! a mutex. Triggers make the event table and the audit log append-only at the database level
+//! (the lines of a draft election, which never opened, go when the draft is deleted).
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -46,7 +47,9 @@ CREATE INDEX IF NOT EXISTS ballot_by_credential ON ballot_index (election_id, cr
 CREATE INDEX IF NOT EXISTS ballot_by_seq ON ballot_index (election_id, seq);
 CREATE TRIGGER IF NOT EXISTS events_no_update BEFORE UPDATE ON events
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS events_no_delete BEFORE DELETE ON events
+DROP TRIGGER IF EXISTS events_no_delete;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    WHEN (SELECT state FROM elections WHERE id = OLD.election_id) IS NOT 'draft'
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 PRAGMA user_version = 1;
 ";
@@ -449,6 +452,48 @@ impl Storage for SqliteStorage {
             params![id, to.as_str()],
         )
         .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn delete_draft_election(&self, id: &str) -> StorageResult<()> {
+        {
+            let mut conn = lock(&self.board_w);
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let actual = current_state(&tx, id)?;
+            if actual != ElectionState::Draft {
+                return Err(StorageError::StateMismatch {
+                    expected: ElectionState::Draft,
+                    actual,
+                });
+            }
+            for table in ["ballot_index", "events"] {
+                tx.execute(&format!("DELETE FROM {table} WHERE election_id = ?1"), [id])
+                    .map_err(db)?;
+            }
+            tx.execute("DELETE FROM elections WHERE id = ?1", [id])
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+        }
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        for table in [
+            "voters",
+            "login_codes",
+            "login_code_failures",
+            "otp_sends",
+            "mails",
+            "role_tokens",
+            "election_mail",
+            "credential_bindings",
+            "election_owners",
+        ] {
+            tx.execute(&format!("DELETE FROM {table} WHERE election_id = ?1"), [id])
+                .map_err(db)?;
+        }
         tx.commit().map_err(db)
     }
 
@@ -1540,8 +1585,23 @@ mod tests {
         let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
         s.create_election(&meta("e")).unwrap();
         s.append_events("e", 0, &["a".into()], &[]).unwrap();
+        s.set_election_state("e", ElectionState::Draft, ElectionState::Open)
+            .unwrap();
+        // Only the record of a draft, deleted with its election, may go.
+        s.create_election(&meta("draft")).unwrap();
+        s.append_events("draft", 0, &["a".into()], &[]).unwrap();
+        assert!(matches!(
+            s.delete_draft_election("e"),
+            Err(StorageError::StateMismatch { .. })
+        ));
+        s.delete_draft_election("draft").unwrap();
+        assert!(s.election("draft").unwrap().is_none());
         let conn = lock(&s.board_w);
         assert!(conn.execute("DELETE FROM events", []).is_err());
         assert!(conn.execute("UPDATE events SET line = 'b'", []).is_err());
+        let lines: i64 = conn
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(lines, 1);
     }
 }

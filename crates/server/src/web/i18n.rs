@@ -122,7 +122,7 @@ impl Messages {
 
     /// The text of `key` with its `{name}` placeholders filled from `vars`.
     pub fn tv(&self, key: &str, vars: &[(&str, &str)]) -> String {
-        fill(self.t(key), vars)
+        fill(self.lang, self.t(key), vars)
     }
 
     /// A whole number with the language's digit grouping (`12,345`; `12 345`).
@@ -156,8 +156,20 @@ impl Messages {
     }
 }
 
-/// Fills `{name}` placeholders.
-pub fn fill(text: &str, vars: &[(&str, &str)]) -> String {
+/// Whether `value`, a count written with or without digit grouping, takes the singular in
+/// `lang`: 1 in English, 0 and 1 in French.
+pub fn singular(lang: &str, value: &str) -> bool {
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    match digits.parse::<u64>() {
+        Ok(n) if lang == "fr" => n < 2,
+        Ok(n) => n == 1,
+        Err(_) => false,
+    }
+}
+
+/// Fills `{name}` placeholders, and plural selectors `{name|singular|plural}` with the form
+/// that the count `name` takes in `lang` ([`singular`]), as `web/static/js/i18n.js` does.
+pub fn fill(lang: &str, text: &str, vars: &[(&str, &str)]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find('{') {
@@ -165,12 +177,18 @@ pub fn fill(text: &str, vars: &[(&str, &str)]) -> String {
         let after = &rest[start + 1..];
         match after.find('}') {
             Some(end) => {
-                let name = &after[..end];
-                match vars.iter().find(|(n, _)| *n == name) {
-                    Some((_, v)) => out.push_str(v),
-                    None => {
+                let inside = &after[..end];
+                let mut parts = inside.split('|');
+                let name = parts.next().unwrap_or_default();
+                let forms: Vec<&str> = parts.collect();
+                match (vars.iter().find(|(n, _)| *n == name), forms.as_slice()) {
+                    (Some((_, v)), []) => out.push_str(v),
+                    (Some((_, v)), [one, other]) => {
+                        out.push_str(if singular(lang, v) { one } else { other })
+                    }
+                    _ => {
                         out.push('{');
-                        out.push_str(name);
+                        out.push_str(inside);
                         out.push('}');
                     }
                 }
@@ -276,8 +294,30 @@ mod tests {
         assert_eq!(utc_time(1_709_294_400), "2024-03-01 12:00 UTC");
         assert_eq!(iso_time(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(
-            fill("{a} and {b} {c", &[("a", "x"), ("b", "{a}")]),
+            fill("en", "{a} and {b} {c", &[("a", "x"), ("b", "{a}")]),
             "x and {a} {c"
         );
+    }
+
+    #[test]
+    fn plural_forms_follow_each_language() {
+        let text = "{n} {n|election|elections}, {k|is|are} {k} {m|x}";
+        let cases = [
+            ("en", "0", "0 elections, is 1 {m|x}"),
+            ("en", "1", "1 election, is 1 {m|x}"),
+            ("en", "2", "2 elections, is 1 {m|x}"),
+            ("fr", "0", "0 election, is 1 {m|x}"),
+            ("fr", "1", "1 election, is 1 {m|x}"),
+            ("fr", "2", "2 elections, is 1 {m|x}"),
+            ("en", "1,000", "1,000 elections, is 1 {m|x}"),
+        ];
+        for (lang, n, expected) in cases {
+            assert_eq!(
+                fill(lang, text, &[("n", n), ("k", "1")]),
+                expected,
+                "{lang} {n}"
+            );
+        }
+        assert!(singular("fr", "0") && !singular("en", "0") && !singular("fr", "12\u{202f}001"));
     }
 }

@@ -692,7 +692,7 @@ async fn board_page(
         if rows.is_empty() {
             h.elem("p", &[("class", "muted")], m.t("public.no_ballots"));
         } else {
-            scroll_box(h, m.t("public.ballots_heading"));
+            scroll_box(h, m.t("public.ballots_table"));
             h.raw("<table class=\"ballots\">");
             h.elem(
                 "caption",
@@ -798,7 +798,7 @@ async fn board_page(
                     ],
                 ),
             );
-            scroll_box(h, m.t("public.trustees_heading"));
+            scroll_box(h, m.t("public.trustees_table"));
             h.raw("<table class=\"trustees\">");
             h.elem(
                 "caption",
@@ -1046,7 +1046,10 @@ async fn result_page(app: &AppState, id: &str, m: &Messages) -> Result<String, A
             } else {
                 "public.col_count"
             };
-            scroll_box(h, &question.text);
+            scroll_box(
+                h,
+                &m.tv("public.result_table", &[("question", &question.text)]),
+            );
             h.raw("<table class=\"result\">");
             h.elem(
                 "caption",
