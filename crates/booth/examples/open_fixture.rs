@@ -31,6 +31,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             max: 10,
             max_per_answer: 1,
             blank: false,
+            kind: None,
+            method: None,
+            seats: None,
+            grades: None,
         }],
         ..DemoOptions::default()
     };

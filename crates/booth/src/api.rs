@@ -306,6 +306,15 @@ pub fn trustee_check(record: &str, secrets: &str) -> Outcome<String> {
     with_event(&state, &event, &[("complaints", json!(complaints))])
 }
 
+/// The trustee's shuffle of the ranked and graded answers of the closed election
+/// (§11.12), signed with its key.
+pub fn trustee_shuffle(record: &str, secrets: &str) -> Outcome<String> {
+    let state = state_of(record)?;
+    let secrets = read_secrets(secrets)?;
+    let event = ceremony::trustee_shuffle(&state, &secrets, &mut os_rng())?;
+    with_event(&state, &event, &[])
+}
+
 /// The trustee's decryption share of the closed election's tally (§7).
 pub fn trustee_decrypt(record: &str, secrets: &str) -> Outcome<String> {
     let state = state_of(record)?;
@@ -510,6 +519,10 @@ mod tests {
                 max: 2,
                 max_per_answer: 1,
                 blank: true,
+                kind: None,
+                method: None,
+                seats: None,
+                grades: None,
             }],
             ..DemoOptions::default()
         };
@@ -744,6 +757,10 @@ mod tests {
             max: 2,
             max_per_answer: 1,
             blank: true,
+            kind: None,
+            method: None,
+            seats: None,
+            grades: None,
         }]
     }
 }

@@ -19,7 +19,7 @@
 //! | `.audit_tracker(audit)` | the tracker of the audited ballot (after the same check) |
 //! | `parse_credential(text)` | the normalised credential, or why it is mistyped |
 //! | `verify_record(record)` | the verifier's report, as `scrutin verify --json` |
-//! | `trustee_commit`, `trustee_deal`, `trustee_check`, `trustee_decrypt` | a trustee's steps |
+//! | `trustee_commit`, `trustee_deal`, `trustee_check`, `trustee_shuffle`, `trustee_decrypt` | a trustee's steps |
 //! | `generate_credentials(record, voters, authority_key)` | the credential authority's step, signed with its key |
 //! | `generate_role_key(role, name)`, `role_key_info(key_file)` | a trustee's or authority's role key, and what a key file holds |
 //! | `key_fingerprint(public_key)` | the fingerprint of a public role key |
@@ -184,6 +184,13 @@ pub fn trustee_deal(record: &str, secrets: &str) -> Result<String, JsValue> {
 #[wasm_bindgen]
 pub fn trustee_check(record: &str, secrets: &str) -> Result<String, JsValue> {
     api::trustee_check(record, secrets).map_err(to_js)
+}
+
+/// The trustee's shuffle of the ranked and graded answers (spec §11.12): `{event_type,
+/// event_body, line}`.
+#[wasm_bindgen]
+pub fn trustee_shuffle(record: &str, secrets: &str) -> Result<String, JsValue> {
+    api::trustee_shuffle(record, secrets).map_err(to_js)
 }
 
 /// The trustee's decryption share: `{event_type, event_body, line}`.

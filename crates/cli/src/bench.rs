@@ -34,6 +34,10 @@ fn approval_question() -> Question {
         max: 10,
         max_per_answer: 1,
         blank: false,
+        kind: None,
+        method: None,
+        seats: None,
+        grades: None,
     }
 }
 

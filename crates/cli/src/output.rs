@@ -34,8 +34,15 @@ pub fn print_result(
         "Result (decrypted by trustees {:?}; {} ballots counted, total weight {}):",
         result.trustees, result.ballots_counted, result.total_weight
     );
+    let mut mixed = result.mixed.iter().flatten();
     for (q, r) in def.questions.iter().zip(&result.questions) {
         println!("  {}", q.text);
+        if q.is_mixed() {
+            if let Some(m) = mixed.next() {
+                print_count(q, m);
+            }
+            continue;
+        }
         for (a, n) in q.answers.iter().zip(&r.choices) {
             println!("    {n:>8}  {a}");
         }
@@ -43,6 +50,50 @@ pub fn print_result(
             println!("    {b:>8}  (blank)");
         }
     }
+}
+
+/// The outcome of a ranked or graded question (spec §11.14), in one or two lines.
+fn print_count(q: &scrutin_election::definition::Question, m: &scrutin_election::mix::MixedResult) {
+    use scrutin_election::mix::CountResult;
+    let name = |c: &u32| {
+        q.answers
+            .get(*c as usize)
+            .cloned()
+            .unwrap_or_else(|| format!("#{c}"))
+    };
+    let names = |cs: &[u32]| cs.iter().map(name).collect::<Vec<_>>().join(" = ");
+    let order = |groups: &[Vec<u32>]| {
+        groups
+            .iter()
+            .map(|g| names(g))
+            .collect::<Vec<_>>()
+            .join(" > ")
+    };
+    let (method, valid, invalid, outcome) = match &m.count {
+        CountResult::Schulze(r) => ("Schulze", r.valid_ballots, r.invalid.len(), order(&r.order)),
+        CountResult::MajorityJudgment(r) => (
+            "majority judgment",
+            r.valid_ballots,
+            r.invalid.len(),
+            order(&r.order),
+        ),
+        CountResult::Irv(r) => (
+            "instant-runoff",
+            r.valid_ballots,
+            r.invalid.len(),
+            format!("elected: {}", name(&r.elected)),
+        ),
+        CountResult::Stv(r) => (
+            "STV",
+            r.valid_ballots,
+            r.invalid.len(),
+            format!(
+                "elected: {}",
+                r.elected.iter().map(name).collect::<Vec<_>>().join(", ")
+            ),
+        ),
+    };
+    println!("    {method}, {valid} valid ballots, {invalid} invalid: {outcome}");
 }
 
 /// The report as one JSON object.

@@ -10,7 +10,7 @@ use scrutin_election::ceremony;
 use scrutin_election::ceremony::TrusteeSecretFile;
 use scrutin_election::credential::{self, Credential};
 use scrutin_election::crypto::rng::os_rng;
-use scrutin_election::definition::{ElectionDescription, QuestionChoice};
+use scrutin_election::definition::{ElectionDescription, QuestionChoice, QuestionKind};
 use scrutin_election::record::Event;
 use scrutin_election::roles::{Role, RoleKey};
 use scrutin_election::verify::RecordState;
@@ -210,6 +210,11 @@ pub enum TrusteeCommand {
     Deal(SecretArgs),
     /// Key generation step 3: check the shares received; complain about a cheating dealer.
     Check(SecretArgs),
+    /// After the close, shuffle the ranked and graded answers (spec §11.12): the last
+    /// shuffle's outputs (or the counted ballots, first) re-encrypted in a secret order,
+    /// with its proof. At least `threshold` trustees shuffle, each once, before anyone
+    /// decrypts.
+    Shuffle(SecretArgs),
     /// Publish this trustee's decryption share of the closed election's tally, once the
     /// monitors given agree that the close line is the one they hold.
     Decrypt {
@@ -481,6 +486,18 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             print_recorded(seq);
             println!("Trustee {index} checked its shares.");
         }
+        TrusteeCommand::Shuffle(a) => {
+            let place = a.target.place()?;
+            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
+            let event = ceremony::trustee_shuffle(&state, &secrets, &mut rng)?;
+            place.publish_trustee_event(&state, event)?;
+            let threshold = state.definition.as_ref().map_or(0, |d| d.threshold);
+            println!(
+                "Trustee {} shuffled the ranked and graded answers (shuffle {} of at least {threshold}).",
+                secrets.dkg.index,
+                state.shuffles.len() + 1
+            );
+        }
         TrusteeCommand::Decrypt { args, monitors } => {
             let place = args.target.place()?;
             let secrets = read_secrets(&args.secret)?;
@@ -716,9 +733,9 @@ pub fn ballot(cmd: BallotCommand) -> Result<()> {
                             .answers
                             .iter()
                             .zip(v)
-                            .filter(|(_, v)| **v > 0)
+                            .filter(|(_, v)| **v > 0 || q.kind == Some(QuestionKind::Grades))
                             .map(|(a, v)| {
-                                if q.max_per_answer > 1 {
+                                if q.max_per_answer > 1 || q.is_mixed() {
                                     format!("{a} ({v})")
                                 } else {
                                     a.clone()

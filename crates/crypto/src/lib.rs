@@ -17,6 +17,7 @@
 //! | [`disjunctive`] | proofs that a ciphertext encrypts one of a set of values | §5.4 |
 //! | [`shuffle`] | verifiable re-encryption shuffle of rows of ciphertexts (mix-net step) | §5.5 |
 //! | [`bits`] | one proof that many ciphertexts each encrypt 0 or 1 | §5.7 |
+//! | [`knowledge`] | proof of knowledge of a ciphertext's randomness | §5.8 |
 //! | [`batch`] | random-linear-combination batch verification | §5.6 |
 //! | [`dkg`] | Pedersen distributed key generation with Feldman commitments | §6 |
 //! | [`threshold`] | decryption shares and Lagrange combination | §7 |
@@ -36,6 +37,7 @@ pub mod dlog;
 pub mod elgamal;
 mod error;
 pub mod group;
+pub mod knowledge;
 pub mod rng;
 pub mod schnorr;
 pub mod shuffle;

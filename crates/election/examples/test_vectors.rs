@@ -15,6 +15,12 @@
 //! a receipt; the coefficients hash; the credential, checksum, content digest and tracker
 //! derivations; every line hash; a Benaloh audit), its members in alphabetical order, and
 //! `shuffle.json` (a verifiable shuffle of 3 rows of 2 ciphertexts with its proof, §5.5).
+//! From the seed `"scrutin mixed test vectors"` it runs a second, mixed election (a
+//! single-choice question and a Schulze question, §8.1) through [`scrutin_election::demo`]
+//! and writes `mixed.jsonl` (its record, with two shuffles, §11.12–§11.14) and `mixed.json`
+//! (the rows at `close`, each shuffle's transcripts and challenges, one proof of knowledge
+//! of randomness, one decryption factor proof of a row, the Lagrange combination and the
+//! decrypted rows, and the count).
 //!
 //! Every transcript is rebuilt here **from the specification** (not with the library's
 //! private builders) and the challenge obtained is checked against the library's
@@ -127,6 +133,10 @@ fn definition(keys: &Keys) -> ElectionDefinition {
                 max: 1,
                 max_per_answer: 1,
                 blank: true,
+                kind: None,
+                method: None,
+                seats: None,
+                grades: None,
             },
             Question {
                 text: "Rate each proposal from 0 to 2".into(),
@@ -135,6 +145,10 @@ fn definition(keys: &Keys) -> ElectionDefinition {
                 max: 4,
                 max_per_answer: 2,
                 blank: false,
+                kind: None,
+                method: None,
+                seats: None,
+                grades: None,
             },
         ],
     }
@@ -603,6 +617,252 @@ struct Output {
     record: String,
     proofs: String,
     shuffle: String,
+    mixed_record: String,
+    mixed: String,
+}
+
+const MIXED_SEED: &[u8] = b"scrutin mixed test vectors";
+
+/// The transcript of §11.12, built from the specification.
+fn shuffle_caller(fp: &Hash32, trustee: u32, q: u64) -> Transcript {
+    let mut t = Transcript::new("shuffle");
+    t.append("election", &fp.0)
+        .append_u64("trustee", trustee.into())
+        .append_u64("question", q);
+    t
+}
+
+/// A mixed election (§8.1, §10.7, §11.12–§11.14): its record and the intermediate values.
+fn mixed_vectors() -> (String, Value) {
+    use scrutin_election::crypto::knowledge::RandomnessProof;
+    use scrutin_election::crypto::threshold;
+    use scrutin_election::mix;
+    let ranked = Question {
+        text: "Rank the logos".into(),
+        answers: vec!["Red".into(), "Green".into(), "Blue".into()],
+        min: 0,
+        max: 0,
+        max_per_answer: 1,
+        blank: false,
+        kind: Some(scrutin_election::definition::QuestionKind::Ranked),
+        method: Some(scrutin_election::definition::Method::Schulze),
+        seats: None,
+        grades: None,
+    };
+    let mut questions = scrutin_election::demo::DemoOptions::default_questions();
+    questions.truncate(1);
+    questions.push(ranked);
+    let outcome = scrutin_election::demo::run(
+        &scrutin_election::demo::DemoOptions {
+            title: "scrutin mixed test vectors".into(),
+            voters: 3,
+            trustees: 2,
+            threshold: 2,
+            revote_percent: 0,
+            blank_percent: 0,
+            questions,
+            ..Default::default()
+        },
+        &mut SeededRng::new(MIXED_SEED),
+    )
+    .unwrap();
+    let record = outcome.record.clone();
+    let events = events_of(&record);
+    let state = state_of(&record);
+    let fp = state.fingerprint.unwrap();
+    let key = state.joint_key.as_ref().unwrap().public_key;
+
+    // §11.12: the rows at close, from the last ballots in the order of the list.
+    let close_at = events.iter().position(|e| e.kind() == "close").unwrap();
+    let at_close = state_of(&rechained(&events[..=close_at]));
+    let mut rows = at_close.mix_rows[0].clone();
+    let rows_at_close = rows_json(&rows);
+    let mut shuffles = Vec::new();
+    for (seq, e) in events.iter().enumerate() {
+        let Event::Shuffle(s) = e else { continue };
+        let part = &s.body.questions[0];
+        let caller = shuffle_caller(&fp, s.body.trustee, 1);
+        assert_eq!(
+            caller.bytes(),
+            mix::shuffle_transcript(&fp, s.body.trustee, 1).bytes()
+        );
+        let statement = ShuffleStatement {
+            key: &key,
+            inputs: &rows,
+            outputs: &part.outputs,
+        };
+        part.proof.verify(caller.clone(), &statement).unwrap();
+        let (u, c) = part
+            .proof
+            .challenge_values(caller.clone(), &statement)
+            .unwrap();
+        shuffles.push(json!({
+            "seq": seq,
+            "trustee": s.body.trustee,
+            "caller_transcript_hex": h(caller.bytes()),
+            "u": u.iter().map(sh).collect::<Vec<_>>(),
+            "challenge": sh(&c),
+        }));
+        rows = part.outputs.clone();
+    }
+
+    // §10.7: the proof of knowledge of answer 0 of the ranked question of the first ballot.
+    let first_ballot = events.iter().position(|e| e.kind() == "ballot").unwrap();
+    let Event::Ballot(b) = &events[first_ballot] else {
+        panic!("no ballot")
+    };
+    let ct = b.answers[1].choices[0];
+    let proof: RandomnessProof = b.answers[1].randomness_proofs.as_ref().unwrap()[0];
+    let mut caller = Transcript::new("ballot-randomness");
+    caller
+        .append("election", &fp.0)
+        .append_point("credential", &b.credential)
+        .append_u64("question", 1)
+        .append_u64("answer", 0);
+    let mut full = caller.clone();
+    full.append_point("key", &key)
+        .append_point("alpha", &ct.alpha)
+        .append_point("beta", &ct.beta)
+        .append_point("commitment", &proof.commitment);
+    let c = challenge_of(full.bytes());
+    assert_eq!(c, proof.challenge(caller.clone(), &key, &ct));
+    assert_eq!(
+        mul_g(&proof.response),
+        proof.commitment.point() + ct.alpha.point() * c,
+        "§5.8: zG = A + cα"
+    );
+    let knowledge = json!({
+        "seq": first_ballot,
+        "statement": {"key": key.to_hex(), "ciphertext": ct_json(&ct)},
+        "caller_transcript_hex": h(caller.bytes()),
+        "transcript_hex": h(full.bytes()),
+        "challenge": sh(&c),
+        "commitment": proof.commitment.to_hex(),
+        "response": sh(&proof.response),
+    });
+
+    // §11.13: trustee 1's factor of answer 0 of row 0, and the combination of §11.14.
+    let shares = &state.shares;
+    let vk = state.joint_key.as_ref().unwrap().verification_keys[0];
+    let f = &shares[0].mixed.as_ref().unwrap()[0][0][0];
+    let mut caller = Transcript::new("decryption-share");
+    caller
+        .append("election", &fp.0)
+        .append_u64("trustee", shares[0].trustee.into())
+        .append_u64("question", 1)
+        .append_u64("row", 0)
+        .append_u64("column", 0);
+    let statement = f.statement(&vk, &rows[0][0].alpha);
+    f.proof.verify(caller.clone(), &statement).unwrap();
+    let factor = json!({
+        "trustee": shares[0].trustee,
+        "statement": {"alpha": rows[0][0].alpha.to_hex(), "public": vk.to_hex(), "image": f.factor.to_hex()},
+        "caller_transcript_hex": h(caller.bytes()),
+        "challenge": sh(&f.proof.challenge(caller, &statement)),
+    });
+    let result = state.result.as_ref().unwrap();
+    let lambdas = threshold::lagrange_at_zero(&result.trustees).unwrap();
+    let mixed = &result.mixed.as_ref().unwrap()[0];
+    let combined: Vec<Vec<String>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .map(|(k, ct)| {
+                    let mut m = *ct.beta.point();
+                    for (lambda, share) in lambdas.iter().zip(shares) {
+                        m -= share.mixed.as_ref().unwrap()[0][i][k].factor.point() * lambda;
+                    }
+                    assert_eq!(
+                        m,
+                        mul_g(&Scalar::from(mixed.ballots[i][k].unwrap())),
+                        "§11.14: mG = β − Σ λⱼDⱼ"
+                    );
+                    Point::from_point(m).to_hex()
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(
+        mix::count_rows(
+            &state.definition.as_ref().unwrap().questions[1],
+            &mixed.ballots
+        )
+        .unwrap(),
+        mixed.count
+    );
+    let values = json!({
+        "seed": String::from_utf8_lossy(MIXED_SEED),
+        "fingerprint": fp.to_hex(),
+        "election_key": key.to_hex(),
+        "head": Hash32::of(record.lines().last().unwrap().as_bytes()).to_hex(),
+        "rows_at_close": rows_at_close,
+        "shuffles": shuffles,
+        "randomness_proof": knowledge,
+        "row_decryption_factor": factor,
+        "lagrange": lambdas.iter().map(sh).collect::<Vec<_>>(),
+        "combined": combined,
+        "ballots": serde_json::to_value(&mixed.ballots).unwrap(),
+        "count": serde_json::to_value(&mixed.count).unwrap(),
+    });
+    check_mixed(&record, &outcome.trustees);
+    (record, values)
+}
+
+/// The negative tests of §13 for `mixed.jsonl`.
+fn check_mixed(record: &str, trustees: &[ceremony::TrusteeSecretFile]) {
+    let events = events_of(record);
+    let kinds: Vec<&str> = events.iter().map(Event::kind).collect();
+    let shuffles: Vec<usize> = (0..kinds.len())
+        .filter(|i| kinds[*i] == "shuffle")
+        .collect();
+    assert_eq!(shuffles.len(), 2);
+    // Two output rows swapped, or one output ciphertext replaced, in the second shuffle
+    // (signed again by its trustee): M1.
+    let ctx = state_of(record).election_hash;
+    let resigned = |change: &dyn Fn(&mut scrutin_election::mix::Shuffle)| {
+        let mut e = events.clone();
+        let Event::Shuffle(s) = &e[shuffles[1]] else {
+            panic!("no shuffle")
+        };
+        let mut body = s.body.clone();
+        change(&mut body);
+        let key = &trustees[body.trustee as usize - 1].role_key;
+        e[shuffles[1]] = Event::Shuffle(
+            roles::Signed::sign(body, "shuffle", &ctx, key, &mut SeededRng::new(b"m1")).unwrap(),
+        );
+        e
+    };
+    expect_failure(
+        &resigned(&|b| b.questions[0].outputs.swap(0, 1)),
+        "M1",
+        shuffles[1] as u64,
+    );
+    expect_failure(
+        &resigned(&|b| b.questions[0].outputs[1][2] = b.questions[0].outputs[0][2]),
+        "M1",
+        shuffles[1] as u64,
+    );
+    // A count of the result changed: D6.
+    let mut e = events.clone();
+    let Some(Event::Result(r)) = e.last_mut() else {
+        panic!("no result")
+    };
+    if let Some(scrutin_election::mix::CountResult::Schulze(s)) =
+        r.mixed.as_mut().map(|m| &mut m[0].count)
+    {
+        s.pairwise[0][1] += 1;
+    }
+    expect_failure(&e, "D6", events.len() as u64 - 1);
+    // A decrypted rank changed: D5.
+    let mut e = events.clone();
+    let Some(Event::Result(r)) = e.last_mut() else {
+        panic!("no result")
+    };
+    let m = &mut r.mixed.as_mut().unwrap()[0];
+    m.ballots[0][0] = Some(m.ballots[0][0].map_or(0, |v| (v + 1) % 4));
+    expect_failure(&e, "D5", events.len() as u64 - 1);
 }
 
 fn build() -> Output {
@@ -1123,10 +1383,13 @@ fn build() -> Output {
     });
     // §5.5: a shuffle, from the same generator, after every other draw.
     let shuffle = shuffle_vector(&mut rng, &fp, &h_key);
+    let (mixed_record, mixed) = mixed_vectors();
     Output {
         record,
         proofs: serde_json::to_string_pretty(&sorted(proofs)).unwrap() + "\n",
         shuffle: serde_json::to_string_pretty(&sorted(shuffle)).unwrap() + "\n",
+        mixed_record,
+        mixed: serde_json::to_string_pretty(&sorted(mixed)).unwrap() + "\n",
     }
 }
 
@@ -1233,6 +1496,11 @@ fn main() {
         first.shuffle, second.shuffle,
         "shuffle.json is not deterministic"
     );
+    assert_eq!(
+        first.mixed_record, second.mixed_record,
+        "mixed.jsonl is not deterministic"
+    );
+    assert_eq!(first.mixed, second.mixed, "mixed.json is not deterministic");
     let verified =
         verify_record(first.record.as_bytes(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
     check_section_13(&first.record);
@@ -1240,11 +1508,11 @@ fn main() {
     std::fs::write(dir.join("record.jsonl"), &first.record).unwrap();
     std::fs::write(dir.join("proofs.json"), &first.proofs).unwrap();
     std::fs::write(dir.join("shuffle.json"), &first.shuffle).unwrap();
+    std::fs::write(dir.join("mixed.jsonl"), &first.mixed_record).unwrap();
+    std::fs::write(dir.join("mixed.json"), &first.mixed).unwrap();
     println!("{}", verified.summary());
     println!(
-        "wrote {}, {} and {}",
-        dir.join("record.jsonl").display(),
-        dir.join("proofs.json").display(),
-        dir.join("shuffle.json").display()
+        "wrote record.jsonl, proofs.json, shuffle.json, mixed.jsonl and mixed.json in {}",
+        dir.display()
     );
 }

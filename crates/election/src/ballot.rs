@@ -14,6 +14,13 @@
 //! credential, so a ballot cannot be replayed in another election nor its proofs reused
 //! under another credential (Cortier, Smyth, *Attacking and fixing Helios*, CSF 2011).
 //! The credential then signs a digest of the whole ballot (§10.4).
+//!
+//! A ranked or graded question (§8.1) is not summed: its answers are shuffled and then
+//! decrypted ballot by ballot, so nothing about their values is proved at casting. Each
+//! of its ciphertexts carries instead a proof of knowledge of its randomness (§5.8,
+//! §10.7) bound to the election, the credential, the question and the answer: a copied
+//! or re-encrypted ciphertext comes without one. Which malformed values this leaves to
+//! the count is listed in §10.7.
 
 use rand_core::CryptoRng;
 use scrutin_crypto::batch::{BaseId, BatchVerifier};
@@ -21,6 +28,7 @@ use scrutin_crypto::bits::{BitBases, BitGenerators, BitsProof, BitsStatement};
 use scrutin_crypto::disjunctive::{MembershipProof, MembershipStatement, ProofRequest};
 use scrutin_crypto::elgamal::{Ciphertext, EncryptionKey, SecretScalar};
 use scrutin_crypto::group::{hex_scalar, hex_scalar_vec, small_multiple};
+use scrutin_crypto::knowledge::RandomnessProof;
 use scrutin_crypto::schnorr::SchnorrProof;
 use scrutin_crypto::transcript::Transcript;
 use scrutin_crypto::{Point, RistrettoPoint, Scalar};
@@ -37,6 +45,7 @@ pub mod tags {
     pub const CHOICE: &str = "ballot-choice";
     pub const BITS: &str = "ballot-bits";
     pub const SUM: &str = "ballot-sum";
+    pub const RANDOMNESS: &str = "ballot-randomness";
     pub const CONTENT: &str = "ballot-content";
     pub const SIGNATURE: &str = "ballot-signature";
     pub const TRACKER: &str = "ballot-tracker";
@@ -73,6 +82,14 @@ pub struct EncryptedAnswer {
         deserialize_with = "crate::present"
     )]
     pub sum_proof: Option<MembershipProof>,
+    /// One proof of knowledge of the randomness per answer of a ranked or graded
+    /// question (§10.7).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub randomness_proofs: Option<Vec<RandomnessProof>>,
 }
 
 /// A signed ballot: the body of a `ballot` event (§11.7).
@@ -188,6 +205,16 @@ fn choice_transcript(fp: &Hash32, credential: &Point, q: usize, a: usize) -> Tra
     t
 }
 
+/// The caller transcript of the proof of knowledge of answer `a`'s randomness (§10.7).
+fn randomness_transcript(fp: &Hash32, credential: &Point, q: usize, a: usize) -> Transcript {
+    let mut t = Transcript::new(tags::RANDOMNESS);
+    t.append("election", &fp.0)
+        .append_point("credential", credential)
+        .append_u64("question", q as u64)
+        .append_u64("answer", a as u64);
+    t
+}
+
 fn question_transcript(tag: &str, fp: &Hash32, credential: &Point, q: usize) -> Transcript {
     let mut t = Transcript::new(tag);
     t.append("election", &fp.0)
@@ -264,6 +291,10 @@ impl Ballot {
             if let Some(p) = &answer.sum_proof {
                 append_proof(&mut t, p);
             }
+            for p in answer.randomness_proofs.iter().flatten() {
+                t.append_point("commitment", &p.commitment)
+                    .append_scalar("response", &p.response);
+            }
         }
         Sha512::digest(t.bytes()).into()
     }
@@ -294,6 +325,20 @@ impl Ballot {
         self.answers
             .iter()
             .flat_map(|a| a.choices.iter().chain(a.blank.iter()))
+    }
+
+    /// The ciphertexts that enter the encrypted tally, in its flat order (§11.8): those
+    /// of the homomorphic questions; `questions` are the definition's, whose shape the
+    /// ballot was checked against.
+    pub fn tallied_ciphertexts<'a>(
+        &'a self,
+        questions: &'a [crate::definition::Question],
+    ) -> impl Iterator<Item = &'a Ciphertext> {
+        self.answers
+            .iter()
+            .zip(questions)
+            .filter(|(_, q)| !q.is_mixed())
+            .flat_map(|(a, _)| a.choices.iter().chain(a.blank.iter()))
     }
 }
 
@@ -381,6 +426,7 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
             bits_proof: None,
             choice_proofs: None,
             sum_proof: None,
+            randomness_proofs: None,
         });
     }
     let sum_points = scrutin_crypto::Point::batch_from_halves(&sum_halves);
@@ -429,7 +475,7 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     let mut requests = Vec::new();
     let mut sum_index = 0;
     for (q, ((question, plan), answer)) in questions.iter().zip(&plans).zip(&answers).enumerate() {
-        if !question.answers_are_bits() {
+        if question.has_range_proofs() {
             for (a, ((ct, v), r)) in answer
                 .choices
                 .iter()
@@ -492,11 +538,36 @@ pub fn encrypt<R: CryptoRng + ?Sized>(
     // sum's.
     let mut proofs = MembershipProof::prove_many(&ctx.key, requests, rng)?.into_iter();
     for (q, (question, answer)) in questions.iter().zip(answers.iter_mut()).enumerate() {
-        if !question.answers_are_bits() {
+        if question.has_range_proofs() {
             answer.choice_proofs = Some(proofs.by_ref().take(question.answers.len()).collect());
         }
         if ctx.sum_values[q].is_some() {
             answer.sum_proof = proofs.next();
+        }
+    }
+
+    // 5. The proofs of knowledge of the randomness of ranked and graded answers (§10.7).
+    for (q, ((question, plan), answer)) in
+        questions.iter().zip(&plans).zip(&mut answers).enumerate()
+    {
+        if question.is_mixed() {
+            answer.randomness_proofs = Some(
+                answer
+                    .choices
+                    .iter()
+                    .zip(&plan.randomness)
+                    .enumerate()
+                    .map(|(a, (ct, r))| {
+                        RandomnessProof::prove(
+                            randomness_transcript(fp, &public, q, a),
+                            ctx.key.point(),
+                            ct,
+                            r.expose(),
+                            rng,
+                        )
+                    })
+                    .collect(),
+            );
         }
     }
     let openings = plans
@@ -539,6 +610,8 @@ pub enum BallotCheck {
     ChoiceProof,
     /// B6: a sum proof.
     RuleProof,
+    /// B8: a proof of knowledge of the randomness of a ranked or graded answer.
+    Knowledge,
 }
 
 impl BallotCheck {
@@ -550,6 +623,7 @@ impl BallotCheck {
             BallotCheck::Signature => "B4",
             BallotCheck::ChoiceProof => "B5",
             BallotCheck::RuleProof => "B6",
+            BallotCheck::Knowledge => "B8",
         }
     }
 }
@@ -608,7 +682,7 @@ pub fn check_shape(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRej
             );
         }
         let per_answer = answer.choice_proofs.as_ref().map(Vec::len);
-        if per_answer != (!question.answers_are_bits()).then_some(n) {
+        if per_answer != question.has_range_proofs().then_some(n) {
             return reject(
                 BallotCheck::Shape,
                 format!(
@@ -621,6 +695,16 @@ pub fn check_shape(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRej
             return reject(
                 BallotCheck::Shape,
                 format!("question {}: sum proof present iff required", q + 1),
+            );
+        }
+        let knowledge = answer.randomness_proofs.as_ref().map(Vec::len);
+        if knowledge != question.is_mixed().then_some(n) {
+            return reject(
+                BallotCheck::Shape,
+                format!(
+                    "question {}: one proof of knowledge per answer iff the question is ranked or graded",
+                    q + 1
+                ),
             );
         }
     }
@@ -718,6 +802,17 @@ pub fn add_to_batch_with_digest(
                     )
                 })?;
         }
+        if parts.knowledge {
+            let proofs = answer.randomness_proofs.iter().flatten();
+            for (a, (ct, proof)) in answer.choices.iter().zip(proofs).enumerate() {
+                proof.add_to_batch(
+                    randomness_transcript(fp, cred, q, a),
+                    ctx.key.point(),
+                    ct,
+                    batch,
+                );
+            }
+        }
     }
     Ok(())
 }
@@ -728,6 +823,8 @@ pub struct BallotParts {
     pub signature: bool,
     pub choices: bool,
     pub rules: bool,
+    /// The proofs of knowledge of ranked and graded answers (B8).
+    pub knowledge: bool,
 }
 
 impl BallotParts {
@@ -736,6 +833,7 @@ impl BallotParts {
         signature: true,
         choices: true,
         rules: true,
+        knowledge: true,
     };
 }
 
@@ -743,29 +841,39 @@ impl BallotParts {
 /// Membership of the credential in the list is the caller's check (B2).
 pub fn verify(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRejection> {
     check_shape(ctx, ballot)?;
+    const NONE: BallotParts = BallotParts {
+        signature: false,
+        choices: false,
+        rules: false,
+        knowledge: false,
+    };
     let parts = [
         (
             BallotCheck::Signature,
             BallotParts {
                 signature: true,
-                choices: false,
-                rules: false,
+                ..NONE
             },
         ),
         (
             BallotCheck::ChoiceProof,
             BallotParts {
-                signature: false,
                 choices: true,
-                rules: false,
+                ..NONE
             },
         ),
         (
             BallotCheck::RuleProof,
             BallotParts {
-                signature: false,
-                choices: false,
                 rules: true,
+                ..NONE
+            },
+        ),
+        (
+            BallotCheck::Knowledge,
+            BallotParts {
+                knowledge: true,
+                ..NONE
             },
         ),
     ];
@@ -781,6 +889,8 @@ pub fn verify(ctx: &VotingContext, ballot: &Ballot) -> Result<(), BallotRejectio
                     match check {
                         BallotCheck::Signature => "the credential's signature",
                         BallotCheck::ChoiceProof => "the bits proof or a range proof of an answer",
+                        BallotCheck::Knowledge =>
+                            "a proof of knowledge of a ranked or graded answer's randomness",
                         _ => "a sum proof",
                     }
                 ),

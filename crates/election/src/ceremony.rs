@@ -11,8 +11,11 @@
 //! | 3 | anyone (the administrator) | [`election_key_event`] |
 //! | 4 | credential authority | [`crate::credential::issue`], then [`credentials_event`] |
 //! | 5 | administrator | [`open_event`], later [`close_event`] |
-//! | 6 | each of at least k trustees | [`trustee_decrypt`] |
-//! | 7 | anyone (the administrator) | [`result_event`] |
+//! | 6 | at least k trustees in turn, if there are ranked or graded answers | [`trustee_shuffle`] |
+//! | 7 | each of at least k trustees | [`trustee_decrypt`] |
+//! | 8 | anyone (the administrator) | [`result_event`] |
+//!
+//! [`trustee_step`] says which step a trustee is at.
 
 use rand_core::CryptoRng;
 use scrutin_crypto::dkg::{self, TrusteeSecrets};
@@ -21,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
+use crate::mix;
 use crate::record::{Close, Event, Open, RecordWriter};
 use crate::roles::{Role, RoleKey, Signed, fingerprint};
 use crate::tally;
@@ -260,6 +264,11 @@ pub fn credentials_event<R: CryptoRng + ?Sized>(
     let def = definition(state)?;
     check_authority(def, key)?;
     list.validate(def.max_per_answer())?;
+    def.check_mix_weight(
+        list.credentials
+            .iter()
+            .fold(0u64, |t, c| t.saturating_add(c.weight)),
+    )?;
     if state.credentials.is_some() {
         return invalid("the credentials are already published");
     }
@@ -356,9 +365,27 @@ pub fn trustee_decrypt<R: CryptoRng + ?Sized>(
     let dealt = state
         .all_dealt()
         .ok_or_else(|| ElectionError::Invalid("key generation incomplete".into()))?;
+    if !shuffles_done(state)? {
+        return invalid(format!(
+            "the ranked and graded answers must first be shuffled by at least {} trustees ({} so far)",
+            definition(state)?.threshold,
+            state.shuffles.len()
+        ));
+    }
     let share = dkg::key_share(&params, &state.election_hash.0, secrets, &dealt, key)?;
     let vk = &key.verification_keys[secrets.index as usize - 1];
-    let body = tally::decryption_share(fp, close_hash, &close.tally, &share, vk, rng);
+    let mut body = tally::decryption_share(fp, close_hash, &close.tally, &share, vk, rng);
+    let questions = mix::mixed_questions(definition(state)?);
+    if !questions.is_empty() {
+        body.mixed = Some(mix::decryption_factors(
+            fp,
+            &questions,
+            &state.mix_rows,
+            &share,
+            vk,
+            rng,
+        ));
+    }
     Ok(Event::DecryptionShare(sign(
         state,
         body,
@@ -379,14 +406,166 @@ pub fn result_event(state: &RecordState) -> Result<Event, ElectionError> {
         return invalid("the result is already published");
     }
     let shares: Vec<&tally::DecryptionShare> = state.shares.iter().collect();
-    let result = tally::combine(
+    let mut result = tally::combine(
         def,
         &close.tally,
         &shares,
         close.ballots_counted,
         state.counted_weight(),
     )?;
+    if !mix::mixed_questions(def).is_empty() {
+        let factors: Vec<&mix::MixedFactors> = shares
+            .iter()
+            .filter(|s| result.trustees.contains(&s.trustee))
+            .filter_map(|s| s.mixed.as_ref())
+            .collect();
+        result.mixed = Some(mix::decrypt_and_count(
+            def,
+            &state.mix_rows,
+            &result.trustees,
+            &factors,
+        )?);
+    }
     Ok(Event::Result(result))
+}
+
+/// Whether the shuffles the decryption waits for are in the record (§11.2): at least `k`
+/// when there are ranked or graded rows, none otherwise.
+fn shuffles_done(state: &RecordState) -> Result<bool, ElectionError> {
+    let k = definition(state)?.threshold as usize;
+    Ok(state.shuffles.len() >= k || state.mix_rows.iter().all(Vec::is_empty))
+}
+
+/// The trustee holding `file` shuffles the rows of every ranked or graded question, taking
+/// as input the last shuffle's outputs, or the counted ballots' rows for the first
+/// (§11.12), and signs the event. Refused before `close`, once a decryption share is
+/// published, when there is nothing to shuffle, or if this trustee already shuffled or
+/// holds no valid key share.
+pub fn trustee_shuffle<R: CryptoRng + ?Sized>(
+    state: &RecordState,
+    file: &TrusteeSecretFile,
+    rng: &mut R,
+) -> Result<Event, ElectionError> {
+    check_trustee_file(state, file)?;
+    let def = definition(state)?;
+    let index = file.dkg.index;
+    let (key, fp) = match (&state.close, &state.joint_key, &state.fingerprint) {
+        (Some(_), Some(k), Some(f)) => (k, f),
+        _ => return invalid("the election is not closed"),
+    };
+    let questions = mix::mixed_questions(def);
+    if questions.is_empty() || state.mix_rows.iter().all(Vec::is_empty) {
+        return invalid("there are no ranked or graded answers to shuffle");
+    }
+    if !state.shares.is_empty() || state.result.is_some() {
+        return invalid("the decryption has begun: no more shuffles");
+    }
+    if !key.decryptors.contains(&index) {
+        return invalid(format!(
+            "trustee {index} holds no valid key share and cannot take part"
+        ));
+    }
+    if state.shuffles.iter().any(|s| s.trustee == index) {
+        return invalid(format!("trustee {index} has already shuffled"));
+    }
+    let body = mix::shuffle_rows(fp, &key.public_key, index, &questions, &state.mix_rows, rng)?;
+    Ok(Event::Shuffle(sign(
+        state,
+        body,
+        "shuffle",
+        &file.role_key,
+        rng,
+    )?))
+}
+
+/// What a trustee does next (§6, §11.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrusteeStep {
+    /// Publish its commitment ([`trustee_commit`]).
+    Commit,
+    /// Deal its shares ([`trustee_deal`]).
+    Deal,
+    /// Check the shares it received ([`trustee_check`]).
+    Check,
+    /// Shuffle the ranked and graded rows ([`trustee_shuffle`]): its turn has come.
+    Shuffle,
+    /// Publish its decryption share ([`trustee_decrypt`]).
+    Decrypt,
+    /// Nothing now: other roles (or the voters) act first.
+    Wait,
+    /// Nothing more for this trustee in this election.
+    Done,
+}
+
+/// Trustee `index`'s next step on the record whose state is `state`.
+pub fn trustee_step(state: &RecordState, index: u32) -> Result<TrusteeStep, ElectionError> {
+    let def = definition(state)?;
+    let slot = |v: &[Option<_>]| {
+        (index as usize)
+            .checked_sub(1)
+            .and_then(|i| v.get(i).map(Option::is_some))
+    };
+    let Some(committed) = slot(
+        &state
+            .commitments
+            .iter()
+            .map(|c| c.as_ref().map(|_| ()))
+            .collect::<Vec<_>>(),
+    ) else {
+        return invalid(format!("the election has no trustee {index}"));
+    };
+    let dealt = slot(
+        &state
+            .dealt
+            .iter()
+            .map(|c| c.as_ref().map(|_| ()))
+            .collect::<Vec<_>>(),
+    );
+    let checked = slot(
+        &state
+            .checks
+            .iter()
+            .map(|c| c.as_ref().map(|_| ()))
+            .collect::<Vec<_>>(),
+    );
+    if !committed {
+        return Ok(TrusteeStep::Commit);
+    }
+    if state.commitments.iter().any(Option::is_none) {
+        return Ok(TrusteeStep::Wait);
+    }
+    if dealt != Some(true) {
+        return Ok(TrusteeStep::Deal);
+    }
+    if state.dealt.iter().any(Option::is_none) {
+        return Ok(TrusteeStep::Wait);
+    }
+    if checked != Some(true) {
+        return Ok(TrusteeStep::Check);
+    }
+    let Some(key) = &state.joint_key else {
+        return Ok(TrusteeStep::Wait);
+    };
+    if state.result.is_some() || !key.decryptors.contains(&index) {
+        return Ok(TrusteeStep::Done);
+    }
+    if state.close.is_none() {
+        return Ok(TrusteeStep::Wait);
+    }
+    let to_shuffle =
+        !mix::mixed_questions(def).is_empty() && state.mix_rows.iter().any(|r| !r.is_empty());
+    let shuffled = state.shuffles.iter().any(|s| s.trustee == index);
+    if to_shuffle && state.shares.is_empty() && !shuffled {
+        return Ok(TrusteeStep::Shuffle);
+    }
+    if state.shares.iter().any(|s| s.trustee == index) {
+        return Ok(TrusteeStep::Done);
+    }
+    if shuffles_done(state)? {
+        Ok(TrusteeStep::Decrypt)
+    } else {
+        Ok(TrusteeStep::Wait)
+    }
 }
 
 /// The lines that append `events` to the record whose state is `state`.

@@ -30,6 +30,12 @@ pub const MAX_PROOF_SIZE_PER_BALLOT: usize = 10_000;
 pub const MAX_TEXT: usize = 1_000;
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 20_000;
+/// At most this many grades in a graded question (§8.2 rule 11).
+pub const MAX_GRADES: usize = crate::count::MAX_GRADES as usize;
+/// At most this many rows times answers-plus-one of ranked and graded questions (§9.3
+/// rule 6): the largest `shuffle` and `decryption_share` lines then stay below the 16 MiB
+/// of a record line (about 340 bytes per entry in either).
+pub const MAX_MIXED_ENTRIES: u64 = 40_000;
 /// At most this many monitors named in an election.
 pub const MAX_MONITORS: usize = 16;
 /// Longest monitor URL, in bytes.
@@ -44,18 +50,95 @@ pub struct RoleHolder {
     pub key: Point,
 }
 
-/// One question of the ballot.
+/// One question of the ballot (§8.1). Without `kind` it is homomorphic: its answers are
+/// summed and only the sums decrypted. With `kind` it is ranked or graded: every answer
+/// is decrypted ballot by ballot after the trustees' shuffles, then counted by `method`
+/// (§8.2 rule 11); `min`, `max`, `max_per_answer` and `blank` then keep their defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
     pub text: String,
     pub answers: Vec<String>,
+    #[serde(default)]
     pub min: u64,
+    #[serde(default)]
     pub max: u64,
     #[serde(default = "one")]
     pub max_per_answer: u64,
     #[serde(default)]
     pub blank: bool,
+    /// `ranked` or `grades`; absent for a homomorphic question.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub kind: Option<QuestionKind>,
+    /// How a ranked or graded question is counted; present iff `kind` is.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub method: Option<Method>,
+    /// The number of seats of an `stv` count; present iff the method is `stv`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub seats: Option<u64>,
+    /// The grade names of a graded question, best first; present iff `kind` is `grades`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub grades: Option<Vec<String>>,
+}
+
+/// A question whose answers are decrypted one ballot at a time (§8.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    /// Each answer (candidate) is given a rank: 1 = first preference, 0 = unranked.
+    Ranked,
+    /// Each answer is given a grade: its index in `grades`, 0 = best.
+    Grades,
+}
+
+/// The count of a ranked or graded question (§8.1, `crate::count`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    /// Condorcet–Schulze, equal ranks allowed.
+    Schulze,
+    /// Single transferable vote (Scottish rules), `seats` seats, no equal ranks.
+    Stv,
+    /// Instant-runoff, one seat, no equal ranks.
+    Irv,
+    /// Majority judgment on the question's grades.
+    MajorityJudgment,
+}
+
+impl Method {
+    /// The kind of question this method counts (§8.1).
+    pub fn kind(self) -> QuestionKind {
+        match self {
+            Method::MajorityJudgment => QuestionKind::Grades,
+            _ => QuestionKind::Ranked,
+        }
+    }
+
+    /// The method's name as written in the definition (§8.1).
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Schulze => "schulze",
+            Method::Stv => "stv",
+            Method::Irv => "irv",
+            Method::MajorityJudgment => "majority-judgment",
+        }
+    }
 }
 
 fn one() -> u64 {
@@ -352,6 +435,37 @@ fn check_monitor_url(url: &str) -> Result<(), ElectionError> {
 }
 
 impl Question {
+    /// True for a ranked or graded question: answers decrypted one ballot at a time
+    /// after the shuffles, never summed (§8.1).
+    pub fn is_mixed(&self) -> bool {
+        self.kind.is_some()
+    }
+
+    /// How many entries the question has in the encrypted tally (§11.8): one per answer
+    /// of a homomorphic question, none for a ranked or graded one.
+    pub fn tallied_answers(&self) -> usize {
+        if self.is_mixed() {
+            0
+        } else {
+            self.answers.len()
+        }
+    }
+
+    /// The largest value an honest ballot encrypts for one answer of a ranked or graded
+    /// question (§10.7): the number of answers (the last rank) or the number of grades
+    /// minus one (the worst grade); `max_per_answer` for a homomorphic question.
+    pub fn value_bound(&self) -> u64 {
+        match self.kind {
+            Some(QuestionKind::Ranked) => self.answers.len() as u64,
+            Some(QuestionKind::Grades) => self
+                .grades
+                .as_ref()
+                .map_or(0, |g| g.len() as u64)
+                .saturating_sub(1),
+            None => self.max_per_answer,
+        }
+    }
+
     /// The allowed values of one answer: `0 … max_per_answer` (used by the range proofs
     /// of answers when `max_per_answer > 1`).
     pub fn choice_values(&self) -> Vec<u64> {
@@ -369,9 +483,10 @@ impl Question {
     }
 
     /// The allowed values of `Σ choices + blank_marker·blank` (§10.3), or `None` when the
-    /// per-answer proofs already imply the rule (no blank, `min = 0`, `max ≥ max_sum`).
+    /// per-answer proofs already imply the rule (no blank, `min = 0`, `max ≥ max_sum`)
+    /// and for a ranked or graded question, which has no sum proof.
     pub fn sum_values(&self) -> Option<Vec<u64>> {
-        if !self.blank && self.min == 0 && self.max >= self.max_sum() {
+        if self.is_mixed() || (!self.blank && self.min == 0 && self.max >= self.max_sum()) {
             return None;
         }
         let mut values: Vec<u64> = (self.min..=self.max.min(self.max_sum())).collect();
@@ -381,10 +496,16 @@ impl Question {
         Some(values)
     }
 
-    /// Whether each answer is 0 or 1 (`max_per_answer = 1`), and so covered by the bits
-    /// proof rather than by a range proof of its own (§10.2).
+    /// Whether each answer of a homomorphic question is 0 or 1 (`max_per_answer = 1`),
+    /// and so covered by the bits proof rather than by a range proof of its own (§10.2).
     pub fn answers_are_bits(&self) -> bool {
-        self.max_per_answer == 1
+        !self.is_mixed() && self.max_per_answer == 1
+    }
+
+    /// Whether each answer carries a range proof of its own: a homomorphic question with
+    /// `max_per_answer > 1` (§10.2).
+    pub fn has_range_proofs(&self) -> bool {
+        !self.is_mixed() && self.max_per_answer > 1
     }
 
     /// The items of this question the bits proof covers, in order (§10.2): the answers'
@@ -410,9 +531,13 @@ impl Question {
     }
 
     /// The proof size of the question in a ballot (§8.3): the bits of its bits proof,
-    /// plus the branches of its membership proofs.
+    /// plus the branches of its membership proofs; for a ranked or graded question, its
+    /// proofs of knowledge, one per answer.
     pub fn proof_size(&self) -> usize {
-        let per_answer = if !self.answers_are_bits() {
+        if self.is_mixed() {
+            return self.answers.len();
+        }
+        let per_answer = if self.has_range_proofs() {
             self.answers.len() * (self.max_per_answer as usize + 1)
         } else {
             0
@@ -428,6 +553,10 @@ impl Question {
         }
         for (i, a) in self.answers.iter().enumerate() {
             check_text(&format!("{what}: answer {}", i + 1), a, MAX_TEXT)?;
+        }
+        if self.is_mixed() || self.method.is_some() || self.seats.is_some() || self.grades.is_some()
+        {
+            return self.validate_mixed(&what);
         }
         if self.max_per_answer == 0 || self.max_per_answer > MAX_PER_ANSWER {
             return invalid(format!(
@@ -454,6 +583,62 @@ impl Question {
             ));
         }
         Ok(())
+    }
+
+    /// §8.2 rule 11: a ranked or graded question (answers already checked).
+    fn validate_mixed(&self, what: &str) -> Result<(), ElectionError> {
+        let (Some(kind), Some(method)) = (self.kind, self.method) else {
+            return invalid(format!(
+                "{what}: kind and method go together (kind \"ranked\" with method schulze, stv or irv; kind \"grades\" with method majority-judgment)"
+            ));
+        };
+        if method.kind() != kind {
+            return invalid(format!(
+                "{what}: method {} does not count a question of this kind",
+                method.name()
+            ));
+        }
+        if self.min != 0 || self.max != 0 || self.max_per_answer != 1 || self.blank {
+            return invalid(format!(
+                "{what}: a ranked or graded question takes no min, max, max_per_answer or blank"
+            ));
+        }
+        match (method, self.seats) {
+            (Method::Stv, Some(seats)) => {
+                if seats == 0 || seats >= self.answers.len() as u64 {
+                    return invalid(format!(
+                        "{what}: {seats} seats for {} candidates: seats must be at least 1 and fewer than the candidates",
+                        self.answers.len()
+                    ));
+                }
+            }
+            (Method::Stv, None) => return invalid(format!("{what}: stv needs a number of seats")),
+            (_, Some(_)) => {
+                return invalid(format!("{what}: only an stv count takes a number of seats"));
+            }
+            (_, None) => {}
+        }
+        match (kind, &self.grades) {
+            (QuestionKind::Grades, Some(grades)) => {
+                if grades.len() < 2 || grades.len() > MAX_GRADES {
+                    return invalid(format!(
+                        "{what}: a scale has 2 to {MAX_GRADES} grades, found {}",
+                        grades.len()
+                    ));
+                }
+                for (i, g) in grades.iter().enumerate() {
+                    check_text(&format!("{what}: grade {}", i + 1), g, MAX_TEXT)?;
+                }
+                Ok(())
+            }
+            (QuestionKind::Grades, None) => invalid(format!(
+                "{what}: a graded question needs its grades, best first"
+            )),
+            (QuestionKind::Ranked, Some(_)) => {
+                invalid(format!("{what}: only a graded question has grades"))
+            }
+            (QuestionKind::Ranked, None) => Ok(()),
+        }
     }
 }
 
@@ -523,6 +708,9 @@ impl ElectionDefinition {
             for (a, answer) in question.answers.iter().enumerate() {
                 texts.push((format!("answer {} of question {}", a + 1, q + 1), answer));
             }
+            for (g, grade) in question.grades.iter().flatten().enumerate() {
+                texts.push((format!("grade {} of question {}", g + 1, q + 1), grade));
+            }
         }
         for (what, text) in texts {
             if let Some((c, name)) = format_character(text) {
@@ -587,6 +775,27 @@ impl ElectionDefinition {
             self.trustees.len() as u32,
             self.threshold,
         )?)
+    }
+
+    /// §9.3 rule 6: with ranked or graded questions, every unit of weight is one row of
+    /// each shuffle (§11.12), and a `shuffle` or `decryption_share` holds every row in one
+    /// line of at most 16 MiB; so `W × Σ (A + 1)` over those questions (`A` answers each) is
+    /// at most [`MAX_MIXED_ENTRIES`], `W` being the total weight of the list.
+    pub fn check_mix_weight(&self, total_weight: u64) -> Result<(), ElectionError> {
+        let per_row: u64 = self
+            .questions
+            .iter()
+            .filter(|q| q.is_mixed())
+            .map(|q| q.answers.len() as u64 + 1)
+            .sum();
+        if total_weight.saturating_mul(per_row) > MAX_MIXED_ENTRIES {
+            return invalid(format!(
+                "a total weight of {total_weight} makes {total_weight} rows to shuffle for the ranked and graded questions; \
+                 with their answers (plus one each) that is {} entries, at most {MAX_MIXED_ENTRIES} fit in a record line",
+                total_weight.saturating_mul(per_row)
+            ));
+        }
+        Ok(())
     }
 
     /// The largest value one answer's tally can reach per unit of voter weight.
@@ -681,6 +890,7 @@ impl QuestionChoice {
             QuestionChoice::Blank(_) => {
                 invalid(format!("question {n} does not allow a blank vote"))
             }
+            QuestionChoice::Values(v) if q.is_mixed() => validate_mixed_choice(v, q, n),
             QuestionChoice::Values(v) => {
                 if v.len() != q.answers.len() {
                     return invalid(format!(
@@ -705,6 +915,45 @@ impl QuestionChoice {
                 Ok(())
             }
         }
+    }
+}
+
+/// Checks the values of a ranked or graded question (§8.5): one per answer, a valid
+/// ranking for the method (ranks `1 … k` without gap, 0 for unranked, equal ranks only
+/// for Schulze) or a grade index of the scale. The booth encrypts nothing else, so an
+/// honest ballot is never counted as invalid.
+fn validate_mixed_choice(v: &[u64], q: &Question, n: usize) -> Result<(), ElectionError> {
+    use crate::count::{Ties, validate_graded, validate_ranked};
+    let fault = match q.kind {
+        Some(QuestionKind::Grades) => {
+            let scale = q.grades.as_ref().map_or(0, Vec::len);
+            let grades: Vec<u32> = v
+                .iter()
+                .map(|g| u32::try_from(*g).unwrap_or(u32::MAX))
+                .collect();
+            // Grade index 0 is the best; the count's grade 0 is the worst.
+            validate_graded(&grades, q.answers.len(), scale as u32).err()
+        }
+        _ => {
+            let ties = if q.method == Some(Method::Schulze) {
+                Ties::Allowed
+            } else {
+                Ties::Forbidden
+            };
+            let ranks: Vec<Option<u32>> = v
+                .iter()
+                .map(|r| (*r > 0).then(|| u32::try_from(*r).unwrap_or(u32::MAX)))
+                .collect();
+            validate_ranked(&ranks, q.answers.len(), ties).err()
+        }
+    };
+    match fault {
+        None => Ok(()),
+        Some(fault) => invalid(format!(
+            "question {n}: not a valid ballot for {}: {}",
+            q.method.map_or("this question", Method::name),
+            serde_json::to_string(&fault).unwrap_or_default()
+        )),
     }
 }
 

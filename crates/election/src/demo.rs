@@ -9,7 +9,7 @@ use scrutin_crypto::rng::SeededRng;
 use crate::ballot::{self, VotingContext};
 use crate::ceremony;
 use crate::credential::{self, Credential, IssuedCredential};
-use crate::definition::{ElectionDefinition, Question, QuestionChoice};
+use crate::definition::{ElectionDefinition, Question, QuestionChoice, QuestionKind};
 use crate::error::{ElectionError, invalid};
 use crate::record::Event;
 use crate::roles::{Role, RoleKey};
@@ -47,6 +47,10 @@ impl DemoOptions {
                 max: 1,
                 max_per_answer: 1,
                 blank: true,
+                kind: None,
+                method: None,
+                seats: None,
+                grades: None,
             },
             Question {
                 text: "Which projects should be funded (up to 3)?".into(),
@@ -64,6 +68,10 @@ impl DemoOptions {
                 max: 3,
                 max_per_answer: 1,
                 blank: false,
+                kind: None,
+                method: None,
+                seats: None,
+                grades: None,
             },
         ]
     }
@@ -133,6 +141,28 @@ pub fn random_choice<R: Rng + ?Sized>(
 ) -> QuestionChoice {
     if q.blank && rng.next_u32() % 100 < blank_percent {
         return QuestionChoice::blank();
+    }
+    if let Some(kind) = q.kind {
+        let n = q.answers.len();
+        return QuestionChoice::Values(match kind {
+            // A random grade index for every answer.
+            QuestionKind::Grades => (0..n)
+                .map(|_| u64::from(rng.next_u32()) % (q.value_bound() + 1))
+                .collect(),
+            // The first k answers of a random order ranked 1 … k, the others unranked.
+            QuestionKind::Ranked => {
+                let mut order: Vec<usize> = (0..n).collect();
+                for i in (1..n).rev() {
+                    order.swap(i, rng.next_u32() as usize % (i + 1));
+                }
+                let k = 1 + rng.next_u32() as usize % n;
+                let mut ranks = vec![0u64; n];
+                for (rank, a) in order.iter().take(k).enumerate() {
+                    ranks[*a] = rank as u64 + 1;
+                }
+                ranks
+            }
+        });
     }
     let target = q.min + u64::from(rng.next_u32()) % (q.max - q.min + 1);
     let mut values = vec![0u64; q.answers.len()];
@@ -269,10 +299,13 @@ pub fn run<R: CryptoRng + ?Sized>(
         .questions
         .iter()
         .map(|q| PerQuestion {
-            choices: vec![0; q.answers.len()],
+            choices: vec![0; q.tallied_answers()],
             blank: q.blank.then_some(0),
         })
         .collect();
+    // The rows of the ranked and graded questions, one per unit of weight (§11.12).
+    let mixed = crate::mix::mixed_questions(&def);
+    let mut expected_rows: Vec<Vec<Vec<Option<u64>>>> = vec![Vec::new(); mixed.len()];
     let mut votes = Vec::new();
     let mut revotes = Vec::new();
     for (voter, issued) in voters.iter().zip(&issued) {
@@ -294,6 +327,13 @@ pub fn run<R: CryptoRng + ?Sized>(
             votes.push((cred, choices.clone()));
         }
         count_choices(&mut expected, &choices, voter.1);
+        for (rows, q) in expected_rows.iter_mut().zip(&mixed) {
+            if let Some(QuestionChoice::Values(v)) = choices.get(*q) {
+                for _ in 0..voter.1 {
+                    rows.push(v.iter().map(|x| Some(*x)).collect());
+                }
+            }
+        }
     }
     votes.extend(revotes);
     let mut seed = [0u8; 32];
@@ -314,6 +354,17 @@ pub fn run<R: CryptoRng + ?Sized>(
     state = b.state()?;
     state = b.push(&state, &[ceremony::close_event(&state)?])?;
 
+    // The shuffles of the ranked and graded rows by the trustees present, in turn.
+    let present: Vec<&ceremony::TrusteeSecretFile> = secrets
+        .iter()
+        .filter(|s| !opts.absent_trustees.contains(&s.dkg.index))
+        .collect();
+    for s in &present {
+        if ceremony::trustee_step(&state, s.dkg.index)? == ceremony::TrusteeStep::Shuffle {
+            state = b.push(&state, &[ceremony::trustee_shuffle(&state, s, rng)?])?;
+        }
+    }
+
     // Decryption by the trustees present, then the result.
     let mut shares = Vec::new();
     for s in secrets
@@ -323,7 +374,24 @@ pub fn run<R: CryptoRng + ?Sized>(
         shares.push(ceremony::trustee_decrypt(&state, s, rng)?);
     }
     state = b.push(&state, &shares)?;
-    b.push(&state, &[ceremony::result_event(&state)?])?;
+    let state = b.push(&state, &[ceremony::result_event(&state)?])?;
+    // The decrypted rows are the voters' rows, shuffled.
+    let decrypted = state
+        .result
+        .as_ref()
+        .and_then(|r| r.mixed.clone())
+        .unwrap_or_default();
+    for (n, (result, mut rows)) in decrypted.into_iter().zip(expected_rows).enumerate() {
+        let mut got = result.ballots;
+        got.sort();
+        rows.sort();
+        if got != rows {
+            return invalid(format!(
+                "the decrypted ballots of ranked or graded question {} are not the ballots cast",
+                mixed.get(n).map_or(0, |q| q + 1)
+            ));
+        }
+    }
     Ok(DemoOutcome {
         record: b.record,
         expected,

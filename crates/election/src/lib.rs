@@ -14,8 +14,9 @@
 //! | [`tally`] | the encrypted tally, decryption shares, the result | §11.8–§11.10 |
 //! | [`verify`] | the universal verifier: every numbered check of §12 | §12 |
 //! | [`ceremony`] | the roles' steps (trustees, credential authority, administrator) on a record | §6, §9 |
+//! | [`mix`] | ranked and graded questions after `close`: the trustees' shuffles, the decryption of each row, the count | §11.12–§11.14 |
 //! | [`demo`] | a whole election in one process, for demos, benchmarks and tests | — |
-//! | [`count`] | counting ranked and graded ballots decrypted one by one: Schulze, IRV, Scottish STV, majority judgment; BLT files | issue 11 |
+//! | [`count`] | counting ranked and graded ballots decrypted one by one: Schulze, IRV, Scottish STV, majority judgment; BLT files | §11.14 |
 //!
 //! The same code runs in the command-line tool, the server and the browser booth.
 #![forbid(unsafe_code)]
@@ -28,6 +29,7 @@ pub mod credential;
 pub mod definition;
 pub mod demo;
 mod error;
+pub mod mix;
 pub mod record;
 pub mod roles;
 pub mod tally;

@@ -7,7 +7,7 @@
 //! previous line's bytes (without its `\n`), 64 zeros for the first line: editing,
 //! removing or reordering any line breaks the chain (§11.1). The order of events is fixed
 //! (§11.2): `election`, the key generation, `credentials`, `open`, ballots, `close`,
-//! decryption shares, `result`.
+//! the trustees' shuffles of ranked and graded answers, decryption shares, `result`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -17,6 +17,7 @@ use crate::ballot::Ballot;
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
+use crate::mix::Shuffle;
 use crate::roles::Signed;
 use crate::tally::{DecryptionShare, ElectionResult, EncryptedTally};
 use scrutin_crypto::dkg::{DealerShares, JointKey, TrusteeCheck, TrusteeCommitment};
@@ -57,6 +58,8 @@ pub enum Event {
     Open(Open),
     Ballot(Box<Ballot>),
     Close(Close),
+    /// Signed by the trustee that shuffled (§11.12).
+    Shuffle(Signed<Shuffle>),
     DecryptionShare(Signed<DecryptionShare>),
     Result(ElectionResult),
 }
@@ -74,6 +77,7 @@ impl Event {
             Event::Open(_) => "open",
             Event::Ballot(_) => "ballot",
             Event::Close(_) => "close",
+            Event::Shuffle(_) => "shuffle",
             Event::DecryptionShare(_) => "decryption_share",
             Event::Result(_) => "result",
         }
@@ -91,6 +95,7 @@ impl Event {
             Event::Open(b) => serde_json::to_string(b),
             Event::Ballot(b) => serde_json::to_string(b),
             Event::Close(b) => serde_json::to_string(b),
+            Event::Shuffle(b) => return b.to_json(),
             Event::DecryptionShare(b) => return b.to_json(),
             Event::Result(b) => serde_json::to_string(b),
         }?)
@@ -103,6 +108,7 @@ impl Event {
             Event::TrusteeCommitment(s) => Signer::Trustee(s.body.index),
             Event::DealerShares(s) => Signer::Trustee(s.body.dealer),
             Event::TrusteeCheck(s) => Signer::Trustee(s.body.index),
+            Event::Shuffle(s) => Signer::Trustee(s.body.trustee),
             Event::DecryptionShare(s) => Signer::Trustee(s.body.trustee),
             Event::Credentials(_) => Signer::Authority,
             _ => Signer::Nobody,
@@ -121,6 +127,7 @@ impl Event {
             "open" => Event::Open(serde_json::from_str(body)?),
             "ballot" => Event::Ballot(Box::new(serde_json::from_str(body)?)),
             "close" => Event::Close(serde_json::from_str(body)?),
+            "shuffle" => Event::Shuffle(Signed::from_json(body)?),
             "decryption_share" => Event::DecryptionShare(Signed::from_json(body)?),
             "result" => Event::Result(serde_json::from_str(body)?),
             other => return invalid(format!("unknown event type {:?}", truncate(other))),

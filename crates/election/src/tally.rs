@@ -16,6 +16,7 @@ use crate::Hash32;
 use crate::ballot::Ballot;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
+use crate::mix::{MixedFactors, MixedResult};
 
 /// One value per answer, and one for blank votes if the question allows them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,20 +45,22 @@ impl<T> PerQuestion<T> {
     /// True when `list` has the shape of the definition's questions.
     pub fn has_shape(list: &[PerQuestion<T>], def: &ElectionDefinition) -> bool {
         list.len() == def.questions.len()
-            && list
-                .iter()
-                .zip(&def.questions)
-                .all(|(p, q)| p.choices.len() == q.answers.len() && p.blank.is_some() == q.blank)
+            && list.iter().zip(&def.questions).all(|(p, q)| {
+                p.choices.len() == q.tallied_answers() && p.blank.is_some() == q.blank
+            })
     }
 }
 
-/// The encrypted tally: one ciphertext per answer (and blank) of each question.
+/// The encrypted tally: one ciphertext per answer (and blank) of each question; none for
+/// a ranked or graded question (§11.8).
 pub type EncryptedTally = Vec<PerQuestion<Ciphertext>>;
 
 /// A running weighted sum of ballots, kept as a flat list in the order of §11.8.
 #[derive(Clone, Debug)]
 pub struct TallyAccumulator {
     shape: Vec<(usize, bool)>,
+    /// Which questions are ranked or graded (not summed).
+    mixed: Vec<bool>,
     sums: Vec<CiphertextSum>,
 }
 
@@ -67,17 +70,18 @@ impl TallyAccumulator {
         let shape: Vec<(usize, bool)> = def
             .questions
             .iter()
-            .map(|q| (q.answers.len(), q.blank))
+            .map(|q| (q.tallied_answers(), q.blank))
             .collect();
         let n = shape.iter().map(|(a, b)| a + usize::from(*b)).sum();
         TallyAccumulator {
             shape,
+            mixed: def.questions.iter().map(|q| q.is_mixed()).collect(),
             sums: vec![CiphertextSum::default(); n],
         }
     }
 
-    /// Adds `weight ×` each ciphertext, given in the flat order of a ballot whose shape
-    /// was checked ([`Ballot::ciphertexts`]).
+    /// Adds `weight ×` each ciphertext, given in the flat order of the tally (§11.8) by a
+    /// ballot whose shape was checked ([`Ballot::tallied_ciphertexts`]).
     pub fn add<'a>(&mut self, ciphertexts: impl Iterator<Item = &'a Ciphertext>, weight: u64) {
         for (s, c) in self.sums.iter_mut().zip(ciphertexts) {
             s.add_weighted(c, weight);
@@ -94,9 +98,16 @@ impl TallyAccumulator {
         }
     }
 
-    /// Adds a ballot with its weight.
+    /// Adds the homomorphic answers of a ballot with its weight (§11.8).
     pub fn add_ballot(&mut self, ballot: &Ballot, weight: u64) {
-        self.add(ballot.ciphertexts(), weight);
+        let tallied = ballot
+            .answers
+            .iter()
+            .zip(&self.mixed)
+            .filter(|(_, mixed)| !**mixed)
+            .flat_map(|(a, _)| a.choices.iter().chain(a.blank.iter()))
+            .collect::<Vec<_>>();
+        self.add(tallied.into_iter(), weight);
     }
 
     /// Adds another accumulator of the same election.
@@ -137,6 +148,14 @@ pub struct DecryptionShare {
     /// the record its trustee saw (D1).
     pub close_hash: Hash32,
     pub factors: Vec<PerQuestion<DecryptionFactor>>,
+    /// The factors of the last shuffle's rows of every ranked or graded question
+    /// (§11.13); present iff the election has such a question.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub mixed: Option<MixedFactors>,
 }
 
 /// The body of the `result` event.
@@ -151,6 +170,14 @@ pub struct ElectionResult {
     pub total_weight: u64,
     /// The weighted count of every answer (and blank votes).
     pub questions: Vec<PerQuestion<u64>>,
+    /// The decrypted ballots and the count of every ranked or graded question (§11.14);
+    /// present iff the election has such a question.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::present"
+    )]
+    pub mixed: Option<Vec<MixedResult>>,
 }
 
 fn share_transcript(fp: &Hash32, trustee: u32, position: usize) -> Transcript {
@@ -193,6 +220,7 @@ pub fn decryption_share<R: CryptoRng + ?Sized>(
         trustee: share.index,
         close_hash,
         factors,
+        mixed: None,
     }
 }
 
@@ -247,7 +275,7 @@ fn reshape(def: &ElectionDefinition, flat: Vec<u64>) -> Vec<PerQuestion<u64>> {
     def.questions
         .iter()
         .map(|q| PerQuestion {
-            choices: it.by_ref().take(q.answers.len()).collect(),
+            choices: it.by_ref().take(q.tallied_answers()).collect(),
             blank: if q.blank { it.next() } else { None },
         })
         .collect()
@@ -281,6 +309,7 @@ pub fn combine(
         ballots_counted,
         total_weight,
         questions: reshape(def, counts),
+        mixed: None,
     })
 }
 

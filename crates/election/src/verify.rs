@@ -24,6 +24,7 @@ use crate::Hash32;
 use crate::ballot::{self, Ballot, BallotParts, VotingContext};
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
+use crate::mix::{self, Rows, Shuffle};
 use crate::record::{self, Close, Event, GENESIS, Open, RecordLine, Signer, split_lines};
 use crate::tally::{self, DecryptionShare, ElectionResult, TallyAccumulator};
 
@@ -88,8 +89,16 @@ pub const CHECKS: &[(&str, &str)] = &[
     ("B6", "every sum proof is valid (the question's rule)"),
     ("B7", "no ciphertext appears in two ballots"),
     (
+        "B8",
+        "every proof of knowledge of a ranked or graded answer's randomness is valid",
+    ),
+    (
         "T1",
         "close counts the credentials that voted and its tally is the weighted sum of their last ballots",
+    ),
+    (
+        "M1",
+        "each shuffle comes once from a trustee holding a valid key share, after close and before any decryption share, and every proof of a shuffle of the ranked and graded rows is valid",
     ),
     (
         "D1",
@@ -106,6 +115,14 @@ pub const CHECKS: &[(&str, &str)] = &[
     (
         "D4",
         "the result's ballot count and total weight are those of close",
+    ),
+    (
+        "D5",
+        "each decrypted ranked or graded value matches the combination of the shares of the last shuffle's rows",
+    ),
+    (
+        "D6",
+        "the count of each ranked or graded question is the count of its decrypted ballots",
     ),
 ];
 
@@ -176,6 +193,9 @@ struct LastVote {
     seq: u64,
     /// The last ballot's ciphertexts, encoded (α ‖ β, 64 bytes each).
     ciphertexts: Vec<u8>,
+    /// Its ranked and graded answers' ciphertexts, encoded the same way, question after
+    /// question (§11.12).
+    mixed: Vec<u8>,
 }
 
 /// Everything learnt from a verified record: enough for the next role to act on it.
@@ -204,6 +224,11 @@ pub struct RecordState {
     pub close: Option<Close>,
     /// SHA-256 of the `close` line.
     pub close_hash: Option<Hash32>,
+    /// The trustees' shuffles of the ranked and graded rows, in record order (§11.12).
+    pub shuffles: Vec<Shuffle>,
+    /// The rows of each ranked or graded question as they stand: at `close` the counted
+    /// ballots' (§11.12), then the last shuffle's outputs.
+    pub mix_rows: Vec<Rows>,
     pub shares: Vec<DecryptionShare>,
     pub result: Option<ElectionResult>,
     /// Hash of the last line, and the number of lines.
@@ -240,6 +265,8 @@ impl RecordState {
             trackers: HashMap::new(),
             close: None,
             close_hash: None,
+            shuffles: Vec::new(),
+            mix_rows: Vec::new(),
             shares: Vec::new(),
             result: None,
             head: GENESIS,
@@ -669,6 +696,13 @@ fn apply<'a>(
                 message: "no definition".into(),
             })?;
             list.validate(def.max_per_answer())
+                .and_then(|_| {
+                    let total = list
+                        .credentials
+                        .iter()
+                        .fold(0u64, |t, c| t.saturating_add(c.weight));
+                    def.check_mix_weight(total)
+                })
                 .or_else(|e| fail("C1", at, e.to_string()))?;
             signed
                 .verify("credentials", &state.election_hash, &def.authority.key)
@@ -754,11 +788,38 @@ fn apply<'a>(
                     "the encrypted tally is not the weighted sum of the last ballots",
                 );
             }
+            state.mix_rows = counted_rows(state).or_else(|e| fail("T1", at, e))?;
             state.close = Some(close.clone());
             state.close_hash = Some(p.hash);
         }
+        Event::Shuffle(signed) => {
+            order(
+                state.close.is_some()
+                    && state.shares.is_empty()
+                    && state.ballots_counted() > 0
+                    && !state.mix_rows.is_empty(),
+                "after close, before any decryption share, in an election with ranked or graded answers to shuffle",
+            )?;
+            verify_shuffle(state, index, &signed.body)?;
+            check_trustee_signature(state, at, &p.event)?;
+            let shuffle = signed.body.clone();
+            state.mix_rows = shuffle
+                .questions
+                .iter()
+                .map(|q| q.outputs.clone())
+                .collect();
+            state.shuffles.push(shuffle);
+        }
         Event::DecryptionShare(signed) => {
             order(state.close.is_some(), "after close")?;
+            let threshold = state
+                .definition
+                .as_ref()
+                .map_or(0, |d| d.threshold as usize);
+            order(
+                state.shuffles.len() >= threshold || state.mix_rows.iter().all(Vec::is_empty),
+                "the ranked and graded answers are decrypted after at least k shuffles",
+            )?;
             verify_share(state, index, &signed.body)?;
             check_trustee_signature(state, at, &p.event)?;
             state.shares.push(signed.body.clone());
@@ -798,6 +859,7 @@ fn check_trustee_signature(
         Event::DealerShares(s) => s.verify(kind, &state.election_hash, key),
         Event::TrusteeCheck(s) => s.verify(kind, &state.election_hash, key),
         Event::DecryptionShare(s) => s.verify(kind, &state.election_hash, key),
+        Event::Shuffle(s) => s.verify(kind, &state.election_hash, key),
         _ => Ok(()),
     };
     ok.or_else(|_| {
@@ -872,13 +934,22 @@ fn precheck_ballot(state: &mut RecordState, index: u64, b: &Ballot) -> Result<()
             );
         }
     }
+    let questions = std::sync::Arc::clone(ctx);
     let acc = state.accumulator.as_mut().ok_or(VerifyError {
         check: "T1",
         seq: at,
         message: "no tally".into(),
     })?;
     let encoded: Vec<u8> = b
-        .ciphertexts()
+        .tallied_ciphertexts(&questions.definition.questions)
+        .flat_map(|c| c.alpha.as_bytes().iter().chain(c.beta.as_bytes()).copied())
+        .collect();
+    let mixed: Vec<u8> = b
+        .answers
+        .iter()
+        .zip(&questions.definition.questions)
+        .filter(|(_, q)| q.is_mixed())
+        .flat_map(|(a, _)| &a.choices)
         .flat_map(|c| c.alpha.as_bytes().iter().chain(c.beta.as_bytes()).copied())
         .collect();
     match state.last_votes.insert(
@@ -886,6 +957,7 @@ fn precheck_ballot(state: &mut RecordState, index: u64, b: &Ballot) -> Result<()
         LastVote {
             seq: index,
             ciphertexts: encoded,
+            mixed,
         },
     ) {
         Some(old) => {
@@ -982,8 +1054,97 @@ fn count_proofs(b: &Ballot) -> u64 {
             a.choice_proofs.as_ref().map_or(0, |p| p.len() as u64)
                 + u64::from(a.bits_proof.is_some())
                 + u64::from(a.sum_proof.is_some())
+                + a.randomness_proofs.as_ref().map_or(0, |p| p.len() as u64)
         })
         .sum::<u64>()
+}
+
+/// The rows of every ranked or graded question at `close` (§11.12): the last ballot of
+/// each credential that voted, in the order of the list, `weight` times.
+fn counted_rows(state: &RecordState) -> Result<Vec<Rows>, String> {
+    let (Some(def), Some(list)) = (&state.definition, &state.credentials) else {
+        return Err("no definition or credential list".into());
+    };
+    let widths: Vec<usize> = mix::mixed_questions(def)
+        .iter()
+        .map(|q| def.questions[*q].answers.len())
+        .collect();
+    let mut rows: Vec<Rows> = vec![Vec::new(); widths.len()];
+    if widths.is_empty() {
+        return Ok(rows);
+    }
+    for c in &list.credentials {
+        let Some(vote) = state.last_votes.get(c.key.as_bytes()) else {
+            continue;
+        };
+        let cts = decode_ciphertexts(&vote.mixed).map_err(|e| e.to_string())?;
+        let mut rest = cts.as_slice();
+        for (rows, w) in rows.iter_mut().zip(&widths) {
+            if rest.len() < *w {
+                return Err("a counted ballot lacks ranked or graded answers".into());
+            }
+            let (row, tail) = rest.split_at(*w);
+            rest = tail;
+            for _ in 0..c.weight {
+                rows.push(row.to_vec());
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// M1: a decryptor that has not shuffled yet, and every proof of its shuffle, whose
+/// inputs are the rows as they stand (§11.12).
+fn verify_shuffle(
+    state: &mut RecordState,
+    index: u64,
+    shuffle: &Shuffle,
+) -> Result<(), VerifyError> {
+    let at = Some(index);
+    let (def, key, fp) = match (&state.definition, &state.joint_key, &state.fingerprint) {
+        (Some(d), Some(k), Some(f)) => (d, k, f),
+        _ => return fail("M1", at, "shuffle before the tally"),
+    };
+    if !key.decryptors.contains(&shuffle.trustee) {
+        return fail(
+            "M1",
+            at,
+            format!(
+                "trustee {} is not a trustee holding a valid key share",
+                shuffle.trustee
+            ),
+        );
+    }
+    if state.shuffles.iter().any(|s| s.trustee == shuffle.trustee) {
+        return fail(
+            "M1",
+            at,
+            format!("trustee {} shuffled twice", shuffle.trustee),
+        );
+    }
+    let questions = mix::mixed_questions(def);
+    let mut batch = BatchVerifier::new(&mut os_rng());
+    mix::add_shuffle_to_batch(
+        fp,
+        &key.public_key,
+        &questions,
+        &state.mix_rows,
+        shuffle,
+        &mut batch,
+    )
+    .or_else(|e| fail("M1", at, e.to_string()))?;
+    if !batch.verify() {
+        return fail(
+            "M1",
+            at,
+            format!(
+                "a proof of trustee {}'s shuffle is invalid: its outputs are not a shuffle of its inputs",
+                shuffle.trustee
+            ),
+        );
+    }
+    state.proofs += questions.len() as u64;
+    Ok(())
 }
 
 /// D1: the trustee exists, publishes once, and every factor's proof is valid.
@@ -1045,6 +1206,27 @@ fn verify_share(
     let mut batch = BatchVerifier::new(&mut os_rng());
     tally::add_share_to_batch(fp, def, &close.tally, share, vk, &mut batch)
         .or_else(|e| fail("D1", at, e.to_string()))?;
+    let questions = mix::mixed_questions(def);
+    match (&share.mixed, questions.is_empty()) {
+        (None, true) => {}
+        (Some(factors), false) => mix::add_factors_to_batch(
+            fp,
+            share.trustee,
+            &questions,
+            &state.mix_rows,
+            factors,
+            vk,
+            &mut batch,
+        )
+        .or_else(|e| fail("D1", at, e.to_string()))?,
+        _ => {
+            return fail(
+                "D1",
+                at,
+                "the share has factors of ranked and graded answers iff the election has such questions",
+            );
+        }
+    }
     let n = batch.len() as u64 / 2;
     if !batch.verify() {
         return fail(
@@ -1100,6 +1282,23 @@ fn verify_result(
     }
     tally::check_counts(def, &close.tally, &shares, result)
         .or_else(|e| fail("D3", at, e.to_string()))?;
+    let questions = mix::mixed_questions(def);
+    match (&result.mixed, questions.is_empty()) {
+        (None, true) => {}
+        (Some(mixed), false) => {
+            let factors: Vec<&mix::MixedFactors> =
+                shares.iter().filter_map(|s| s.mixed.as_ref()).collect();
+            mix::check_result(def, &state.mix_rows, &result.trustees, &factors, mixed)
+                .or_else(|e| fail(e.check, at, e.message))?;
+        }
+        _ => {
+            return fail(
+                "D5",
+                at,
+                "the result has decrypted ranked and graded ballots iff the election has such questions",
+            );
+        }
+    }
     if result.ballots_counted != close.ballots_counted
         || result.total_weight != state.counted_weight
     {

@@ -525,6 +525,10 @@ fn score_question_range_proofs_and_blank_bit() {
             max: 9,
             max_per_answer: 3,
             blank: true,
+            kind: None,
+            method: None,
+            seats: None,
+            grades: None,
         }],
         ..DemoOptions::default()
     };
@@ -1202,7 +1206,7 @@ impl Ceremony {
             .questions
             .iter()
             .map(|q| PerQuestion {
-                choices: vec![0; q.answers.len()],
+                choices: vec![0; q.tallied_answers()],
                 blank: q.blank.then_some(0),
             })
             .collect();

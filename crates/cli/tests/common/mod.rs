@@ -856,7 +856,7 @@ pub fn empty_count(state: &RecordState) -> Vec<PerQuestion<u64>> {
         .questions
         .iter()
         .map(|q| PerQuestion {
-            choices: vec![0; q.answers.len()],
+            choices: vec![0; q.tallied_answers()],
             blank: q.blank.then_some(0),
         })
         .collect()

@@ -1,4 +1,4 @@
-//! Counting ranked and graded questions from ballots decrypted one by one (issue 11).
+//! Counting ranked and graded questions from ballots decrypted one by one (spec §11.14).
 //!
 //! A mixnet question's ballots are decrypted individually; this module turns those
 //! plaintexts into a result, deterministically, and explains every step so that a

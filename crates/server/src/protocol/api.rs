@@ -75,7 +75,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/admin/elections/{id}/tally", post(tally))
         .route("/api/admin/elections/{id}/archive", post(archive))
         .route("/api/elections/{id}/role", get(whoami))
-        .route("/api/elections/{id}/trustee/events", post(trustee_event))
+        .route(
+            "/api/elections/{id}/trustee/events",
+            post(trustee_event).layer(DefaultBodyLimit::max(MAX_LINE)),
+        )
         .route(
             "/api/elections/{id}/authority/voters",
             get(authority_voters),

@@ -850,7 +850,7 @@ impl Posted {
 }
 
 /// A trustee posts one of its events (`trustee_commitment`, `dealer_shares`,
-/// `trustee_check`, `decryption_share`), computed on its own machine.
+/// `trustee_check`, `shuffle`, `decryption_share`), computed on its own machine.
 pub async fn post_trustee_event(
     app: &AppState,
     id: &str,
@@ -861,10 +861,10 @@ pub async fn post_trustee_event(
     let meta = election_meta(app, id).await?;
     let wanted = match kind {
         "trustee_commitment" | "dealer_shares" | "trustee_check" => ElectionState::Draft,
-        "decryption_share" => ElectionState::Closed,
+        "shuffle" | "decryption_share" => ElectionState::Closed,
         _ => {
             return Err(ApiError::bad_request(format!(
-                "a trustee posts trustee_commitment, dealer_shares, trustee_check or decryption_share, not {:?}",
+                "a trustee posts trustee_commitment, dealer_shares, trustee_check, shuffle or decryption_share, not {:?}",
                 kind.chars().take(40).collect::<String>()
             )));
         }

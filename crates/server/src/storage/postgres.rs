@@ -58,7 +58,8 @@ const SCHEDULER_LEASE: i64 = 0x7363_6865_6475_6c65;
 const POOL_SIZE: usize = 16;
 
 /// The migrations, in order; `private.schema_version` holds how many were applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE SCHEMA IF NOT EXISTS board;
 REVOKE ALL ON SCHEMA private FROM PUBLIC;
 REVOKE ALL ON SCHEMA board FROM PUBLIC;
@@ -189,9 +190,9 @@ CREATE TABLE private.election_owners (
     username TEXT COLLATE "C" NOT NULL
 );
 "#,
-// 2: the lines of a draft election (which never opened) go when the draft is deleted; every
-// other line stays append-only.
-r#"
+    // 2: the lines of a draft election (which never opened) go when the draft is deleted; every
+    // other line stays append-only.
+    r#"
 CREATE FUNCTION board.events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'DELETE'
@@ -203,7 +204,8 @@ END $$;
 DROP TRIGGER events_append_only ON board.events;
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON board.events
     FOR EACH ROW EXECUTE FUNCTION board.events_append_only();
-"#];
+"#,
+];
 
 /// Creates the board reader role when it is missing and the connecting role may create
 /// roles, then grants it the board schema (run after every migration: new tables included).
