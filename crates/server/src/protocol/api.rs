@@ -21,6 +21,7 @@
 //! | `GET /api/elections/{id}/head` | anyone | number of events and hash of the last line |
 //! | `GET /api/elections/{id}/trackers/{tracker}` | anyone | where a ballot is |
 //! | `GET /api/elections/{id}/result` | anyone | the result, once tallied |
+//! | `GET /api/elections/{id}/result/{question}/ballots.blt`, `…/ballots.csv` | anyone | a ranked or graded question's decrypted ballots (BLT for STV and IRV; [`crate::web::mixed`]) |
 //! | `GET /api/openapi.json` | anyone | this API as OpenAPI 3 |
 
 use axum::Router;

@@ -133,6 +133,114 @@ pub fn bar_chart(h: &mut Html, id: &str, title: &str, desc: &str, bars: &[Bar]) 
     h.close("svg");
 }
 
+/// One part of a stacked bar (a grade and how many gave it).
+pub struct Segment {
+    pub label: String,
+    pub value: u64,
+}
+
+/// Shades of the stacked bars, from the first segment (best grade) to the last; the last
+/// one repeats if there are more segments.
+const SHADES: [&str; 7] = [
+    "#1e3a8a", "#1d4ed8", "#3b82f6", "#93c5fd", "#fca5a5", "#ef4444", "#991b1b",
+];
+
+/// Writes one stacked bar per row, each segment as long as its share of `whole`, with the
+/// segments' labels in a legend line under the bars. `id` must be unique in the page.
+pub fn stacked_chart(
+    h: &mut Html,
+    id: &str,
+    title: &str,
+    desc: &str,
+    rows: &[(String, Vec<Segment>)],
+    whole: u64,
+) {
+    let legend = rows.first().map(|(_, s)| s.len()).unwrap_or(0) as u32;
+    let height = (ROW * rows.len() as u32).max(ROW) + 24 * legend;
+    let (title_id, desc_id) = (format!("{id}-title"), format!("{id}-desc"));
+    let labelled = format!("{title_id} {desc_id}");
+    let view_box = format!("0 0 {WIDTH} {height}");
+    let (w, hgt) = (WIDTH.to_string(), height.to_string());
+    h.open(
+        "svg",
+        &[
+            ("xmlns", "http://www.w3.org/2000/svg"),
+            ("class", "chart chart-stacked"),
+            ("id", id),
+            ("role", "img"),
+            ("aria-labelledby", &labelled),
+            ("viewBox", &view_box),
+            ("width", &w),
+            ("height", &hgt),
+            ("font-size", "15"),
+        ],
+    );
+    h.elem("title", &[("id", &title_id)], title);
+    h.elem("desc", &[("id", &desc_id)], desc);
+    let full = u64::from(WIDTH) - 10;
+    let shade = |k: usize| SHADES.get(k).copied().unwrap_or("#991b1b");
+    for (i, (label, segments)) in rows.iter().enumerate() {
+        let top = ROW * i as u32;
+        h.elem(
+            "text",
+            &[
+                ("class", "chart-label"),
+                ("x", "0"),
+                ("y", &(top + 18).to_string()),
+                ("fill", "#1a1a1a"),
+            ],
+            &shorten(label),
+        );
+        let mut x = 0u64;
+        for (k, s) in segments.iter().enumerate() {
+            let length = if whole == 0 {
+                0
+            } else {
+                (u128::from(s.value.min(whole)) * u128::from(full) / u128::from(whole)) as u64
+            };
+            h.void(
+                "rect",
+                &[
+                    ("class", "chart-segment"),
+                    ("x", &x.to_string()),
+                    ("y", &(top + 26).to_string()),
+                    ("width", &length.to_string()),
+                    ("height", "20"),
+                    ("fill", shade(k)),
+                ],
+            );
+            x = x.saturating_add(length);
+        }
+    }
+    if let Some((_, segments)) = rows.first() {
+        let base = ROW * rows.len() as u32;
+        for (k, s) in segments.iter().enumerate() {
+            let y = base + 24 * k as u32;
+            h.void(
+                "rect",
+                &[
+                    ("x", "0"),
+                    ("y", &(y + 4).to_string()),
+                    ("width", "16"),
+                    ("height", "16"),
+                    ("fill", shade(k)),
+                ],
+            );
+            h.elem(
+                "text",
+                &[
+                    ("class", "chart-label"),
+                    ("x", "24"),
+                    ("y", &(y + 17).to_string()),
+                    ("fill", "#1a1a1a"),
+                ],
+                &shorten(&s.label),
+            );
+        }
+    }
+    h.close("svg");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

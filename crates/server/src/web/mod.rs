@@ -42,6 +42,7 @@ use crate::state::AppState;
 pub mod chart;
 pub mod html;
 pub mod i18n;
+pub mod mixed;
 pub mod public;
 
 mod embedded {
@@ -146,6 +147,14 @@ pub fn routes() -> Router<AppState> {
         .route("/elections/{id}/board", get(public::board))
         .route("/elections/{id}/result", get(public::result))
         .route("/elections/{id}/verify", get(public::verify))
+        .route(
+            "/api/elections/{id}/result/{question}/ballots.blt",
+            get(mixed::ballots_blt),
+        )
+        .route(
+            "/api/elections/{id}/result/{question}/ballots.csv",
+            get(mixed::ballots_csv),
+        )
         .route("/elections/{id}/{page}", get(election_subpage))
         .route("/static/{*path}", get(static_file))
         .route("/i18n/{*path}", get(i18n_file))

@@ -3,7 +3,7 @@
 //! | route | page |
 //! |---|---|
 //! | `GET /elections/{id}/board` | description, fingerprint, key, trustees, head of the record, the ballots (newest first, `?page=` or `?before=`), tracker lookup (`?tracker=`) |
-//! | `GET /elections/{id}/result` | the result per question: a bar chart (inline SVG) and the same numbers in a table |
+//! | `GET /elections/{id}/result` | the result per question: a bar chart (inline SVG) and the same numbers in a table; for a ranked or graded question, its count as the verified `result` holds it ([`super::mixed`]) |
 //! | `GET /elections/{id}/verify` | the in-browser verifier (`web/pages/verify.html`), once the election is known to exist |
 //!
 //! The state is read as the JSON API reads it ([`crate::protocol::api`]): the election's
@@ -984,6 +984,22 @@ async fn result_page(app: &AppState, id: &str, m: &Messages) -> Result<String, A
                 ],
             );
             h.elem("h2", &[("id", &heading_id)], &question.text);
+            if question.is_mixed() {
+                let position = def
+                    .questions
+                    .iter()
+                    .take(i)
+                    .filter(|q| q.is_mixed())
+                    .count();
+                match result.mixed.as_ref().and_then(|ms| ms.get(position)) {
+                    Some(mixed) => super::mixed::question_section(h, m, id, n, question, mixed),
+                    None => {
+                        h.elem("p", &[("class", "notice")], m.t("public.not_published"));
+                    }
+                }
+                h.close("section");
+                continue;
+            }
             // Shares: of the ballots counted (weighted) when each answer takes 0 or 1; of all
             // the points given when an answer may take more.
             let points = question.max_per_answer > 1;
