@@ -489,7 +489,7 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
         TrusteeCommand::Shuffle(a) => {
             let place = a.target.place()?;
             let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
-            let event = ceremony::trustee_shuffle(&state, &secrets, &mut rng)?;
+            let event = ceremony::trustee_shuffle(&state, &secrets, &mut os_rng())?;
             place.publish_trustee_event(&state, event)?;
             let threshold = state.definition.as_ref().map_or(0, |d| d.threshold);
             println!(
