@@ -1,4 +1,4 @@
-// Browser test and benchmark of the booth (issue 4, items 1 and 8).
+// Browser test and benchmark of the booth: verification and encryption in Chromium.
 //
 //   node web/test/run.mjs            # run the checks and print the figures
 //   node web/test/run.mjs --serve    # only serve web/ on a loopback port, to open by hand
