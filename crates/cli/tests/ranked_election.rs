@@ -143,7 +143,7 @@ fn a_ranked_question_through_the_command_line() {
             .as_array()
             .unwrap()
             .iter()
-            .find(|i| i["voter"] == name)
+            .find(|i| i["login"] == name)
             .unwrap()["credential"]
             .as_str()
             .unwrap()
