@@ -116,6 +116,26 @@ fn invalid_section(h: &mut Html, m: &Messages, question: &Question, invalid: &[I
     h.close("ul");
 }
 
+/// Opens the table of a count's rounds: caption, a column per candidate and `last`, the
+/// column of the votes that no longer count (non-transferable for STV, exhausted for IRV).
+fn open_rounds_table(h: &mut Html, m: &Messages, question: &Question, last: &str) {
+    h.raw("<div class=\"table-scroll\">");
+    h.raw("<table class=\"result rounds\">");
+    h.elem(
+        "caption",
+        &[],
+        &m.tv("public.rounds_caption", &[("question", &question.text)]),
+    );
+    h.raw("<thead><tr>");
+    th_col(h, m.t("public.col_round"));
+    th_col(h, m.t("public.col_action"));
+    for a in &question.answers {
+        th_col(h, a);
+    }
+    th_col(h, m.t(last));
+    h.raw("</tr></thead><tbody>");
+}
+
 fn th_col(h: &mut Html, text: &str) {
     h.elem("th", &[("scope", "col")], text);
 }
@@ -261,21 +281,7 @@ fn stv_section(h: &mut Html, m: &Messages, qid: &str, question: &Question, r: &S
     {
         chart(h, &format!("{qid}-final"), "public.chart_final_round", last);
     }
-    h.raw("<div class=\"table-scroll\">");
-    h.raw("<table class=\"result rounds\">");
-    h.elem(
-        "caption",
-        &[],
-        &m.tv("public.rounds_caption", &[("question", &question.text)]),
-    );
-    h.raw("<thead><tr>");
-    th_col(h, m.t("public.col_round"));
-    th_col(h, m.t("public.col_action"));
-    for a in &question.answers {
-        th_col(h, a);
-    }
-    th_col(h, m.t("public.col_non_transferable"));
-    h.raw("</tr></thead><tbody>");
+    open_rounds_table(h, m, question, "public.col_non_transferable");
     for (i, stage) in r.stages.iter().enumerate() {
         h.open("tr", &[("data-round", &(i + 1).to_string())]);
         h.elem("th", &[("scope", "row")], &m.number(i as u64 + 1));
@@ -385,21 +391,7 @@ fn irv_section(h: &mut Html, m: &Messages, qid: &str, question: &Question, r: &I
             &last.votes,
         );
     }
-    h.raw("<div class=\"table-scroll\">");
-    h.raw("<table class=\"result rounds\">");
-    h.elem(
-        "caption",
-        &[],
-        &m.tv("public.rounds_caption", &[("question", &question.text)]),
-    );
-    h.raw("<thead><tr>");
-    th_col(h, m.t("public.col_round"));
-    th_col(h, m.t("public.col_action"));
-    for a in &question.answers {
-        th_col(h, a);
-    }
-    th_col(h, m.t("public.col_exhausted"));
-    h.raw("</tr></thead><tbody>");
+    open_rounds_table(h, m, question, "public.col_exhausted");
     for (i, round) in r.rounds.iter().enumerate() {
         h.open("tr", &[("data-round", &(i + 1).to_string())]);
         h.elem("th", &[("scope", "row")], &m.number(i as u64 + 1));
