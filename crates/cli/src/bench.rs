@@ -1,5 +1,6 @@
 //! `scrutin bench`: encryption and verification speed for a ballot with one approval
-//! question of 10 answers (spec §10), and the time to verify a whole record.
+//! question of 10 answers (spec §10), the time to verify a whole record, and a trustee's
+//! shuffle of ranked ballots with its proof and its verification (spec §5.5, §11.12).
 
 use std::time::Instant;
 
@@ -24,6 +25,68 @@ pub struct BenchArgs {
     /// Ballots in the record verified end to end (0 to skip).
     #[arg(long, default_value_t = 100_000)]
     record_ballots: usize,
+    /// Ranked ballots (rows of 10 ciphertexts) shuffled, proved and verified as one
+    /// trustee's `shuffle` of one ten-candidate question (0 to skip).
+    #[arg(long, default_value_t = 100_000)]
+    shuffle_ballots: usize,
+}
+
+/// Candidates of the ranked question of the shuffle figures: each ballot is a row of this
+/// many ciphertexts (§10.7).
+const RANKED_CANDIDATES: usize = 10;
+
+/// Seconds for one trustee to shuffle and prove `ballots` rows of [`RANKED_CANDIDATES`]
+/// ciphertexts (`mix::shuffle_rows`, what `scrutin trustee shuffle` runs), and seconds to
+/// verify that shuffle as the record verifier does (`mix::add_shuffle_to_batch`, check M1).
+///
+/// The input rows are fresh encryptions of ranks under a fresh key: the shuffle does not
+/// depend on what the ciphertexts hold, and encrypting 100,000 whole ballots first would
+/// only make the benchmark longer.
+fn shuffle_figures(ballots: usize, log: &dyn Fn(&str)) -> Result<(f64, f64)> {
+    use rayon::prelude::*;
+    use scrutin_election::Hash32;
+    use scrutin_election::crypto::batch::BatchVerifier;
+    use scrutin_election::crypto::elgamal::{Ciphertext, EncryptionKey};
+    use scrutin_election::crypto::{Point, RistrettoPoint, Scalar};
+    use scrutin_election::mix;
+
+    log(&format!(
+        "Encrypting {ballots} ranked ballots of {RANKED_CANDIDATES} ciphertexts (all cores)…"
+    ));
+    let key = EncryptionKey::new(Point::from_point(RistrettoPoint::mul_base(
+        &Scalar::random(&mut os_rng()),
+    )));
+    let rows: mix::Rows = (0..ballots)
+        .into_par_iter()
+        .chunks(1024)
+        .flat_map_iter(|chunk| {
+            let mut rng = os_rng();
+            let items: Vec<(u64, Scalar)> = chunk
+                .iter()
+                .flat_map(|i| (0..RANKED_CANDIDATES).map(move |k| ((i + k) % 11) as u64))
+                .map(|m| (m, Scalar::random(&mut rng)))
+                .collect();
+            let (flat, _) = Ciphertext::encrypt_many(&key, &items);
+            flat.chunks(RANKED_CANDIDATES)
+                .map(<[Ciphertext]>::to_vec)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let fp = Hash32([7; 32]);
+    let inputs = [rows];
+
+    log("Shuffling and proving, as one trustee…");
+    let start = Instant::now();
+    let shuffled = mix::shuffle_rows(&fp, key.point(), 1, &[0], &inputs, &mut os_rng())?;
+    let shuffle_seconds = start.elapsed().as_secs_f64();
+
+    log("Verifying the shuffle, as the record verifier…");
+    let start = Instant::now();
+    let mut batch = BatchVerifier::new(&mut os_rng());
+    mix::add_shuffle_to_batch(&fp, key.point(), &[0], &inputs, &shuffled, &mut batch)?;
+    anyhow::ensure!(batch.verify(), "the shuffle's proof did not verify");
+    let verify_seconds = start.elapsed().as_secs_f64();
+    Ok((shuffle_seconds, verify_seconds))
 }
 
 fn approval_question() -> Question {
@@ -160,7 +223,13 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         );
     }
 
+    let mut shuffle_seconds = None;
+    if args.shuffle_ballots > 0 {
+        shuffle_seconds = Some(shuffle_figures(args.shuffle_ballots, &log)?);
+    }
+
     let cores = rayon::current_num_threads();
+    let is_100k = args.shuffle_ballots == 100_000;
     if args.json {
         println!(
             "{}",
@@ -171,6 +240,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 "verify_record_100k_s": if args.record_ballots == 100_000 { record_seconds } else { None },
                 "verify_record_s": record_seconds,
                 "record_ballots": args.record_ballots,
+                "shuffle_100k_ranked10_s": shuffle_seconds.filter(|_| is_100k).map(|s| s.0),
+                "verify_shuffle_100k_ranked10_s": shuffle_seconds.filter(|_| is_100k).map(|s| s.1),
+                "shuffle_ranked10_s": shuffle_seconds.map(|s| s.0),
+                "verify_shuffle_ranked10_s": shuffle_seconds.map(|s| s.1),
+                "shuffle_ballots": args.shuffle_ballots,
                 "cores": cores,
                 "samples": samples,
             })
@@ -187,6 +261,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
                 "  verify a record of {} ballots end to end: {s:.1} s on {cores} cores",
                 args.record_ballots
             );
+        }
+        if let Some((shuffle, verify)) = shuffle_seconds {
+            println!(
+                "Ranked ballots: {} rows of {RANKED_CANDIDATES} ciphertexts, one trustee's shuffle",
+                args.shuffle_ballots
+            );
+            println!("  shuffle + prove              {shuffle:>9.1} s");
+            println!("  verify the shuffle           {verify:>9.1} s");
         }
     }
     Ok(())

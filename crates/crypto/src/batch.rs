@@ -19,7 +19,7 @@
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use curve25519_dalek::traits::IsIdentity;
 use rand_core::CryptoRng;
 use sha2::{Digest, Sha512};
 
@@ -152,7 +152,7 @@ impl BatchVerifier {
             self.scalars.push(s);
             self.points.push(p);
         }
-        RistrettoPoint::vartime_multiscalar_mul(&self.scalars, &self.points).is_identity()
+        crate::par::vartime_msm(&self.scalars, &self.points).is_identity()
     }
 }
 

@@ -84,14 +84,21 @@ impl Point {
     /// which makes encoding about ten times cheaper than one point at a time. Provers
     /// compute `Pᵢ/2` directly by multiplying their scalars by [`half`].
     pub fn batch_from_halves(halves: &[RistrettoPoint]) -> Vec<Point> {
-        RistrettoPoint::double_and_compress_batch(halves)
-            .into_iter()
-            .zip(halves)
-            .map(|(c, h)| Point {
-                point: h + h,
-                bytes: c.to_bytes(),
-            })
-            .collect()
+        // One batch inversion per chunk, the chunks on all cores.
+        let chunks: Vec<&[RistrettoPoint]> = halves.chunks(4096).collect();
+        crate::par::map(&chunks, |chunk| {
+            RistrettoPoint::double_and_compress_batch(*chunk)
+                .into_iter()
+                .zip(*chunk)
+                .map(|(c, h)| Point {
+                    point: h + h,
+                    bytes: c.to_bytes(),
+                })
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
     }
 
     /// True for the neutral element, which is never a valid public key.

@@ -38,6 +38,7 @@ pub mod elgamal;
 mod error;
 pub mod group;
 pub mod knowledge;
+mod par;
 pub mod rng;
 pub mod schnorr;
 pub mod shuffle;

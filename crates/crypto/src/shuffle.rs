@@ -53,7 +53,7 @@
 
 use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::VartimeMultiscalarMul;
+use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
 use rand_core::CryptoRng;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -62,6 +62,7 @@ use crate::batch::{BaseId, BatchVerifier};
 use crate::bits::hash_to_group;
 use crate::elgamal::{Ciphertext, EncryptionKey, SecretScalar};
 use crate::group::{half, hex_scalar, hex_scalar_vec};
+use crate::par;
 use crate::schnorr::hedged_nonce;
 use crate::transcript::Transcript;
 use crate::{CryptoError, Point};
@@ -113,11 +114,8 @@ impl ShuffleGenerators {
     /// transcript `t`.
     pub fn new(t: &Transcript, n: usize) -> Result<Self, CryptoError> {
         check_rows(n)?;
-        let f = generator_prefix(t)
-            .indexed_digests("index", n)
-            .iter()
-            .map(RistrettoPoint::from_uniform_bytes)
-            .collect();
+        let digests = generator_prefix(t).indexed_digests("index", n);
+        let f = par::map(&digests, RistrettoPoint::from_uniform_bytes);
         Ok(ShuffleGenerators {
             j: generator_j(t),
             f,
@@ -320,21 +318,22 @@ impl ShuffleWitness {
         key: &EncryptionKey,
         inputs: &[Vec<Ciphertext>],
     ) -> Result<Vec<Vec<Ciphertext>>, CryptoError> {
-        self.permutation
-            .iter()
-            .zip(&self.randomness)
-            .map(|(j, r)| {
-                let row = inputs.get(*j).ok_or_else(|| CryptoError::Inconsistent {
+        par::map_range(self.permutation.len(), |i| {
+            let (j, r) = (self.permutation.get(i), self.randomness.get(i));
+            let (Some(row), Some(r)) = (j.and_then(|j| inputs.get(*j)), r) else {
+                return Err(CryptoError::Inconsistent {
                     what: "shuffle witness",
                     why: "a row index beyond the inputs".into(),
-                })?;
-                Ok(row
-                    .iter()
-                    .zip(r)
-                    .map(|(e, r)| reencrypt(key, e, r.expose()))
-                    .collect())
-            })
-            .collect()
+                });
+            };
+            Ok(row
+                .iter()
+                .zip(r)
+                .map(|(e, r)| reencrypt(key, e, r.expose()))
+                .collect())
+        })
+        .into_iter()
+        .collect()
     }
 }
 
@@ -578,7 +577,7 @@ fn permutation_commitment(
     pi: &[usize],
     r: &[Scalar],
 ) -> Result<Vec<Point>, CryptoError> {
-    let mut c: Vec<RistrettoPoint> = r.iter().map(RistrettoPoint::mul_base).collect();
+    let mut c: Vec<RistrettoPoint> = par::map(r, RistrettoPoint::mul_base);
     for (j, f) in pi.iter().zip(&gens.f) {
         let cj = c.get_mut(*j).ok_or_else(|| CryptoError::Inconsistent {
             what: "shuffle witness",
@@ -586,7 +585,7 @@ fn permutation_commitment(
         })?;
         *cj += f;
     }
-    Ok(c.into_iter().map(Point::from_point).collect())
+    Ok(par::map(&c, |p| Point::from_point(*p)))
 }
 
 /// The commitment chain (spec §5.5, GenCommitmentChain): `Ĉᵢ = r̂ᵢG + u′ᵢĈ_{i−1}` from
@@ -612,16 +611,21 @@ fn commitment_chain(
     let (mut pi, mut qi) = (Scalar::ONE, Scalar::ZERO);
     p.push(pi);
     q.push(qi);
-    let mut halves = Vec::with_capacity(u_prime.len());
     for (u, r) in u_prime.iter().zip(r_hat) {
         pi *= u;
         qi = r + u * qi;
         p.push(pi);
         q.push(qi);
-        halves.push(RistrettoPoint::mul_base(&(qi * h)) + j_table * &(pi * h));
     }
     pi.zeroize();
     qi.zeroize();
+    let halves = par::map_range(u_prime.len(), |i| {
+        let (pi, qi) = (
+            p.get(i + 1).copied().unwrap_or(Scalar::ZERO),
+            q.get(i + 1).copied().unwrap_or(Scalar::ZERO),
+        );
+        RistrettoPoint::mul_base(&Zeroizing::new(qi * h)) + j_table * &*Zeroizing::new(pi * h)
+    });
     Chain {
         points: Point::batch_from_halves(&halves),
         p,
@@ -648,36 +652,38 @@ fn prover_commitments(
         RistrettoPoint::mul_base(&(x.omega3 * h))
             + nonce_msm(omega_prime_half.iter().copied().zip(&gens.f)),
     );
+    // The 2w column sums, one multiscalar multiplication each, on all cores.
+    let columns = par::map_range(2 * w, |m| {
+        let (k, beta) = (m / 2, m % 2 == 1);
+        let column = s.outputs.iter().filter_map(|row| row.get(k)).map(|e| {
+            if beta {
+                e.beta.point()
+            } else {
+                e.alpha.point()
+            }
+        });
+        nonce_msm(omega_prime_half.iter().copied().zip(column))
+    });
     for (k, omega4) in x.omega4.iter().enumerate() {
-        let column = || s.outputs.iter().filter_map(move |row| row.get(k));
-        let alpha = nonce_msm(
-            omega_prime_half
-                .iter()
+        let sum = |m: usize| {
+            columns
+                .get(m)
                 .copied()
-                .zip(column().map(|e| e.alpha.point())),
-        );
-        let beta = nonce_msm(
-            omega_prime_half
-                .iter()
-                .copied()
-                .zip(column().map(|e| e.beta.point())),
-        );
-        let o = omega4 * h;
-        halves.push(alpha - RistrettoPoint::mul_base(&o));
-        halves.push(beta - s.key.point() * o);
+                .unwrap_or_else(RistrettoPoint::identity)
+        };
+        let o = Zeroizing::new(omega4 * h);
+        halves.push(sum(2 * k) - RistrettoPoint::mul_base(&o));
+        halves.push(sum(2 * k + 1) - s.key.point() * *o);
     }
     // T̂ᵢ = ω̂ᵢG + ω′ᵢĈ_{i−1} = (ω̂ᵢ + ω′ᵢQ_{i−1})G + (ω′ᵢP_{i−1})J.
-    for (((oh, op), p), q) in x
-        .omega_hat
-        .iter()
-        .zip(&x.omega_prime)
-        .zip(chain.p.iter())
-        .zip(chain.q.iter())
-    {
+    halves.extend(par::map_range(x.omega_hat.len(), |i| {
+        let at = |v: &[Scalar]| v.get(i).copied().unwrap_or(Scalar::ZERO);
+        let (oh, op) = (at(&x.omega_hat), at(&x.omega_prime));
+        let (p, q) = (at(&chain.p), at(&chain.q));
         let g_part = Zeroizing::new((oh + op * q) * h);
         let j_part = Zeroizing::new(op * p * h);
-        halves.push(RistrettoPoint::mul_base(&g_part) + j_table * &*j_part);
-    }
+        RistrettoPoint::mul_base(&g_part) + j_table * &*j_part
+    }));
     let points = Point::batch_from_halves(&halves);
     let mut points = points.into_iter();
     let mut next = || points.next().unwrap_or_else(Point::identity);

@@ -1,7 +1,13 @@
 //! SQLite backend: `board.sqlite` (public) and `private.sqlite` (private) in the data dir.
 //!
 //! Both files run in WAL mode with `synchronous=FULL`, so a commit is fsynced before the call
-//! returns: an acknowledged write survives a kill or a power loss. Each file has one writer
+//! returns: an acknowledged write survives a kill or a power loss. The private writes that
+//! a voter can redo and that protect nothing once lost — login codes and their attempts,
+//! sessions, mail status — commit with `synchronous=NORMAL` instead ([`relaxed`]): they
+//! survive a kill of the server, a power loss may undo the last of them (the voter then
+//! asks for another code or signs in again), and the next durable commit on the file
+//! makes them durable too, since the write-ahead log is written in order. That takes most
+//! fsyncs out of the login flow. Each file has one writer
 //! connection and one reader connection (WAL lets readers proceed during a write), each behind
 //! a mutex. Triggers make the event table and the audit log append-only at the database level
 //! (the lines of a draft election, which never opened, go when the draft is deleted).
@@ -199,6 +205,20 @@ fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
     // rolls back on drop), so a poisoned connection is still usable.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `f` on the private writer with `synchronous=NORMAL` (see the module's doc): for
+/// writes that a power loss may undo without harm. The connection is `FULL` again after.
+fn relaxed<T>(
+    writer: &Mutex<Connection>,
+    f: impl FnOnce(&mut Connection) -> StorageResult<T>,
+) -> StorageResult<T> {
+    let mut conn = lock(writer);
+    conn.execute_batch("PRAGMA synchronous=NORMAL")
+        .map_err(db)?;
+    let out = f(&mut conn);
+    conn.execute_batch("PRAGMA synchronous=FULL").map_err(db)?;
+    out
 }
 
 fn open_conn(path: &Path, schema: Option<&str>) -> StorageResult<Connection> {
@@ -1021,13 +1041,14 @@ impl Storage for SqliteStorage {
     fn insert_session(&self, session: &SessionRecord) -> StorageResult<()> {
         let subject = serde_json::to_string(&session.subject)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
-        let conn = lock(&self.private_w);
-        conn.execute(
-            "INSERT INTO sessions (token_hash, subject, expires_at) VALUES (?1, ?2, ?3)",
-            params![session.token_hash, subject, session.expires_at],
-        )
-        .map_err(db)?;
-        Ok(())
+        relaxed(&self.private_w, |conn| {
+            conn.execute(
+                "INSERT INTO sessions (token_hash, subject, expires_at) VALUES (?1, ?2, ?3)",
+                params![session.token_hash, subject, session.expires_at],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
     }
 
     fn session(&self, token_hash: &str) -> StorageResult<Option<SessionRecord>> {
@@ -1053,18 +1074,20 @@ impl Storage for SqliteStorage {
     }
 
     fn delete_session(&self, token_hash: &str) -> StorageResult<()> {
-        let conn = lock(&self.private_w);
-        conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
-            .map_err(db)?;
-        Ok(())
+        relaxed(&self.private_w, |conn| {
+            conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+                .map_err(db)?;
+            Ok(())
+        })
     }
 
     fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64> {
-        let conn = lock(&self.private_w);
-        let n = conn
-            .execute("DELETE FROM sessions WHERE expires_at < ?1", [now])
-            .map_err(db)?;
-        Ok(n as u64)
+        relaxed(&self.private_w, |conn| {
+            let n = conn
+                .execute("DELETE FROM sessions WHERE expires_at < ?1", [now])
+                .map_err(db)?;
+            Ok(n as u64)
+        })
     }
 
     fn put_otp(
@@ -1075,59 +1098,60 @@ impl Storage for SqliteStorage {
         now: UnixTime,
         limits: &OtpSendLimits,
     ) -> StorageResult<bool> {
-        let mut conn = lock(&self.private_w);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let sent: i64 = tx
-            .query_row(
-                "SELECT COUNT(*) FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
-                params![election, login, now.saturating_sub(limits.window_secs)],
-                |r| r.get(0),
+        relaxed(&self.private_w, |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let sent: i64 = tx
+                .query_row(
+                    "SELECT COUNT(*) FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
+                    params![election, login, now.saturating_sub(limits.window_secs)],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let max = i64::from(limits.max_sends);
+            if sent >= max {
+                return Ok(false);
+            }
+            let expires_at = if sent + 1 >= max {
+                record.expires_at.max(limits.last_lives_until)
+            } else {
+                record.expires_at
+            };
+            let keep = limits.max_sends;
+            // Expired codes go; the newest `keep - 1` live ones stay beside the new one.
+            tx.execute(
+                "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND expires_at <= ?3",
+                params![election, login, now],
             )
             .map_err(db)?;
-        let max = i64::from(limits.max_sends);
-        if sent >= max {
-            return Ok(false);
-        }
-        let expires_at = if sent + 1 >= max {
-            record.expires_at.max(limits.last_lives_until)
-        } else {
-            record.expires_at
-        };
-        let keep = limits.max_sends;
-        // Expired codes go; the newest `keep - 1` live ones stay beside the new one.
-        tx.execute(
-            "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND expires_at <= ?3",
-            params![election, login, now],
-        )
-        .map_err(db)?;
-        tx.execute(
-            "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND salt NOT IN
-             (SELECT salt FROM login_codes WHERE election_id = ?1 AND login = ?2
-              ORDER BY expires_at DESC LIMIT ?3)",
-            params![election, login, i64::from(keep.max(1)) - 1],
-        )
-        .map_err(db)?;
-        tx.execute(
-            "INSERT INTO login_codes (election_id, login, salt, code_hash, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![election, login, record.salt, record.code_hash, expires_at],
-        )
-        .map_err(db)?;
-        tx.execute(
-            "INSERT INTO otp_sends (election_id, login, at) VALUES (?1, ?2, ?3)",
-            params![election, login, now],
-        )
-        .map_err(db)?;
-        // Sends older than a day no longer matter for any hourly limit.
-        tx.execute(
-            "DELETE FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at < ?3",
-            params![election, login, now.saturating_sub(86_400)],
-        )
-        .map_err(db)?;
-        tx.commit().map_err(db)?;
-        Ok(true)
+            tx.execute(
+                "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND salt NOT IN
+                 (SELECT salt FROM login_codes WHERE election_id = ?1 AND login = ?2
+                  ORDER BY expires_at DESC LIMIT ?3)",
+                params![election, login, i64::from(keep.max(1)) - 1],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO login_codes (election_id, login, salt, code_hash, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![election, login, record.salt, record.code_hash, expires_at],
+            )
+            .map_err(db)?;
+            tx.execute(
+                "INSERT INTO otp_sends (election_id, login, at) VALUES (?1, ?2, ?3)",
+                params![election, login, now],
+            )
+            .map_err(db)?;
+            // Sends older than a day no longer matter for any hourly limit.
+            tx.execute(
+                "DELETE FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at < ?3",
+                params![election, login, now.saturating_sub(86_400)],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(true)
+        })
     }
 
     fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32> {
@@ -1151,81 +1175,82 @@ impl Storage for SqliteStorage {
         limits: &OtpAttemptLimits,
         matches: &mut dyn FnMut(&OtpRecord) -> bool,
     ) -> StorageResult<OtpOutcome> {
-        let mut conn = lock(&self.private_w);
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(db)?;
-        let since = now.saturating_sub(limits.window_secs);
-        let count = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> StorageResult<u32> {
-            let n: i64 = tx.query_row(sql, args, |r| r.get(0)).map_err(db)?;
-            Ok(u32::try_from(n).unwrap_or(u32::MAX))
-        };
-        let by_client = count(
-            "SELECT COUNT(*) FROM login_code_failures
-             WHERE election_id = ?1 AND login = ?2 AND at >= ?3 AND client = ?4",
-            &[&election, &login, &since, &client],
-        )?;
-        if by_client >= limits.per_client {
-            return Ok(OtpOutcome::Locked);
-        }
-        let by_login = count(
-            "SELECT COUNT(*) FROM login_code_failures
-             WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
-            &[&election, &login, &since],
-        )?;
-        if by_login >= limits.per_login {
-            return Ok(OtpOutcome::Locked);
-        }
-        let codes: Vec<OtpRecord> = {
-            let mut stmt = tx
-                .prepare(
-                    "SELECT code_hash, salt, expires_at FROM login_codes
-                     WHERE election_id = ?1 AND login = ?2",
+        relaxed(&self.private_w, |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db)?;
+            let since = now.saturating_sub(limits.window_secs);
+            let count = |sql: &str, args: &[&dyn rusqlite::ToSql]| -> StorageResult<u32> {
+                let n: i64 = tx.query_row(sql, args, |r| r.get(0)).map_err(db)?;
+                Ok(u32::try_from(n).unwrap_or(u32::MAX))
+            };
+            let by_client = count(
+                "SELECT COUNT(*) FROM login_code_failures
+                 WHERE election_id = ?1 AND login = ?2 AND at >= ?3 AND client = ?4",
+                &[&election, &login, &since, &client],
+            )?;
+            if by_client >= limits.per_client {
+                return Ok(OtpOutcome::Locked);
+            }
+            let by_login = count(
+                "SELECT COUNT(*) FROM login_code_failures
+                 WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
+                &[&election, &login, &since],
+            )?;
+            if by_login >= limits.per_login {
+                return Ok(OtpOutcome::Locked);
+            }
+            let codes: Vec<OtpRecord> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT code_hash, salt, expires_at FROM login_codes
+                         WHERE election_id = ?1 AND login = ?2",
+                    )
+                    .map_err(db)?;
+                stmt.query_map([election, login], |r| {
+                    Ok(OtpRecord {
+                        code_hash: r.get(0)?,
+                        salt: r.get(1)?,
+                        expires_at: r.get(2)?,
+                    })
+                })
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?
+            };
+            // Every live code is compared, so the time taken does not say which one matched;
+            // no code, an expired code and a wrong code are one and the same failure, so the
+            // answer does not say whether the login is on the voter list.
+            let mut matched = false;
+            for c in codes.iter().filter(|c| now < c.expires_at) {
+                matched |= matches(c);
+            }
+            let outcome = if matched {
+                tx.execute(
+                    "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2",
+                    [election, login],
                 )
                 .map_err(db)?;
-            stmt.query_map([election, login], |r| {
-                Ok(OtpRecord {
-                    code_hash: r.get(0)?,
-                    salt: r.get(1)?,
-                    expires_at: r.get(2)?,
-                })
-            })
-            .map_err(db)?
-            .collect::<Result<_, _>>()
-            .map_err(db)?
-        };
-        // Every live code is compared, so the time taken does not say which one matched;
-        // no code, an expired code and a wrong code are one and the same failure, so the
-        // answer does not say whether the login is on the voter list.
-        let mut matched = false;
-        for c in codes.iter().filter(|c| now < c.expires_at) {
-            matched |= matches(c);
-        }
-        let outcome = if matched {
-            tx.execute(
-                "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2",
-                [election, login],
-            )
-            .map_err(db)?;
-            OtpOutcome::Accepted
-        } else {
-            tx.execute(
-                "INSERT INTO login_code_failures (election_id, login, client, at)
-                 VALUES (?1, ?2, ?3, ?4)",
-                params![election, login, client, now],
-            )
-            .map_err(db)?;
-            tx.execute(
-                "DELETE FROM login_code_failures WHERE election_id = ?1 AND login = ?2 AND at < ?3",
-                params![election, login, now.saturating_sub(86_400)],
-            )
-            .map_err(db)?;
-            OtpOutcome::Rejected {
-                remaining: limits.per_client.saturating_sub(by_client + 1),
-            }
-        };
-        tx.commit().map_err(db)?;
-        Ok(outcome)
+                OtpOutcome::Accepted
+            } else {
+                tx.execute(
+                    "INSERT INTO login_code_failures (election_id, login, client, at)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![election, login, client, now],
+                )
+                .map_err(db)?;
+                tx.execute(
+                    "DELETE FROM login_code_failures WHERE election_id = ?1 AND login = ?2 AND at < ?3",
+                    params![election, login, now.saturating_sub(86_400)],
+                )
+                .map_err(db)?;
+                OtpOutcome::Rejected {
+                    remaining: limits.per_client.saturating_sub(by_client + 1),
+                }
+            };
+            tx.commit().map_err(db)?;
+            Ok(outcome)
+        })
     }
 
     fn append_audit(&self, entry: &AuditEntry) -> StorageResult<i64> {
@@ -1290,14 +1315,15 @@ impl Storage for SqliteStorage {
         kind: &str,
         now: UnixTime,
     ) -> StorageResult<i64> {
-        let conn = lock(&self.private_w);
-        conn.execute(
-            "INSERT INTO mails (election_id, login, kind, status, error, created_at, updated_at)
-             VALUES (?1, ?2, ?3, 'queued', NULL, ?4, ?4)",
-            params![election, login, kind, now],
-        )
-        .map_err(db)?;
-        Ok(conn.last_insert_rowid())
+        relaxed(&self.private_w, |conn| {
+            conn.execute(
+                "INSERT INTO mails (election_id, login, kind, status, error, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, 'queued', NULL, ?4, ?4)",
+                params![election, login, kind, now],
+            )
+            .map_err(db)?;
+            Ok(conn.last_insert_rowid())
+        })
     }
 
     fn set_mail_status(
@@ -1307,17 +1333,18 @@ impl Storage for SqliteStorage {
         error: Option<&str>,
         now: UnixTime,
     ) -> StorageResult<()> {
-        let conn = lock(&self.private_w);
-        let n = conn
-            .execute(
-                "UPDATE mails SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, status.as_str(), error, now],
-            )
-            .map_err(db)?;
-        if n == 0 {
-            return Err(StorageError::NotFound(format!("mail {id}")));
-        }
-        Ok(())
+        relaxed(&self.private_w, |conn| {
+            let n = conn
+                .execute(
+                    "UPDATE mails SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+                    params![id, status.as_str(), error, now],
+                )
+                .map_err(db)?;
+            if n == 0 {
+                return Err(StorageError::NotFound(format!("mail {id}")));
+            }
+            Ok(())
+        })
     }
 
     fn fail_queued_mails(&self, error: &str, now: UnixTime) -> StorageResult<u64> {
