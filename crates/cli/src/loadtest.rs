@@ -689,7 +689,9 @@ impl Shared {
                     counters.network.fetch_add(1, Ordering::Relaxed);
                     network += 1;
                     if network > NETWORK_RETRIES {
-                        bail!("POST {path}: the proxy answered {status} ({NETWORK_RETRIES} retries)");
+                        bail!(
+                            "POST {path}: the proxy answered {status} ({NETWORK_RETRIES} retries)"
+                        );
                     }
                     tokio::time::sleep(Duration::from_millis(100 << network)).await;
                     continue;
