@@ -6,7 +6,8 @@
 //! window; then, at each concurrency level, every voter either casts while signed in
 //! (`cast`) or requests a one-time login code, reads it from the server's dry-run outbox,
 //! signs in and casts (`login`). 429 and 503 answers are waited out as their `Retry-After`
-//! says, and counted. Afterwards the record is downloaded and verified whole
+//! says, and counted; network errors, and 502/504 from a proxy in front of several nodes,
+//! are retried a few times (a ballot sent again is answered with its receipt). Afterwards the record is downloaded and verified whole
 //! (`verify::verify_record`), and every receipt the board signed is checked against it
 //! (spec §14.2): a voter without a receipt, a receipt not on the record or a record that
 //! does not verify makes the command fail.
@@ -679,6 +680,22 @@ impl Shared {
                 Err(e) => Err(e),
             };
             let (status, retry_after, bytes) = match answer {
+                // A proxy in front of several nodes that lost the one it chose (a node
+                // killed or restarting): a network error on the way, retried the same way.
+                Ok((status, _, _))
+                    if status == StatusCode::BAD_GATEWAY
+                        || status == StatusCode::GATEWAY_TIMEOUT =>
+                {
+                    counters.network.fetch_add(1, Ordering::Relaxed);
+                    network += 1;
+                    if network > NETWORK_RETRIES {
+                        bail!(
+                            "POST {path}: the proxy answered {status} ({NETWORK_RETRIES} retries)"
+                        );
+                    }
+                    tokio::time::sleep(Duration::from_millis(100 << network)).await;
+                    continue;
+                }
                 Ok(a) => a,
                 Err(e) => {
                     counters.network.fetch_add(1, Ordering::Relaxed);

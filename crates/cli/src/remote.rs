@@ -1,6 +1,8 @@
 //! A small blocking client of a scrutin server, for the roles that run against its URL:
 //! every command downloads the record, verifies it locally (the server is not trusted),
-//! computes its event with `ceremony` and posts only public data.
+//! computes its event with `ceremony` and posts only public data. A request refused with
+//! 503 and `Retry-After` because it was not done (the node is busy, its view of the board
+//! was behind another node's, its database is failing over) is sent again after the wait.
 
 use std::time::Duration;
 
@@ -9,6 +11,11 @@ use scrutin_election::record::Event;
 use scrutin_election::verify::RecordState;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// The longest `Retry-After` waited for before sending a refused request again (seconds).
+const MAX_WAIT: u64 = 10;
+/// How many times a request refused with 503 and `Retry-After` is sent again.
+const MAX_WAITS: u32 = 20;
 
 /// A connection to one election on a server.
 pub struct Remote {
@@ -59,16 +66,44 @@ impl Remote {
     }
 
     fn send(&self, req: reqwest::blocking::RequestBuilder) -> Result<reqwest::blocking::Response> {
-        let req = match &self.token {
+        let mut req = match &self.token {
             Some(t) => req.bearer_auth(t),
             None => req,
         };
-        let resp = req.send().context("cannot reach the server")?;
-        let status = resp.status();
-        if status.is_success() {
-            return Ok(resp);
-        }
-        let text = resp.text().unwrap_or_default();
+        let mut waits = 0;
+        let (status, text) = loop {
+            let retry = req.try_clone();
+            let resp = req.send().context("cannot reach the server")?;
+            let status = resp.status();
+            if status.is_success() {
+                return Ok(resp);
+            }
+            let retry_after = resp
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok());
+            let text = resp.text().unwrap_or_default();
+            // Not done, and to be tried again shortly: another node of the same database
+            // appended first (`board_moved`), the node is saturated (`overloaded`) or its
+            // database is failing over (`unavailable`). A request that timed out may have
+            // been done, so it is not sent again.
+            let code = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(str::to_owned));
+            let again = matches!(
+                code.as_deref(),
+                Some("board_moved" | "overloaded" | "unavailable")
+            );
+            match (status.as_u16(), retry, retry_after) {
+                (503, Some(r), Some(secs)) if again && secs <= MAX_WAIT && waits < MAX_WAITS => {
+                    waits += 1;
+                    std::thread::sleep(Duration::from_secs(secs.max(1)));
+                    req = r;
+                }
+                _ => break (status, text),
+            }
+        };
         match serde_json::from_str::<serde_json::Value>(&text) {
             Ok(v) => bail!(
                 "the server refused ({}, {}): {}",

@@ -1137,13 +1137,14 @@ fn postgres_record_and_audit_log_are_append_only() {
     assert_eq!(s.events_from("e", 0, 10).unwrap(), ["a"]);
 }
 
-/// A bad URL or an unreachable server is an error that does not show the password.
+/// A bad URL or an unreachable server is an error that does not show the password; an
+/// unreachable server is "unavailable" (answered 503 with `Retry-After`, not 500).
 #[test]
 fn postgres_open_errors_are_clear() {
     let e = PostgresStorage::open("postgresql://u:hunter2@127.0.0.1:1/db")
         .err()
         .unwrap();
-    assert!(matches!(e, StorageError::Backend(_)), "{e}");
+    assert!(matches!(e, StorageError::Unavailable(_)), "{e}");
     assert!(!e.to_string().contains("hunter2"), "{e}");
     let e = PostgresStorage::open("postgresql://u:hunter2@[bad/db")
         .err()

@@ -176,6 +176,15 @@ impl From<StorageError> for ApiError {
             }
             StorageError::Invalid(m) => Self::bad_request(m),
             StorageError::Backend(m) => Self::internal(m),
+            StorageError::Unavailable(m) => {
+                tracing::warn!(detail = %m, "database unavailable");
+                Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the database is unavailable for a moment; retry shortly",
+                )
+                .with_retry_after(2)
+            }
         }
     }
 }

@@ -63,6 +63,11 @@ pub enum StorageError {
     /// The database failed.
     #[error("database error: {0}")]
     Backend(String),
+    /// The database cannot be reached for now (connection lost or refused, the server
+    /// shutting down or not yet accepting writes, as during a failover): nothing was
+    /// acknowledged, and the same request may be tried again shortly.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Result of storage calls.

@@ -284,11 +284,40 @@ fn wait_for<F: Future>(fut: F) -> F::Output {
 
 fn db(e: tokio_postgres::Error) -> StorageError {
     match e.as_db_error() {
+        Some(d) if unavailable(d.code()) => {
+            StorageError::Unavailable(format!("PostgreSQL: {} ({})", d.message(), d.code().code()))
+        }
         Some(d) => {
             StorageError::Backend(format!("PostgreSQL: {} ({})", d.message(), d.code().code()))
         }
+        // No answer from the server: the connection is closed, refused or broken.
+        None if connection_lost(&e) => StorageError::Unavailable(format!("PostgreSQL: {e}")),
         None => StorageError::Backend(format!("PostgreSQL: {e}")),
     }
+}
+
+/// A connection closed, refused, timed out or broken by an I/O error (not a query error).
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
+    let io = std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>());
+    let text = e.to_string();
+    e.is_closed()
+        || io
+        || text.starts_with("error connecting to server")
+        || text.starts_with("timeout waiting for server")
+}
+
+/// The errors a failover or a restart of the database server gives: connection exceptions
+/// (class 08), the server shutting down or starting (57P01–57P03), and a write refused by a
+/// server that is (still or again) a standby (25006). The request may be tried again.
+fn unavailable(code: &SqlState) -> bool {
+    code.code().starts_with("08")
+        || [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::READ_ONLY_SQL_TRANSACTION,
+        ]
+        .contains(code)
 }
 
 fn is_unique_violation(e: &tokio_postgres::Error) -> bool {
@@ -481,7 +510,8 @@ impl PostgresStorage {
     async fn client(&self) -> StorageResult<Object> {
         self.pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(e) => db(e),
-            e => StorageError::Backend(format!("PostgreSQL connection: {e}")),
+            // A connection could not be made or waited for in time.
+            e => StorageError::Unavailable(format!("PostgreSQL connection: {e}")),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Shared helpers of the integration tests: a real server on a loopback port in a temp dir.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
+pub mod cluster;
 pub mod election;
 pub mod pg;
 
