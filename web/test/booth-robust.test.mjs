@@ -53,6 +53,7 @@ async function main() {
   const base = demo.url;
   const election = demo.id;
   let failed = false;
+  const opened = [];
   try {
     const [v1, v2] = await voters(demo);
     const common = { baseUrl: base, election, outbox: demo.outbox };
@@ -61,6 +62,7 @@ async function main() {
     // 1. History, reload and language switch, on a page in Paris time.
     console.log('1. history, reload, language switch');
     const page = await newPage(browser, base, { timezoneId: 'Europe/Paris' });
+    opened.push(page);
     // No request may carry the secret credential (only its public key may be asked about).
     const leaks = [];
     page.on('request', (req) => {
@@ -159,6 +161,7 @@ async function main() {
     // 3. Another login cannot use this credential: refused at the credential step.
     console.log('3. credential of another login');
     const p2 = await newPage(browser, base);
+    opened.push(p2);
     await p2.goto(`${base}/elections/${election}?lang=en`);
     await waitForHeading(p2, ['Sign in']);
     await signIn(p2, { ...v2, outbox: demo.outbox, afterCodeId: codeId });
@@ -238,6 +241,10 @@ async function main() {
   } catch (e) {
     failed = true;
     console.error(e);
+    for (const [i, p] of opened.entries()) {
+      await p.screenshot({ path: path.join(repo, 'target', `robust-failure-${i}.png`), fullPage: true }).catch(() => {});
+      console.error(`page ${i}: ${p.url()}`);
+    }
   } finally {
     await browser.close();
     await demo.stop();

@@ -526,8 +526,9 @@ function startVoting(wanted = null) {
     showEncrypted();
     return;
   }
-  showVoterStatus();
-  enterStep(reachable(wanted || 'credential'));
+  const step = reachable(wanted || 'credential');
+  if (step !== 'credential') showVoterStatus();
+  enterStep(step);
 }
 
 /**
@@ -688,6 +689,7 @@ function showCredential(how = 'push') {
   input.value = S.credential || '';
   $('#credential-from-link').hidden = !(S.credentialFromLink && S.credential);
   const section = go('credential', how);
+  showVoterStatus();
   if (input.value) credentialFeedback(false);
   else $('#credential-feedback').textContent = '';
   return section;
