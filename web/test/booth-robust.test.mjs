@@ -5,7 +5,7 @@
 //     casting again by Back; after the cast, Back does not bring back the cast ballot;
 //   - the credential and the choices survive a reload and a language switch, in this tab's
 //     sessionStorage only (never localStorage or a cookie; the secret never leaves the
-//     page), and are gone once the ballot is cast;
+//     page), and are gone once the ballot is cast and after signing out;
 //   - a credential whose ballots another login cast is refused at the credential step;
 //   - a voter who already voted is told so, and that a new ballot replaces the last one,
 //     before choosing;
@@ -176,6 +176,14 @@ async function main() {
     await p2.getByLabel('Voting credential', { exact: true }).fill(v2.credential);
     await p2.getByRole('button', { name: 'Continue', exact: true }).click();
     await waitForHeading(p2, ['Your choices']);
+    // Signing out drops the kept credential and choices.
+    await fillChoices(p2, [[0], [1]]);
+    assert(plain((await stores(p2)).session).includes(plain(v2.credential)), 'credential kept before signing out');
+    await p2.getByRole('button', { name: 'Sign out' }).first().click();
+    await waitForHeading(p2, ['Sign in']);
+    const after = await stores(p2);
+    assert(!plain(after.session).includes(plain(v2.credential)) && !after.session.includes('scrutin.booth.'),
+      `nothing kept after signing out: ${after.session}`);
 
     // 4. The first voter votes again: the first ballot is replaced.
     console.log('4. replaced tracker');
