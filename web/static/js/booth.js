@@ -751,9 +751,14 @@ async function submitCredential() {
     return;
   }
   const refusal = await credentialRefusal(c.normalised);
+  if (refusal && !getSession()) {
+    // The session expired: sign in again, then the credential step comes back.
+    startVoting();
+    fail(refusal);
+    return;
+  }
   if (refusal) {
     refuseCredential(refusal);
-    if (!getSession()) startVoting();
     return;
   }
   S.credential = c.normalised;

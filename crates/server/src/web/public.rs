@@ -1,8 +1,10 @@
-//! The public pages, rendered by the server as plain HTML (they work without script):
+//! The public pages, rendered by the server as plain HTML (they work without script; their
+//! one script, `web/static/js/local-time.js`, only rewrites each UTC `<time datetime>` in
+//! the reader's time zone):
 //!
 //! | route | page |
 //! |---|---|
-//! | `GET /elections/{id}/board` | description, fingerprint, key, trustees, head of the record, the ballots (newest first, `?page=` or `?before=`), tracker lookup (`?tracker=`) |
+//! | `GET /elections/{id}/board` | description, fingerprint, key, trustees, head of the record, the ballots (newest first, `?page=` or `?before=`, each marked as its credential's last ballot or as replaced by a later one, not counted: spec §11.7), tracker lookup (`?tracker=`, which says the same) |
 //! | `GET /elections/{id}/result` | the result per question: a bar chart (inline SVG) and the same numbers in a table; for a ranked or graded question, its count as the verified `result` holds it ([`super::mixed`]) |
 //! | `GET /elections/{id}/verify` | the in-browser verifier (`web/pages/verify.html`), once the election is known to exist |
 //!
