@@ -435,6 +435,15 @@ impl Booth {
         })
     }
 
+    /// The public key of the credential as typed (64 hexadecimal characters): what the
+    /// booth asks the server about before the choices (may this login use it? spec §9.4,
+    /// §12), never the secret.
+    pub fn credential_public_key(&self, credential: &str) -> Outcome<String> {
+        let ctx = self.context()?;
+        let credential = Credential::parse(credential.trim())?;
+        Ok(credential.signing_key(&ctx.definition.id).public().to_hex())
+    }
+
     /// The verifier's report of the record this booth was made from.
     pub fn report(&self) -> Outcome<String> {
         Ok(serde_json::to_string(&report(&self.state))?)

@@ -111,6 +111,12 @@ impl BoothElection {
         self.inner.credential_weight(credential).map_err(to_js)
     }
 
+    /// The credential's public key (hex): the only part of it the booth sends to the
+    /// server before casting, to ask whether this login may use it.
+    pub fn credential_public_key(&self, credential: &str) -> Result<String, JsValue> {
+        self.inner.credential_public_key(credential).map_err(to_js)
+    }
+
     /// The tracker of the audited ballot (64 hexadecimal characters), once the audit data
     /// is checked: what a second device shows the voter to compare with the first.
     pub fn audit_tracker(&self, audit_json: &str) -> Result<String, JsValue> {

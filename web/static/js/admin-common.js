@@ -2,7 +2,7 @@
 // calls that notice an expired session, the confirmation dialog, times and numbers.
 import { api, apiWithRetry, ApiError } from './api.js';
 import { t, currentLanguage } from './i18n.js';
-import { $, announce, errorText } from './ui.js';
+import { $, announce, errorText, formatTime } from './ui.js';
 
 const TOKEN_KEY = 'scrutin.admin.token';
 const USER_KEY = 'scrutin.admin.user';
@@ -96,10 +96,7 @@ export function fromLocalInput(value) {
 /** A Unix time as text in the page's language, or "not set". */
 export function timeText(secs) {
   if (secs === null || secs === undefined) return t('admin.not_set');
-  return new Date(secs * 1000).toLocaleString(currentLanguage(), {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-  });
+  return formatTime(secs, currentLanguage());
 }
 
 /** A count in the page's language. */

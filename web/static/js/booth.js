@@ -4,15 +4,19 @@
 // server; the credential mail's link also carries #fingerprint=, and the page stops if the
 // election it verified has another fingerprint), the choices with their rules, a review, the encryption, an optional Benaloh
 // audit (the audited ballot is never cast; the choices are encrypted again), the cast and
-// its receipt. Secrets (credential, choices, audit data) stay in this page's memory and
-// are dropped once the ballot is cast. The voter sees their credential's weight; the
+// its receipt. The steps are entries of the browser's history (#step=NAME: Back and
+// Forward move between them; an audited ballot is never shown for casting again). The
+// credential and the choices are kept in this tab's sessionStorage only, so that a reload
+// or a language switch keeps them; they are dropped once the ballot is cast and on sign-out.
+// Before the choices, the server says whether this login may use the credential (only its
+// public key is sent) and whether the login already voted. The voter sees their credential's weight; the
 // receipt, signed by the board, is checked against the record downloaded afterwards and
 // saved as a JSON file (`scrutin receipt check`). When the election names monitors, the
 // board's head is compared with each monitor's before and after casting (the page's
 // Content-Security-Policy lets it reach those origins only).
 import { initI18n, t, currentLanguage } from './i18n.js';
 import { api, apiWithRetry, ApiError, electionIdFromPath, fragmentParams } from './api.js';
-import { $, el, showStep, announce, showError, errorText, download, readFile, formatTime } from './ui.js';
+import { $, $$, el, showStep, announce, showError, errorText, download, readFile, formatTime } from './ui.js';
 import { loadBooth } from './booth-wasm.js';
 import {
   renderQuestions,
@@ -38,6 +42,7 @@ const S = {
   choices: null,
   encrypted: null, // {ballot, tracker, audit}
   pendingCast: false, // a 401 interrupted the cast: go back to it after signing in
+  voterStatus: null, // GET /api/elections/{id}/voter: whether this login already voted
   login: '',
   codeRequested: false,
 };
@@ -93,10 +98,191 @@ function clearMessages() {
   announce('');
 }
 
-/** Goes to a step, clearing the previous step's messages. */
-function go(step) {
+// ---- the steps in the browser's history ------------------------------------------
+
+/** Steps with an entry in the history; the others (loading, encrypting, casting…) pass. */
+const HISTORY_STEPS = new Set(['credential', 'questions', 'review', 'encrypted', 'audit', 'receipt', 'check-audit']);
+/** Sign-in steps share one entry: once signed in, Back does not lead to them. */
+const SIGN_IN_STEPS = new Set(['login', 'code']);
+let currentStep = null;
+
+/** The step the address names: #step=NAME, or #check-audit (the link for a second device). */
+function stepFromHash() {
+  if (location.hash === '#check-audit') return 'check-audit';
+  const m = /^#step=([a-z-]+)$/.exec(location.hash);
+  return m ? m[1] : null;
+}
+
+function stepUrl(step) {
+  return location.pathname + location.search + (step === 'check-audit' ? '#check-audit' : `#step=${step}`);
+}
+
+/**
+ * Records `step` in the history: `how` is 'push' (a new entry, unless the current one is
+ * this step), 'replace' (rewrite the current entry) or 'none' (the history moved itself).
+ * The first step shown, and the first after signing in, replace the entry they start from.
+ */
+function record(step, how) {
+  if (how === 'none' || !(HISTORY_STEPS.has(step) || SIGN_IN_STEPS.has(step))) return;
+  const prev = history.state && history.state.scrutinStep;
+  const state = { scrutinStep: step };
+  if (how === 'replace' || !prev || SIGN_IN_STEPS.has(step) || SIGN_IN_STEPS.has(prev)) {
+    history.replaceState(state, '', stepUrl(step));
+  } else if (prev !== step) {
+    history.pushState(state, '', stepUrl(step));
+  }
+}
+
+/** Goes to a step, clearing the previous step's messages, and records it in the history. */
+function go(step, how = 'push') {
   clearMessages();
-  return showStep(step);
+  const section = showStep(step);
+  currentStep = step;
+  record(step, how);
+  return section;
+}
+
+/**
+ * The step to show for `step`, given what this page still holds: a step whose data is gone
+ * (a cast ballot's choices, an audited ballot) gives way to the one before it.
+ */
+function reachable(step) {
+  if (step === 'check-audit') return step;
+  if (!getSession()) return 'login';
+  switch (step) {
+    case 'receipt':
+      return lastReceipt ? step : reachable('credential');
+    case 'audit':
+      return S.encrypted && S.encrypted.audited ? step : reachable('review');
+    case 'encrypted':
+      // An audited ballot can no longer be secret: it is never offered for casting again.
+      return S.encrypted && !S.encrypted.audited ? step : reachable('review');
+    case 'review':
+      return S.choices ? step : reachable('questions');
+    case 'questions':
+      return S.credential && S.weight ? step : 'credential';
+    default:
+      return 'credential';
+  }
+}
+
+/** Shows `step` with what it needs drawn again. */
+function enterStep(step, how = 'push') {
+  switch (step) {
+    case 'credential':
+      return showCredential(how);
+    case 'questions':
+      return showQuestions(how);
+    case 'review':
+      return showReview(how);
+    case 'encrypted':
+      return showEncrypted(how);
+    case 'audit':
+      return showAudit(how);
+    case 'receipt':
+      return renderReceipt(lastReceipt, how);
+    default:
+      return go(step, how);
+  }
+}
+
+window.addEventListener('popstate', (ev) => {
+  // Before the record is verified, or while encrypting or casting, the page goes on.
+  if (!S.booth || currentStep === 'encrypting' || currentStep === 'casting') return;
+  const wanted = (ev.state && ev.state.scrutinStep) || stepFromHash() || 'credential';
+  // Going back before the encrypted ballot drops it, as "Change my choices" does.
+  if (['credential', 'questions', 'review'].includes(wanted) && !S.pendingCast) S.encrypted = null;
+  const step = reachable(wanted);
+  enterStep(step, step === wanted ? 'none' : 'replace');
+});
+
+// ---- what survives a reload: this tab's sessionStorage only --------------------------
+
+const draftKey = () => `scrutin.booth.${id}`;
+const receiptKey = () => `scrutin.receipt.${id}`;
+
+/** The state of every control of the questions' form, by id (or name and value). */
+function formState() {
+  const out = {};
+  for (const e of $$('#questions input, #questions select, #questions textarea')) {
+    const key = e.id || `${e.name}=${e.value}`;
+    out[key] = e.type === 'checkbox' || e.type === 'radio' ? e.checked : e.value;
+  }
+  return out;
+}
+
+function restoreForm(state) {
+  if (!state) return;
+  for (const e of $$('#questions input, #questions select, #questions textarea')) {
+    const key = e.id || `${e.name}=${e.value}`;
+    if (!(key in state)) continue;
+    if (e.type === 'checkbox' || e.type === 'radio') e.checked = Boolean(state[key]);
+    else e.value = state[key];
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+    e.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+}
+
+/**
+ * Keeps the credential and the choices in sessionStorage (gone with the tab; never
+ * localStorage, a cookie or the server), so that a reload or a language switch keeps them.
+ */
+function saveDraft() {
+  if (restoring) return;
+  try {
+    if (!S.credential && !S.choices) {
+      sessionStorage.removeItem(draftKey());
+      return;
+    }
+    sessionStorage.setItem(draftKey(), JSON.stringify({
+      credential: S.credential,
+      fromLink: S.credentialFromLink,
+      choices: S.choices,
+      form: formState(),
+    }));
+  } catch (_) {
+    /* storage full or refused: the page works without it */
+  }
+}
+
+function clearDraft() {
+  try {
+    sessionStorage.removeItem(draftKey());
+  } catch (_) {
+    /* nothing kept */
+  }
+}
+
+let restoring = false;
+
+/** Takes back what saveDraft kept (the credential of a mail link comes first). */
+function restoreDraft() {
+  let draft = null;
+  try {
+    draft = JSON.parse(sessionStorage.getItem(draftKey()) || 'null');
+    lastReceipt = JSON.parse(sessionStorage.getItem(receiptKey()) || 'null');
+  } catch (_) {
+    draft = null;
+  }
+  if (!draft) return;
+  if (!S.credential && typeof draft.credential === 'string') {
+    S.credential = draft.credential;
+    S.credentialFromLink = Boolean(draft.fromLink);
+  }
+  if (S.credential) {
+    try {
+      S.weight = Number(S.booth.credential_weight(S.credential));
+    } catch (_) {
+      S.weight = null;
+    }
+  }
+  restoring = true;
+  try {
+    restoreForm(draft.form);
+  } finally {
+    restoring = false;
+  }
+  if (Array.isArray(draft.choices) && S.weight) S.choices = draft.choices;
 }
 
 /** Lets the browser paint (progress bars) before a long synchronous computation. */
@@ -200,10 +386,7 @@ function showElectionInfo(info) {
   for (const para of (def.description || '').split(/\n\s*\n/)) {
     if (para.trim()) desc.append(el('p', { text: para.trim() }));
   }
-  const base = `/elections/${encodeURIComponent(id)}`;
-  $('#link-board').href = `${base}/board`;
-  $('#link-verify').href = `${base}/verify`;
-  $('#lookup-form').action = `${base}/board`;
+  $('#lookup-form').action = `/elections/${encodeURIComponent(id)}/board`;
   const sched = $('#election-schedule');
   if (info.state === 'open' && info.closes_at) {
     sched.textContent = t('booth.closes_at', { time: formatTime(info.closes_at, currentLanguage()) });
@@ -321,14 +504,17 @@ async function load() {
     `curl -o record.jsonl ${location.origin}/api/elections/${encodeURIComponent(id)}/record\n` +
     'scrutin ballot check-audit --record record.jsonl audit.json';
   const verified = t('booth.verified', { events: JSON.parse(S.booth.report()).events });
-  if (location.hash === '#check-audit') go('check-audit');
-  else startVoting();
+  restoreDraft();
+  saveDraft();
+  const wanted = stepFromHash();
+  if (wanted === 'check-audit') go('check-audit', 'replace');
+  else startVoting(wanted);
   announce(verified);
   compareMonitors('before').catch(() => {});
 }
 
-/** Sign-in if needed, then the credential. */
-function startVoting() {
+/** Sign-in if needed, then the credential (or the step `wanted`, when it can be shown). */
+function startVoting(wanted = null) {
   const session = getSession();
   setSession(session);
   if (!session) {
@@ -340,7 +526,36 @@ function startVoting() {
     showEncrypted();
     return;
   }
-  showCredential();
+  const step = reachable(wanted || 'credential');
+  if (step !== 'credential') showVoterStatus();
+  enterStep(step);
+}
+
+/**
+ * Asks the server whether this login already voted; if so, the credential and choices
+ * steps say so, and that a new ballot replaces the last one.
+ */
+async function showVoterStatus() {
+  const session = getSession();
+  if (!session) return;
+  try {
+    S.voterStatus = await api(`/api/elections/${encodeURIComponent(id)}/voter`, { token: session.token });
+  } catch (_) {
+    S.voterStatus = null;
+  }
+  renderVoterStatus();
+}
+
+function renderVoterStatus() {
+  const st = S.voterStatus;
+  const last = st && st.voted && st.last_ballot;
+  const text = last
+    ? t('booth.already_voted', { seq: last.seq, tracker: grouped(last.tracker.slice(0, 16)) })
+    : '';
+  for (const n of [$('#revote-notice'), $('#revote-notice-choices')]) {
+    n.textContent = text;
+    n.hidden = !text;
+  }
 }
 
 // ---- sign in -----------------------------------------------------------------------
@@ -410,6 +625,14 @@ async function logout() {
   const session = getSession();
   setSession(null);
   forgetSecrets();
+  lastReceipt = null;
+  S.voterStatus = null;
+  renderVoterStatus();
+  try {
+    sessionStorage.removeItem(receiptKey());
+  } catch (_) {
+    /* nothing kept */
+  }
   if (session) {
     try {
       await api(`/api/elections/${encodeURIComponent(id)}/logout`, { token: session.token, method: 'POST' });
@@ -461,16 +684,60 @@ function credentialFeedback(final) {
   return c;
 }
 
-function showCredential() {
+function showCredential(how = 'push') {
   const input = $('#credential');
   input.value = S.credential || '';
   $('#credential-from-link').hidden = !(S.credentialFromLink && S.credential);
-  go('credential');
+  const section = go('credential', how);
+  showVoterStatus();
   if (input.value) credentialFeedback(false);
   else $('#credential-feedback').textContent = '';
+  return section;
 }
 
-function submitCredential() {
+/** Marks the credential field as refused, with `text`. */
+function refuseCredential(text) {
+  const fb = $('#credential-feedback');
+  fb.textContent = text;
+  fb.classList.remove('ok');
+  fb.classList.add('bad');
+  $('#credential').setAttribute('aria-invalid', 'true');
+  $('#credential').focus();
+}
+
+/**
+ * Asks the server whether this login may cast with the credential: only its public key
+ * is sent. Returns the refusal's text, or null when it may (or when the server cannot say:
+ * the cast checks it again).
+ */
+async function credentialRefusal(normalised) {
+  const session = getSession();
+  if (!session || typeof S.booth.credential_public_key !== 'function') return null;
+  let key;
+  try {
+    key = S.booth.credential_public_key(normalised);
+  } catch (_) {
+    return null;
+  }
+  let r;
+  try {
+    r = await api(`/api/elections/${encodeURIComponent(id)}/voter/credential`, {
+      token: session.token,
+      json: { credential: key },
+    });
+  } catch (e) {
+    if (e.status === 401) {
+      setSession(null);
+      return t('booth.session_expired_signin');
+    }
+    return null;
+  }
+  if (r.status === 'another_login') return t('booth.cast_credential_taken');
+  if (r.status === 'login_uses_another') return t('booth.cast_other_credential');
+  return null;
+}
+
+async function submitCredential() {
   const c = credentialFeedback(true);
   if (!c.ok) {
     $('#credential').focus();
@@ -480,22 +747,34 @@ function submitCredential() {
   try {
     weight = Number(S.booth.credential_weight(c.normalised));
   } catch (_) {
-    const fb = $('#credential-feedback');
-    fb.textContent = t('booth.cred_not_listed');
-    fb.classList.remove('ok');
-    fb.classList.add('bad');
-    $('#credential').setAttribute('aria-invalid', 'true');
-    $('#credential').focus();
+    refuseCredential(t('booth.cred_not_listed'));
+    return;
+  }
+  const refusal = await credentialRefusal(c.normalised);
+  if (refusal && !getSession()) {
+    // The session expired: sign in again, then the credential step comes back.
+    startVoting();
+    fail(refusal);
+    return;
+  }
+  if (refusal) {
+    refuseCredential(refusal);
     return;
   }
   S.credential = c.normalised;
   S.weight = weight;
   $('#credential').value = c.normalised;
+  saveDraft();
+  showQuestions();
+  if (weight > 1) announce(t('booth.weight_notice', { n: weight }));
+}
+
+function showQuestions(how = 'push') {
+  const weight = S.weight;
   const notice = $('#weight-notice');
   notice.hidden = !(weight > 1);
   notice.textContent = weight > 1 ? t('booth.weight_notice', { n: weight }) : '';
-  go('questions');
-  if (weight > 1) announce(t('booth.weight_notice', { n: weight }));
+  return go('questions', how);
 }
 
 // ---- choices, review ---------------------------------------------------------------
@@ -509,10 +788,15 @@ function submitChoices() {
     return;
   }
   S.choices = choices;
+  saveDraft();
+  showReview();
+}
+
+function showReview(how = 'push') {
   const list = $('#review-list');
-  list.replaceChildren(choicesList(S.definition.questions, choices));
+  list.replaceChildren(choicesList(S.definition.questions, S.choices));
   $('#review-weight').textContent = t(S.weight > 1 ? 'booth.review_weight' : 'booth.review_weight_one', { n: S.weight });
-  go('review');
+  return go('review', how);
 }
 
 // ---- encryption and audit ------------------------------------------------------------
@@ -547,11 +831,12 @@ async function encrypt() {
   showEncrypted();
 }
 
-function showEncrypted() {
+function showEncrypted(how = 'push') {
   $('#enc-tracker').textContent = grouped(S.encrypted.tracker);
   $('#enc-tracker').dataset.tracker = S.encrypted.tracker;
-  go('encrypted');
+  const section = go('encrypted', how);
   announce(t('booth.encrypted_status'));
+  return section;
 }
 
 function auditResult(host, audit, expected) {
@@ -586,11 +871,13 @@ function auditResult(host, audit, expected) {
   return opened;
 }
 
-function showAudit() {
+function showAudit(how = 'push') {
   const enc = S.encrypted;
+  // Opened, this ballot can no longer be secret: it is never cast (see reachable()).
+  enc.audited = true;
   const text = JSON.stringify(enc.audit, null, 2);
   $('#audit-data').value = text;
-  go('audit');
+  go('audit', how);
   const host = $('#audit-result');
   host.replaceChildren();
   host.append(
@@ -663,8 +950,27 @@ let lastReceipt = null;
 function showReceipt(receipt) {
   const expectedTracker = S.encrypted.tracker;
   lastReceipt = receipt;
+  try {
+    sessionStorage.setItem(receiptKey(), JSON.stringify(receipt));
+  } catch (_) {
+    /* the receipt file can still be downloaded */
+  }
   // The ballot is on the board: nothing secret is needed any more.
   forgetSecrets();
+  // The cast ballot replaces the encrypted one in the history.
+  renderReceipt(receipt, 'replace');
+  const check = $('#receipt-board-check');
+  if (receipt.tracker !== expectedTracker || receipt.election !== S.fingerprint) {
+    check.className = 'bad';
+    check.textContent = t('booth.receipt_mismatch');
+    return;
+  }
+  announce(t('booth.receipt_status'));
+  checkReceipt(receipt).then(() => compareMonitors('after')).catch(() => {});
+}
+
+/** Shows a receipt (after the cast, or kept by this tab across a reload). */
+function renderReceipt(receipt, how = 'push') {
   $('#receipt-tracker').textContent = grouped(receipt.tracker);
   $('#receipt-tracker').dataset.tracker = receipt.tracker;
   $('#receipt-seq').textContent = String(receipt.seq);
@@ -676,14 +982,9 @@ function showReceipt(receipt) {
   const check = $('#receipt-board-check');
   check.className = '';
   check.textContent = '';
-  go('receipt');
-  if (receipt.tracker !== expectedTracker || receipt.election !== S.fingerprint) {
-    check.className = 'bad';
-    check.textContent = t('booth.receipt_mismatch');
-    return;
-  }
-  announce(t('booth.receipt_status'));
-  checkReceipt(receipt).then(() => compareMonitors('after')).catch(() => {});
+  const section = go('receipt', how);
+  if (how !== 'replace') checkReceipt(receipt).catch(() => {});
+  return section;
 }
 
 /**
@@ -834,6 +1135,7 @@ function forgetSecrets() {
   $('#review-list').replaceChildren();
   $('#enc-tracker').textContent = '';
   if (S.definition) resetQuestions($('#questions'), S.definition.questions);
+  clearDraft();
 }
 
 // ---- checking audit data from another device ---------------------------------------
@@ -898,6 +1200,9 @@ function wire() {
     ev.preventDefault();
     submitCredential();
   });
+  // Each change of the choices is kept for a reload (sessionStorage, this tab only).
+  $('#choices-form').addEventListener('change', saveDraft);
+  $('#choices-form').addEventListener('input', saveDraft);
   $('#choices-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     submitChoices();
@@ -932,6 +1237,11 @@ function wire() {
   $('#receipt-print').addEventListener('click', () => window.print());
   $('#revote').addEventListener('click', () => {
     lastReceipt = null;
+    try {
+      sessionStorage.removeItem(receiptKey());
+    } catch (_) {
+      /* nothing kept */
+    }
     clearMessages();
     startVoting();
   });
@@ -945,7 +1255,6 @@ function wire() {
     checkAuditData($('#check-run'));
   });
   $('#check-back').addEventListener('click', () => {
-    if (location.hash) history.replaceState(history.state, '', location.pathname + location.search);
     $('#check-result').replaceChildren();
     $('#check-data').value = '';
     startVoting();
@@ -953,7 +1262,22 @@ function wire() {
   $('#lookup-form').addEventListener('submit', lookup);
 }
 
+/** The election's pages, as on the board, result and verify pages. */
+function setNav() {
+  const nav = $('#election-nav');
+  if (!id) {
+    nav.hidden = true;
+    return;
+  }
+  const base = `/elections/${encodeURIComponent(id)}`;
+  $('#nav-vote').href = base;
+  $('#nav-board').href = `${base}/board`;
+  $('#nav-result').href = `${base}/result`;
+  $('#nav-verify').href = `${base}/verify`;
+}
+
 await initI18n(['booth']);
+setNav();
 wire();
 showStep('loading');
 load().catch((e) => fail(errorText(e)));

@@ -99,7 +99,9 @@ export function setLanguage(code) {
   document.cookie = `lang=${code}; path=/; max-age=31536000; SameSite=Lax`;
   const url = new URL(location.href);
   url.searchParams.delete('lang');
-  location.replace(url.toString());
+  // The same address with a #fragment (a booth step) would only scroll: reload it instead.
+  if (url.toString() === location.href) location.reload();
+  else location.replace(url.toString());
 }
 
 /** Fills <nav class="lang-switch"> (or the element #lang-switch) with one link per language. */

@@ -91,8 +91,37 @@ export async function busy(button, work) {
   }
 }
 
-/** Formats a Unix time (seconds) in the page's language. */
-export function formatTime(secs, lang) {
-  if (!secs) return '—';
-  return new Date(secs * 1000).toLocaleString(lang);
+/** The name of the voter's time zone (IANA, e.g. "Europe/Paris"), or its short name. */
+export function timeZoneName() {
+  try {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) return zone;
+    const part = new Intl.DateTimeFormat('en', { timeZoneName: 'short' })
+      .formatToParts(new Date())
+      .find((p) => p.type === 'timeZoneName');
+    return part ? part.value : 'UTC';
+  } catch (_) {
+    return 'UTC';
+  }
+}
+
+/**
+ * A Unix time (seconds) in the voter's time zone, with the zone's name, in the page's
+ * language: "14 March 2027, 18:00 (Europe/Paris)", "14 mars 2027, 18:00 (Europe/Paris)".
+ * Every page shows times through this function (the server-rendered pages through
+ * local-time.js, which rewrites their <time datetime> elements with it).
+ */
+export function formatTime(secs, lang = document.documentElement.lang || 'en') {
+  if (secs === null || secs === undefined || secs === '' || !Number.isFinite(Number(secs))) return '—';
+  const d = new Date(Number(secs) * 1000);
+  const zone = timeZoneName();
+  // English dates in the day-month-year order of the rest of the site's texts.
+  const locale = lang === 'en' ? 'en-GB' : lang;
+  try {
+    const date = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'long', year: 'numeric' }).format(d);
+    const time = new Intl.DateTimeFormat(locale, { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+    return `${date}, ${time} (${zone})`;
+  } catch (_) {
+    return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  }
 }

@@ -22,7 +22,7 @@ async function visible(locator) {
 }
 
 /** Waits for the first of `headings` (names) to be visible; returns its name. */
-async function waitForHeading(page, names, timeout = TIMEOUT) {
+export async function waitForHeading(page, names, timeout = TIMEOUT) {
   const deadline = Date.now() + timeout;
   for (;;) {
     for (const n of names) if (await visible(heading(page, n))) return n;
@@ -46,7 +46,7 @@ function expectedValues(entry, answers) {
 }
 
 /** Ticks the answers of every question (the page's fieldsets, in order). */
-async function fillChoices(page, choices) {
+export async function fillChoices(page, choices) {
   const fieldsets = page.locator('#questions fieldset');
   const n = await fieldsets.count();
   if (n !== choices.length) throw new Error(`the ballot has ${n} questions, ${choices.length} choices given`);

@@ -166,14 +166,16 @@ export async function launchBrowser() {
  * A new page (its own context) that records every request to another origin, every CSP
  * violation and every uncaught error; `page.assertClean()` throws if any happened.
  * `mobile: true` gives a 360×740 touch viewport. `allowOrigins`: other origins the page
- * may request (an election's monitors, from the booth).
+ * may request (an election's monitors, from the booth). `timezoneId`: the browser's time
+ * zone (e.g. 'Europe/Paris'), for pages that show times.
  */
-export async function newPage(browser, baseUrl, { mobile = false, allowOrigins = [] } = {}) {
-  const context = await browser.newContext(
-    mobile
+export async function newPage(browser, baseUrl, { mobile = false, allowOrigins = [], timezoneId } = {}) {
+  const context = await browser.newContext({
+    ...(mobile
       ? { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true, acceptDownloads: true }
-      : { viewport: { width: 1280, height: 900 }, acceptDownloads: true },
-  );
+      : { viewport: { width: 1280, height: 900 }, acceptDownloads: true }),
+    ...(timezoneId ? { timezoneId } : {}),
+  });
   const page = await context.newPage();
   const origin = new URL(baseUrl).origin;
   const problems = [];

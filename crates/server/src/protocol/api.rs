@@ -16,10 +16,12 @@
 //! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights, mail languages (when the line names one) |
 //! | `POST /api/elections/{id}/authority/credentials` | authority | the public credential list |
 //! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt (and a confirmation mail) |
+//! | `GET /api/elections/{id}/voter` | voter | whether this login voted, and its last ballot ([`super::voter`]) |
+//! | `POST /api/elections/{id}/voter/credential` | voter | `{credential}` (a public key) → whether this login may cast with it |
 //! | `GET /api/elections/{id}` | anyone | definition, state, schedule, default mail language, fingerprint, counts |
 //! | `GET /api/elections/{id}/record?from=` | anyone | the record as JSON Lines, from a sequence number |
 //! | `GET /api/elections/{id}/head` | anyone | number of events and hash of the last line |
-//! | `GET /api/elections/{id}/trackers/{tracker}` | anyone | where a ballot is |
+//! | `GET /api/elections/{id}/trackers/{tracker}` | anyone | where a ballot is, and the later ballot that replaced it |
 //! | `GET /api/elections/{id}/result` | anyone | the result, once tallied |
 //! | `GET /api/elections/{id}/result/{question}/ballots.blt`, `…/ballots.csv` | anyone | a ranked or graded question's decrypted ballots (BLT for STV and IRV; [`crate::web::mixed`]) |
 //! | `GET /api/openapi.json` | anyone | this API as OpenAPI 3 |
@@ -92,6 +94,8 @@ pub fn routes() -> Router<AppState> {
             "/api/elections/{id}/ballots",
             post(cast).layer(DefaultBodyLimit::disable()),
         )
+        .route("/api/elections/{id}/voter", get(voter_status))
+        .route("/api/elections/{id}/voter/credential", post(credential_use))
         .route("/api/elections/{id}", get(public_election))
         .route("/api/elections/{id}/record", get(record))
         .route("/api/elections/{id}/head", get(head))
@@ -555,19 +559,62 @@ async fn tracker(
         return Err(ApiError::not_found("no such election"));
     }
     let t = Hash32::from_hex(&tracker)
-        .map_err(|_| ApiError::bad_request("a tracker is 64 hexadecimal characters"))?
-        .to_hex();
-    let eid = id.clone();
-    let found = blocking(&app.storage, move |s| s.ballot_by_tracker(&eid, &t)).await?;
-    match found {
-        Some(seq) => {
-            let mut resp = axum::Json(json!({"tracker": tracker.to_ascii_lowercase(), "seq": seq}))
-                .into_response();
-            cache(&mut resp, "public, max-age=3600");
+        .map_err(|_| ApiError::bad_request("a tracker is 64 hexadecimal characters"))?;
+    match super::voter::tracker_status(&app, &id, &t).await? {
+        Some(status) => {
+            let mut resp = axum::Json(json!({
+                "tracker": t.to_hex(),
+                "seq": status.seq,
+                "replaced": status.replaced_by.is_some(),
+                "replaced_by": status.replaced_by,
+            }))
+            .into_response();
+            // A later ballot of the same credential may replace this one at any time.
+            cache(&mut resp, "no-cache");
             Ok(resp)
         }
         None => Err(ApiError::not_found("no ballot with this tracker")),
     }
+}
+
+/// `GET /api/elections/{id}/voter`: the signed-in voter's ballots on the board.
+async fn voter_status(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    voter: VoterAuth,
+) -> Result<Response, ApiError> {
+    voter.require_election(&id)?;
+    let status = super::voter::voter_status(&app, &id, &voter.login).await?;
+    let mut resp = axum::Json(status).into_response();
+    cache(&mut resp, "no-store");
+    Ok(resp)
+}
+
+/// The body of `POST /api/elections/{id}/voter/credential`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialQuestion {
+    /// The credential's public key, hex (never its secret).
+    credential: String,
+}
+
+/// `POST /api/elections/{id}/voter/credential`: whether the signed-in voter may cast with
+/// this credential (asked by the booth before the choices).
+async fn credential_use(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    voter: VoterAuth,
+    JsonBody(q): JsonBody<CredentialQuestion>,
+) -> Result<Response, ApiError> {
+    voter.require_election(&id)?;
+    let status = super::voter::credential_use(&app, &id, &voter.login, &q.credential).await?;
+    let mut resp = axum::Json(json!({
+        "status": status,
+        "usable": matches!(status, super::voter::CredentialUse::Unused | super::voter::CredentialUse::ThisLogin),
+    }))
+    .into_response();
+    cache(&mut resp, "no-store");
+    Ok(resp)
 }
 
 async fn result(State(app): State<AppState>, Path(id): Path<String>) -> Result<Response, ApiError> {

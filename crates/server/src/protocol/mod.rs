@@ -24,6 +24,7 @@ pub mod api;
 mod commit;
 mod verify_queue;
 mod view;
+pub mod voter;
 
 pub use view::ElectionView;
 

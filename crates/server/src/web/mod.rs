@@ -15,7 +15,8 @@
 //! | `GET /static/…`, `/i18n/…`, `/pkg/…` | the embedded files |
 //!
 //! Every page is a static HTML shell with its script from `/static/js/`, except the board
-//! and the result, which the server renders whole (they need no script); no page loads
+//! and the result, which the server renders whole (they need no script: theirs only shows
+//! times in the reader's zone); no page loads
 //! anything from another origin, which the Content-Security-Policy of
 //! [`crate::http::middleware::CSP`] enforces (the booth, the trustee page, the credential
 //! authority's page and the officials' page of an election with monitors may also fetch

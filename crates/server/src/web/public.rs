@@ -1,8 +1,10 @@
-//! The public pages, rendered by the server as plain HTML (they work without script):
+//! The public pages, rendered by the server as plain HTML (they work without script; their
+//! one script, `web/static/js/local-time.js`, only rewrites each UTC `<time datetime>` in
+//! the reader's time zone):
 //!
 //! | route | page |
 //! |---|---|
-//! | `GET /elections/{id}/board` | description, fingerprint, key, trustees, head of the record, the ballots (newest first, `?page=` or `?before=`), tracker lookup (`?tracker=`) |
+//! | `GET /elections/{id}/board` | description, fingerprint, key, trustees, head of the record, the ballots (newest first, `?page=` or `?before=`, each marked as its credential's last ballot or as replaced by a later one, not counted: spec §11.7), tracker lookup (`?tracker=`, which says the same) |
 //! | `GET /elections/{id}/result` | the result per question: a bar chart (inline SVG) and the same numbers in a table; for a ranked or graded question, its count as the verified `result` holds it ([`super::mixed`]) |
 //! | `GET /elections/{id}/verify` | the in-browser verifier (`web/pages/verify.html`), once the election is known to exist |
 //!
@@ -26,6 +28,7 @@ use super::html::Html;
 use super::i18n::{LANGUAGES, Messages, iso_time, language_cookie, negotiate, utc_time};
 use crate::http::error::ApiError;
 use crate::protocol::TrusteeProgress;
+use crate::protocol::voter::{BallotRef, replaced_by, tracker_status};
 use crate::state::AppState;
 use crate::storage::{ElectionMeta, ElectionState, blocking};
 
@@ -205,7 +208,10 @@ fn layout(
     h.open("html", &[("lang", m.lang)]);
     h.raw("<head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
     h.elem("title", &[], title);
-    h.raw("<link rel=\"stylesheet\" href=\"/static/scrutin.css\"></head><body class=\"public\">");
+    h.raw("<link rel=\"stylesheet\" href=\"/static/scrutin.css\">");
+    // Rewrites each <time datetime> (written in UTC) in the reader's time zone.
+    h.raw("<script type=\"module\" src=\"/static/js/local-time.js\"></script>");
+    h.raw("</head><body class=\"public\">");
     h.elem(
         "a",
         &[("class", "skip-link"), ("href", "#main")],
@@ -402,9 +408,17 @@ enum Window {
 }
 
 enum Lookup {
-    Found { tracker: String, seq: u64 },
-    NotFound { tracker: String },
-    Malformed { text: String },
+    Found {
+        tracker: String,
+        seq: u64,
+        replaced_by: Option<BallotRef>,
+    },
+    NotFound {
+        tracker: String,
+    },
+    Malformed {
+        text: String,
+    },
 }
 
 /// `GET /elections/{id}/board`.
@@ -463,16 +477,19 @@ async fn board_page(
             }),
             Ok(t) => {
                 let tracker = t.to_hex();
-                let (eid, tr) = (id.to_owned(), tracker.clone());
-                let found =
-                    blocking(&app.storage, move |st| st.ballot_by_tracker(&eid, &tr)).await?;
-                Some(match found {
-                    Some(seq) => Lookup::Found { tracker, seq },
+                Some(match tracker_status(app, id, &t).await? {
+                    Some(st) => Lookup::Found {
+                        tracker,
+                        seq: st.seq,
+                        replaced_by: st.replaced_by,
+                    },
                     None => Lookup::NotFound { tracker },
                 })
             }
         },
     };
+    // Which of the listed ballots a later ballot of the same credential replaced (§11.7).
+    let replaced = replaced_by(app, id, rows.iter().map(|(seq, _)| *seq).collect()).await?;
     let found_seq = match &lookup {
         Some(Lookup::Found { seq, .. }) => Some(*seq),
         _ => None,
@@ -552,14 +569,29 @@ async fn board_page(
         h.close("form");
         match &lookup {
             None => {}
-            Some(Lookup::Found { seq, .. }) => {
+            Some(Lookup::Found {
+                seq, replaced_by, ..
+            }) => {
+                let class = if replaced_by.is_some() {
+                    "notice lookup-result"
+                } else {
+                    "banner-ok lookup-result"
+                };
                 h.open(
                     "div",
                     &[
                         ("id", "lookup-result"),
-                        ("class", "banner-ok lookup-result"),
+                        ("class", class),
                         ("data-found", "true"),
                         ("data-seq", &seq.to_string()),
+                        (
+                            "data-replaced",
+                            if replaced_by.is_some() {
+                                "true"
+                            } else {
+                                "false"
+                            },
+                        ),
                     ],
                 );
                 h.elem(
@@ -567,6 +599,13 @@ async fn board_page(
                     &[],
                     &m.tv("public.lookup_found", &[("seq", &seq.to_string())]),
                 );
+                if let Some(later) = replaced_by {
+                    h.elem(
+                        "p",
+                        &[("class", "replaced-note")],
+                        &m.tv("public.lookup_replaced", &[("seq", &later.seq.to_string())]),
+                    );
+                }
                 h.open("p", &[]);
                 let show = format!(
                     "/elections/{id}/board?before={}#ballots",
@@ -706,15 +745,37 @@ async fn board_page(
                 m.t("public.col_seq"),
             );
             h.elem("th", &[("scope", "col")], m.t("public.col_tracker"));
+            h.elem("th", &[("scope", "col")], m.t("public.col_status"));
             h.raw("</tr></thead><tbody>");
-            for (seq, tracker) in &rows {
-                if Some(*seq) == found_seq {
-                    h.open("tr", &[("class", "found"), ("aria-current", "true")]);
-                } else {
-                    h.raw("<tr>");
+            for ((seq, tracker), later) in rows.iter().zip(&replaced) {
+                let class = match (Some(*seq) == found_seq, later.is_some()) {
+                    (true, true) => "found replaced",
+                    (true, false) => "found",
+                    (false, true) => "replaced",
+                    (false, false) => "",
+                };
+                let mut attrs = Vec::new();
+                if !class.is_empty() {
+                    attrs.push(("class", class));
                 }
+                if Some(*seq) == found_seq {
+                    attrs.push(("aria-current", "true"));
+                }
+                h.open("tr", &attrs);
                 h.elem("td", &[("class", "num")], &seq.to_string());
                 h.elem("td", &[("class", "tracker")], tracker);
+                match later {
+                    Some(l) => {
+                        h.elem(
+                            "td",
+                            &[("class", "muted"), ("data-replaced-by", &l.seq.to_string())],
+                            &m.tv("public.status_replaced", &[("seq", &l.seq.to_string())]),
+                        );
+                    }
+                    None => {
+                        h.elem("td", &[], m.t("public.status_last"));
+                    }
+                }
                 h.raw("</tr>");
             }
             h.raw("</tbody></table></div>");
@@ -882,14 +943,25 @@ async fn result_page(app: &AppState, id: &str, m: &Messages) -> Result<String, A
             h.open("div", &[("class", "notice"), ("id", "not-published")]);
             h.elem("p", &[], m.t("public.not_published"));
             let when = match s.stage {
-                "setup" => m.t("public.when_setup").to_owned(),
-                "open" => match s.meta.closes_at {
-                    Some(t) => m.tv("public.when_open_scheduled", &[("time", &utc_time(t))]),
-                    None => m.t("public.when_open").to_owned(),
-                },
-                _ => m.t("public.when_closed").to_owned(),
+                "setup" => m.t("public.when_setup"),
+                "open" => m.t("public.when_open"),
+                _ => m.t("public.when_closed"),
             };
-            h.elem("p", &[], &when);
+            match (s.stage, s.meta.closes_at) {
+                ("open", Some(t)) => {
+                    // "… after {time}": the time as a <time> element that the page localises.
+                    let text = m.t("public.when_open_scheduled");
+                    let (before, after) = text.split_once("{time}").unwrap_or((text, ""));
+                    h.open("p", &[]);
+                    h.text(before);
+                    h.elem("time", &[("datetime", &iso_time(t))], &utc_time(t));
+                    h.text(after);
+                    h.close("p");
+                }
+                _ => {
+                    h.elem("p", &[], when);
+                }
+            }
             h.close("div");
             h.open("dl", &[("class", "facts")]);
             fact(
