@@ -70,6 +70,32 @@ export class BoothElection {
         }
     }
     /**
+     * The credential's public key (hex): the only part of it the booth sends to the
+     * server before casting, to ask whether this login may use it.
+     * @param {string} credential
+     * @returns {string}
+     */
+    credential_public_key(credential) {
+        let deferred3_0;
+        let deferred3_1;
+        try {
+            const ptr0 = passStringToWasm0(credential, wasm.__wbindgen_malloc, wasm.__wbindgen_realloc);
+            const len0 = WASM_VECTOR_LEN;
+            const ret = wasm.boothelection_credential_public_key(this.__wbg_ptr, ptr0, len0);
+            var ptr2 = ret[0];
+            var len2 = ret[1];
+            if (ret[3]) {
+                ptr2 = 0; len2 = 0;
+                throw takeFromExternrefTable0(ret[2]);
+            }
+            deferred3_0 = ptr2;
+            deferred3_1 = len2;
+            return getStringFromWasm0(ptr2, len2);
+        } finally {
+            wasm.__wbindgen_free(deferred3_0, deferred3_1, 1);
+        }
+    }
+    /**
      * How many times a ballot signed with this credential counts (its weight on the list).
      * @param {string} credential
      * @returns {bigint}
