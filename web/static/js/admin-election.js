@@ -458,6 +458,11 @@ function renderDefinition(admin, def) {
 }
 
 function ruleText(q) {
+  if (q.kind === 'ranked') {
+    const method = t(`admin.q_method_${q.method}`);
+    return q.method === 'stv' ? t('admin.rule_ranked_stv', { method, seats: q.seats }) : t('admin.rule_ranked', { method });
+  }
+  if (q.kind === 'grades') return t('admin.rule_grades', { grades: (q.grades || []).join(', ') });
   let rule = q.min === q.max
     ? t('admin.rule_exactly', { n: q.min })
     : t('admin.rule_between', { min: q.min, max: q.max });
