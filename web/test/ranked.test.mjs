@@ -246,7 +246,7 @@ async function main() {
       }
       if (login === 'cat') {
         assert.deepEqual(r.refused, [
-          'Ada and Blaise have the same rank (1st choice): give each candidate a different rank.',
+          'Same rank (1st choice) for Ada and Blaise: give each candidate a different rank.',
           'Your ranking skips the 2nd choice: number the candidates 1, 2, 3… without a gap (the next one is the 3rd choice).',
           'Give every candidate a grade: East market has none.',
           null,
