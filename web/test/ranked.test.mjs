@@ -4,6 +4,9 @@
 //   key page; the official creates the election with the form: an STV question (2 seats),
 //   a Schulze question, a majority-judgment question (the form's default grades) and an
 //   approval question counted under encryption; a monitor is named;
+//   a voter opens the booth in French on a phone: taps candidates into a ranking, takes one
+//   out (the others move up), ranks another by keyboard, each change said in a live region,
+//   and the review is refused in French for the questions left empty;
 //   five voters vote in the booth — ranking with the keyboard alone on a desktop, or by
 //   tapping on a 360 px phone; one first enters a ranking with two candidates at the same
 //   STV rank, a candidate left without a grade and a gap in a Schulze ranking, and the booth
@@ -28,7 +31,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, checkpoint, scrutinBinary, startFakeMonitor,
+  startServer, launchBrowser, newPage, checkpoint, scrutinBinary, startFakeMonitor, latestCode,
 } from './lib/harness.mjs';
 import * as admin from './drivers/admin.mjs';
 import { trusteeNextStep, authorityGenerate } from './drivers/ceremony.mjs';
@@ -151,6 +154,58 @@ async function readMixedResult(page, baseUrl, id) {
   });
 }
 
+/**
+ * A voter opens the booth in French on a 360 px phone and, without casting: taps three
+ * candidates of the STV question into a ranking, takes the first out (the others move up),
+ * ranks a fourth with the keyboard (Enter on its button), each change said in the live
+ * region; the review is then refused with French errors for the questions left empty.
+ * Returns the id of the login code used.
+ */
+async function frenchBooth(browser, server, monitor, id, credential, shot) {
+  const page = await newPage(browser, server.url, { mobile: true, allowOrigins: [monitor.origin] });
+  await page.goto(`${server.url}/elections/${id}?lang=fr`);
+  await page.locator('#login').fill('eve');
+  await page.locator('#send-code').click();
+  await page.locator('#code').waitFor({ timeout: 30_000 });
+  const { code, id: codeId } = await latestCode(server.outbox, 'eve@example.org');
+  await page.locator('#code').fill(code);
+  await page.locator('#verify-code').click();
+  await page.locator('#credential').waitFor({ timeout: 30_000 });
+  await page.locator('#credential').fill(credential);
+  await page.locator('#credential-feedback.ok').waitFor({ timeout: 30_000 });
+  await page.locator('#credential-continue').click();
+  const fs = page.locator('#q0');
+  await fs.waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#q0-rules').textContent(), /^Classez autant de candidats .*2 sièges sont pourvus par vote unique transférable\.$/);
+  assert.match(await page.locator('#q2-rules').textContent(), /de Excellent \(la meilleure\) à Reject \(la moins bonne\)/);
+  const rows = fs.locator('.choice.rank');
+  const ranks = () => rows.locator('select').evaluateAll((ss) => ss.map((x) => Number(x.value)));
+  const said = () => page.locator('#q0-count').textContent();
+  const listed = () => fs.locator('ol.ranking-list li').allTextContents();
+  for (const a of [2, 0, 3]) await rows.nth(a).getByRole('button', { name: /^Classer / }).tap();
+  assert.deepEqual(await ranks(), [2, 0, 1, 3]);
+  assert.equal(await said(), 'Dorothy : 3e choix.');
+  await rows.nth(2).getByRole('button', { name: /^Retirer du classement/ }).tap();
+  assert.deepEqual(await ranks(), [1, 0, 0, 2], 'taking the first out moves the others up');
+  assert.equal(await said(), 'Claude : non classé.');
+  assert.deepEqual(await listed(), ['Ada', 'Dorothy']);
+  await rows.nth(1).getByRole('button', { name: /^Classer 3e choix/ }).focus();
+  await page.keyboard.press('Enter');
+  assert.deepEqual(await ranks(), [1, 3, 0, 2]);
+  assert.equal(await said(), 'Blaise : 3e choix.');
+  await shot(page, '02-booth-fr-phone-ranking');
+  await page.locator('#to-review').click();
+  await page.locator('#q1-error:not([hidden])').waitFor();
+  assert.equal(await page.locator('#q0-error').isVisible(), false, 'the STV ranking is valid');
+  assert.equal(await page.locator('#q1-error').textContent(), 'Classez au moins un candidat.');
+  assert.equal(await page.locator('#q2-error').textContent(),
+    'Donnez une mention à chaque candidat : North park, South square et East market n’en ont aucune.');
+  await shot(page, '02-booth-fr-phone-refused');
+  page.assertClean();
+  await page.context().close();
+  return codeId;
+}
+
 async function main() {
   const bin = await scrutinBinary();
   const work = await mkdtemp(path.join(tmpdir(), 'scrutin-ranked-'));
@@ -217,8 +272,11 @@ async function main() {
     await admin.openElection(official);
     log('election open');
 
+    // ---- the booth in French on a phone: ranking by tap and keyboard, said aloud ----
+    let codeId = await frenchBooth(browser, server, monitor, id, credentials.get('eve'), shot);
+    log('French booth on a phone: tap, removal closing the gap, keyboard, live region, errors');
+
     // ---- the voters ----
-    let codeId = 0;
     for (const [n, [login, choices, opts]] of BALLOTS.entries()) {
       const page = await newPage(browser, server.url, { mobile: !!opts.mobile, allowOrigins: [monitor.origin] });
       const r = await vote(page, {
