@@ -318,6 +318,12 @@ async function main() {
 
     await admin.refresh(official);
     await admin.closeElection(official);
+    await admin.refresh(official);
+    assert.equal((await official.locator('#next-step').textContent()).trim(),
+      'Waiting for the trustees to shuffle the ranked and graded ballots: 0 of the 2 shuffles needed so far (not yet shuffled: Alice, Bob, and Carol). Then they decrypt.');
+    assert.deepEqual(await admin.lifecycleButton(official, 'tally'),
+      { enabled: false, reason: 'Waiting for the trustees’ shuffles: 0 of the 2 needed.' });
+    await shot(official, '04-admin-closed-shuffles');
     log('closed');
 
     // ---- a monitor holding another close line: the page refuses to shuffle ----

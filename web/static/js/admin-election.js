@@ -305,10 +305,22 @@ function setAction(button, why, enabled, reason) {
   why.textContent = reason;
 }
 
+/**
+ * The shuffles still missing before anyone decrypts (§11.12): {done, k} when the election has
+ * ranked or graded questions with counted ballots and fewer than k shuffles, else null.
+ */
+function shufflesMissing(pub) {
+  const k = pub.definition?.threshold ?? 0;
+  const mixed = (pub.definition?.questions || []).some((q) => q.kind);
+  const done = (pub.trustees || []).filter((tr) => tr.shuffled).length;
+  return mixed && pub.ballots_counted > 0 && done < k ? { done, k } : null;
+}
+
 function renderLifecycle(admin, pub) {
   const trustees = pub.trustees || [];
   const k = pub.definition?.threshold ?? 0;
   const shares = trustees.filter((tr) => tr.decryption_share).length;
+  const shuffles = shufflesMissing(pub);
   const checked = trustees.filter((tr) => tr.checked).length;
   const state = admin.state;
   let open;
@@ -330,6 +342,7 @@ function renderLifecycle(admin, pub) {
   let tally;
   if (state === 'draft' || state === 'open') tally = [false, t('admin.why_tally_after_close')];
   else if (state !== 'closed') tally = [false, t('admin.why_tallied')];
+  else if (shuffles) tally = [false, t('admin.why_shuffles', { shuffles: shuffles.done, k })];
   else if (shares < k) tally = [false, t('admin.why_shares', { shares, k })];
   else tally = [true, t('admin.why_tally_ready', { shares, k })];
   setAction($('#do-tally'), $('#why-tally'), ...tally);
@@ -373,9 +386,15 @@ function nextStep(admin, pub) {
     }
     case 'open':
       return admin.closes_at ? t('admin.next_open_until', { time: timeText(admin.closes_at) }) : t('admin.next_open');
-    case 'closed':
+    case 'closed': {
+      const shuffles = shufflesMissing(pub);
+      if (shuffles) {
+        const pending = trustees.filter((tr) => !tr.shuffled && !tr.complained);
+        return t('admin.next_shuffle', { shuffles: shuffles.done, k, names: nameList(pending.map((tr) => tr.name)) });
+      }
       if (shares < k) return t('admin.next_decrypt', { missing: k - shares, n: trustees.length, shares, k });
       return t('admin.next_tally');
+    }
     case 'tallied':
       return t('admin.next_tallied');
     default:
