@@ -348,7 +348,6 @@ function readForm() {
       const mixed = { text: q.text, answers: q.answers, kind };
       if (kind === 'ranked') {
         mixed.method = fs.querySelector('.q-method').value;
-        if (q.answers.length < 2) errors.push([fs.querySelector('.q-answers'), t('admin.err_q_candidates', { n: num })]);
         if (mixed.method === 'stv') {
           mixed.seats = intOf(fs.querySelector('.q-seats'));
           if (!Number.isInteger(mixed.seats) || mixed.seats < 1 || mixed.seats >= q.answers.length) {

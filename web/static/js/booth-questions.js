@@ -16,9 +16,10 @@ import { el, $, $$ } from './ui.js';
 
 const isRanked = (q) => q.kind === 'ranked';
 const isGraded = (q) => q.kind === 'grades';
+const isMixed = (q) => isRanked(q) || isGraded(q);
 
 /** "1st choice", "2nd choice"… in the page's language. */
-export function ordinal(n) {
+function ordinal(n) {
   let form = 'other';
   try {
     form = new Intl.PluralRules(currentLanguage(), { type: 'ordinal' }).select(n);
@@ -56,7 +57,7 @@ export function rulesText(q) {
     return parts.join(' ');
   }
   if (isGraded(q)) {
-    return t('booth.rule_grades', { grades: q.grades.join(', '), best: q.grades[0], worst: q.grades[q.grades.length - 1] });
+    return t('booth.rule_grades', { best: q.grades[0], worst: q.grades[q.grades.length - 1] });
   }
   let text;
   if (q.max_per_answer > 1) {
@@ -98,7 +99,7 @@ export function renderQuestions(host, questions) {
       ),
       el('p', { id: `${id}-rules`, class: 'hint rules', text: rulesText(q) }),
     );
-    if (isRanked(q) || isGraded(q)) {
+    if (isMixed(q)) {
       (isRanked(q) ? renderRanked : renderGraded)(fs, q, id);
       fs.append(el('p', { id: `${id}-error`, class: 'field-error', hidden: true }));
       host.append(fs);
@@ -189,10 +190,10 @@ function renderRanked(fs, q, id) {
       el('p', { id: `${listId}-empty`, class: 'hint', text: t('booth.ranking_empty') })),
     el('p', { id: `${id}-count`, class: 'hint count sr-only', 'aria-live': 'polite' }),
   );
-  const changed = (a, message) => {
+  const changed = (a) => {
     updateRanking(fs, q);
     if (fs.getAttribute('aria-invalid') === 'true') clearError(fs);
-    $(`#${id}-count`, fs).textContent = message || rankMessage(q, a, readValues(fs, q)[a]);
+    $(`#${id}-count`, fs).textContent = rankMessage(q, a, readValues(fs, q)[a]);
   };
   fs.addEventListener('change', (ev) => {
     if (ev.target.tagName === 'SELECT') changed(Number(ev.target.dataset.answer));
@@ -276,7 +277,7 @@ function renderGraded(fs, q, id) {
 
 function updateCount(fs, q) {
   const p = $('.count', fs);
-  if (!p || isRanked(q) || isGraded(q)) return;
+  if (!p || isMixed(q)) return;
   const values = readValues(fs, q);
   const sum = values.reduce((s, v) => s + v, 0);
   p.textContent = q.max_per_answer > 1 ? t('booth.count_points', { n: sum }) : t('booth.count_chosen', { n: sum });

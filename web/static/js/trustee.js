@@ -114,7 +114,7 @@ function showFacts(pub) {
   fp.classList.toggle('muted', !pub.fingerprint);
   $('#f-threshold').textContent = t('trustee.threshold_text', { k: def.threshold, n });
   $('#f-key').textContent = me ? me.key_fingerprint : '';
-  const mix = hasMixed(pub) ? shuffleCount(pub) : null;
+  const mix = shuffleCount(pub);
   $('#f-shuffles-row').hidden = !hasMixed(pub);
   $('#f-shuffles').textContent = mix
     ? t('trustee.shuffles_text', { shuffles: mix.done, k: mix.needed })
@@ -374,14 +374,18 @@ $('#act-form').addEventListener('submit', (ev) => {
     announce(t('trustee.verifying'));
     const [wasm, rec] = await Promise.all([loadBooth(), record(id)]);
     identify(wasm, rec, text, 'secret');
-    if (action === 'decrypt' || action === 'shuffle') await confirmClose(wasm, rec, action);
+    if (AFTER_CLOSE.includes(action)) await confirmClose(wasm, rec, action);
     const fn = {
       deal: wasm.trustee_deal,
       check: wasm.trustee_check,
       shuffle: wasm.trustee_shuffle,
       decrypt: wasm.trustee_decrypt,
     }[action];
-    if (action === 'shuffle') announce(t('trustee.shuffling'));
+    if (action === 'shuffle') {
+      announce(t('trustee.shuffling'));
+      // Let the page say so before the shuffle holds the main thread.
+      await new Promise((resolve) => { setTimeout(resolve, 50); });
+    }
     const out = fn(rec, text);
     input.value = '';
     announce(t('trustee.publishing'));
