@@ -4,8 +4,8 @@
 // open/close/tally, turnout (counts only), mail status, audit log and the fixed definition. Refreshes itself while the page is visible.
 // Before asking for the tally, the page compares the `close` line of the record with each
 // monitor the election names (monitors.js, spec §14.4) and refuses on any disagreement.
-import { t, currentLanguage } from './i18n.js';
-import { $, $$, el, announce, showError, download } from './ui.js';
+import { t } from './i18n.js';
+import { $, $$, el, announce, showError, download, listOf } from './ui.js';
 import {
   adminApi, publicApi, explain, electionPath, toLocalInput, fromLocalInput, timeText, num,
   timeZone, confirmAction, copyText, ApiError, notices,
@@ -350,22 +350,13 @@ function renderLifecycle(admin, pub) {
   $('#next-step').textContent = nextStep(admin, pub);
 }
 
-/** Names as a list in the page's language ("Bob and Carol", "Bob et Carol"). */
-function nameList(names) {
-  try {
-    return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(names);
-  } catch (_) {
-    return names.join(', ');
-  }
-}
-
 /** What the election waits for now, and from whom (shown above the lifecycle buttons). */
 function nextStep(admin, pub) {
   const trustees = pub.trustees || [];
   const k = pub.definition?.threshold ?? 0;
   const shares = trustees.filter((tr) => tr.decryption_share).length;
   const waiting = (key, pending) =>
-    t(key, { count: pending.length, names: nameList(pending.map((tr) => tr.name)) });
+    t(key, { count: pending.length, names: listOf(pending.map((tr) => tr.name)) });
   switch (admin.state) {
     case 'draft': {
       if (!pub.election_key) {
@@ -390,7 +381,7 @@ function nextStep(admin, pub) {
       const shuffles = shufflesMissing(pub);
       if (shuffles) {
         const pending = trustees.filter((tr) => !tr.shuffled && !tr.complained);
-        return t('admin.next_shuffle', { shuffles: shuffles.done, k, names: nameList(pending.map((tr) => tr.name)) });
+        return t('admin.next_shuffle', { shuffles: shuffles.done, k, names: listOf(pending.map((tr) => tr.name)) });
       }
       if (shares < k) return t('admin.next_decrypt', { missing: k - shares, n: trustees.length, shares, k });
       return t('admin.next_tally');

@@ -12,7 +12,7 @@
 // candidate, in its own fieldset. Their choices are one rank, or one grade index (0 = the
 // best grade), per candidate (§8.5).
 import { t, currentLanguage } from './i18n.js';
-import { el, $, $$ } from './ui.js';
+import { el, $, $$, listOf } from './ui.js';
 
 const isRanked = (q) => q.kind === 'ranked';
 const isGraded = (q) => q.kind === 'grades';
@@ -29,15 +29,6 @@ function ordinal(n) {
   const key = `booth.ordinal_${form}`;
   const text = t(key, { n });
   return text === key ? t('booth.ordinal_other', { n }) : text;
-}
-
-/** "Ada, Blaise and Claude" in the page's language. */
-function listOf(items) {
-  try {
-    return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(items);
-  } catch (_) {
-    return items.join(', ');
-  }
 }
 
 /** Radio buttons when exactly one answer must be chosen; checkboxes otherwise. */

@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the pages. No framework: every page is plain HTML whose
 // sections are shown one at a time.
 
-import { t } from './i18n.js';
+import { t, currentLanguage } from './i18n.js';
 
 /** Creates an element: el('p', {class: 'x', text: 'hi'}, child, …). */
 export function el(tag, attrs = {}, ...children) {
@@ -95,4 +95,13 @@ export async function busy(button, work) {
 export function formatTime(secs, lang) {
   if (!secs) return '—';
   return new Date(secs * 1000).toLocaleString(lang);
+}
+
+/** Items as a list in the page's language ("Bob and Carol", "Bob et Carol"). */
+export function listOf(items) {
+  try {
+    return new Intl.ListFormat(currentLanguage(), { style: 'long', type: 'conjunction' }).format(items);
+  } catch (_) {
+    return items.join(', ');
+  }
 }
