@@ -1,7 +1,8 @@
 //! The result page of ranked and graded questions: an election with an STV question and a
 //! majority-judgment question, run to `result` and put on the server's board, shows its
 //! rounds, winners, grade distribution and invalid ballots in English and French, and
-//! serves the decrypted ballots as BLT (which parses back to the same ballots) and CSV.
+//! serves the decrypted ballots as BLT (which parses back to the same ballots) and CSV; the
+//! public view names the trustees that shuffled.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -196,4 +197,26 @@ async fn ranked_and_graded_counts_are_shown_and_ballots_downloadable() {
             .unwrap();
         assert_eq!(r.status(), 404, "{path}");
     }
+
+    // The public view says which trustees shuffled (§11.12): the trustee page counts them.
+    let view: serde_json::Value = server
+        .client
+        .get(server.url("/api/elections/ranked"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shuffled: Vec<u64> = view["trustees"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["shuffled"] == serde_json::Value::Bool(true))
+        .map(|t| t["index"].as_u64().unwrap())
+        .collect();
+    let mut on_record: Vec<u64> = st.shuffles.iter().map(|s| u64::from(s.trustee)).collect();
+    on_record.sort_unstable();
+    assert!(on_record.len() >= 2, "the demo shuffles at least k times");
+    assert_eq!(shuffled, on_record);
 }

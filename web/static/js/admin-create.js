@@ -3,7 +3,10 @@
 // shows, and lets one edit, the generated text. Each trustee and the credential authority
 // are named with the public key they generated on /keys; the form shows each key's
 // fingerprint (computed by the booth module, crates/booth), for the official to compare
-// with the one its holder reads out.
+// with the one its holder reads out. Each question is of one kind (spec §8.1): answers to
+// choose (min and max, blank), candidates to rank (counted by Schulze, instant-runoff or
+// STV with its seats), or candidates to grade (majority judgment on grade names, best
+// first).
 import { t } from './i18n.js';
 import { $, $$, el, announce, showError } from './ui.js';
 import { loadBooth } from './booth-wasm.js';
@@ -52,6 +55,14 @@ export function toToml(m) {
     lines.push('', '[[question]]');
     lines.push(`text = ${tomlString(q.text)}`);
     lines.push(`answers = ${tomlArray(q.answers)}`);
+    if (q.kind) {
+      // A ranked or graded question names no min, max or blank (§8.2 rule 11).
+      lines.push(`kind = ${tomlString(q.kind)}`);
+      lines.push(`method = ${tomlString(q.method)}`);
+      if (q.method === 'stv') lines.push(`seats = ${Number.isInteger(q.seats) ? q.seats : 0}`);
+      if (q.kind === 'grades') lines.push(`grades = ${tomlArray(q.grades)}`);
+      continue;
+    }
     lines.push(`min = ${Number.isInteger(q.min) ? q.min : 0}`);
     lines.push(`max = ${Number.isInteger(q.max) ? q.max : 0}`);
     lines.push(`blank = ${q.blank ? 'true' : 'false'}`);
@@ -186,6 +197,21 @@ function renumberQuestions() {
   });
 }
 
+/** The default grade names, best first, in the page's language. */
+function defaultGrades() {
+  return t('admin.q_grades_default').split('|');
+}
+
+/** Shows the fields of the question kind chosen in `fs` (and the seats of an STV count). */
+function showKindFields(fs) {
+  const kind = fs.querySelector('.q-kind').value;
+  fs.querySelector('.q-choose-fields').hidden = kind !== 'choose';
+  fs.querySelector('.q-ranked-fields').hidden = kind !== 'ranked';
+  fs.querySelector('.q-grades-fields').hidden = kind !== 'grades';
+  fs.querySelector('.q-seats-field').hidden = fs.querySelector('.q-method').value !== 'stv';
+  fs.querySelector('.q-answers-hint').textContent = t(kind === 'choose' ? 'admin.q_answers_hint' : 'admin.q_candidates_hint');
+}
+
 function addQuestion(q = { text: '', answers: [], min: 1, max: 1, blank: false }) {
   const k = nextQuestion++;
   const id = (name) => `q${k}-${name}`;
@@ -208,21 +234,45 @@ function addQuestion(q = { text: '', answers: [], min: 1, max: 1, blank: false }
   blank.checked = !!q.blank;
   const remove = el('button', { type: 'button', class: 'secondary admin-q-remove' },
     t('admin.remove_question'), el('span', { class: 'admin-sr-only' }));
+  const option = (value, key) => el('option', { value, text: t(key) });
+  const kind = el('select', { class: 'q-kind' },
+    option('choose', 'admin.q_kind_choose'), option('ranked', 'admin.q_kind_ranked'), option('grades', 'admin.q_kind_grades'));
+  kind.value = q.kind || 'choose';
+  const method = el('select', { class: 'q-method' },
+    option('schulze', 'admin.q_method_schulze'), option('irv', 'admin.q_method_irv'), option('stv', 'admin.q_method_stv'));
+  method.value = q.kind === 'ranked' ? q.method : 'schulze';
+  const seats = el('input', { type: 'number', class: 'q-seats admin-num', min: '1', step: '1', inputmode: 'numeric', value: String(q.seats || 2) });
+  const grades = el('textarea', { class: 'q-grades admin-prose', spellcheck: 'true' });
+  grades.value = (q.grades || defaultGrades()).join('\n');
   const fs = el('fieldset', { class: 'admin-question' },
     el('legend'),
     ...field('text', 'admin.q_text', text),
+    ...field('kind', 'admin.q_kind', kind, 'admin.q_kind_hint'),
     ...field('answers', 'admin.q_answers', answers, 'admin.q_answers_hint'),
-    el('div', { class: 'admin-minmax' },
-      el('div', {}, ...field('min', 'admin.q_min', min)),
-      el('div', {}, ...field('max', 'admin.q_max', max))),
-    el('p', { class: 'hint', id: id('rule'), text: t('admin.q_minmax_hint') }),
-    el('div', { class: 'choice' }, blank,
-      el('label', { for: blank.id, text: t('admin.q_blank') })),
+    el('div', { class: 'q-choose-fields' },
+      el('div', { class: 'admin-minmax' },
+        el('div', {}, ...field('min', 'admin.q_min', min)),
+        el('div', {}, ...field('max', 'admin.q_max', max))),
+      el('p', { class: 'hint', id: id('rule'), text: t('admin.q_minmax_hint') }),
+      el('div', { class: 'choice' }, blank,
+        el('label', { for: blank.id, text: t('admin.q_blank') }))),
+    el('div', { class: 'q-ranked-fields' },
+      ...field('method', 'admin.q_method', method, 'admin.q_method_hint'),
+      el('div', { class: 'q-seats-field' }, ...field('seats', 'admin.q_seats', seats, 'admin.q_seats_hint'))),
+    el('div', { class: 'q-grades-fields' },
+      ...field('grades', 'admin.q_grades', grades, 'admin.q_grades_hint')),
     remove);
+  fs.querySelector('.q-answers + .hint').classList.add('q-answers-hint');
   min.setAttribute('aria-describedby', id('rule'));
   max.setAttribute('aria-describedby', id('rule'));
-  for (const input of [text, answers, min, max, blank]) input.addEventListener('input', formChanged);
+  for (const input of [text, answers, min, max, blank, seats, grades]) input.addEventListener('input', formChanged);
   blank.addEventListener('change', formChanged);
+  for (const select of [kind, method]) {
+    select.addEventListener('change', () => {
+      showKindFields(fs);
+      formChanged();
+    });
+  }
   remove.addEventListener('click', () => {
     const next = fs.previousElementSibling || fs.nextElementSibling;
     fs.remove();
@@ -232,6 +282,7 @@ function addQuestion(q = { text: '', answers: [], min: 1, max: 1, blank: false }
     announce(t('admin.question_removed'));
   });
   $('#question-list').append(fs);
+  showKindFields(fs);
   renumberQuestions();
   return text;
 }
@@ -282,15 +333,35 @@ function readForm() {
   }
   $$('#question-list > fieldset').forEach((fs, i) => {
     const num = i + 1;
+    const lines = (sel) => fs.querySelector(sel).value.split('\n').map((a) => a.trim()).filter(Boolean);
+    const kind = fs.querySelector('.q-kind').value;
     const q = {
       text: fs.querySelector('.q-text').value.trim(),
-      answers: fs.querySelector('.q-answers').value.split('\n').map((a) => a.trim()).filter(Boolean),
+      answers: lines('.q-answers'),
       min: intOf(fs.querySelector('.q-min')),
       max: intOf(fs.querySelector('.q-max')),
       blank: fs.querySelector('.q-blank').checked,
     };
     if (!q.text) errors.push([fs.querySelector('.q-text'), t('admin.err_q_text', { n: num })]);
     if (!q.answers.length) errors.push([fs.querySelector('.q-answers'), t('admin.err_q_answers', { n: num })]);
+    if (kind !== 'choose') {
+      const mixed = { text: q.text, answers: q.answers, kind };
+      if (kind === 'ranked') {
+        mixed.method = fs.querySelector('.q-method').value;
+        if (mixed.method === 'stv') {
+          mixed.seats = intOf(fs.querySelector('.q-seats'));
+          if (!Number.isInteger(mixed.seats) || mixed.seats < 1 || mixed.seats >= q.answers.length) {
+            errors.push([fs.querySelector('.q-seats'), t('admin.err_q_seats', { n: num, answers: q.answers.length })]);
+          }
+        }
+      } else {
+        mixed.method = 'majority-judgment';
+        mixed.grades = lines('.q-grades');
+        if (mixed.grades.length < 2) errors.push([fs.querySelector('.q-grades'), t('admin.err_q_grades', { n: num })]);
+      }
+      m.questions.push(mixed);
+      return;
+    }
     if (!q.answers.length) {
       // reported above
     } else if (!Number.isInteger(q.min) || !Number.isInteger(q.max) || q.min > q.max || q.max > q.answers.length) {

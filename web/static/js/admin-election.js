@@ -4,8 +4,8 @@
 // open/close/tally, turnout (counts only), mail status, audit log and the fixed definition. Refreshes itself while the page is visible.
 // Before asking for the tally, the page compares the `close` line of the record with each
 // monitor the election names (monitors.js, spec §14.4) and refuses on any disagreement.
-import { t, currentLanguage } from './i18n.js';
-import { $, $$, el, announce, showError, download } from './ui.js';
+import { t } from './i18n.js';
+import { $, $$, el, announce, showError, download, listOf } from './ui.js';
 import {
   adminApi, publicApi, explain, electionPath, toLocalInput, fromLocalInput, timeText, num,
   timeZone, confirmAction, copyText, ApiError, notices,
@@ -305,10 +305,22 @@ function setAction(button, why, enabled, reason) {
   why.textContent = reason;
 }
 
+/**
+ * The shuffles still missing before anyone decrypts (§11.12): {done, k} when the election has
+ * ranked or graded questions with counted ballots and fewer than k shuffles, else null.
+ */
+function shufflesMissing(pub) {
+  const k = pub.definition?.threshold ?? 0;
+  const mixed = (pub.definition?.questions || []).some((q) => q.kind);
+  const done = (pub.trustees || []).filter((tr) => tr.shuffled).length;
+  return mixed && pub.ballots_counted > 0 && done < k ? { done, k } : null;
+}
+
 function renderLifecycle(admin, pub) {
   const trustees = pub.trustees || [];
   const k = pub.definition?.threshold ?? 0;
   const shares = trustees.filter((tr) => tr.decryption_share).length;
+  const shuffles = shufflesMissing(pub);
   const checked = trustees.filter((tr) => tr.checked).length;
   const state = admin.state;
   let open;
@@ -330,20 +342,12 @@ function renderLifecycle(admin, pub) {
   let tally;
   if (state === 'draft' || state === 'open') tally = [false, t('admin.why_tally_after_close')];
   else if (state !== 'closed') tally = [false, t('admin.why_tallied')];
+  else if (shuffles) tally = [false, t('admin.why_shuffles', { shuffles: shuffles.done, k })];
   else if (shares < k) tally = [false, t('admin.why_shares', { shares, k })];
   else tally = [true, t('admin.why_tally_ready', { shares, k })];
   setAction($('#do-tally'), $('#why-tally'), ...tally);
   $('#delete-box').hidden = state !== 'draft';
   $('#next-step').textContent = nextStep(admin, pub);
-}
-
-/** Names as a list in the page's language ("Bob and Carol", "Bob et Carol"). */
-function nameList(names) {
-  try {
-    return new Intl.ListFormat(currentLanguage(), { type: 'conjunction' }).format(names);
-  } catch (_) {
-    return names.join(', ');
-  }
 }
 
 /** What the election waits for now, and from whom (shown above the lifecycle buttons). */
@@ -352,7 +356,7 @@ function nextStep(admin, pub) {
   const k = pub.definition?.threshold ?? 0;
   const shares = trustees.filter((tr) => tr.decryption_share).length;
   const waiting = (key, pending) =>
-    t(key, { count: pending.length, names: nameList(pending.map((tr) => tr.name)) });
+    t(key, { count: pending.length, names: listOf(pending.map((tr) => tr.name)) });
   switch (admin.state) {
     case 'draft': {
       if (!pub.election_key) {
@@ -373,9 +377,15 @@ function nextStep(admin, pub) {
     }
     case 'open':
       return admin.closes_at ? t('admin.next_open_until', { time: timeText(admin.closes_at) }) : t('admin.next_open');
-    case 'closed':
+    case 'closed': {
+      const shuffles = shufflesMissing(pub);
+      if (shuffles) {
+        const pending = trustees.filter((tr) => !tr.shuffled && !tr.complained);
+        return t('admin.next_shuffle', { shuffles: shuffles.done, k, names: listOf(pending.map((tr) => tr.name)) });
+      }
       if (shares < k) return t('admin.next_decrypt', { missing: k - shares, n: trustees.length, shares, k });
       return t('admin.next_tally');
+    }
     case 'tallied':
       return t('admin.next_tallied');
     default:
@@ -458,6 +468,11 @@ function renderDefinition(admin, def) {
 }
 
 function ruleText(q) {
+  if (q.kind === 'ranked') {
+    const method = t(`admin.q_method_${q.method}`);
+    return q.method === 'stv' ? t('admin.rule_ranked_stv', { method, seats: q.seats }) : t('admin.rule_ranked', { method });
+  }
+  if (q.kind === 'grades') return t('admin.rule_grades', { grades: (q.grades || []).join(', ') });
   let rule = q.min === q.max
     ? t('admin.rule_exactly', { n: q.min })
     : t('admin.rule_between', { min: q.min, max: q.max });

@@ -2,7 +2,7 @@
 // the URL fragment (#token=…, never sent to the server by the browser), kept for this tab
 // only; the public view of the election; polling while the page is visible.
 import { api, apiWithRetry, ApiError, fragmentParams } from './api.js';
-import { currentLanguage, t } from './i18n.js';
+import { t } from './i18n.js';
 import { announce } from './ui.js';
 
 const TOKEN = /^[0-9a-f]{64}$/;
@@ -75,14 +75,7 @@ export function record(id) {
   return apiWithRetry(`/api/elections/${encodeURIComponent(id)}/record`, { raw: true, cache: 'no-cache' }, 5, waiting);
 }
 
-/** A list in the page's language: "1, 2 and 3". */
-export function listOf(items) {
-  try {
-    return new Intl.ListFormat(currentLanguage(), { style: 'long', type: 'conjunction' }).format(items);
-  } catch (_) {
-    return items.join(', ');
-  }
-}
+export { listOf } from './ui.js';
 
 /** Whether the failure means the token is not (or no longer) valid. */
 export function tokenRefused(err) {

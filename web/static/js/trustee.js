@@ -6,9 +6,13 @@
 // the election names for this trustee, and refuses plainly otherwise. The secrets leave
 // the browser only into the file the trustee saves (the format of `scrutin trustee
 // commit`, so the command-line tool can take over with it); only public events are posted.
-// Before computing a decryption share, the page compares the `close` line of the record
-// it downloaded with each monitor the election names (monitors.js, spec §14.4) and refuses
-// on any disagreement, alarm or monitor it cannot reach.
+// When the election has ranked or graded questions (spec §8.1), at least `threshold`
+// trustees shuffle their rows after the close (§11.12) before anyone decrypts: the page
+// computes this trustee's shuffle (`trustee_shuffle`, the code of `scrutin trustee
+// shuffle`) and posts the signed event, and says how many shuffles are done and needed.
+// Before computing a shuffle or a decryption share, the page compares the `close` line of
+// the record it downloaded with each monitor the election names (monitors.js, spec §14.4)
+// and refuses on any disagreement, alarm or monitor it cannot reach.
 import { electionIdFromPath } from './api.js';
 import { initI18n, t } from './i18n.js';
 import { $, $$, showStep, announce, showError, errorText, download, readFile, el } from './ui.js';
@@ -37,6 +41,16 @@ const secretName = () => `trustee-${index}-${safeName(id)}.json`;
 
 // Loaded in the background so that the first step does not wait for it.
 loadBooth().catch(() => {});
+
+/** Whether the election has ranked or graded questions (§8.1). */
+const hasMixed = (pub) => ((pub.definition && pub.definition.questions) || []).some((q) => q.kind);
+
+/** {done, needed} shuffles after the close, or null when none is needed (§11.12). */
+function shuffleCount(pub) {
+  if (!hasMixed(pub) || !(pub.ballots_counted > 0)) return null;
+  const trustees = pub.trustees || [];
+  return { done: trustees.filter((tr) => tr.shuffled).length, needed: pub.definition.threshold };
+}
 
 function trusteeRef(tr) {
   return t('trustee.trustee_ref', { index: tr.index, name: tr.name });
@@ -67,10 +81,18 @@ function nextStep(pub) {
       return waiting(me.complained ? 'trustee.waiting_complained' : 'trustee.waiting_open');
     case 'open':
       return waiting(me.complained ? 'trustee.waiting_complained' : 'trustee.waiting_close');
-    case 'closed':
+    case 'closed': {
       if (me.complained) return { step: 'done', text: t('trustee.done_complained'), poll: true };
-      if (!me.decryption_share) return { step: 'act', action: 'decrypt', shares, k };
+      const mix = shuffleCount(pub);
+      if (mix && shares === 0 && !me.shuffled) {
+        return { step: 'act', action: 'shuffle', shuffles: mix.done, k: mix.needed };
+      }
+      if (mix && mix.done < mix.needed) {
+        return waiting('trustee.waiting_shuffles', { shuffles: mix.done, k: mix.needed });
+      }
+      if (!me.decryption_share) return { step: 'act', action: 'decrypt', shares, k, mixed: !!mix };
       return { step: 'done', text: t('trustee.done_shared', { shares, k }), poll: true };
+    }
     default: // tallied, archived
       return {
         step: 'done',
@@ -92,6 +114,11 @@ function showFacts(pub) {
   fp.classList.toggle('muted', !pub.fingerprint);
   $('#f-threshold').textContent = t('trustee.threshold_text', { k: def.threshold, n });
   $('#f-key').textContent = me ? me.key_fingerprint : '';
+  const mix = shuffleCount(pub);
+  $('#f-shuffles-row').hidden = !hasMixed(pub);
+  $('#f-shuffles').textContent = mix
+    ? t('trustee.shuffles_text', { shuffles: mix.done, k: mix.needed })
+    : t('trustee.shuffles_after_close', { k: def.threshold });
   $('#who').hidden = false;
   const body = $('#progress-body');
   body.replaceChildren(
@@ -116,15 +143,16 @@ function showFacts(pub) {
 }
 
 function cliCommand(action) {
-  const sub = { commit: 'commit', deal: 'deal', check: 'check', decrypt: 'decrypt' }[action];
+  const sub = { commit: 'commit', deal: 'deal', check: 'check', shuffle: 'shuffle', decrypt: 'decrypt' }[action];
   if (!sub) return null;
   const key = sub === 'commit' ? ' --key YOUR_KEY_FILE' : '';
   return `scrutin trustee ${sub} --server ${location.origin} --election ${id} --token YOUR_TOKEN${key} --secret ${secretName()}`;
 }
 
 function render(next) {
-  const key = JSON.stringify([next.step, next.action, next.text, next.error]);
-  const changed = !current || key !== JSON.stringify([current.step, current.action, current.text, current.error]);
+  const key = JSON.stringify([next.step, next.action, next.text, next.error, next.shuffles]);
+  const changed = !current
+    || key !== JSON.stringify([current.step, current.action, current.text, current.error, current.shuffles]);
   current = next;
   const cmd = cliCommand(next.step === 'commit' ? 'commit' : next.action);
   $('#cli').hidden = !cmd;
@@ -133,7 +161,8 @@ function render(next) {
   if (next.step === 'act') {
     const a = next.action;
     $('#act-heading').textContent = t(`trustee.${a}_heading`);
-    $('#act-text').textContent = t(`trustee.${a}_text`, { k: next.k, shares: next.shares });
+    const textKey = a === 'decrypt' && next.mixed ? 'trustee.decrypt_text_mixed' : `trustee.${a}_text`;
+    $('#act-text').textContent = t(textKey, { k: next.k, shares: next.shares, shuffles: next.shuffles });
     $('#secret-label').textContent = t('trustee.secret_label', { file: secretName() });
     $('#act-button').textContent = t(`trustee.${a}_button`);
     $('#secret-file').value = '';
@@ -345,8 +374,18 @@ $('#act-form').addEventListener('submit', (ev) => {
     announce(t('trustee.verifying'));
     const [wasm, rec] = await Promise.all([loadBooth(), record(id)]);
     identify(wasm, rec, text, 'secret');
-    if (action === 'decrypt') await confirmClose(wasm, rec);
-    const fn = { deal: wasm.trustee_deal, check: wasm.trustee_check, decrypt: wasm.trustee_decrypt }[action];
+    if (AFTER_CLOSE.includes(action)) await confirmClose(wasm, rec, action);
+    const fn = {
+      deal: wasm.trustee_deal,
+      check: wasm.trustee_check,
+      shuffle: wasm.trustee_shuffle,
+      decrypt: wasm.trustee_decrypt,
+    }[action];
+    if (action === 'shuffle') {
+      announce(t('trustee.shuffling'));
+      // Let the page say so before the shuffle holds the main thread.
+      await new Promise((resolve) => { setTimeout(resolve, 50); });
+    }
     const out = fn(rec, text);
     input.value = '';
     announce(t('trustee.publishing'));
@@ -370,19 +409,25 @@ $('#act-form').addEventListener('submit', (ev) => {
 
 // ---- the record everybody sees (spec §14.4) ----
 
-/** Before the decryption step: which monitors will be asked, or that there is none. */
+/** Steps computed on the closed record, compared first with the monitors' close line. */
+const AFTER_CLOSE = ['shuffle', 'decrypt'];
+
+/** The text of `key` for `action`: the shuffle has its own (`trustee.shuffle_…`). */
+const forAction = (action, key) => (action === 'shuffle' ? `trustee.shuffle_${key}` : `trustee.${key}`);
+
+/** Before the shuffle or decryption step: which monitors will be asked, or that there is none. */
 function showMonitorsToAsk(action) {
   const box = $('#monitor-check');
-  box.hidden = action !== 'decrypt';
+  box.hidden = !AFTER_CLOSE.includes(action);
   $('#monitor-retry').hidden = true;
   $('#monitor-list').replaceChildren();
   delete box.dataset.status;
-  if (action !== 'decrypt') return;
+  if (box.hidden) return;
   const monitors = monitorsOf(election && election.definition);
   const summary = $('#monitor-summary');
   summary.className = monitors.length ? '' : 'notice';
   summary.textContent = monitors.length
-    ? t('trustee.monitors_to_ask', { list: listOf(monitors) })
+    ? t(forAction(action, 'monitors_to_ask'), { list: listOf(monitors) })
     : t('common.monitor_close_none');
 }
 
@@ -391,7 +436,7 @@ function showMonitorsToAsk(action) {
  * each monitor's; throws a plain refusal naming the first disagreement, alarm or monitor
  * that could not be reached. Without monitors, says that nothing confirms the record.
  */
-async function confirmClose(wasm, rec) {
+async function confirmClose(wasm, rec, action) {
   const box = $('#monitor-check');
   const summary = $('#monitor-summary');
   const monitors = monitorsOf(election && election.definition);
@@ -417,13 +462,13 @@ async function confirmClose(wasm, rec) {
   const problem = firstProblem(outcome.results);
   box.dataset.status = problem.status;
   summary.className = 'bad';
-  summary.textContent = t('trustee.monitors_refused');
+  summary.textContent = t(forAction(action, 'monitors_refused'));
   $('#monitor-retry').hidden = false;
-  throw new Error(t(`trustee.refuse_${problem.status}`, resultVars(problem, outcome.close)));
+  throw new Error(t(forAction(action, `refuse_${problem.status}`), resultVars(problem, outcome.close)));
 }
 
 $('#monitor-retry').addEventListener('click', () => {
-  if (working || !current || current.action !== 'decrypt') return;
+  if (working || !current || !AFTER_CLOSE.includes(current.action)) return;
   $('#act-form').requestSubmit();
 });
 

@@ -1,7 +1,7 @@
 // Small DOM helpers shared by the pages. No framework: every page is plain HTML whose
 // sections are shown one at a time.
 
-import { t } from './i18n.js';
+import { t, currentLanguage } from './i18n.js';
 
 /** Creates an element: el('p', {class: 'x', text: 'hi'}, child, …). */
 export function el(tag, attrs = {}, ...children) {
@@ -123,5 +123,14 @@ export function formatTime(secs, lang = document.documentElement.lang || 'en') {
     return `${date}, ${time} (${zone})`;
   } catch (_) {
     return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  }
+}
+
+/** Items as a list in the page's language ("Bob and Carol", "Bob et Carol"). */
+export function listOf(items) {
+  try {
+    return new Intl.ListFormat(currentLanguage(), { style: 'long', type: 'conjunction' }).format(items);
+  } catch (_) {
+    return items.join(', ');
   }
 }

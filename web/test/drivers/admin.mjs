@@ -54,6 +54,9 @@ const localTime = (secs) => {
 /**
  * Fills the creation form and submits it. `trustees`: [{name, key}] (the public keys
  * their holders made on /keys); `authority`: {name, key}; `monitors`: URLs (optional).
+ * `questions`: [{question, answers, min, max, blank}] to choose answers, or [{question,
+ * answers, kind: 'ranked', method: 'schulze'|'irv'|'stv', seats}] or [{question, answers,
+ * kind: 'grades', grades (optional: the form's default grades otherwise)}].
  * `opensAt`/`closesAt`: Unix seconds (optional). `id`: an identifier to ask for
  * (optional). Returns the new election's id, read from its page. Throws with the form's
  * error text if the creation is refused. Each key's fingerprint shown by the form is
@@ -118,6 +121,22 @@ export async function createElection(page, {
     const fs = form.getByRole('group', { name: `Question ${i + 1}`, exact: true });
     await fs.getByLabel('Question', { exact: true }).fill(q.question);
     await fs.getByLabel('Answers, one per line').fill(q.answers.join('\n'));
+    const kind = { ranked: 'Rank the candidates', grades: 'Grade the candidates (majority judgment)' }[q.kind]
+      || 'Choose answers (one or several)';
+    await fs.getByLabel('Kind of question').selectOption({ label: kind });
+    if (q.kind === 'ranked') {
+      const method = {
+        schulze: 'Schulze (Condorcet)', irv: 'Instant-runoff (one winner)', stv: 'Single transferable vote (several seats)',
+      }[q.method];
+      await fs.getByLabel('Counting method').selectOption({ label: method });
+      if (q.method === 'stv') await fs.getByLabel('Seats to fill').fill(String(q.seats));
+      continue;
+    }
+    if (q.kind === 'grades') {
+      // The form proposes grades in the page's language; replace them when given.
+      if (q.grades) await fs.getByLabel('Grades, one per line, best first').fill(q.grades.join('\n'));
+      continue;
+    }
     await fs.getByLabel('Fewest answers to select').fill(String(q.min));
     await fs.getByLabel('Most answers to select').fill(String(q.max));
     await fs.getByLabel(/vote blank/).setChecked(!!q.blank);

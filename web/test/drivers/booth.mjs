@@ -8,7 +8,10 @@
 //
 // `choices`: one entry per question, an array of the indices of the chosen answers
 // (e.g. [[0, 2], [1]]), the string 'blank' for a blank vote, or {scores: [v, …]} (one
-// value per answer) for a score question.
+// value per answer) for a score question, {ranks: [r, …], by: 'keyboard'|'tap'} for a
+// ranked question (one rank per candidate, 0 = unranked: ranked with the rank lists by
+// keyboard, or by tapping each candidate's "Make …" button in order of preference), or
+// {grades: [g, …]} for a graded question (one grade index per candidate, 0 = the best).
 import { latestCode } from '../lib/harness.mjs';
 
 const TIMEOUT = 60_000;
@@ -40,6 +43,8 @@ export async function waitForHeading(page, names, timeout = TIMEOUT) {
 function expectedValues(entry, answers) {
   if (entry === 'blank') return 'blank';
   if (entry && entry.scores) return entry.scores;
+  if (entry && entry.ranks) return entry.ranks;
+  if (entry && entry.grades) return entry.grades;
   const v = new Array(answers).fill(0);
   for (const i of entry) v[i] = 1;
   return v;
@@ -47,7 +52,7 @@ function expectedValues(entry, answers) {
 
 /** Ticks the answers of every question (the page's fieldsets, in order). */
 export async function fillChoices(page, choices) {
-  const fieldsets = page.locator('#questions fieldset');
+  const fieldsets = page.locator('#questions fieldset.question');
   const n = await fieldsets.count();
   if (n !== choices.length) throw new Error(`the ballot has ${n} questions, ${choices.length} choices given`);
   const answerCounts = [];
@@ -60,6 +65,16 @@ export async function fillChoices(page, choices) {
     answerCounts.push(count);
     if (entry === 'blank') {
       await blank.check();
+      continue;
+    }
+    if (entry && entry.ranks) {
+      answerCounts[q] = entry.ranks.length;
+      await rank(page, fs, entry.ranks, entry.by);
+      continue;
+    }
+    if (entry && entry.grades) {
+      answerCounts[q] = entry.grades.length;
+      await grade(page, fs, entry.grades);
       continue;
     }
     if (entry && entry.scores) {
@@ -77,6 +92,59 @@ export async function fillChoices(page, choices) {
     }
   }
   return answerCounts;
+}
+
+/**
+ * Ranks the candidates of the ranked question `fs`. By keyboard: each candidate's rank list
+ * gets the focus and the arrow keys move it to the rank (no mouse). By tap: each
+ * candidate's "Make …" button is tapped in order of preference (ties, which tapping cannot
+ * make, are refused). Checks that the page's ranking list then shows this ranking.
+ */
+async function rank(page, fs, ranks, by = 'keyboard') {
+  const rows = fs.locator('.choice.rank');
+  const n = await rows.count();
+  if (n !== ranks.length) throw new Error(`the question has ${n} candidates, ${ranks.length} ranks given`);
+  if (by === 'tap') {
+    const order = ranks.map((r, a) => [r, a]).filter(([r]) => r > 0).sort((x, y) => x[0] - y[0]);
+    order.forEach(([r], i) => {
+      if (r !== i + 1) throw new Error(`tapping ranks 1, 2, 3… in turn: cannot give ${JSON.stringify(ranks)}`);
+    });
+    for (const [, a] of order) await rows.nth(a).getByRole('button', { name: /^Make / }).tap();
+  } else {
+    for (let a = 0; a < n; a++) {
+      const select = rows.nth(a).getByRole('combobox');
+      await select.focus();
+      let value = Number(await select.inputValue());
+      for (let i = 0; value !== ranks[a] && i <= n; i++) {
+        await page.keyboard.press(value < ranks[a] ? 'ArrowDown' : 'ArrowUp');
+        value = Number(await select.inputValue());
+      }
+      if (value !== ranks[a]) throw new Error(`the keyboard could not set rank ${ranks[a]} (it shows ${value})`);
+    }
+  }
+  const names = await rows.locator('label').allTextContents();
+  const shown = (await fs.locator('ol.ranking-list li').allTextContents()).map((s) => s.trim());
+  const want = [...new Set(ranks.filter((r) => r > 0))].sort((x, y) => x - y)
+    .map((r) => names.filter((_, a) => ranks[a] === r));
+  if (shown.length !== want.length || want.some((group, i) => group.some((name) => !shown[i].includes(name)))) {
+    throw new Error(`the ranking list shows ${JSON.stringify(shown)}, expected ${JSON.stringify(want)}`);
+  }
+}
+
+/**
+ * Gives each candidate of the graded question `fs` its grade (a tap on touch screens);
+ * a null grade leaves the candidate as it is.
+ */
+async function grade(page, fs, grades) {
+  const groups = fs.locator('fieldset.grade-group');
+  const touch = await page.evaluate(() => navigator.maxTouchPoints > 0);
+  for (let a = 0; a < grades.length; a++) {
+    if (grades[a] === null) continue; // left without a grade
+    const radio = groups.nth(a).getByRole('radio').nth(grades[a]);
+    if (touch) await radio.tap();
+    else await radio.check();
+    if (!(await radio.isChecked())) throw new Error(`grade ${grades[a]} of candidate ${a + 1} not checked`);
+  }
 }
 
 /**
@@ -103,8 +171,10 @@ export async function signIn(page, { login, email, outbox, afterCodeId = 0, onSt
  * first (the audit must show the same choices; then the choices are encrypted again),
  * casts, waits for the page to check the board's signed receipt against the record, and
  * returns the receipt shown on the page: {tracker, seq, weight, weightNotice, codeId,
- * audited} (`weightNotice`: what the choices step said of the credential's weight, if
- * anything).
+ * audited, review, refused} (`weightNotice`: what the choices step said of the credential's
+ * weight, if anything; `review`: the text of the review step's list of choices). With
+ * `invalidFirst` (choices that break the rules), those are entered first and the review
+ * must be refused: `refused` holds each question's error text (null where none).
  * `onStep(name)` is awaited at each page state (for checkpoints).
  */
 export async function vote(page, opts) {
@@ -120,6 +190,7 @@ export async function vote(page, opts) {
     viaFragment = false,
     fingerprint = null,
     afterCodeId = 0,
+    invalidFirst = null,
     onStep = async () => {},
   } = opts;
   const fragment = [
@@ -152,10 +223,23 @@ export async function vote(page, opts) {
   await waitForHeading(page, ['Your choices']);
   const notice = page.locator('#weight-notice');
   const weightNotice = (await notice.isVisible()) ? (await notice.textContent()).trim() : null;
+  let refused = null;
+  if (invalidFirst) {
+    await fillChoices(page, invalidFirst);
+    await page.getByRole('button', { name: 'Review my choices' }).click();
+    await page.locator('#questions .field-error:not([hidden])').first().waitFor({ timeout: TIMEOUT });
+    refused = (await page.locator('#questions fieldset.question').evaluateAll((sets) => sets.map((fs) => {
+      const err = fs.querySelector(':scope > .field-error');
+      return err && !err.hidden ? err.textContent.trim() : null;
+    })));
+    if (await heading(page, 'Check your choices').isVisible()) throw new Error('invalid choices reached the review');
+    await onStep('refused');
+  }
   const answerCounts = await fillChoices(page, choices);
   await onStep('questions');
   await page.getByRole('button', { name: 'Review my choices' }).click();
   await waitForHeading(page, ['Check your choices']);
+  const review = (await page.locator('#review-list').innerText()).trim();
   await onStep('review');
   await page.getByRole('button', { name: 'Encrypt my ballot' }).click();
   await waitForHeading(page, ['Your ballot is encrypted, not yet cast']);
@@ -174,7 +258,8 @@ export async function vote(page, opts) {
     await page.getByText('The audit data is valid').waitFor();
     await page.getByText('These are the choices you made.').waitFor();
     await onStep('audit');
-    audited = { data, tracker: before.replace(/\s+/g, '') };
+    const described = (await page.locator('.audit-ok').first().innerText()).trim();
+    audited = { data, tracker: before.replace(/\s+/g, ''), described };
     await page.getByRole('button', { name: 'Encrypt my choices again' }).click();
     await waitForHeading(page, ['Your ballot is encrypted, not yet cast']);
     const after = (await page.locator('#enc-tracker').textContent()).replace(/\s+/g, '');
@@ -193,7 +278,7 @@ export async function vote(page, opts) {
   const seq = Number(await receipt.locator('dd').nth(1).textContent());
   const weight = Number((await receipt.locator('dd').nth(2).textContent()).trim().split(/\s/)[0]);
   if (audited && tracker === audited.tracker) throw new Error('the audited ballot was cast');
-  return { tracker, seq, weight, weightNotice, codeId, audited };
+  return { tracker, seq, weight, weightNotice, codeId, audited, review, refused };
 }
 
 /**

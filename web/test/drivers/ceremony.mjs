@@ -3,7 +3,7 @@
 // driver works in English and French), file downloads and the file input.
 //
 //   trusteeNextStep(page, trusteeUrl, { keyPath, secretsPath, onState })
-//     → { step: 'commit'|'deal'|'check'|'decrypt'|'waiting'|'done', secretsPath, text, identity }
+//     → { step: 'commit'|'deal'|'check'|'shuffle'|'decrypt'|'waiting'|'done', secretsPath, text, identity }
 //   trusteeTryKey(page, trusteeUrl, keyPath) → { accepted, text }: step 1's key check only
 //   authorityGenerate(page, authorityUrl, { keyPath, privatePath, csvPath, onState })
 //     → { count, alreadyPublished }
@@ -128,15 +128,16 @@ export async function trusteeNextStep(page, trusteeUrl, { keyPath, secretsPath, 
   }
   if (step === 'act') {
     const heading = (await section('act').locator('h2').textContent()).trim();
-    const action = ['deal', 'check', 'decrypt'].find((a) => T(`trustee.${a}_heading`) === heading);
+    const action = ['deal', 'check', 'shuffle', 'decrypt'].find((a) => T(`trustee.${a}_heading`) === heading);
     if (!action) throw new Error(`unknown trustee step: ${heading}`);
     await onState(`trustee-${action}`);
+    const text = (await section('act').locator('#act-text').textContent()).trim();
     const label = T('trustee.secret_label', { file: '' }).replace(/\s*\(\)\s*$/, '');
     await page.getByLabel(label).setInputFiles(secretsPath);
     await button(T(`trustee.${action}_button`)).click();
     await waitFor(page, T(`trustee.published_${action}`), action);
     await onState(`trustee-${action}-after`);
-    return { step: action, secretsPath };
+    return { step: action, secretsPath, text };
   }
   throw new Error(`the trustee page shows ${step}: ${(await errorShown(page)) || ''}`);
 }

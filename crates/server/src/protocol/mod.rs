@@ -1153,6 +1153,8 @@ pub struct TrusteeProgress {
     pub key_proven: bool,
     /// It complained about a bad share and so holds no key share (§6.4).
     pub complained: bool,
+    /// Its shuffle of the ranked and graded answers is on the record (§11.12).
+    pub shuffled: bool,
     /// Its decryption share is on the record.
     pub decryption_share: bool,
 }
@@ -1176,6 +1178,7 @@ pub fn trustee_progress(st: &RecordState) -> Vec<TrusteeProgress> {
                 dealt: st.dealt.get(i).is_some_and(Option::is_some),
                 checked: st.checks.get(i).is_some_and(Option::is_some),
                 complained: st.complained.contains(&index),
+                shuffled: st.shuffles.iter().any(|s| s.trustee == index),
                 decryption_share: st.shares.iter().any(|s| s.trustee == index),
             }
         })
