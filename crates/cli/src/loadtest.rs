@@ -83,7 +83,8 @@ pub struct LoadtestArgs {
     #[arg(long, requires = "election")]
     private: Option<PathBuf>,
     /// The server's dry-run outbox (`[mail] outbox`, on this machine), where the one-time
-    /// login codes are read.
+    /// login codes are read. Each mail that arrives during the test is moved, once read,
+    /// into the outbox's `.loadtest-read` folder, so that watching the outbox stays cheap.
     #[arg(long)]
     outbox: PathBuf,
     /// Concurrency levels: voters in flight at once; each level is one run of every voter.
@@ -1100,12 +1101,18 @@ fn code_of_mail(text: &str) -> Option<(String, String)> {
 }
 
 /// The login codes that reach the server's dry-run outbox after the test starts, by
-/// recipient, read by a thread that watches the folder.
+/// recipient, read by a thread that watches the folder. Every mail read is moved into the
+/// outbox's [`READ_FOLDER`], so that each look at the folder lists only the mails not yet
+/// read: with tens of thousands of mails (codes and confirmations), listing them all
+/// again at every look took a core from the server under test.
 struct Outbox {
     codes: Mutex<HashMap<String, Vec<String>>>,
     changed: watch::Sender<u64>,
     stop: AtomicBool,
 }
+
+/// Where, in the outbox, the mails read are moved.
+const READ_FOLDER: &str = ".loadtest-read";
 
 impl Outbox {
     /// Starts watching `dir`; the mails already there are ignored.
@@ -1127,6 +1134,7 @@ impl Outbox {
     }
 
     fn follow(&self, dir: &Path, mut seen: HashSet<OsString>) {
+        let read_folder = dir.join(READ_FOLDER);
         let mut generation = 0u64;
         while !self.stop.load(Ordering::Relaxed) {
             let mut found = false;
@@ -1146,7 +1154,12 @@ impl Outbox {
                     let Ok(text) = std::fs::read_to_string(entry.path()) else {
                         continue;
                     };
-                    seen.insert(name);
+                    if std::fs::create_dir_all(&read_folder)
+                        .and_then(|()| std::fs::rename(entry.path(), read_folder.join(&name)))
+                        .is_err()
+                    {
+                        seen.insert(name);
+                    }
                     if let Some((to, code)) = code_of_mail(&text) {
                         lock(&self.codes).entry(to).or_default().push(code);
                         found = true;
