@@ -369,6 +369,24 @@ async function main() {
     assert.ok(!recordText.includes('example.org'));
     log('record verified: result', JSON.stringify(report.result.questions));
 
+    // ---- one trustee (threshold 1): the whole key generation in one visit ----
+    const single = DESCRIPTION.replace('threshold = 2', 'threshold = 1')
+      .replace(/\n\[\[trustee\]\]\nname = "Bob"[^[]*/, '\n').replace(/\n\[\[trustee\]\]\nname = "Carol"[^[]*/, '\n');
+    const one = (await call('POST', '/api/admin/elections', { json: { description: single } })).id;
+    const oneRoles = await call('POST', `/api/admin/elections/${one}/roles`);
+    assert.equal(oneRoles.trustees.length, 1);
+    const oneUrl = `${server.url}/elections/${one}/trustee#token=${oneRoles.trustees[0].token}`;
+    r = await trusteeNextStep(p1, oneUrl, {
+      keyPath: keyFile('alice'), secretsPath: path.join(work, 'alone.json'), onState: cp(p1, 'ceremony-alone'),
+    });
+    assert.equal(r.step, 'whole-key-generation');
+    const onePub = await call('GET', `/api/elections/${one}`);
+    assert.ok(onePub.election_key, 'the election key is on the record after one visit');
+    assert.deepEqual(onePub.trustees.map((tr) => [tr.committed, tr.dealt, tr.checked]), [[true, true, true]]);
+    await p1.locator('section[data-step="waiting"]:not([hidden])').waitFor();
+    await checkpoint(p1, 'ceremony-alone-done');
+    log('one trustee: key generation in one visit');
+
     for (const p of [p1, p2, p3, pa]) p.assertClean();
     log('ceremony test passed');
   } finally {

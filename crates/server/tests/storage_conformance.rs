@@ -155,13 +155,30 @@ fn resend_requests_and_trustee_emails(db: &Db) {
         [(2, "c@example.org".to_owned())]
     );
 
+    // A wait is recorded once; the first time stays.
+    assert!(s.record_trustee_wait("e", 2, "deal", 70).unwrap());
+    assert!(!s.record_trustee_wait("e", 2, "deal", 80).unwrap());
+    assert!(s.record_trustee_wait("e", 1, "deal", 75).unwrap());
+    assert!(s.record_trustee_wait("e", 1, "commit", 60).unwrap());
+    assert!(s.record_trustee_wait("other", 1, "commit", 1).unwrap());
+    assert_eq!(
+        s.trustee_waits("e").unwrap(),
+        [
+            (1, "commit".to_owned(), 60),
+            (1, "deal".to_owned(), 75),
+            (2, "deal".to_owned(), 70)
+        ]
+    );
+
     s.create_election(&meta("d", 1)).unwrap();
+    s.record_trustee_wait("d", 1, "commit", 1).unwrap();
     s.request_credential_resend("d", "ada", "x", 1).unwrap();
     s.set_trustee_emails("d", &[(1, "a@example.org".into())])
         .unwrap();
     s.delete_draft_election("d").unwrap();
     assert!(s.credential_resends("d").unwrap().is_empty());
     assert!(s.trustee_emails("d").unwrap().is_empty());
+    assert!(s.trustee_waits("d").unwrap().is_empty());
 }
 
 /// A draft goes with its lines, index and private data; an election that opened cannot be

@@ -657,6 +657,18 @@ pub trait Storage: Send + Sync + 'static {
     fn set_trustee_emails(&self, election: &str, emails: &[(u32, String)]) -> StorageResult<()>;
     /// The trustees' mail addresses, by index.
     fn trustee_emails(&self, election: &str) -> StorageResult<Vec<(u32, String)>>;
+    /// Records that the record waits for trustee `trustee`'s `step` since `now`, unless
+    /// already recorded: `true` only for the call that recorded it (so that each trustee is
+    /// told once per step, even by several nodes).
+    fn record_trustee_wait(
+        &self,
+        election: &str,
+        trustee: u32,
+        step: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool>;
+    /// Every recorded wait: `(trustee, step, since)`, by trustee then step.
+    fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>>;
 
     // ---- nodes ----
 

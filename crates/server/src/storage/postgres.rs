@@ -222,6 +222,13 @@ CREATE TABLE private.trustee_emails (
     email TEXT NOT NULL,
     PRIMARY KEY (election_id, trustee)
 );
+CREATE TABLE private.trustee_waits (
+    election_id TEXT COLLATE "C" NOT NULL,
+    trustee BIGINT NOT NULL,
+    step TEXT COLLATE "C" NOT NULL,
+    since BIGINT NOT NULL,
+    PRIMARY KEY (election_id, trustee, step)
+);
 CREATE INDEX mails_by_kind ON private.mails (election_id, kind, created_at);
 "#,
 ];
@@ -671,6 +678,7 @@ impl Storage for PostgresStorage {
                 "private.election_owners",
                 "private.credential_resends",
                 "private.trustee_emails",
+                "private.trustee_waits",
             ] {
                 let column = if table == "board.elections" {
                     "id"
@@ -1879,6 +1887,47 @@ impl Storage for PostgresStorage {
                     let index = u32::try_from(index)
                         .map_err(|_| StorageError::Backend(format!("bad trustee index {index}")))?;
                     Ok((index, r.try_get(1).map_err(db)?))
+                })
+                .collect()
+        })
+    }
+
+    fn record_trustee_wait(
+        &self,
+        election: &str,
+        trustee: u32,
+        step: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool> {
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO private.trustee_waits (election_id, trustee, step, since)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&election, &i64::from(trustee), &step, &now],
+                )
+                .await
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT trustee, step, since FROM private.trustee_waits
+                     WHERE election_id = $1 ORDER BY trustee, step",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let index: i64 = r.try_get(0).map_err(db)?;
+                    let index = u32::try_from(index)
+                        .map_err(|_| StorageError::Backend(format!("bad trustee index {index}")))?;
+                    Ok((index, r.try_get(1).map_err(db)?, r.try_get(2).map_err(db)?))
                 })
                 .collect()
         })

@@ -156,6 +156,13 @@ CREATE TABLE IF NOT EXISTS trustee_emails (
     email TEXT NOT NULL,
     PRIMARY KEY (election_id, trustee)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trustee_waits (
+    election_id TEXT NOT NULL,
+    trustee INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (election_id, trustee, step)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS mails_by_kind ON mails (election_id, kind, created_at);
 PRAGMA user_version = 1;
 ";
@@ -507,6 +514,7 @@ impl Storage for SqliteStorage {
             "election_owners",
             "credential_resends",
             "trustee_emails",
+            "trustee_waits",
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE election_id = ?1"), [id])
                 .map_err(db)?;
@@ -1588,6 +1596,38 @@ impl Storage for SqliteStorage {
             )
             .map_err(db)?;
         stmt.query_map([election], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)
+    }
+
+    fn record_trustee_wait(
+        &self,
+        election: &str,
+        trustee: u32,
+        step: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute(
+                "INSERT INTO trustee_waits (election_id, trustee, step, since)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![election, trustee, step, now],
+            )
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT trustee, step, since FROM trustee_waits WHERE election_id = ?1
+                 ORDER BY trustee, step",
+            )
+            .map_err(db)?;
+        stmt.query_map([election], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(db)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(db)
