@@ -353,6 +353,21 @@ try {
   await checkpoint(page, 'admin-turnout');
   log('ballots cast, turnout seen');
 
+  // ---- a credential sent again, reminders ----
+  await admin.requestResend(page, 'voter3');
+  let roll = await admin.roll(page);
+  check(/^Asked on .*waiting for the credential authority/.test(roll[2].resend), `re-send pending: ${roll[2].resend}`);
+  await checkpoint(page, 'admin-resend-pending');
+  check((await page.locator('#reminder-status').innerText()).startsWith('2 voters have not voted yet.'),
+    `reminder status: ${await page.locator('#reminder-status').innerText()}`);
+  eq(await admin.sendReminders(page), 'Send a reminder to 2 voters?', 'the confirmation counts the voters');
+  roll = await admin.roll(page);
+  eq(roll.map((v) => v.reminder !== '—'), [false, false, true, true], 'reminders to those who have not voted only');
+  check(await page.locator('#send-reminders').isDisabled(), 'no second reminder within the hour');
+  check(/at most one per hour/.test(await page.locator('#reminder-status').innerText()), 'when the next reminder may go');
+  await checkpoint(page, 'admin-reminded');
+  log('credential re-send asked, reminders sent');
+
   // ---- close, decryption shares, tally ----
   await admin.closeElection(page);
   await admin.waitForStage(page, 'closed');

@@ -318,6 +318,26 @@ async function main() {
     await assert.rejects(scrutin('credentials', 'mail', '--server', server.url, '--election', id,
       '--private', path.join(work, 'forged.json'), '--outbox', path.join(work, 'forged-mails')), /published list|weight/);
     log('credentials mailed');
+    // An official asks for cyd's credential again: the authority's page lists the request
+    // and gives the command that mails it from the private file; the command marks it done.
+    await call('POST', `/api/admin/elections/${id}/roll/cyd/resend`);
+    await pa.goto('about:blank'); // a new load, not a change of fragment only
+    await pa.goto(authorityUrl);
+    await pa.locator('#resends:not([hidden]) #resends-table tbody tr[data-login="cyd"]').waitFor();
+    assert.match(await pa.locator('#resends-text').textContent(), /asked for 1 credential to be sent again/);
+    const resendCommand = (await pa.locator('#resend-command').textContent()).trim();
+    assert.match(resendCommand, /^scrutin credentials mail --server \S+ --election \S+ --private \S+ --resend --token ACCESS_KEY /);
+    await checkpoint(pa, 'ceremony-authority-resend');
+    const resent = path.join(work, 'resent');
+    await scrutin('credentials', 'mail', '--server', server.url, '--election', id, '--private', privatePath,
+      '--resend', '--token', roles.credential_authority, '--outbox', resent);
+    const resentFiles = await readdir(resent);
+    assert.equal(resentFiles.length, 1);
+    assert.ok((await readFile(path.join(resent, resentFiles[0]), 'utf8')).includes('To: cyd@example.org'));
+    await pa.locator('#resends-refresh').click();
+    await pa.locator('#resends-text', { hasText: 'No credential waits to be sent again.' }).waitFor();
+    assert.match(await pa.locator('#resends-table tbody tr[data-login="cyd"] td:last-child').textContent(), /^Sent again on /);
+    log('a credential sent again on request');
     const choices = path.join(work, 'choices-');
     const ballots = [['ann', [[0, 1, 0]]], ['bob', [[0, 0, 1]]]];
     let after = 0;
@@ -368,6 +388,24 @@ async function main() {
     for (const c of kept) assert.ok(!recordText.includes(c.credential));
     assert.ok(!recordText.includes('example.org'));
     log('record verified: result', JSON.stringify(report.result.questions));
+
+    // ---- one trustee (threshold 1): the whole key generation in one visit ----
+    const single = DESCRIPTION.replace('threshold = 2', 'threshold = 1')
+      .replace(/\n\[\[trustee\]\]\nname = "Bob"[^[]*/, '\n').replace(/\n\[\[trustee\]\]\nname = "Carol"[^[]*/, '\n');
+    const one = (await call('POST', '/api/admin/elections', { json: { description: single } })).id;
+    const oneRoles = await call('POST', `/api/admin/elections/${one}/roles`);
+    assert.equal(oneRoles.trustees.length, 1);
+    const oneUrl = `${server.url}/elections/${one}/trustee#token=${oneRoles.trustees[0].token}`;
+    r = await trusteeNextStep(p1, oneUrl, {
+      keyPath: keyFile('alice'), secretsPath: path.join(work, 'alone.json'), onState: cp(p1, 'ceremony-alone'),
+    });
+    assert.equal(r.step, 'whole-key-generation');
+    const onePub = await call('GET', `/api/elections/${one}`);
+    assert.ok(onePub.election_key, 'the election key is on the record after one visit');
+    assert.deepEqual(onePub.trustees.map((tr) => [tr.committed, tr.dealt, tr.checked]), [[true, true, true]]);
+    await p1.locator('section[data-step="waiting"]:not([hidden])').waitFor();
+    await checkpoint(p1, 'ceremony-alone-done');
+    log('one trustee: key generation in one visit');
 
     for (const p of [p1, p2, p3, pa]) p.assertClean();
     log('ceremony test passed');

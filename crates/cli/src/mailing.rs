@@ -236,6 +236,8 @@ fn server_settings(remote: &Remote) -> Result<(Option<i64>, Option<Lang>)> {
 /// after checking that every credential in it is on the election's published list with its
 /// weight — so that a stale or foreign file is never mailed. The election must be open: each
 /// mail carries its fingerprint (in the text and in the voting link, which the booth checks).
+/// With `resend`, only the voters of the server's pending re-send requests are mailed, and
+/// each request is marked done once its mail is written or handed to the relay.
 pub fn mail_private(
     state: &RecordState,
     remote: Option<&Remote>,
@@ -243,6 +245,7 @@ pub fn mail_private(
     content: &MailContentArgs,
     outbox: Option<&Path>,
     smtp: &SmtpArgs,
+    resend: bool,
 ) -> Result<()> {
     let def = state
         .definition
@@ -277,7 +280,31 @@ pub fn mail_private(
         closes_at,
         fingerprint: Some(fingerprint.to_hex()),
     };
-    let kept = read_private(private)?;
+    let mut kept = read_private(private)?;
+    let pending = match (resend, remote) {
+        (false, _) => None,
+        (true, None) => bail!("--resend needs --server: the requests are on the server"),
+        (true, Some(r)) => Some(pending_resends(r)?),
+    };
+    if let Some(pending) = &pending {
+        if pending.is_empty() {
+            println!("No credential waits to be sent again.");
+            return Ok(());
+        }
+        let missing: Vec<&str> = pending
+            .iter()
+            .filter(|l| !kept.iter().any(|c| &c.login == *l))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "{} is not the private file of this election's voters: it has no credential for {}",
+                private.display(),
+                missing.join(", ")
+            );
+        }
+        kept.retain(|c| pending.contains(&c.login));
+    }
     for c in &kept {
         if c.email.is_empty() {
             bail!(
@@ -311,14 +338,61 @@ pub fn mail_private(
             (c, mail)
         })
         .collect();
-    deliver(&mails, outbox, smtp)
+    let Some(remote) = remote.filter(|_| pending.is_some()) else {
+        return deliver(&mails, outbox, smtp, "credential");
+    };
+    // Named by the time, so that a later re-send does not overwrite this one's files.
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    deliver(&mails, outbox, smtp, &format!("resend-{stamp}"))?;
+    for (c, _) in &mails {
+        remote
+            .post_only(
+                &format!("/authority/resends/{}/sent", url_escape(&c.login)),
+                &serde_json::json!({}),
+            )
+            .with_context(|| {
+                format!(
+                    "{}: mailed, but the request could not be marked done",
+                    c.login
+                )
+            })?;
+    }
+    println!("{} re-send requests marked done.", mails.len());
+    Ok(())
 }
 
-/// Writes the credential mails to `outbox`, or sends them through the SMTP relay.
+#[derive(Deserialize)]
+struct ResendPage {
+    requests: Vec<ResendRequest>,
+}
+
+#[derive(Deserialize)]
+struct ResendRequest {
+    login: String,
+    sent_at: Option<i64>,
+}
+
+/// The logins whose credential an official asked to send again and that are not sent yet.
+fn pending_resends(remote: &Remote) -> Result<Vec<String>> {
+    let page: ResendPage = remote.get("/authority/resends")?;
+    Ok(page
+        .requests
+        .into_iter()
+        .filter(|r| r.sent_at.is_none())
+        .map(|r| r.login)
+        .collect())
+}
+
+/// Writes the credential mails to `outbox` (files `{prefix}-NNNNNNN.eml`), or sends them
+/// through the SMTP relay.
 fn deliver(
     mails: &[(&PrivateCredential, ComposedMail)],
     outbox: Option<&Path>,
     smtp: &SmtpArgs,
+    prefix: &str,
 ) -> Result<()> {
     if let Some(dir) = outbox {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
@@ -336,7 +410,7 @@ fn deliver(
             let message = mail_text::message(from.clone(), to, mail)?;
             let text =
                 String::from_utf8(message.formatted()).context("a mail is not valid UTF-8")?;
-            write_secret(&dir.join(format!("credential-{:07}.eml", n + 1)), &text)?;
+            write_secret(&dir.join(format!("{prefix}-{:07}.eml", n + 1)), &text)?;
         }
         println!(
             "{} credential mails written to {}.",

@@ -187,6 +187,50 @@ pub fn trustee_check(place: &Place, secret: &Path) -> Result<(u32, Vec<u32>, Opt
     Ok((secrets.dkg.index, complaints, seq))
 }
 
+/// After a commitment: the trustee's next key generation steps (deal, then check) run back
+/// to back for as long as the record waits for this trustee alone — the whole ceremony when
+/// the election has one trustee. With several, each step waits for every trustee's previous
+/// one (§6.6: dealings need every commitment, checks every dealing), so this stops and says
+/// so; the trustee runs `deal` and `check` later.
+pub fn key_generation_rest(place: &Place, index: u32, secret: &Path) -> Result<()> {
+    loop {
+        let state = place.state()?;
+        match ceremony::trustee_step(&state, index)? {
+            ceremony::TrusteeStep::Deal => {
+                let (_, seq) = trustee_deal(place, secret)?;
+                print_recorded(seq);
+                println!("Trustee {index} dealt its shares.");
+            }
+            ceremony::TrusteeStep::Check => {
+                let (_, complaints, seq) = trustee_check(place, secret)?;
+                for dealer in complaints {
+                    println!(
+                        "Trustee {index} received a bad share from trustee {dealer}: complaint published."
+                    );
+                }
+                print_recorded(seq);
+                println!("Trustee {index} checked its shares.");
+            }
+            _ if state.joint_key.is_some() => {
+                println!("The key generation is complete: the election key is on the record.");
+                return Ok(());
+            }
+            _ if state.checks.iter().all(Option::is_some) => {
+                println!(
+                    "Every trustee checked its shares: `scrutin election key` puts the election key on the record."
+                );
+                return Ok(());
+            }
+            _ => {
+                println!(
+                    "Trustee {index} now waits for the other trustees: run `scrutin trustee deal`, then `check`, once they have acted."
+                );
+                return Ok(());
+            }
+        }
+    }
+}
+
 #[derive(Subcommand)]
 pub enum TrusteeCommand {
     /// Draw this trustee's long-term signing key (spec §8.6) into a file (mode 0600) and
@@ -205,6 +249,10 @@ pub enum TrusteeCommand {
         /// keep it safe: it also holds the key).
         #[arg(long)]
         secret: PathBuf,
+        /// Then deal and check too, as long as the record waits for no other trustee: with
+        /// one trustee, the whole key generation in one command (spec §6.6).
+        #[arg(long)]
+        all_steps: bool,
     },
     /// Key generation step 2: deal encrypted shares to every trustee.
     Deal(SecretArgs),
@@ -296,6 +344,13 @@ pub enum CredentialsCommand {
         /// Mail each voter its credential through this SMTP relay.
         #[command(flatten)]
         send_mail: crate::mailing::SmtpArgs,
+        /// With --server: mail only the voters whose credential an official asked to send
+        /// again (pending requests on the server), then mark each request done.
+        #[arg(long, requires = "server", requires = "token")]
+        resend: bool,
+        /// With --resend: the credential authority's token for the election.
+        #[arg(long, requires = "resend")]
+        token: Option<String>,
     },
 }
 
@@ -460,9 +515,11 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             target,
             key,
             secret,
+            all_steps,
         } => {
             let key = read_role_key(&key)?;
-            let (index, seq) = trustee_commit(&target.place()?, &key, &secret)?;
+            let place = target.place()?;
+            let (index, seq) = trustee_commit(&place, &key, &secret)?;
             print_recorded(seq);
             println!(
                 "Trustee {index} ({}, key {}) committed; secrets in {}.",
@@ -470,6 +527,9 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
                 key.fingerprint(),
                 secret.display()
             );
+            if all_steps {
+                key_generation_rest(&place, index, &secret)?;
+            }
         }
         TrusteeCommand::Deal(a) => {
             let (index, seq) = trustee_deal(&a.target.place()?, &a.secret)?;
@@ -576,8 +636,10 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
             content,
             outbox,
             send_mail,
+            resend,
+            token,
         } => {
-            let place = target.place(None)?;
+            let place = target.place(token)?;
             let state = place.state()?;
             let remote = match &place {
                 Place::Server(remote) => Some(remote),
@@ -590,6 +652,7 @@ pub fn credentials(cmd: CredentialsCommand) -> Result<()> {
                 &content,
                 outbox.as_deref(),
                 &send_mail,
+                resend,
             );
         }
     };

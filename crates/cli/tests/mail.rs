@@ -381,6 +381,208 @@ fn every_mail_is_in_the_voters_language_with_title_link_closing_time_and_fingerp
 }
 
 #[test]
+fn reminders_and_credentials_sent_again_are_parsed_like_every_mail() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), true);
+    let api = Api::new(&server.base);
+    let s = prepare(&api, dir.path(), 3);
+    let id = s.id.clone();
+    let admin = Some(s.admin.as_str());
+    let at = |path: &str| format!("/api/admin/elections/{id}{path}");
+    api.ok(
+        "PUT",
+        &at("/mail-language"),
+        admin,
+        Some(&json!({"language": "fr"})),
+    );
+    api.ok(
+        "PUT",
+        &at("/schedule"),
+        admin,
+        Some(&json!({"closes_at": CLOSES_AT})),
+    );
+    // Neither a reminder nor a re-send before voting opens.
+    let (status, v) = api.call("POST", &at("/reminders"), admin, None);
+    assert_eq!(
+        (status, v["error"].as_str()),
+        (409, Some("not_open")),
+        "{v}"
+    );
+    let (status, _) = api.call("POST", &at("/roll/voter002/resend"), admin, None);
+    assert_eq!(status, 409);
+    api.ok("POST", &at("/open"), admin, None);
+    let public = api.ok("GET", &format!("/api/elections/{id}"), None, None);
+    let fingerprint = public["fingerprint"].as_str().unwrap().to_owned();
+    let public_url = server.state.config.public_url.clone();
+    let expect = Expect {
+        base: &public_url,
+        id: &id,
+        fingerprint: &fingerprint,
+        scheduled: true,
+    };
+
+    // voter001 votes; the two others do not.
+    let outbox = dir.path().join("outbox");
+    let tokens = log_in(&api, &id, &outbox, &s.voters[..1]);
+    let state = RecordState::from_record(&api.record(&id)).unwrap();
+    let choices = vec![
+        QuestionChoice::Values(vec![1, 0, 0]),
+        QuestionChoice::Values(vec![0, 1, 0, 0]),
+    ];
+    let (status, r) = cast(
+        &api,
+        &id,
+        &tokens["voter001"],
+        &encrypt(&state, &s.voters[0].3, &choices, "voter001"),
+    );
+    assert_eq!(status, 200, "{r}");
+    let before = wait_for(30, "the login code and the confirmation", || {
+        let files = eml_files(&outbox);
+        (files.len() >= 2).then_some(files)
+    });
+
+    // The reminder goes to those two only, once.
+    let v = api.ok("GET", &at("/reminders"), admin, None);
+    assert_eq!(v["not_voted"], 2, "{v}");
+    assert!(v["last_sent_at"].is_null() && v["next_allowed_at"].is_null());
+    let v = api.ok("POST", &at("/reminders"), admin, None);
+    assert_eq!(
+        (v["queued"].as_u64(), v["not_voted"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let (status, v) = api.call("POST", &at("/reminders"), admin, None);
+    assert_eq!(status, 409, "{v}");
+    assert_eq!(v["error"], "reminder_too_soon");
+    assert!(
+        v["message"].as_str().unwrap().contains("one per hour"),
+        "{v}"
+    );
+    let v = api.ok("GET", &at("/reminders"), admin, None);
+    assert!(v["next_allowed_at"].as_i64().unwrap() > v["last_sent_at"].as_i64().unwrap());
+    let files = wait_for(30, "two reminders", || {
+        let files = eml_files(&outbox);
+        (files.len() >= before.len() + 2).then_some(files)
+    });
+    let reminders: Vec<Mail> = files
+        .iter()
+        .filter(|f| !before.contains(f))
+        .map(|f| parse_and_check(&std::fs::read(f).unwrap(), &expect))
+        .collect();
+    let mut to: Vec<String> = reminders.iter().map(|m| login(&m.to)).collect();
+    to.sort();
+    assert_eq!(to, ["voter002", "voter003"]);
+    for mail in &reminders {
+        assert_eq!(mail.lang, expected_language(&login(&mail.to)));
+        let (subject, intro) = match mail.lang.as_str() {
+            "en" => ("Reminder: vote in", "you have not voted yet"),
+            _ => ("Rappel : votez pour", "vous n’avez pas encore voté"),
+        };
+        assert!(mail.subject.starts_with(subject), "{}", mail.subject);
+        assert!(mail.text.contains(intro), "{}", mail.text);
+        assert!(mail.html.contains(intro), "{}", mail.html);
+        // Nothing about anyone's ballot.
+        assert!(!mail.text.contains("voter001") && !mail.text.contains("tracker"));
+    }
+    let roll = wait_for(10, "the reminders marked sent", || {
+        let roll = api.ok("GET", &at("/roll"), admin, None);
+        (roll["voters"][1]["mails"]["reminder"] == "sent"
+            && roll["voters"][2]["mails"]["reminder"] == "sent")
+            .then_some(roll)
+    });
+    assert!(
+        roll["voters"][0]["mails"].get("reminder").is_none(),
+        "{roll}"
+    );
+
+    // An official asks for voter002's credential again; the credential authority mails it.
+    let v = api.ok("POST", &at("/roll/voter002/resend"), admin, None);
+    assert!(v["requested_at"].is_i64() && v["sent_at"].is_null(), "{v}");
+    let (status, _) = api.call("POST", &at("/roll/nobody/resend"), admin, None);
+    assert_eq!(status, 404);
+    let roll = api.ok("GET", &at("/roll"), admin, None);
+    assert!(roll["voters"][1]["resend"]["sent_at"].is_null(), "{roll}");
+    assert!(roll["voters"][0].get("resend").is_none(), "{roll}");
+    let resends = format!("/api/elections/{id}/authority/resends");
+    let (status, _) = api.call("GET", &resends, Some(&s.trustee_tokens[0]), None);
+    assert_eq!(status, 403);
+    let v = api.ok("GET", &resends, Some(&s.authority), None);
+    assert_eq!(v["requests"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(v["requests"][0]["login"], "voter002");
+    assert_eq!(v["requests"][0]["email"], "voter002@example.org");
+    assert!(v["requests"][0]["sent_at"].is_null());
+    let private = dir.path().join("credentials.json");
+    let resent = dir.path().join("resent");
+    let mail_again = || {
+        scrutin(&[
+            "credentials",
+            "mail",
+            "--server",
+            &api.base,
+            "--election",
+            &id,
+            "--private",
+            private.to_str().unwrap(),
+            "--outbox",
+            resent.to_str().unwrap(),
+            "--resend",
+            "--token",
+            &s.authority,
+        ])
+    };
+    mail_again();
+    let files = eml_files(&resent);
+    assert_eq!(files.len(), 1);
+    let mail = parse_and_check(
+        &std::fs::read(&files[0]).unwrap(),
+        &Expect {
+            base: &api.base,
+            ..expect
+        },
+    );
+    assert_eq!(mail.to, "voter002@example.org");
+    assert_eq!(mail.lang, expected_language("voter002"));
+    assert!(mail.text.contains(&format!("\n    {}\n", s.voters[1].3)));
+    let v = api.ok("GET", &resends, Some(&s.authority), None);
+    assert!(v["requests"][0]["sent_at"].is_i64(), "{v}");
+    let roll = api.ok("GET", &at("/roll"), admin, None);
+    assert!(roll["voters"][1]["resend"]["sent_at"].is_i64(), "{roll}");
+    // Nothing pending: nothing mailed again.
+    assert!(mail_again().contains("No credential waits"));
+    assert_eq!(eml_files(&resent).len(), 1);
+    // --resend needs the credential authority's token.
+    let err = scrutin_fails(&[
+        "credentials",
+        "mail",
+        "--server",
+        &api.base,
+        "--election",
+        &id,
+        "--private",
+        private.to_str().unwrap(),
+        "--outbox",
+        resent.to_str().unwrap(),
+        "--resend",
+    ]);
+    assert!(err.contains("--token"), "{err}");
+    // Audited.
+    let log = api.ok("GET", &at("/audit-log"), admin, None);
+    let actions: Vec<&str> = log["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    for action in [
+        "voters.remind",
+        "voters.resend_request",
+        "credentials.resent",
+    ] {
+        assert!(actions.contains(&action), "{action} not in {actions:?}");
+    }
+    server.stop();
+}
+
+#[test]
 fn credentials_go_through_smtp_only_if_they_are_on_the_published_list() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), true);

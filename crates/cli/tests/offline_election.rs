@@ -475,3 +475,88 @@ fn bench_json_has_the_documented_keys() {
     assert!(v.get("verify_record_100k_s").is_some());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With one trustee (threshold 1), `trustee commit --all-steps` runs the whole key
+/// generation in one command; with several, it stops after the commitment and says that the
+/// other trustees must act first (spec §6.6: dealings need every commitment).
+#[test]
+fn one_trustee_generates_the_key_in_one_command() {
+    let dir = temp_dir("one-trustee");
+    let key = keygen(&dir, "trustee", "Alice", "trustee1-key.json");
+    let authority = keygen(&dir, "credentials", "Registrar", "authority-key.json");
+    let description = format!(
+        "{}\n[[trustee]]\nname = \"Alice\"\nkey = \"{key}\"\n\n[authority]\nname = \"Registrar\"\nkey = \"{authority}\"\n",
+        DESCRIPTION.replace("threshold = 2", "threshold = 1")
+    );
+    std::fs::write(dir.join("election.toml"), description).unwrap();
+    let setup = |record: &str| {
+        scrutin(
+            &dir,
+            &[
+                "election",
+                "setup",
+                "--description",
+                "election.toml",
+                "--record",
+                record,
+            ],
+        )
+    };
+    setup("one.jsonl");
+    let out = scrutin(
+        &dir,
+        &[
+            "trustee",
+            "commit",
+            "--record",
+            "one.jsonl",
+            "--key",
+            "trustee1-key.json",
+            "--secret",
+            "trustee1.json",
+            "--all-steps",
+        ],
+    );
+    assert!(out.contains("Trustee 1 dealt its shares."), "{out}");
+    assert!(out.contains("Trustee 1 checked its shares."), "{out}");
+    assert!(out.contains("scrutin election key"), "{out}");
+    let record = std::fs::read_to_string(dir.join("one.jsonl")).unwrap();
+    for kind in ["trustee_commitment", "dealer_shares", "trustee_check"] {
+        assert_eq!(
+            record.matches(&format!("\"type\":\"{kind}\"")).count(),
+            1,
+            "{kind} in {record}"
+        );
+    }
+    let out = scrutin(&dir, &["election", "key", "--record", "one.jsonl"]);
+    assert!(out.contains("Election key"), "{out}");
+    scrutin(&dir, &["verify", "one.jsonl"]);
+
+    // Two trustees: the commitment only.
+    let bob = keygen(&dir, "trustee", "Bob", "trustee2-key.json");
+    let two = std::fs::read_to_string(dir.join("election.toml"))
+        .unwrap()
+        .replace(
+            "\n[authority]",
+            &format!("\n[[trustee]]\nname = \"Bob\"\nkey = \"{bob}\"\n\n[authority]"),
+        );
+    std::fs::write(dir.join("election.toml"), two).unwrap();
+    setup("two.jsonl");
+    let out = scrutin(
+        &dir,
+        &[
+            "trustee",
+            "commit",
+            "--record",
+            "two.jsonl",
+            "--key",
+            "trustee1-key.json",
+            "--secret",
+            "two-trustee1.json",
+            "--all-steps",
+        ],
+    );
+    assert!(out.contains("waits for the other trustees"), "{out}");
+    let record = std::fs::read_to_string(dir.join("two.jsonl")).unwrap();
+    assert!(!record.contains("\"type\":\"dealer_shares\""), "{record}");
+}

@@ -35,6 +35,7 @@ pub mod roll;
 pub mod routes;
 pub mod state;
 pub mod storage;
+pub mod trustee_mail;
 pub mod voter_mail;
 pub mod voters;
 pub mod web;

@@ -361,6 +361,48 @@ pub fn confirmation(
     )
 }
 
+/// A reminder to a voter who has not voted yet: the election is open, and until when. It
+/// says nothing of anyone's vote (the server sends it to every voter without a ballot).
+pub fn reminder(texts: &MailTexts, facts: &ElectionFacts) -> ComposedMail {
+    let title = [("title", facts.title.as_str())];
+    render(
+        texts,
+        facts,
+        texts.tv("mail.reminder_subject", &title),
+        &[
+            Block::Para(texts.tv("mail.reminder_intro", &title)),
+            Block::Para(texts.t("mail.reminder_credential").to_owned()),
+        ],
+    )
+}
+
+/// The mail telling trustee `name` that the record waits for its `step` (`commit`, `deal`,
+/// `check`, `shuffle` or `decrypt`), with the link to the trustee page (the access key is
+/// the one the officials gave; it is never in a mail).
+pub fn trustee_turn(
+    texts: &MailTexts,
+    facts: &ElectionFacts,
+    name: &str,
+    step: &str,
+) -> ComposedMail {
+    let title = [("title", facts.title.as_str())];
+    render(
+        texts,
+        facts,
+        texts.tv("mail.trustee_subject", &title),
+        &[
+            Block::Para(texts.tv(
+                "mail.trustee_intro",
+                &[("name", name), ("title", &facts.title)],
+            )),
+            Block::Para(texts.t(&format!("mail.trustee_step_{step}")).to_owned()),
+            Block::Para(texts.t("mail.trustee_page").to_owned()),
+            Block::Link(format!("{}/trustee", facts.voting_page())),
+            Block::Para(texts.t("mail.trustee_key").to_owned()),
+        ],
+    )
+}
+
 /// Why a message could not be built.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]

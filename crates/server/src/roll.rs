@@ -7,6 +7,14 @@
 //! | `PUT /api/admin/elections/{id}/roll/{login}` | `{email, weight?, language?}` edits one voter (draft only) |
 //! | `DELETE /api/admin/elections/{id}/roll/{login}` | removes one voter (draft only) |
 //! | `GET /api/admin/elections/{id}/roll.csv` | the whole roll with voted and mail status, as CSV |
+//! | `POST /api/admin/elections/{id}/roll/{login}/resend` | asks the credential authority to mail this voter's credential again (open election only) |
+//! | `GET /api/admin/elections/{id}/reminders` | how many voters have not voted, when the last reminder went, when the next may go |
+//! | `POST /api/admin/elections/{id}/reminders` | mails a reminder to every voter who has not voted (open election only; at most one per [`REMINDER_INTERVAL_SECS`]) |
+//!
+//! The server never holds a credential (spec §9.4): a re-send request is only stored, and
+//! the credential authority, who holds the private credential file, lists the pending ones
+//! (`GET /api/elections/{id}/authority/resends`), mails them (`scrutin credentials mail
+//! --resend`) and marks each done; the roll shows each request's status.
 //!
 //! Invariants: every route requires an admin session; every change is refused once the
 //! election has left the draft state (the roll is frozen at opening, as for the import) and
@@ -31,8 +39,14 @@ use crate::http::extract::{AdminAuth, JsonBody};
 use crate::mail_text::Lang;
 use crate::routes::load_election;
 use crate::state::AppState;
-use crate::storage::{ElectionState, MailStatus, Storage, StorageResult, Voter, blocking};
-use crate::voters;
+use crate::storage::{
+    ElectionState, MailStatus, ResendRequest, Storage, StorageResult, UnixTime, Voter, blocking,
+    now,
+};
+use crate::{voter_mail, voters};
+
+/// The shortest time between two reminders of one election, in seconds.
+pub const REMINDER_INTERVAL_SECS: i64 = 3600;
 
 /// Most voters in one page of the roll.
 pub const MAX_PAGE: usize = 1000;
@@ -53,6 +67,14 @@ pub fn routes() -> Router<AppState> {
             axum::routing::put(edit_voter).delete(remove_voter),
         )
         .route("/api/admin/elections/{id}/roll.csv", get(export_roll))
+        .route(
+            "/api/admin/elections/{id}/roll/{login}/resend",
+            axum::routing::post(request_resend),
+        )
+        .route(
+            "/api/admin/elections/{id}/reminders",
+            get(reminder_status).post(send_reminders),
+        )
 }
 
 /// One voter as officials see it.
@@ -68,14 +90,29 @@ pub struct RollEntry {
     pub language: Option<Lang>,
     /// Whether a ballot of this voter is on the board (never which one).
     pub voted: bool,
-    /// Status of the latest mail of each kind (`otp`, `confirmation`, …) sent to the voter.
+    /// Status of the latest mail of each kind (`otp`, `confirmation`, `reminder`, …) sent to
+    /// the voter.
     pub mails: BTreeMap<String, MailStatus>,
+    /// The latest request to mail this voter's credential again, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resend: Option<ResendStatus>,
 }
 
-/// What the roll knows beyond the voter list: who voted and the mail status.
+/// Where a request to mail a credential again stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResendStatus {
+    /// When an official asked.
+    pub requested_at: UnixTime,
+    /// When the credential authority reported it mailed (`None`: pending).
+    pub sent_at: Option<UnixTime>,
+}
+
+/// What the roll knows beyond the voter list: who voted, the mail status and the re-send
+/// requests.
 struct RollStatus {
     voted: HashSet<String>,
     mails: HashMap<String, BTreeMap<String, MailStatus>>,
+    resends: HashMap<String, ResendRequest>,
 }
 
 impl RollStatus {
@@ -92,13 +129,26 @@ impl RollStatus {
         for (login, kind, status) in s.latest_mail_statuses(election)? {
             mails.entry(login).or_default().insert(kind, status);
         }
-        Ok(Self { voted, mails })
+        let resends = s
+            .credential_resends(election)?
+            .into_iter()
+            .map(|r| (r.login.clone(), r))
+            .collect();
+        Ok(Self {
+            voted,
+            mails,
+            resends,
+        })
     }
 
     fn entry(&self, v: Voter) -> RollEntry {
         RollEntry {
             voted: self.voted.contains(&v.login),
             mails: self.mails.get(&v.login).cloned().unwrap_or_default(),
+            resend: self.resends.get(&v.login).map(|r| ResendStatus {
+                requested_at: r.requested_at,
+                sent_at: r.sent_at,
+            }),
             login: v.login,
             email: v.email,
             weight: v.weight,
@@ -284,11 +334,177 @@ async fn remove_voter(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// Loads the election and refuses unless voting is open.
+async fn voting(state: &AppState, id: &str, what: &str) -> Result<(), ApiError> {
+    let election = load_election(state, id).await?;
+    if election.state != ElectionState::Open {
+        return Err(ApiError::conflict(
+            "not_open",
+            format!("{what} only while the election is open"),
+        ));
+    }
+    Ok(())
+}
+
+/// Asks the credential authority to mail one voter's credential again: stored as a pending
+/// request (a new request renews one already done), audited.
+async fn request_resend(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path((id, login)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    voting(&state, &id, "credentials can be sent again").await?;
+    let (eid, l, who) = (id.clone(), login.clone(), admin.username.clone());
+    let at = now();
+    let found = blocking(&state.storage, move |s| {
+        if s.voter(&eid, &l)?.is_none() {
+            return Ok(false);
+        }
+        s.request_credential_resend(&eid, &l, &who, at)?;
+        Ok(true)
+    })
+    .await?;
+    if !found {
+        return Err(ApiError::not_found("no such voter"));
+    }
+    audit::record(
+        &state.storage,
+        &admin.username,
+        Some(&id),
+        "voters.resend_request",
+        json!({ "login": login }),
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(ResendStatus {
+            requested_at: at,
+            sent_at: None,
+        }),
+    )
+        .into_response())
+}
+
+/// The voters of the roll who have not voted, in login order.
+fn not_voted(s: &dyn Storage, election: &str) -> StorageResult<Vec<Voter>> {
+    let status = RollStatus::load(s, election)?;
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let chunk = s.list_voters(election, &after, EXPORT_CHUNK)?;
+        let Some(last) = chunk.last() else { break };
+        after = last.login.clone();
+        let full = chunk.len() == EXPORT_CHUNK;
+        out.extend(
+            chunk
+                .into_iter()
+                .filter(|v| !status.voted.contains(&v.login)),
+        );
+        if !full {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Where the reminders of an election stand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderStatus {
+    /// Voters on the roll with no ballot on the board (those a reminder would go to).
+    pub not_voted: u64,
+    /// When the last reminder was queued.
+    pub last_sent_at: Option<UnixTime>,
+    /// The earliest time the next reminder may go (`None`: now).
+    pub next_allowed_at: Option<UnixTime>,
+}
+
+async fn reminder_counts(state: &AppState, id: &str) -> Result<ReminderStatus, ApiError> {
+    let eid = id.to_owned();
+    let (n, last) = blocking(&state.storage, move |s| {
+        Ok((
+            not_voted(s, &eid)?.len() as u64,
+            s.last_mail_of_kind(&eid, voter_mail::REMINDER_KIND)?,
+        ))
+    })
+    .await?;
+    Ok(ReminderStatus {
+        not_voted: n,
+        last_sent_at: last,
+        next_allowed_at: last
+            .map(|t| t.saturating_add(REMINDER_INTERVAL_SECS))
+            .filter(|t| *t > now()),
+    })
+}
+
+async fn reminder_status(
+    State(state): State<AppState>,
+    _admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    load_election(&state, &id).await?;
+    Ok(axum::Json(reminder_counts(&state, &id).await?).into_response())
+}
+
+/// One reminder at a time on this node, so that two clicks cannot both pass the interval
+/// check before either mail is recorded.
+static REMINDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Mails a reminder to every voter who has not voted: refused while voting is not open and
+/// within [`REMINDER_INTERVAL_SECS`] of the last one; the mails go through the mail queue
+/// (each recorded, then delivered in the background), audited with their number only.
+async fn send_reminders(
+    State(state): State<AppState>,
+    admin: AdminAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    voting(&state, &id, "reminders can be sent").await?;
+    let _one = REMINDING.lock().await;
+    let status = reminder_counts(&state, &id).await?;
+    if let (Some(last), Some(next)) = (status.last_sent_at, status.next_allowed_at) {
+        let minutes = (next - now()).max(1).div_euclid(60).max(1);
+        return Err(ApiError::conflict(
+            "reminder_too_soon",
+            format!(
+                "a reminder was sent {} minutes ago; the next one can be sent in {minutes} minutes (at most one per hour)",
+                (now() - last).max(0) / 60
+            ),
+        ));
+    }
+    let meta = load_election(&state, &id).await?;
+    let facts = voter_mail::election_facts(&state, &meta).await;
+    let eid = id.clone();
+    let voters = blocking(&state.storage, move |s| not_voted(s, &eid)).await?;
+    let mut queued = 0u64;
+    for voter in voters {
+        let mail = voter_mail::reminder(&state, &facts, voter).await?;
+        match state.mailer.queue(mail).await {
+            Ok(_) => queued += 1,
+            // Already recorded as failed, shown in the mail status.
+            Err(crate::mail::MailError::Invalid(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    audit::record(
+        &state.storage,
+        &admin.username,
+        Some(&id),
+        "voters.remind",
+        json!({ "voters": status.not_voted, "queued": queued }),
+    )
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({ "queued": queued, "not_voted": status.not_voted })),
+    )
+        .into_response())
+}
+
 /// The mail kinds given a column of their own in the export, with the column's name.
-const EXPORT_MAIL_KINDS: [(&str, &str); 3] = [
+const EXPORT_MAIL_KINDS: [(&str, &str); 4] = [
     ("otp", "code_mail"),
     ("credential", "credential_mail"),
     ("confirmation", "confirmation_mail"),
+    (voter_mail::REMINDER_KIND, "reminder_mail"),
 ];
 
 async fn export_roll(

@@ -1,5 +1,6 @@
-//! The mails the server sends to voters: the one-time login code, and the confirmation of a
-//! ballot put on the board. Each is written by [`crate::mail_text`] in the voter's language
+//! The mails the server sends to voters: the one-time login code, the confirmation of a
+//! ballot put on the board, and the reminder officials send to the voters who have not
+//! voted yet ([`crate::roll`]). Each is written by [`crate::mail_text`] in the voter's language
 //! (from the voter list, else the election's default, else English) with the election's
 //! facts: the title and fingerprint of the verified record, the server's public URL and the
 //! scheduled closing time.
@@ -108,6 +109,25 @@ pub async fn login_code(
         content: mail_text::login_code(&texts, &facts, code, minutes),
     })
 }
+
+/// The reminder to `voter`, who has not voted yet ([`mail_text::reminder`]).
+pub async fn reminder(
+    app: &AppState,
+    facts: &ElectionFacts,
+    voter: Voter,
+) -> Result<OutgoingMail, ApiError> {
+    let texts = mail_texts(app, language_of(app, &facts.id, &voter).await?).await;
+    Ok(OutgoingMail {
+        election: Some(facts.id.clone()),
+        login: voter.login,
+        kind: REMINDER_KIND.to_owned(),
+        to: voter.email,
+        content: mail_text::reminder(&texts, facts),
+    })
+}
+
+/// The kind of a reminder in the mail status.
+pub const REMINDER_KIND: &str = "reminder";
 
 /// Mails `login` the confirmation of the ballot `receipt` acknowledges, in the background.
 pub fn confirm_ballot(app: &AppState, election: &str, login: &str, receipt: &Receipt) {

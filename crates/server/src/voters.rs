@@ -86,7 +86,9 @@ fn check_login(login: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn check_email(email: &str) -> Result<(), String> {
+/// Checks a mail address (of a voter, or of a trustee): not empty, bounded, no space nor
+/// control character, a local part and a domain.
+pub fn check_email(email: &str) -> Result<(), String> {
     if email.is_empty() {
         return Err("empty email".to_owned());
     }

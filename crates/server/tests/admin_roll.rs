@@ -296,12 +296,12 @@ async fn the_export_neutralises_formulas() {
     assert_eq!(
         lines,
         [
-            "\"login\",\"email\",\"weight\",\"language\",\"voted\",\"code_mail\",\"credential_mail\",\"confirmation_mail\"",
-            "\"'+x\",\"'+x@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\"",
-            "\"'-x\",\"'-x@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\"",
-            "\"'=cmd|'/C_calc'!A0\",\"'=x@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\"",
-            "\"'@x\",\"at@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\"",
-            "\"plain\",\"plain@example.org\",\"2\",\"fr\",\"no\",\"\",\"\",\"\"",
+            "\"login\",\"email\",\"weight\",\"language\",\"voted\",\"code_mail\",\"credential_mail\",\"confirmation_mail\",\"reminder_mail\"",
+            "\"'+x\",\"'+x@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\",\"\"",
+            "\"'-x\",\"'-x@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\",\"\"",
+            "\"'=cmd|'/C_calc'!A0\",\"'=x@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\",\"\"",
+            "\"'@x\",\"at@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\",\"\"",
+            "\"plain\",\"plain@example.org\",\"2\",\"fr\",\"no\",\"\",\"\",\"\",\"\"",
             "",
         ]
     );
@@ -415,7 +415,7 @@ async fn during_voting_the_roll_shows_who_voted_and_mail_status() {
     );
     assert_eq!(
         lines[3],
-        "\"carol\",\"carol@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\""
+        "\"carol\",\"carol@example.org\",\"1\",\"\",\"no\",\"\",\"\",\"\",\"\""
     );
 }
 
@@ -428,6 +428,9 @@ fn the_roll_routes_are_documented() {
         ("/api/admin/elections/{id}/roll/{login}", "put"),
         ("/api/admin/elections/{id}/roll/{login}", "delete"),
         ("/api/admin/elections/{id}/roll.csv", "get"),
+        ("/api/admin/elections/{id}/roll/{login}/resend", "post"),
+        ("/api/admin/elections/{id}/reminders", "get"),
+        ("/api/admin/elections/{id}/reminders", "post"),
     ] {
         let op = &doc["paths"][path][method];
         assert_eq!(
@@ -437,7 +440,19 @@ fn the_roll_routes_are_documented() {
         );
     }
     let entry = &doc["components"]["schemas"]["RollEntry"]["properties"];
-    for field in ["login", "email", "weight", "language", "voted", "mails"] {
+    for field in [
+        "login", "email", "weight", "language", "voted", "mails", "resend",
+    ] {
         assert!(entry[field].is_object(), "{field} not documented");
+    }
+    for path in [
+        "/api/elections/{id}/authority/resends",
+        "/api/elections/{id}/authority/resends/{login}/sent",
+    ] {
+        let op = doc["paths"][path]
+            .as_object()
+            .and_then(|p| p.values().next())
+            .unwrap_or_else(|| panic!("{path} not documented"));
+        assert_eq!(op["security"][0]["roleToken"], json!([]), "{path}");
     }
 }

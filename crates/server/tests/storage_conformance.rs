@@ -83,7 +83,103 @@ conformance!(
     concurrent_otp_limits_hold_across_nodes,
     a_lone_instance_holds_the_scheduler_lease,
     drafts_are_deleted_with_their_lines_and_voters,
+    resend_requests_and_trustee_emails,
 );
+
+/// Re-send requests are pending until marked done, renewed by a new request; reminders find
+/// their latest mail; trustees' addresses are replaced as a whole; a deleted draft loses them.
+fn resend_requests_and_trustee_emails(db: &Db) {
+    let s = db.open();
+    assert!(s.credential_resends("e").unwrap().is_empty());
+    s.request_credential_resend("e", "bob", "official", 10)
+        .unwrap();
+    s.request_credential_resend("e", "ada", "official", 11)
+        .unwrap();
+    s.request_credential_resend("other", "ada", "x", 12)
+        .unwrap();
+    let pending = s.credential_resends("e").unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|r| (
+                r.login.as_str(),
+                r.requested_by.as_str(),
+                r.requested_at,
+                r.sent_at
+            ))
+            .collect::<Vec<_>>(),
+        [("ada", "official", 11, None), ("bob", "official", 10, None)]
+    );
+    assert!(s.mark_credential_resent("e", "ada", 20).unwrap());
+    assert!(!s.mark_credential_resent("e", "ada", 21).unwrap());
+    assert!(!s.mark_credential_resent("e", "nobody", 21).unwrap());
+    assert_eq!(s.credential_resends("e").unwrap()[0].sent_at, Some(20));
+    // Asked again: pending again, with the new time and official.
+    s.request_credential_resend("e", "ada", "second", 30)
+        .unwrap();
+    let again = &s.credential_resends("e").unwrap()[0];
+    assert_eq!(
+        (
+            again.requested_by.as_str(),
+            again.requested_at,
+            again.sent_at
+        ),
+        ("second", 30, None)
+    );
+    assert_eq!(s.credential_resends("other").unwrap().len(), 1);
+
+    assert_eq!(s.last_mail_of_kind("e", "reminder").unwrap(), None);
+    s.insert_mail(Some("e"), "ada", "reminder", 40).unwrap();
+    s.insert_mail(Some("e"), "bob", "reminder", 41).unwrap();
+    s.insert_mail(Some("e"), "bob", "otp", 50).unwrap();
+    s.insert_mail(Some("other"), "bob", "reminder", 60).unwrap();
+    assert_eq!(s.last_mail_of_kind("e", "reminder").unwrap(), Some(41));
+
+    assert!(s.trustee_emails("e").unwrap().is_empty());
+    s.set_trustee_emails(
+        "e",
+        &[(2, "b@example.org".into()), (1, "a@example.org".into())],
+    )
+    .unwrap();
+    assert_eq!(
+        s.trustee_emails("e").unwrap(),
+        [
+            (1, "a@example.org".to_owned()),
+            (2, "b@example.org".to_owned())
+        ]
+    );
+    s.set_trustee_emails("e", &[(2, "c@example.org".into())])
+        .unwrap();
+    assert_eq!(
+        s.trustee_emails("e").unwrap(),
+        [(2, "c@example.org".to_owned())]
+    );
+
+    // A wait is recorded once; the first time stays.
+    assert!(s.record_trustee_wait("e", 2, "deal", 70).unwrap());
+    assert!(!s.record_trustee_wait("e", 2, "deal", 80).unwrap());
+    assert!(s.record_trustee_wait("e", 1, "deal", 75).unwrap());
+    assert!(s.record_trustee_wait("e", 1, "commit", 60).unwrap());
+    assert!(s.record_trustee_wait("other", 1, "commit", 1).unwrap());
+    assert_eq!(
+        s.trustee_waits("e").unwrap(),
+        [
+            (1, "commit".to_owned(), 60),
+            (1, "deal".to_owned(), 75),
+            (2, "deal".to_owned(), 70)
+        ]
+    );
+
+    s.create_election(&meta("d", 1)).unwrap();
+    s.record_trustee_wait("d", 1, "commit", 1).unwrap();
+    s.request_credential_resend("d", "ada", "x", 1).unwrap();
+    s.set_trustee_emails("d", &[(1, "a@example.org".into())])
+        .unwrap();
+    s.delete_draft_election("d").unwrap();
+    assert!(s.credential_resends("d").unwrap().is_empty());
+    assert!(s.trustee_emails("d").unwrap().is_empty());
+    assert!(s.trustee_waits("d").unwrap().is_empty());
+}
 
 /// A draft goes with its lines, index and private data; an election that opened cannot be
 /// deleted, and its lines stay.

@@ -36,14 +36,15 @@ function setFact(id, text, value) {
 let wasm = null; // the booth module: fingerprints of the keys the definition names
 
 async function fetchAll(id) {
-  const [admin, pub, mail, booth] = await Promise.all([
+  const [admin, pub, mail, trustees, booth] = await Promise.all([
     adminApi(electionPath(id)),
     publicApi(`/api/elections/${encodeURIComponent(id)}`),
     adminApi(electionPath(id, '/mail-status')),
+    adminApi(electionPath(id, '/trustees')),
     wasm ? Promise.resolve(wasm) : loadBooth().catch(() => null),
   ]);
   wasm = booth;
-  return { admin, pub, mail };
+  return { admin, pub, mail, trustees: trustees.trustees || [] };
 }
 
 /** The fingerprint of a public role key, '?' if it cannot be computed. */
@@ -173,6 +174,7 @@ function render() {
   renderMailLanguage(admin);
   renderVoters(admin);
   renderCeremony(admin, pub);
+  renderTrusteeEmails(current.data.trustees || []);
   renderLifecycle(admin, pub);
   renderTurnout(admin);
   renderMail(current.data.mail);
@@ -348,6 +350,52 @@ function renderLifecycle(admin, pub) {
   setAction($('#do-tally'), $('#why-tally'), ...tally);
   $('#delete-box').hidden = state !== 'draft';
   $('#next-step').textContent = nextStep(admin, pub);
+  renderLate(current.data.trustees || []);
+}
+
+/** Who the record waits for, and since when (under the next step). */
+function renderLate(trustees) {
+  const late = trustees.filter((tr) => tr.awaited && tr.since);
+  $('#late-trustees').hidden = !late.length;
+  $('#late-trustees').replaceChildren(...late.map((tr) => el('li', {
+    'data-trustee': String(tr.index),
+    text: t(tr.email ? 'admin.late_mailed' : 'admin.late', {
+      name: tr.name,
+      step: t(`admin.step_${tr.awaited}`),
+      when: timeText(tr.since),
+    }),
+  })));
+}
+
+/** One address field per trustee (kept while the official types). */
+function renderTrusteeEmails(trustees) {
+  const box = $('#trustee-emails');
+  if (current.trusteeEmailsDirty && box.childElementCount === trustees.length) return;
+  box.replaceChildren(...trustees.map((tr) => {
+    const input = el('input', {
+      id: `te-${tr.index}`, type: 'email', autocomplete: 'off', spellcheck: 'false', 'data-trustee': String(tr.index),
+    });
+    input.value = tr.email || '';
+    input.addEventListener('input', () => { current.trusteeEmailsDirty = true; });
+    return el('p', {},
+      el('label', { for: `te-${tr.index}`, text: t('admin.trustee_email_label', { index: tr.index, name: tr.name }) }),
+      input);
+  }));
+}
+
+async function saveTrusteeEmails(ev) {
+  ev.preventDefault();
+  const id = current.id;
+  const emails = [...$$('#trustee-emails input')]
+    .map((i) => ({ trustee: Number(i.dataset.trustee), email: i.value.trim() }))
+    .filter((e) => e.email);
+  await act($('#trustee-emails-save'), async () => {
+    const r = await adminApi(electionPath(id, '/trustees'), { method: 'PUT', json: { emails } });
+    current.trusteeEmailsDirty = false;
+    if (current.data) current.data.trustees = r.trustees || [];
+    renderTrusteeEmails(current.data ? current.data.trustees : []);
+    announce(t('admin.trustee_emails_saved'));
+  });
 }
 
 /** What the election waits for now, and from whom (shown above the lifecycle buttons). */
@@ -656,7 +704,66 @@ async function loadRoll({ more = false, keep = false } = {}) {
   c.rollNext = page.next_after || null;
   c.rollRows = more ? [...(c.rollRows || []), ...page.voters] : page.voters;
   c.rollState = page.state;
+  c.reminders = page.state === 'open'
+    ? await adminApi(electionPath(c.id, '/reminders'))
+    : null;
+  if (current !== c) return;
   renderRoll(page.total_voters);
+}
+
+/** The status of a request to mail a voter's credential again, as a sentence. */
+function resendText(resend) {
+  if (!resend) return t('admin.roll_none');
+  return resend.sent_at
+    ? t('admin.resend_sent', { when: timeText(resend.sent_at) })
+    : t('admin.resend_pending', { when: timeText(resend.requested_at) });
+}
+
+/** Asks the credential authority to mail `login`'s credential again (after confirmation). */
+async function requestResend(login, button) {
+  const ok = await confirmAction({
+    title: t('admin.resend_title', { login }),
+    body: t('admin.resend_body'),
+    confirm: t('admin.resend_confirm'),
+  });
+  if (!ok) return;
+  const id = current.id;
+  await act(button, async () => {
+    await adminApi(electionPath(id, `/roll/${encodeURIComponent(login)}/resend`), { method: 'POST' });
+    await loadRoll({ keep: true });
+    announce(t('admin.resend_requested', { login }));
+  });
+}
+
+function renderReminders(c) {
+  const r = c.reminders;
+  $('#reminders').hidden = !r;
+  if (!r) return;
+  let text = t('admin.remind_not_voted', { count: num(r.not_voted), n: r.not_voted });
+  if (r.last_sent_at) text += ' ' + t('admin.remind_last', { when: timeText(r.last_sent_at) });
+  if (r.next_allowed_at) text += ' ' + t('admin.remind_next', { when: timeText(r.next_allowed_at) });
+  $('#reminder-status').textContent = text;
+  $('#send-reminders').disabled = Boolean(r.next_allowed_at) || r.not_voted === 0;
+}
+
+/** Mails a reminder to every voter who has not voted, after a confirmation with their number. */
+async function sendReminders() {
+  const c = current;
+  const status = await adminApi(electionPath(c.id, '/reminders'));
+  const count = status.not_voted;
+  const ok = await confirmAction({
+    title: t('admin.remind_title', { count: num(count), n: count }),
+    body: t('admin.remind_body'),
+    confirm: t('admin.remind_confirm', { count: num(count), n: count }),
+  });
+  if (!ok) return;
+  await act($('#send-reminders'), async () => {
+    const r = await adminApi(electionPath(c.id, '/reminders'), { method: 'POST' });
+    await loadRoll({ keep: true });
+    announce(t('admin.remind_sent', { count: num(r.queued), n: r.queued }));
+  });
+  // act() enables its button again once done: whether the next reminder may go decides.
+  if (current === c) renderReminders(c);
 }
 
 function mailText(status) {
@@ -686,7 +793,15 @@ function renderRoll(total) {
         el('td', { 'data-col': 'voted', text: v.voted ? t('admin.roll_yes') : t('admin.roll_no') }),
         el('td', { 'data-col': 'otp', text: mailText(v.mails && v.mails.otp) }),
         el('td', { 'data-col': 'confirmation', text: mailText(v.mails && v.mails.confirmation) }),
+        el('td', { 'data-col': 'reminder', text: mailText(v.mails && v.mails.reminder) }),
       );
+      const resend = el('td', { 'data-col': 'resend' }, resendText(v.resend));
+      if (c.rollState === 'open') {
+        const ask = el('button', { type: 'button', class: 'secondary', text: t('admin.resend_button', { login: v.login }) });
+        ask.addEventListener('click', () => requestResend(v.login, ask));
+        resend.append(' ', ask);
+      }
+      cells.push(resend);
     }
     return el('tr', { 'data-login': v.login }, ...cells);
   });
@@ -694,6 +809,7 @@ function renderRoll(total) {
   $('#roll-empty').hidden = rows.length > 0;
   $('#roll-more').hidden = !c.rollNext;
   $('#roll-form').hidden = !draft;
+  renderReminders(c);
   if (!draft) resetRollForm();
   const table = $('#roll-table');
   table.dataset.loads = String(Number(table.dataset.loads || 0) + 1);
@@ -907,6 +1023,8 @@ function wire() {
   });
   $('#roll-more').addEventListener('click', () => act($('#roll-more'), () => loadRoll({ more: true })));
   $('#roll-export').addEventListener('click', exportRoll);
+  $('#trustee-emails-form').addEventListener('submit', saveTrusteeEmails);
+  $('#send-reminders').addEventListener('click', () => sendReminders().catch((e) => showError(explain(e))));
   $('#roll-form').addEventListener('submit', saveVoter);
   $('#rv-cancel').addEventListener('click', () => { resetRollForm(); $('#rv-login').focus(); });
   $('#issue-tokens').addEventListener('click', issueTokens);

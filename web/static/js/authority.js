@@ -10,7 +10,7 @@
 // on any disagreement, alarm or monitor it cannot reach.
 import { apiWithRetry, electionIdFromPath } from './api.js';
 import { initI18n, t } from './i18n.js';
-import { $, $$, showStep, announce, showError, errorText, download, readFile } from './ui.js';
+import { $, $$, el, showStep, announce, showError, errorText, download, readFile } from './ui.js';
 import { loadBooth } from './booth-wasm.js';
 import {
   takeRoleToken, rememberRoleToken, forgetRoleToken, isToken, whoAmI, publicElection,
@@ -100,6 +100,43 @@ function mailCommand() {
   return `scrutin credentials mail --server ${location.origin} --election ${id} --private ${jsonName()} --send-mail SMTP_HOST --mail-from YOU@EXAMPLE.ORG`;
 }
 
+function resendCommand() {
+  return `scrutin credentials mail --server ${location.origin} --election ${id} --private ${jsonName()} --resend --token ACCESS_KEY --send-mail SMTP_HOST --mail-from YOU@EXAMPLE.ORG`;
+}
+
+function timeText(secs) {
+  return new Date(secs * 1000).toLocaleString(document.documentElement.lang || undefined, {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+  });
+}
+
+/**
+ * The officials' requests to send a voter's credential again (open election): the pending
+ * ones and the command that mails them from the private file, which never leaves the
+ * authority's machine; the server holds no credential to send.
+ */
+async function showResends() {
+  const page = await apiWithRetry(`${base}/authority/resends`, { token }, 5, waiting);
+  const requests = page.requests || [];
+  const pending = requests.filter((r) => r.sent_at == null);
+  $('#resends-text').textContent = pending.length
+    ? t('authority.resends_pending', { n: pending.length })
+    : t('authority.resends_none');
+  $('#resends-table tbody').replaceChildren(...requests.map((r) => el('tr', { 'data-login': r.login },
+    el('th', { scope: 'row', class: 'mono', text: r.login }),
+    el('td', { text: r.email }),
+    el('td', {
+      text: r.sent_at == null
+        ? t('authority.resend_asked', { when: timeText(r.requested_at) })
+        : t('authority.resend_done', { when: timeText(r.sent_at) }),
+    }))));
+  $('#resends-wrap').hidden = !requests.length;
+  $('#resend-command').textContent = resendCommand();
+  $('#resends-cli').hidden = !pending.length;
+  $('#resends').hidden = false;
+}
+
 function showFacts(pub) {
   const def = pub.definition || {};
   $('#heading').textContent = t('authority.heading_of', { title: def.title || id });
@@ -146,6 +183,7 @@ async function start() {
     if (pub.credentials != null) {
       showFacts(pub);
       showPublished(pub.credentials, pub.credentials === (generated && generated.count) ? generated : null);
+      if (pub.state === 'open') await showResends();
       return;
     }
     if (pub.state !== 'draft') {
@@ -369,6 +407,11 @@ for (const b of $$('button.refresh')) {
     start().then(() => { if (step !== 'generate') announce(''); });
   });
 }
+
+$('#resends-refresh').addEventListener('click', () => {
+  showError('');
+  showResends().catch((e) => showError(failure(e)));
+});
 
 $('#token-form').addEventListener('submit', (ev) => {
   ev.preventDefault();

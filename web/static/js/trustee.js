@@ -319,6 +319,9 @@ $('#commit-button').addEventListener('click', (ev) => withWork(ev.currentTarget,
   pending = { secrets: out.secrets, event: { type: out.event_type, body: out.event_body } };
   saved = false;
   $('#save-confirm').checked = false;
+  const alone = isAlone();
+  $('#alone-text').hidden = !alone;
+  $('#publish-commit').textContent = t(alone ? 'trustee.publish_alone' : 'trustee.publish_commit');
   $('#save-name').textContent = t('trustee.save_name', { file: secretName() });
   render({ step: 'save' });
   announce(t('trustee.drawn'));
@@ -346,13 +349,39 @@ $('#publish-commit').addEventListener('click', (ev) => {
   withWork(ev.currentTarget, async () => {
     announce(t('trustee.publishing'));
     await post(`${base}/trustee/events`, token, pending.event);
+    const secrets = pending.secrets;
     pending = null;
     keyFile = null;
+    const alone = isAlone();
+    if (alone) await finishAlone(secrets);
     current = null;
     await refresh(true);
-    announce(t('trustee.published_commit'));
+    announce(t(alone ? 'trustee.published_alone' : 'trustee.published_commit'));
   });
 });
+
+/**
+ * Whether this trustee is the election's only one (threshold 1): then nothing waits for
+ * another trustee between the key generation's steps (spec §6.6).
+ */
+function isAlone() {
+  return ((election && election.definition && election.definition.trustees) || []).length === 1;
+}
+
+/**
+ * The only trustee's deal and check, right after its commitment and with the secrets just
+ * drawn (which it saved): each computed on the record downloaded and verified again here.
+ */
+async function finishAlone(secretText) {
+  const wasm = await loadBooth();
+  for (const action of ['deal', 'check']) {
+    const rec = await record(id);
+    identify(wasm, rec, secretText, 'secret');
+    const fn = action === 'deal' ? wasm.trustee_deal : wasm.trustee_check;
+    await postEvent(fn(rec, secretText));
+    announce(t(`trustee.published_${action}`));
+  }
+}
 
 // Steps 2, 3 and the decryption share: read the secret file here, compute, publish.
 $('#act-form').addEventListener('submit', (ev) => {

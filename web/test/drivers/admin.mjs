@@ -391,7 +391,10 @@ export function roll(page) {
   return page.locator('#roll-table tbody tr').evaluateAll((rows) => rows.map((r) => {
     const cells = [...r.children].map((c) => c.textContent.trim());
     const col = (name) => r.querySelector(`[data-col="${name}"]`)?.textContent.trim();
-    return { login: cells[0], email: cells[1], weight: cells[2], voted: col('voted'), otp: col('otp') };
+    return {
+      login: cells[0], email: cells[1], weight: cells[2], voted: col('voted'), otp: col('otp'),
+      reminder: col('reminder'), resend: col('resend'),
+    };
   }));
 }
 
@@ -426,6 +429,29 @@ export async function addVoter(page, { login, email, weight = 1 }) {
     await form.getByLabel('Weight').fill(String(weight));
     await form.getByRole('button', { name: 'Add the voter' }).click();
   });
+}
+
+/** Asks for one voter's credential to be sent again (button + confirmation). */
+export async function requestResend(page, login) {
+  await rollChange(page, async () => {
+    await page.locator('#roll-table').getByRole('button', { name: `Send ${login}’s credential again` }).click();
+    await page.locator('#confirm-yes').click();
+  });
+}
+
+/**
+ * Sends the reminders (button + confirmation); returns the confirmation's title, which
+ * states how many voters they go to.
+ */
+export async function sendReminders(page) {
+  let title = '';
+  await rollChange(page, async () => {
+    await page.locator('#send-reminders').click();
+    await page.locator('#confirm-dialog[open]').waitFor({ timeout: TIMEOUT });
+    title = await page.locator('#confirm-title').innerText();
+    await page.locator('#confirm-yes').click();
+  });
+  return title;
 }
 
 /** Removes one voter from the roll (button + confirmation). */

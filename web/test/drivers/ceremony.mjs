@@ -121,10 +121,12 @@ export async function trusteeNextStep(page, trusteeUrl, { keyPath, secretsPath, 
     await download.saveAs(secretsPath);
     await page.getByLabel(T('trustee.save_confirm')).check();
     await onState('trustee-save');
-    await button(T('trustee.publish_commit')).click();
-    await waitFor(page, T('trustee.published_commit'), 'commit');
+    // The only trustee publishes its commitment, dealing and check with one click.
+    const alone = await page.locator('#alone-text').isVisible();
+    await button(T(alone ? 'trustee.publish_alone' : 'trustee.publish_commit')).click();
+    await waitFor(page, T(alone ? 'trustee.published_alone' : 'trustee.published_commit'), 'commit');
     await onState('trustee-commit-after');
-    return { step: 'commit', secretsPath, identity: verdict.text };
+    return { step: alone ? 'whole-key-generation' : 'commit', secretsPath, identity: verdict.text };
   }
   if (step === 'act') {
     const heading = (await section('act').locator('h2').textContent()).trim();

@@ -58,6 +58,7 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
     let body_limit = state.config.limits.body_limit_bytes;
     crate::routes::routes(&state.config)
         .merge(crate::roll::routes())
+        .merge(crate::trustee_mail::routes())
         .merge(extra)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(body_limit))

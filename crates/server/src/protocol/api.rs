@@ -15,6 +15,8 @@
 //! | `POST /api/elections/{id}/trustee/events` | trustee | `{type, body}` of one of its events |
 //! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights, mail languages (when the line names one) |
 //! | `POST /api/elections/{id}/authority/credentials` | authority | the public credential list |
+//! | `GET /api/elections/{id}/authority/resends` | authority | officials' requests to mail a credential again: login, mail address, weight, language, when asked, when done |
+//! | `POST /api/elections/{id}/authority/resends/{login}/sent` | authority | marks a pending request done once its credential is mailed |
 //! | `POST /api/elections/{id}/ballots` | voter | a ballot → receipt (and a confirmation mail) |
 //! | `GET /api/elections/{id}/voter` | voter | whether this login voted, and its last ballot ([`super::voter`]) |
 //! | `POST /api/elections/{id}/voter/credential` | voter | `{credential}` (a public key) → whether this login may cast with it |
@@ -89,6 +91,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/elections/{id}/authority/credentials",
             post(credentials).layer(DefaultBodyLimit::max(MAX_LINE)),
+        )
+        .route(
+            "/api/elections/{id}/authority/resends",
+            get(authority_resends),
+        )
+        .route(
+            "/api/elections/{id}/authority/resends/{login}/sent",
+            post(authority_resent),
         )
         .route(
             "/api/elections/{id}/ballots",
@@ -384,6 +394,73 @@ async fn authority_voters(
     let eid = id.clone();
     let voters = blocking(&app.storage, move |s| s.list_voters(&eid, &after, limit)).await?;
     Ok(axum::Json(json!({ "voters": voters })))
+}
+
+/// One request to mail a credential again, as the credential authority sees it: the voter
+/// and the request (the server never holds the credential, spec §9.4).
+#[derive(Serialize)]
+struct AuthorityResend {
+    #[serde(flatten)]
+    voter: crate::storage::Voter,
+    requested_at: UnixTime,
+    sent_at: Option<UnixTime>,
+}
+
+async fn authority_resends(
+    State(app): State<AppState>,
+    Path(id): Path<String>,
+    who: RoleAuth,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    if who.for_election(&id)? != Role::CredentialAuthority {
+        return Err(ApiError::forbidden("credential authority token required"));
+    }
+    let eid = id.clone();
+    let requests = blocking(&app.storage, move |s| {
+        let mut out = Vec::new();
+        for r in s.credential_resends(&eid)? {
+            // A voter removed since (only possible in a draft) has nothing to re-send.
+            if let Some(voter) = s.voter(&eid, &r.login)? {
+                out.push(AuthorityResend {
+                    voter,
+                    requested_at: r.requested_at,
+                    sent_at: r.sent_at,
+                });
+            }
+        }
+        Ok(out)
+    })
+    .await?;
+    Ok(axum::Json(json!({ "requests": requests })))
+}
+
+async fn authority_resent(
+    State(app): State<AppState>,
+    Path((id, login)): Path<(String, String)>,
+    who: RoleAuth,
+) -> Result<StatusCode, ApiError> {
+    if who.for_election(&id)? != Role::CredentialAuthority {
+        return Err(ApiError::forbidden("credential authority token required"));
+    }
+    let (eid, l) = (id.clone(), login.clone());
+    let at = crate::storage::now();
+    let done = blocking(&app.storage, move |s| {
+        s.mark_credential_resent(&eid, &l, at)
+    })
+    .await?;
+    if !done {
+        return Err(ApiError::not_found(
+            "no pending request to mail this voter's credential again",
+        ));
+    }
+    crate::audit::record(
+        &app.storage,
+        "credential-authority",
+        Some(&id),
+        "credentials.resent",
+        json!({ "login": login }),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn credentials(

@@ -634,6 +634,8 @@ pub async fn create_election(
                "opens_at": opens_at, "closes_at": closes_at}),
     )
     .await?;
+    drop(locked);
+    crate::trustee_mail::notify(app, &meta.id).await;
     Ok(meta)
 }
 
@@ -903,6 +905,8 @@ pub async fn post_trustee_event(
         json!({"seq": appended.first_seq, "followed_by": followed_by}),
     )
     .await?;
+    drop(locked);
+    crate::trustee_mail::notify(app, id).await;
     Ok(Posted {
         seq: appended.first_seq,
         head: head.map(|h| h.to_hex()).unwrap_or_default(),
@@ -1046,6 +1050,8 @@ pub async fn close(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiE
         json!({"ballots_counted": counted, "seq": appended.first_seq}),
     )
     .await?;
+    drop(locked);
+    crate::trustee_mail::notify(app, id).await;
     Ok(Posted::alone(&appended))
 }
 

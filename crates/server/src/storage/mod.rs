@@ -379,6 +379,20 @@ pub enum Role {
     CredentialAuthority,
 }
 
+/// An official's request that the credential authority mail one voter's credential again
+/// (the server never holds credentials, spec §9.4: it only keeps the request and its status).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResendRequest {
+    /// The voter's login.
+    pub login: String,
+    /// The official who asked (user name).
+    pub requested_by: String,
+    /// When it was (last) asked.
+    pub requested_at: UnixTime,
+    /// When the credential authority reported the credential mailed; `None` while pending.
+    pub sent_at: Option<UnixTime>,
+}
+
 /// Outcome of binding a voter login to the credential that signs its ballots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BindOutcome {
@@ -409,8 +423,8 @@ pub trait Storage: Send + Sync + 'static {
     ) -> StorageResult<()>;
     /// Replaces description and planned times; only while in `Draft`.
     /// Deletes a draft election: its row and any lines of its record from the board, and
-    /// from the private store its voters, login codes, role tokens, mails, bindings and
-    /// owner. Refused ([`StorageError::StateMismatch`]) unless the election is a draft.
+    /// from the private store its voters, login codes, role tokens, mails, bindings,
+    /// re-send requests, trustees' addresses and owner. Refused ([`StorageError::StateMismatch`]) unless the election is a draft.
     /// The audit log keeps its entries.
     fn delete_draft_election(&self, id: &str) -> StorageResult<()>;
 
@@ -619,6 +633,47 @@ pub trait Storage: Send + Sync + 'static {
         login: &str,
         credential: &str,
     ) -> StorageResult<BindOutcome>;
+
+    // ---- officials' requests and trustees' addresses (private) ----
+
+    /// Records (or renews) a request to mail `login`'s credential again: pending, asked by
+    /// `requested_by` at `now` (a request already done becomes pending again).
+    fn request_credential_resend(
+        &self,
+        election: &str,
+        login: &str,
+        requested_by: &str,
+        now: UnixTime,
+    ) -> StorageResult<()>;
+    /// Every re-send request of an election, in login order.
+    fn credential_resends(&self, election: &str) -> StorageResult<Vec<ResendRequest>>;
+    /// Marks the pending request of `login` done at `now`; `false` when it has no pending
+    /// request.
+    fn mark_credential_resent(
+        &self,
+        election: &str,
+        login: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool>;
+    /// When the latest mail of `kind` of the election was queued, if any.
+    fn last_mail_of_kind(&self, election: &str, kind: &str) -> StorageResult<Option<UnixTime>>;
+    /// Replaces the mail addresses of the election's trustees: `(index, address)`, index 1
+    /// to n as in the definition.
+    fn set_trustee_emails(&self, election: &str, emails: &[(u32, String)]) -> StorageResult<()>;
+    /// The trustees' mail addresses, by index.
+    fn trustee_emails(&self, election: &str) -> StorageResult<Vec<(u32, String)>>;
+    /// Records that the record waits for trustee `trustee`'s `step` since `now`, unless
+    /// already recorded: `true` only for the call that recorded it (so that each trustee is
+    /// told once per step, even by several nodes).
+    fn record_trustee_wait(
+        &self,
+        election: &str,
+        trustee: u32,
+        step: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool>;
+    /// Every recorded wait: `(trustee, step, since)`, by trustee then step.
+    fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>>;
 
     // ---- nodes ----
 

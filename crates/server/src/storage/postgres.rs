@@ -40,8 +40,8 @@ use tokio_postgres::error::SqlState;
 use super::{
     AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead, ElectionMeta,
     ElectionState, MailFailure, MailStatus, MailStatusCounts, OtpAttemptLimits, OtpOutcome,
-    OtpRecord, OtpSendLimits, RoleToken, SessionRecord, SessionSubject, Storage, StorageError,
-    StorageResult, UnixTime, Voter,
+    OtpRecord, OtpSendLimits, ResendRequest, RoleToken, SessionRecord, SessionSubject, Storage,
+    StorageError, StorageResult, UnixTime, Voter,
 };
 use crate::mail_text::Lang;
 
@@ -204,6 +204,32 @@ END $$;
 DROP TRIGGER events_append_only ON board.events;
 CREATE TRIGGER events_append_only BEFORE UPDATE OR DELETE ON board.events
     FOR EACH ROW EXECUTE FUNCTION board.events_append_only();
+"#,
+    // 3: officials' requests to mail a credential again, trustees' mail addresses, and the
+    // latest mail of a kind (reminders).
+    r#"
+CREATE TABLE private.credential_resends (
+    election_id TEXT COLLATE "C" NOT NULL,
+    login TEXT COLLATE "C" NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at BIGINT NOT NULL,
+    sent_at BIGINT,
+    PRIMARY KEY (election_id, login)
+);
+CREATE TABLE private.trustee_emails (
+    election_id TEXT COLLATE "C" NOT NULL,
+    trustee BIGINT NOT NULL,
+    email TEXT NOT NULL,
+    PRIMARY KEY (election_id, trustee)
+);
+CREATE TABLE private.trustee_waits (
+    election_id TEXT COLLATE "C" NOT NULL,
+    trustee BIGINT NOT NULL,
+    step TEXT COLLATE "C" NOT NULL,
+    since BIGINT NOT NULL,
+    PRIMARY KEY (election_id, trustee, step)
+);
+CREATE INDEX mails_by_kind ON private.mails (election_id, kind, created_at);
 "#,
 ];
 
@@ -680,6 +706,9 @@ impl Storage for PostgresStorage {
                 "private.election_mail",
                 "private.credential_bindings",
                 "private.election_owners",
+                "private.credential_resends",
+                "private.trustee_emails",
+                "private.trustee_waits",
             ] {
                 let column = if table == "board.elections" {
                     "id"
@@ -1771,6 +1800,169 @@ impl Storage for PostgresStorage {
     /// A session advisory lock on a connection of its own: held while that connection
     /// lives, released by PostgreSQL when it ends (this instance dropped, the node killed,
     /// the network cut), after which another instance takes it at its next call.
+    fn request_credential_resend(
+        &self,
+        election: &str,
+        login: &str,
+        requested_by: &str,
+        now: UnixTime,
+    ) -> StorageResult<()> {
+        self.with_client(async |c| {
+            c.execute(
+                "INSERT INTO private.credential_resends
+                 (election_id, login, requested_by, requested_at, sent_at)
+                 VALUES ($1, $2, $3, $4, NULL)
+                 ON CONFLICT (election_id, login) DO UPDATE SET
+                     requested_by = excluded.requested_by,
+                     requested_at = excluded.requested_at, sent_at = NULL",
+                &[&election, &login, &requested_by, &now],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn credential_resends(&self, election: &str) -> StorageResult<Vec<ResendRequest>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT login, requested_by, requested_at, sent_at
+                     FROM private.credential_resends WHERE election_id = $1 ORDER BY login",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ResendRequest {
+                        login: r.try_get(0).map_err(db)?,
+                        requested_by: r.try_get(1).map_err(db)?,
+                        requested_at: r.try_get(2).map_err(db)?,
+                        sent_at: r.try_get(3).map_err(db)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn mark_credential_resent(
+        &self,
+        election: &str,
+        login: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool> {
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "UPDATE private.credential_resends SET sent_at = $3
+                     WHERE election_id = $1 AND login = $2 AND sent_at IS NULL",
+                    &[&election, &login, &now],
+                )
+                .await
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn last_mail_of_kind(&self, election: &str, kind: &str) -> StorageResult<Option<UnixTime>> {
+        self.with_client(async |c| {
+            c.query_one(
+                "SELECT MAX(created_at) FROM private.mails WHERE election_id = $1 AND kind = $2",
+                &[&election, &kind],
+            )
+            .await
+            .map_err(db)?
+            .try_get(0)
+            .map_err(db)
+        })
+    }
+
+    fn set_trustee_emails(&self, election: &str, emails: &[(u32, String)]) -> StorageResult<()> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            tx.execute(
+                "DELETE FROM private.trustee_emails WHERE election_id = $1",
+                &[&election],
+            )
+            .await
+            .map_err(db)?;
+            for (index, email) in emails {
+                tx.execute(
+                    "INSERT INTO private.trustee_emails (election_id, trustee, email)
+                     VALUES ($1, $2, $3)",
+                    &[&election, &i64::from(*index), email],
+                )
+                .await
+                .map_err(db)?;
+            }
+            tx.commit().await.map_err(db)
+        })
+    }
+
+    fn trustee_emails(&self, election: &str) -> StorageResult<Vec<(u32, String)>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT trustee, email FROM private.trustee_emails
+                     WHERE election_id = $1 ORDER BY trustee",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let index: i64 = r.try_get(0).map_err(db)?;
+                    let index = u32::try_from(index)
+                        .map_err(|_| StorageError::Backend(format!("bad trustee index {index}")))?;
+                    Ok((index, r.try_get(1).map_err(db)?))
+                })
+                .collect()
+        })
+    }
+
+    fn record_trustee_wait(
+        &self,
+        election: &str,
+        trustee: u32,
+        step: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool> {
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO private.trustee_waits (election_id, trustee, step, since)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                    &[&election, &i64::from(trustee), &step, &now],
+                )
+                .await
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>> {
+        self.with_client(async |c| {
+            let rows = c
+                .query(
+                    "SELECT trustee, step, since FROM private.trustee_waits
+                     WHERE election_id = $1 ORDER BY trustee, step",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            rows.iter()
+                .map(|r| {
+                    let index: i64 = r.try_get(0).map_err(db)?;
+                    let index = u32::try_from(index)
+                        .map_err(|_| StorageError::Backend(format!("bad trustee index {index}")))?;
+                    Ok((index, r.try_get(1).map_err(db)?, r.try_get(2).map_err(db)?))
+                })
+                .collect()
+        })
+    }
+
     fn scheduler_lease(&self) -> StorageResult<bool> {
         self.run(async {
             let mut lease = self.lease.lock().await;

@@ -24,7 +24,7 @@ use super::{
     OtpSendLimits, SessionRecord, SessionSubject, Storage, StorageError, StorageResult, UnixTime,
     Voter,
 };
-use super::{BindOutcome, RoleToken};
+use super::{BindOutcome, ResendRequest, RoleToken};
 use crate::mail_text::Lang;
 
 const BOARD_SCHEMA: &str = "
@@ -148,6 +148,28 @@ CREATE TABLE IF NOT EXISTS election_owners (
     election_id TEXT PRIMARY KEY,
     username TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS credential_resends (
+    election_id TEXT NOT NULL,
+    login TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    PRIMARY KEY (election_id, login)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trustee_emails (
+    election_id TEXT NOT NULL,
+    trustee INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    PRIMARY KEY (election_id, trustee)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trustee_waits (
+    election_id TEXT NOT NULL,
+    trustee INTEGER NOT NULL,
+    step TEXT NOT NULL,
+    since INTEGER NOT NULL,
+    PRIMARY KEY (election_id, trustee, step)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mails_by_kind ON mails (election_id, kind, created_at);
 PRAGMA user_version = 1;
 ";
 
@@ -510,6 +532,9 @@ impl Storage for SqliteStorage {
             "election_mail",
             "credential_bindings",
             "election_owners",
+            "credential_resends",
+            "trustee_emails",
+            "trustee_waits",
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE election_id = ?1"), [id])
                 .map_err(db)?;
@@ -1503,6 +1528,138 @@ impl Storage for SqliteStorage {
     }
 
     /// The SQLite files belong to one node (the embedded choice): it runs the scheduler.
+    fn request_credential_resend(
+        &self,
+        election: &str,
+        login: &str,
+        requested_by: &str,
+        now: UnixTime,
+    ) -> StorageResult<()> {
+        let conn = lock(&self.private_w);
+        conn.execute(
+            "INSERT INTO credential_resends (election_id, login, requested_by, requested_at, sent_at)
+             VALUES (?1, ?2, ?3, ?4, NULL)
+             ON CONFLICT (election_id, login) DO UPDATE SET requested_by = excluded.requested_by,
+                 requested_at = excluded.requested_at, sent_at = NULL",
+            params![election, login, requested_by, now],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    fn credential_resends(&self, election: &str) -> StorageResult<Vec<ResendRequest>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT login, requested_by, requested_at, sent_at FROM credential_resends
+                 WHERE election_id = ?1 ORDER BY login",
+            )
+            .map_err(db)?;
+        stmt.query_map([election], |r| {
+            Ok(ResendRequest {
+                login: r.get(0)?,
+                requested_by: r.get(1)?,
+                requested_at: r.get(2)?,
+                sent_at: r.get(3)?,
+            })
+        })
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)
+    }
+
+    fn mark_credential_resent(
+        &self,
+        election: &str,
+        login: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute(
+                "UPDATE credential_resends SET sent_at = ?3
+                 WHERE election_id = ?1 AND login = ?2 AND sent_at IS NULL",
+                params![election, login, now],
+            )
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn last_mail_of_kind(&self, election: &str, kind: &str) -> StorageResult<Option<UnixTime>> {
+        let conn = self.private_r.get();
+        conn.query_row(
+            "SELECT MAX(created_at) FROM mails WHERE election_id = ?1 AND kind = ?2",
+            params![election, kind],
+            |r| r.get(0),
+        )
+        .map_err(db)
+    }
+
+    fn set_trustee_emails(&self, election: &str, emails: &[(u32, String)]) -> StorageResult<()> {
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        tx.execute(
+            "DELETE FROM trustee_emails WHERE election_id = ?1",
+            [election],
+        )
+        .map_err(db)?;
+        for (index, email) in emails {
+            tx.execute(
+                "INSERT INTO trustee_emails (election_id, trustee, email) VALUES (?1, ?2, ?3)",
+                params![election, index, email],
+            )
+            .map_err(db)?;
+        }
+        tx.commit().map_err(db)
+    }
+
+    fn trustee_emails(&self, election: &str) -> StorageResult<Vec<(u32, String)>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT trustee, email FROM trustee_emails WHERE election_id = ?1 ORDER BY trustee",
+            )
+            .map_err(db)?;
+        stmt.query_map([election], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)
+    }
+
+    fn record_trustee_wait(
+        &self,
+        election: &str,
+        trustee: u32,
+        step: &str,
+        now: UnixTime,
+    ) -> StorageResult<bool> {
+        let conn = lock(&self.private_w);
+        let n = conn
+            .execute(
+                "INSERT INTO trustee_waits (election_id, trustee, step, since)
+                 VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![election, trustee, step, now],
+            )
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>> {
+        let conn = self.private_r.get();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT trustee, step, since FROM trustee_waits WHERE election_id = ?1
+                 ORDER BY trustee, step",
+            )
+            .map_err(db)?;
+        stmt.query_map([election], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(db)?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(db)
+    }
+
     fn scheduler_lease(&self) -> StorageResult<bool> {
         Ok(true)
     }
