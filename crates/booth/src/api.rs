@@ -33,7 +33,7 @@ pub struct Failure {
     pub message: String,
     pub check: Option<&'static str>,
     pub seq: Option<u64>,
-    /// The failed verification in one plain sentence (spec §12.3).
+    /// The failed verification in one plain sentence (spec §12, conclusions).
     pub sentence: Option<scrutin_election::conclusions::Sentence>,
 }
 

@@ -115,7 +115,7 @@ fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
     let verified = match record_file::verify_bytes(&bytes, true) {
         Ok(v) => v,
         Err(e) => {
-            // The failure in one plain sentence (spec §12.3), then the check that failed.
+            // The failure in one plain sentence (spec §12, conclusions), then the check that failed.
             let said = scrutin_election::conclusions::failure(&e);
             if args.json {
                 println!("{}", output::failure_json(&e, &said)?);

@@ -103,7 +103,7 @@ fn print_count(q: &scrutin_election::definition::Question, m: &scrutin_election:
 }
 
 /// A failed verification as one JSON object: the check, the event and the sentence
-/// that says what went wrong (spec §12.3).
+/// that says what went wrong (spec §12, conclusions).
 pub fn failure_json(
     e: &scrutin_election::verify::VerifyError,
     said: &scrutin_election::conclusions::Sentence,

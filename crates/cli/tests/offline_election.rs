@@ -401,7 +401,7 @@ fn offline_election_on_files() {
     );
     assert_eq!(report["result"]["questions"][0]["blank"], 1);
     assert_eq!(report["ballots"], 4);
-    // The conclusions in plain sentences (spec §12.3): every one of a tallied election,
+    // The conclusions in plain sentences (spec §12, conclusions): every one of a tallied election,
     // each resting on its checks.
     let keys: Vec<&str> = report["conclusions"]
         .as_array()

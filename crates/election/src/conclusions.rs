@@ -1,4 +1,4 @@
-//! The verifier's conclusions in plain sentences (spec §12.3).
+//! The verifier's conclusions in plain sentences (spec §12, conclusions).
 //!
 //! The universal verifier ([`crate::verify`]) runs the numbered checks of §12 and fails
 //! closed. This module says in words what a verification established, so that an
@@ -277,7 +277,7 @@ pub fn render(template: &str, params: &BTreeMap<&'static str, Value>) -> String 
     out
 }
 
-/// What a verification that passed established, in order (§12.3). `state` is the state
+/// What a verification that passed established, in order (§12, conclusions). `state` is the state
 /// of a record that [`crate::verify::verify_record`] accepted.
 pub fn conclusions(state: &RecordState) -> Vec<Sentence> {
     let mut out = Vec::new();
@@ -357,7 +357,7 @@ pub fn conclusions(state: &RecordState) -> Vec<Sentence> {
     out
 }
 
-/// The failure in one sentence that says what went wrong and where (§12.3).
+/// The failure in one sentence that says what went wrong and where (§12, conclusions).
 pub fn failure(e: &VerifyError) -> Sentence {
     let generic = || {
         sentence(

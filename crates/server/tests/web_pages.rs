@@ -774,7 +774,7 @@ fn translations_parse_and_english_and_french_have_the_same_keys() {
 /// are"): the noun goes through a plural selector `{n|election|elections}`, which
 /// `web::i18n::fill` and `i18n.js` resolve per language (English: 1 is singular; French: 0
 /// and 1). Every selector names the count it follows and has exactly two forms.
-/// The verifier page says the verifier's sentences (spec §12.3) with the same English
+/// The verifier page says the verifier's sentences (spec §12, conclusions) with the same English
 /// templates as `scrutin verify`, and has a translation of each.
 #[test]
 fn the_verifier_page_says_every_sentence_of_the_verifier() {
@@ -880,6 +880,23 @@ fn counts_take_the_plural_forms_of_their_language() {
                             parts[0]
                         );
                         continue;
+                    }
+                    // A label before a count that ends the text ("Ballots counted as
+                    // invalid: {count}"): the count is said before its noun instead.
+                    let cut = text.len().saturating_sub(rest.len() + inside.len() + 2);
+                    let before = text.get(..cut).unwrap_or("");
+                    if before.trim_end().ends_with(':')
+                        && rest.trim_matches(['.', ')', ' ']).is_empty()
+                    {
+                        let clause = before.rsplit(['.', ';', '!', '?', '(']).next();
+                        for w in clause.unwrap_or("").split_whitespace() {
+                            let w = w.trim_matches([':', ',']).to_lowercase();
+                            if plural_words.contains(&w.as_str()) {
+                                bad.push(format!(
+                                    "{lang}/{ns}.json {key}: \"{w}: {{{inside}}}\" puts a fixed plural before its count: {text}"
+                                ));
+                            }
+                        }
                     }
                     // The three words after a count, in its clause ("decryption shares",
                     // "of them are").

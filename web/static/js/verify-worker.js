@@ -6,7 +6,7 @@
 // Message out: {id, ok: true, report, ms} with the verifier's report (as `scrutin verify
 // --json`), or {id, ok: false, error: {message, check, seq}}: `check` and `seq` name the
 // failed check of the specification (§12) and the event, when the verifier refused;
-// `sentence` ({key, checks, params, text}) says the failure in plain words (§12.3).
+// `sentence` ({key, checks, params, text}) says the failure in plain words (§12, conclusions).
 //
 // Message in: {id, record, receipt} (a receipt file's text): the receipt checked against the
 // record (`check_receipt`, spec §14.2). Message out: {id, ok: true, outcome} with its

@@ -234,7 +234,7 @@ function resultTables(report, questions) {
 }
 
 /**
- * A sentence of the verifier (§12.3: {key, params}) in the page's language: the template
+ * A sentence of the verifier (§12, conclusions: {key, params}) in the page's language: the template
  * `verify.says_<key>`, numbers written the language's way.
  */
 function said(sentence) {
