@@ -34,7 +34,7 @@ pub struct Failure {
     pub check: Option<&'static str>,
     pub seq: Option<u64>,
     /// The failed verification in one plain sentence (spec §12, conclusions).
-    pub sentence: Option<scrutin_election::conclusions::Sentence>,
+    pub sentence: Option<Box<scrutin_election::conclusions::Sentence>>,
 }
 
 impl Failure {
@@ -62,7 +62,7 @@ impl From<VerifyError> for Failure {
             message: e.to_string(),
             check: Some(e.check),
             seq: e.seq,
-            sentence: Some(scrutin_election::conclusions::failure(&e)),
+            sentence: Some(Box::new(scrutin_election::conclusions::failure(&e))),
         }
     }
 }
