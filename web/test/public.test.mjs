@@ -160,15 +160,15 @@ async function main() {
     log('result page: ok');
 
     // ---- the printable report states the same counts, head and length as the API ----
-    const head = await apiCall(demo.url, 'GET', `/api/elections/${demo.id}/head`);
+    const tallyHead = await apiCall(demo.url, 'GET', `/api/elections/${demo.id}/head`);
     for (const [page, lang, name] of [[desktop, 'en', 'public-report'], [mobile, 'fr', 'public-report-fr-mobile']]) {
       const report = await readReport(page, demo.url, demo.id, lang);
       assert.deepEqual(
         report.questions.map((q) => ({ answers: q.answers, blank: q.blank })),
         expected.map((q) => ({ answers: q.answers, blank: q.blank })),
       );
-      assert.equal(report.facts.head, head.head);
-      assert.match(report.facts.length, new RegExp(`^${head.events} `));
+      assert.equal(report.facts.head, tallyHead.head);
+      assert.match(report.facts.length, new RegExp(`^${tallyHead.events} `));
       assert.equal(await page.locator('script').count(), 0);
       await checkpoint(page, name);
     }
