@@ -1,6 +1,6 @@
 // The public pages end to end: `scrutin demo --serve` (an open election), ballots cast
 // with the CLI, the board and its tracker lookup, close + trustee decryptions + tally, the
-// result page against the plaintext count, the in-browser verifier against
+// result page against the plaintext count, the printable report, the in-browser verifier against
 // `scrutin verify --json`, receipts (saved by `scrutin ballot cast --receipt`) checked on
 // the verifier page (counted, replaced, and a tampered one refused), and a tampered record
 // file refused naming the check.
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { repo, launchBrowser, newPage, checkpoint, latestCode, startDemo } from './lib/harness.mjs';
-import { readBoard, lookupTracker, readResult, verifyInBrowser, verifyFile, checkReceiptFile } from './drivers/public.mjs';
+import { readBoard, lookupTracker, readResult, readReport, verifyInBrowser, verifyFile, checkReceiptFile } from './drivers/public.mjs';
 
 const run = promisify(execFile);
 const started = Date.now();
@@ -158,6 +158,24 @@ async function main() {
     assert.deepEqual(await readResult(desktop, demo.url, demo.id), expected, 'the French page, by its cookie');
     await desktop.goto(`${demo.url}/elections/${demo.id}/result?lang=en`);
     log('result page: ok');
+
+    // ---- the printable report states the same counts, head and length as the API ----
+    const tallyHead = await apiCall(demo.url, 'GET', `/api/elections/${demo.id}/head`);
+    for (const [page, lang, name] of [[desktop, 'en', 'public-report'], [mobile, 'fr', 'public-report-fr-mobile']]) {
+      const report = await readReport(page, demo.url, demo.id, lang);
+      assert.deepEqual(
+        report.questions.map((q) => ({ answers: q.answers, blank: q.blank })),
+        expected.map((q) => ({ answers: q.answers, blank: q.blank })),
+      );
+      assert.equal(report.facts.head, tallyHead.head);
+      assert.match(report.facts.length, new RegExp(`^${tallyHead.events} `));
+      assert.equal(await page.locator('script').count(), 0);
+      await checkpoint(page, name);
+    }
+    await desktop.emulateMedia({ media: 'print' });
+    await checkpoint(desktop, 'public-report-print');
+    await desktop.emulateMedia({ media: 'screen' });
+    log('printable report: ok');
 
     // ---- the in-browser verifier agrees with `scrutin verify --json` ----
     const recordText = await (await fetch(`${demo.url}/api/elections/${demo.id}/record`)).text();

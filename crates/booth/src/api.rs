@@ -33,6 +33,8 @@ pub struct Failure {
     pub message: String,
     pub check: Option<&'static str>,
     pub seq: Option<u64>,
+    /// The failed verification in one plain sentence (spec §12, conclusions).
+    pub sentence: Option<Box<scrutin_election::conclusions::Sentence>>,
 }
 
 impl Failure {
@@ -41,6 +43,7 @@ impl Failure {
             message: message.into(),
             check: None,
             seq: None,
+            sentence: None,
         }
     }
 }
@@ -59,6 +62,7 @@ impl From<VerifyError> for Failure {
             message: e.to_string(),
             check: Some(e.check),
             seq: e.seq,
+            sentence: Some(Box::new(scrutin_election::conclusions::failure(&e))),
         }
     }
 }
@@ -146,6 +150,7 @@ fn report(state: &RecordState) -> Value {
         "proofs": state.proofs,
         "head": state.head,
         "result": state.result,
+        "conclusions": scrutin_election::conclusions::conclusions(state),
     })
 }
 

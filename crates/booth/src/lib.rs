@@ -51,6 +51,10 @@ fn to_js(f: api::Failure) -> JsValue {
     if let Some(seq) = f.seq {
         let _ = js_sys::Reflect::set(&error, &"seq".into(), &JsValue::from_f64(seq as f64));
     }
+    if let Some(sentence) = f.sentence.and_then(|s| serde_json::to_string(&s).ok()) {
+        // The failure in a sentence, as JSON text: {key, checks, params, text}.
+        let _ = js_sys::Reflect::set(&error, &"sentence".into(), &sentence.into());
+    }
     error.into()
 }
 

@@ -111,7 +111,22 @@ fn main() -> ExitCode {
 }
 
 fn verify(args: &VerifyArgs) -> anyhow::Result<()> {
-    let verified = record_file::verify_path(&args.record, true)?;
+    let bytes = record_file::read_record(&args.record)?;
+    let verified = match record_file::verify_bytes(&bytes, true) {
+        Ok(v) => v,
+        Err(e) => {
+            // The failure in one plain sentence (spec §12, conclusions), then the check that failed.
+            let said = scrutin_election::conclusions::failure(&e);
+            if args.json {
+                println!("{}", output::failure_json(&e, &said)?);
+            }
+            anyhow::bail!(
+                "{} does not verify. {}\n({e})",
+                args.record.display(),
+                said.text
+            );
+        }
+    };
     if args.json {
         println!("{}", output::report_json(&verified.state)?);
     } else {

@@ -20,7 +20,13 @@ pub fn print_report(state: &RecordState) {
         state.proofs
     );
     println!("Head: {}", state.head);
+    println!();
+    println!("What the verification established:");
+    for s in scrutin_election::conclusions::conclusions(state) {
+        println!("  - {}", s.text);
+    }
     if let (Some(def), Some(result)) = (def, &state.result) {
+        println!();
         print_result(def, result);
     }
 }
@@ -96,6 +102,21 @@ fn print_count(q: &scrutin_election::definition::Question, m: &scrutin_election:
     println!("    {method}, {valid} valid ballots, {invalid} invalid: {outcome}");
 }
 
+/// A failed verification as one JSON object: the check, the event and the sentence
+/// that says what went wrong (spec §12, conclusions).
+pub fn failure_json(
+    e: &scrutin_election::verify::VerifyError,
+    said: &scrutin_election::conclusions::Sentence,
+) -> Result<String> {
+    Ok(serde_json::to_string(&serde_json::json!({
+        "status": "failed",
+        "check": e.check,
+        "seq": e.seq,
+        "message": e.message,
+        "failure": said,
+    }))?)
+}
+
 /// The report as one JSON object.
 pub fn report_json(state: &RecordState) -> Result<String> {
     Ok(serde_json::to_string(&serde_json::json!({
@@ -108,5 +129,6 @@ pub fn report_json(state: &RecordState) -> Result<String> {
         "proofs": state.proofs,
         "head": state.head,
         "result": state.result,
+        "conclusions": scrutin_election::conclusions::conclusions(state),
     }))?)
 }

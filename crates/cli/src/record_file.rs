@@ -24,15 +24,20 @@ impl Progress for Bar {
 
 /// Reads and verifies a record; shows a progress bar on a terminal when `show_progress`.
 pub fn verify_path(path: &Path, show_progress: bool) -> Result<VerifiedRecord> {
+    let bytes = read_record(path)?;
+    verify_bytes(&bytes, show_progress)
+        .map_err(|e| anyhow::anyhow!("{} does not verify: {e}", path.display()))
+}
+
+/// Reads a record file, refusing one larger than any record.
+pub fn read_record(path: &Path) -> Result<Vec<u8>> {
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .len();
     if size > MAX_RECORD {
         bail!("{} is larger than {} bytes", path.display(), MAX_RECORD);
     }
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    verify_bytes(&bytes, show_progress)
-        .map_err(|e| anyhow::anyhow!("{} does not verify: {e}", path.display()))
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Verifies a record held in memory (spec §12); shows a progress bar on a terminal when

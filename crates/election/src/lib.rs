@@ -24,6 +24,7 @@
 
 pub mod ballot;
 pub mod ceremony;
+pub mod conclusions;
 pub mod count;
 pub mod credential;
 pub mod definition;

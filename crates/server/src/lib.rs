@@ -25,6 +25,7 @@ pub mod audit;
 pub mod auth;
 pub mod board;
 pub mod config;
+pub mod csv;
 pub mod http;
 pub mod mail;
 pub mod mail_text;

@@ -87,15 +87,10 @@ async fn ranked_and_graded_counts_are_shown_and_ballots_downloadable() {
         (
             "en",
             "the count round by round",
-            "Ballots counted as invalid",
+            "counted as invalid.",
             "Elected",
         ),
-        (
-            "fr",
-            "le dépouillement tour par tour",
-            "Bulletins comptés comme nuls",
-            "Élus",
-        ),
+        ("fr", "le dépouillement tour par tour", "comme nul", "Élus"),
     ] {
         let r = server
             .client
@@ -182,7 +177,47 @@ async fn ranked_and_graded_counts_are_shown_and_ballots_downloadable() {
     assert_eq!(r.status(), 200);
     let csv = r.text().await.unwrap();
     assert_eq!(csv.lines().count(), 1 + mixed[1].ballots.len());
-    assert_eq!(csv.lines().next(), Some("North,South"));
+    assert_eq!(csv.lines().next(), Some("\"North\",\"South\""));
+    // The result's CSV: the ranked and graded questions with their outcome and a link to
+    // their ballots; the report states the same outcome.
+    let r = server
+        .client
+        .get(server.url("/api/elections/ranked/result.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let table = r.text().await.unwrap();
+    let elected = |c: &u32| answers[*c as usize].clone();
+    for c in stv.elected.iter().map(elected) {
+        assert!(
+            table.contains(&format!(
+                "\"1\",\"{}\",\"answer\",\"{c}\",\"\",\"elected\",\"http",
+                def.questions[0].text
+            )),
+            "{c} elected: {table}"
+        );
+    }
+    assert!(table.contains("/api/elections/ranked/result/1/ballots.blt\""));
+    assert!(table.contains("/api/elections/ranked/result/2/ballots.csv\",\"\""));
+    assert!(table.contains(&format!(
+        "\"1\",\"{}\",\"valid\",\"\",\"{}\"",
+        def.questions[0].text, stv.valid_ballots
+    )));
+    let report = server
+        .client
+        .get(server.url("/elections/ranked/report"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let names: Vec<String> = stv.elected.iter().map(elected).collect();
+    assert!(
+        report.contains(&format!("data-field=\"elected\">{}</dd>", names.join(", "))),
+        "{report}"
+    );
     for path in [
         "2/ballots.blt",
         "3/ballots.csv",

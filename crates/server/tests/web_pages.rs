@@ -392,6 +392,122 @@ async fn board_and_result_through_an_election_with_a_hostile_title() {
         serde_json::json!([0, 0, 2])
     );
     assert_eq!(api["result"]["questions"][0]["blank"], 1);
+    assert!(result.contains(&format!("href=\"/elections/{id}/report\"")));
+    assert!(result.contains(&format!("href=\"/api/elections/{id}/result.csv\"")));
+
+    // The result as CSV: the same counts, formula-looking cells neutralised.
+    let r = s
+        .client
+        .get(s.url(&format!("/api/elections/{id}/result.csv")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let csv = r.text().await.unwrap();
+    let question = "Who <u>chairs</u>?";
+    assert_eq!(
+        csv,
+        [
+            "\"question\",\"question_text\",\"row\",\"answer\",\"count\",\"outcome\",\"ballots_csv\",\"ballots_blt\"".to_owned(),
+            "\"\",\"\",\"ballots_counted\",\"\",\"3\",\"\",\"\",\"\"".to_owned(),
+            format!("\"1\",\"{question}\",\"answer\",\"<b>Ada</b>\",\"0\",\"\",\"\",\"\""),
+            format!("\"1\",\"{question}\",\"answer\",\"Blaise\",\"0\",\"\",\"\",\"\""),
+            format!("\"1\",\"{question}\",\"answer\",\"Claude\",\"2\",\"\",\"\",\"\""),
+            format!("\"1\",\"{question}\",\"blank\",\"\",\"1\",\"\",\"\",\"\""),
+            String::new(),
+        ]
+        .join("\r\n")
+    );
+
+    // The printable report states the same numbers as the API and the record.
+    let (status, h, report) = get(&s, &format!("/elections/{id}/report"), &[]).await;
+    assert_eq!(status, 200);
+    assert_no_raw_markup(&report);
+    assert!(!report.contains("<script"), "the report runs no script");
+    assert!(!report.contains("<link"), "the report loads nothing");
+    assert!(report.contains("@media print"));
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.starts_with(
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'sha256-"
+        ),
+        "{csp}"
+    );
+    let record = s
+        .client
+        .get(s.url(&format!("/api/elections/{id}/record")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let lines = record.lines().count();
+    let head: serde_json::Value = s
+        .client
+        .get(s.url(&format!("/api/elections/{id}/head")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(head["events"], lines as u64);
+    assert_eq!(
+        field(&report, "head"),
+        head["head"].as_str().unwrap(),
+        "the head of the record"
+    );
+    assert_eq!(field(&report, "length"), format!("{lines} lines"));
+    assert_eq!(field(&report, "fingerprint"), fingerprint);
+    assert_eq!(
+        field(&report, "ballots_counted"),
+        api["result"]["ballots_counted"].to_string()
+    );
+    assert_eq!(field(&report, "ballots"), "4");
+    assert_eq!(field(&report, "voters"), "4");
+    assert_eq!(field(&report, "credentials"), "4");
+    for (n, v) in api["result"]["questions"][0]["choices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let answer = ["&lt;b&gt;Ada&lt;/b&gt;", "Blaise", "Claude"][n];
+        assert!(
+            report.contains(&format!(
+                "<th scope=\"row\">{answer}</th><td class=\"num\" data-value=\"{v}\">"
+            )),
+            "{answer}: {v}"
+        );
+    }
+    assert!(report.contains("<td class=\"num\" data-value=\"1\">1</td>"));
+    // The trustees with their key fingerprints, the two who decrypted.
+    let (trustee_keys, authority) = keys(&["", "", ""]);
+    for (i, k) in trustee_keys.iter().enumerate() {
+        assert!(report.contains(&k.fingerprint()), "trustee {i}'s key");
+    }
+    assert!(report.contains(&authority.fingerprint()));
+    assert_eq!(report.matches("data-decrypted=\"yes\"").count(), 2);
+    assert_eq!(report.matches("data-decrypted=\"no\"").count(), 1);
+    // The steps' times, in UTC.
+    for step in ["opened", "closed", "tallied"] {
+        let t = field(&report, step);
+        assert!(
+            t.contains("<time datetime=") && t.ends_with(" UTC</time>"),
+            "{step}: {t}"
+        );
+    }
+    assert!(report.contains(&format!(
+        "/api/elections/{id}/record &gt; record.jsonl\nscrutin verify record.jsonl"
+    )));
+    assert!(report.contains(&format!("/elections/{id}/verify")));
+    assert!(report.contains("Drawn up on"));
+    let french = page(&s, &format!("/elections/{id}/report?lang=fr")).await;
+    assert!(french.contains("<html lang=\"fr\">"));
+    assert!(french.contains("Fait le"));
+    assert_eq!(field(&french, "length"), format!("{lines} lignes"));
 }
 
 #[tokio::test]
@@ -663,6 +779,30 @@ fn translations_parse_and_english_and_french_have_the_same_keys() {
 /// are"): the noun goes through a plural selector `{n|election|elections}`, which
 /// `web::i18n::fill` and `i18n.js` resolve per language (English: 1 is singular; French: 0
 /// and 1). Every selector names the count it follows and has exactly two forms.
+/// The verifier page says the verifier's sentences (spec §12, conclusions) with the same English
+/// templates as `scrutin verify`, and has a translation of each.
+#[test]
+fn the_verifier_page_says_every_sentence_of_the_verifier() {
+    let en = translations("en");
+    let verify = &en["verify"];
+    let mut keys = BTreeSet::new();
+    for (key, _, template) in scrutin_election::conclusions::TEMPLATES {
+        let name = format!("verify.says_{key}");
+        assert_eq!(
+            verify.get(&name).map(String::as_str),
+            Some(*template),
+            "{name} differs from the verifier's English"
+        );
+        keys.insert(name);
+    }
+    let on_page: BTreeSet<String> = verify
+        .keys()
+        .filter(|k| k.starts_with("verify.says_") && *k != "verify.says_heading")
+        .cloned()
+        .collect();
+    assert_eq!(on_page, keys, "sentences the verifier does not say");
+}
+
 #[test]
 fn counts_take_the_plural_forms_of_their_language() {
     let nouns: &[(&str, &[&str])] = &[
@@ -745,6 +885,23 @@ fn counts_take_the_plural_forms_of_their_language() {
                             parts[0]
                         );
                         continue;
+                    }
+                    // A label before a count that ends the text ("Ballots counted as
+                    // invalid: {count}"): the count is said before its noun instead.
+                    let cut = text.len().saturating_sub(rest.len() + inside.len() + 2);
+                    let before = text.get(..cut).unwrap_or("");
+                    if before.trim_end().ends_with(':')
+                        && rest.trim_matches(['.', ')', ' ']).is_empty()
+                    {
+                        let clause = before.rsplit(['.', ';', '!', '?', '(']).next();
+                        for w in clause.unwrap_or("").split_whitespace() {
+                            let w = w.trim_matches([':', ',']).to_lowercase();
+                            if plural_words.contains(&w.as_str()) {
+                                bad.push(format!(
+                                    "{lang}/{ns}.json {key}: \"{w}: {{{inside}}}\" puts a fixed plural before its count: {text}"
+                                ));
+                            }
+                        }
                     }
                     // The three words after a count, in its clause ("decryption shares",
                     // "of them are").

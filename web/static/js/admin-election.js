@@ -193,6 +193,7 @@ function renderOverview(admin, pub) {
   $('#link-vote').href = base;
   $('#link-board').href = `${base}/board`;
   $('#link-result').href = `${base}/result`;
+  $('#link-report').href = `${base}/report`;
   $('#link-verify').href = `${base}/verify`;
   for (const a of $$('[data-go]')) a.href = `#election=${encodeURIComponent(id)}&go=${a.dataset.go}`;
 }

@@ -233,6 +233,18 @@ function resultTables(report, questions) {
   });
 }
 
+/**
+ * A sentence of the verifier (§12, conclusions: {key, params}) in the page's language: the template
+ * `verify.says_<key>`, numbers written the language's way.
+ */
+function said(sentence) {
+  const vars = {};
+  for (const [name, value] of Object.entries(sentence.params || {})) {
+    vars[name] = typeof value === 'number' ? fmt(value) : String(value);
+  }
+  return t(`verify.says_${sentence.key}`, vars);
+}
+
 function showReport(report, source, questions, ms) {
   setField('source', source);
   setField('election', report.election || '—', report.election);
@@ -248,6 +260,10 @@ function showReport(report, source, questions, ms) {
     proofs: fmt(report.proofs),
     seconds: new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(ms / 1000),
   });
+  const conclusions = Array.isArray(report.conclusions) ? report.conclusions : [];
+  $('#says').replaceChildren(...conclusions.map((c) =>
+    el('li', { 'data-key': c.key, 'data-checks': (c.checks || []).join(' '), text: said(c) })));
+  $('#says-part').hidden = conclusions.length === 0;
   const other = $('#other-election');
   other.hidden = !report.election || report.election === id;
   other.textContent = other.hidden ? '' : t('verify.other_election', { other: report.election, id });
@@ -276,6 +292,10 @@ function showFailure(error, source) {
   $('#failure-text').textContent = seq === null || seq === undefined
     ? t('verify.failed_no_seq', { check, message })
     : t('verify.failed_at', { check, seq, message });
+  const plain = $('#failure-said');
+  plain.hidden = !error.sentence;
+  plain.textContent = error.sentence ? said(error.sentence) : '';
+  if (error.sentence) plain.dataset.key = error.sentence.key;
   const key = `verify.check_${check}`;
   const about = t(key);
   $('#failure-check').textContent = about === key ? '' : t('verify.check_about', { check, text: about });

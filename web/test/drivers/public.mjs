@@ -91,6 +91,20 @@ export async function readResult(page, baseUrl, election) {
   return readResultTables(page, 'section.question', 'h2');
 }
 
+/**
+ * The printable report (/elections/{id}/report): its counts per question (as readResult,
+ * the heading being "Question n: text"), and its facts by data-field.
+ */
+export async function readReport(page, baseUrl, election, lang = 'en') {
+  await goto(page, `${url(baseUrl, election, 'report')}?lang=${lang}`);
+  const questions = await readResultTables(page, 'section[data-question]', 'h3');
+  const facts = {};
+  for (const dd of await page.locator('dd[data-field]').all()) {
+    facts[await dd.getAttribute('data-field')] = ((await dd.textContent()) || '').trim();
+  }
+  return { questions, facts };
+}
+
 async function readResultTables(page, sectionSelector, headingSelector) {
   const sections = page.locator(sectionSelector);
   const out = [];

@@ -19,6 +19,7 @@ use scrutin_election::mix::{CountResult, MixedResult};
 use super::chart::{Bar, Segment, bar_chart, stacked_chart};
 use super::html::Html;
 use super::i18n::Messages;
+use crate::csv::csv_row;
 use crate::http::error::ApiError;
 use crate::state::AppState;
 
@@ -151,6 +152,56 @@ fn order_list(h: &mut Html, m: &Messages, question: &Question, order: &[Vec<u32>
         h.elem("li", &[], &names(question, group));
     }
     h.close("ol");
+}
+
+/// The outcome of a ranked or graded question in brief, as the result's CSV and the
+/// printable report give it (§11.14).
+pub struct Outcome {
+    /// Ballots the count read as valid.
+    pub valid: u64,
+    /// Ballots counted as invalid.
+    pub invalid: u64,
+    /// The elected answers (STV, IRV) or the winners (Schulze, majority judgment).
+    pub elected: Vec<u32>,
+    /// The order of the answers, best first, equal answers in one group (Schulze,
+    /// majority judgment); empty for STV and IRV.
+    pub order: Vec<Vec<u32>>,
+}
+
+/// The outcome of `mixed` in brief.
+pub fn outcome(mixed: &MixedResult) -> Outcome {
+    let total = |inv: &[InvalidBallot]| inv.iter().fold(0u64, |a, b| a.saturating_add(b.count));
+    match &mixed.count {
+        CountResult::Stv(r) => Outcome {
+            valid: r.valid_ballots,
+            invalid: total(&r.invalid),
+            elected: r.elected.clone(),
+            order: Vec::new(),
+        },
+        CountResult::Irv(r) => Outcome {
+            valid: r.valid_ballots,
+            invalid: total(&r.invalid),
+            elected: vec![r.elected],
+            order: Vec::new(),
+        },
+        CountResult::Schulze(r) => Outcome {
+            valid: r.valid_ballots,
+            invalid: total(&r.invalid),
+            elected: r.winners().to_vec(),
+            order: r.order.clone(),
+        },
+        CountResult::MajorityJudgment(r) => Outcome {
+            valid: r.valid_ballots,
+            invalid: total(&r.invalid),
+            elected: r.order.first().cloned().unwrap_or_default(),
+            order: r.order.clone(),
+        },
+    }
+}
+
+/// The names of answers `cs`, joined by commas.
+pub fn answer_names(question: &Question, cs: &[u32]) -> String {
+    names(question, cs)
 }
 
 /// Everything the page shows of one ranked or graded question, after its heading.
@@ -709,14 +760,6 @@ pub async fn ballots_blt(
     ))
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 /// `GET /api/elections/{id}/result/{question}/ballots.csv`: every decrypted row, one line
 /// each, one column per answer: the rank (`0` unranked) or the grade's name; empty where
 /// the value decrypted to no allowed value (`null` in the record).
@@ -726,21 +769,17 @@ pub async fn ballots_csv(
 ) -> Result<Response, ApiError> {
     let (question, mixed) = mixed_of(&app, &id, &n).await?;
     let grades = question.grades.as_deref();
-    let mut out = String::new();
-    let header: Vec<String> = question.answers.iter().map(|a| csv_field(a)).collect();
-    out.push_str(&header.join(","));
-    out.push_str("\r\n");
+    let mut out = csv_row(question.answers.iter().map(String::as_str));
     for row in &mixed.ballots {
         let cells: Vec<String> = row
             .iter()
             .map(|v| match (v, grades) {
                 (None, _) => String::new(),
-                (Some(v), Some(g)) => g.get(*v as usize).map(|s| csv_field(s)).unwrap_or_default(),
+                (Some(v), Some(g)) => g.get(*v as usize).cloned().unwrap_or_default(),
                 (Some(v), None) => v.to_string(),
             })
             .collect();
-        out.push_str(&cells.join(","));
-        out.push_str("\r\n");
+        out.push_str(&csv_row(cells.iter().map(String::as_str)));
     }
     Ok(download(
         out,

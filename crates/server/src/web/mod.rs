@@ -41,10 +41,12 @@ use crate::http::middleware;
 use crate::state::AppState;
 
 pub mod chart;
+pub mod exports;
 pub mod html;
 pub mod i18n;
 pub mod mixed;
 pub mod public;
+pub mod report;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/web_assets.rs"));
@@ -148,6 +150,8 @@ pub fn routes() -> Router<AppState> {
         .route("/elections/{id}/board", get(public::board))
         .route("/elections/{id}/result", get(public::result))
         .route("/elections/{id}/verify", get(public::verify))
+        .route("/elections/{id}/report", get(report::report))
+        .route("/api/elections/{id}/result.csv", get(exports::result_csv))
         .route(
             "/api/elections/{id}/result/{question}/ballots.blt",
             get(mixed::ballots_blt),

@@ -38,20 +38,20 @@ pub const PAGE_SIZE: usize = 50;
 /// The query parameters of the public pages (unknown ones are ignored).
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
-    lang: Option<String>,
+    pub(super) lang: Option<String>,
     tracker: Option<String>,
     page: Option<String>,
     before: Option<String>,
 }
 
 /// The request's language and its messages.
-struct Lang {
-    m: Messages,
+pub(super) struct Lang {
+    pub(super) m: Messages,
     /// `?lang=` was given: the response remembers it in the `lang` cookie.
-    set_cookie: bool,
+    pub(super) set_cookie: bool,
 }
 
-async fn language(app: &AppState, query: &PageQuery, headers: &HeaderMap) -> Lang {
+pub(super) async fn language(app: &AppState, query: &PageQuery, headers: &HeaderMap) -> Lang {
     let (code, set_cookie) = negotiate(query.lang.as_deref(), headers);
     Lang {
         m: Messages::load(app, code, &["public"]).await,
@@ -59,7 +59,7 @@ async fn language(app: &AppState, query: &PageQuery, headers: &HeaderMap) -> Lan
     }
 }
 
-fn query_of(q: Result<Query<PageQuery>, QueryRejection>) -> PageQuery {
+pub(super) fn query_of(q: Result<Query<PageQuery>, QueryRejection>) -> PageQuery {
     q.map(|Query(q)| q).unwrap_or_default()
 }
 
@@ -103,7 +103,12 @@ async fn snapshot(app: &AppState, id: &str) -> Result<Snapshot, ApiError> {
 // ---- responses ----
 
 /// A page, with its language cookie when `?lang=` chose it.
-fn html_response(status: StatusCode, body: String, lang: &Lang, cache: &'static str) -> Response {
+pub(super) fn html_response(
+    status: StatusCode,
+    body: String,
+    lang: &Lang,
+    cache: &'static str,
+) -> Response {
     let mut resp = (status, body).into_response();
     let h = resp.headers_mut();
     h.insert(
@@ -153,7 +158,7 @@ fn fresh_page(body: String, lang: &Lang, headers: &HeaderMap) -> Response {
 
 /// The page of a failure: 404 says the election does not exist, anything else says what
 /// went wrong in general terms (the details are in the server's log).
-fn error_page(lang: &Lang, err: &ApiError) -> Response {
+pub(super) fn error_page(lang: &Lang, err: &ApiError) -> Response {
     let m = &lang.m;
     let (title, heading, text) = if err.status == StatusCode::NOT_FOUND {
         (
@@ -1042,6 +1047,28 @@ async fn result_page(app: &AppState, id: &str, m: &Messages) -> Result<String, A
         if s.weighted {
             h.elem("p", &[("class", "hint")], m.t("public.weighted_hint"));
         }
+        h.open("ul", &[("class", "links")]);
+        h.raw("<li>");
+        h.elem(
+            "a",
+            &[
+                ("href", &format!("/elections/{id}/report")),
+                ("data-link", "report"),
+            ],
+            m.t("public.report_link"),
+        );
+        h.raw("</li><li>");
+        h.elem(
+            "a",
+            &[
+                ("href", &format!("/api/elections/{id}/result.csv")),
+                ("download", &format!("{id}-result.csv")),
+                ("data-link", "result-csv"),
+            ],
+            m.t("public.download_result_csv"),
+        );
+        h.raw("</li>");
+        h.close("ul");
 
         for (i, (question, counts)) in def.questions.iter().zip(&result.questions).enumerate() {
             let n = i + 1;
