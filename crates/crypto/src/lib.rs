@@ -24,6 +24,10 @@
 //! | [`dlog`] | bounded discrete logarithm (baby-step giant-step) | §7.3 |
 //! | [`rng`] | the operating system's randomness and the seeded generator of test vectors | §2.4 |
 //!
+//! With the `parallel` feature (rayon), a shuffle's long loops and a large batch's
+//! multiscalar multiplication run on all cores (`par`, private); without it, on one thread,
+//! with the same results.
+//!
 //! The section numbers refer to `docs/spec.md`.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
