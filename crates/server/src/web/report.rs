@@ -36,8 +36,9 @@ main{max-width:48rem;margin:0 auto;padding:1.5rem}\
 h1{font-size:1.6rem;margin:0 0 .3rem}h2{font-size:1.15rem;margin:1.6rem 0 .5rem;border-bottom:1px solid #444;padding-bottom:.15rem}\
 h3{font-size:1rem;margin:1rem 0 .3rem}\
 .kicker{display:block;font-size:.95rem;font-weight:normal;color:#333}\
-dl{display:grid;grid-template-columns:minmax(10rem,auto) 1fr;gap:.2rem 1rem;margin:.4rem 0}\
-dt{font-weight:bold}dd{margin:0}\
+dl{display:grid;grid-template-columns:minmax(10rem,auto) minmax(0,1fr);gap:.2rem 1rem;margin:.4rem 0}\
+dt{font-weight:bold}dd{margin:0;min-width:0;overflow-wrap:anywhere}\
+@media (max-width:30rem){main{padding:1rem}dl{grid-template-columns:minmax(0,1fr)}dd{margin-bottom:.3rem}}\
 table{border-collapse:collapse;width:100%;margin:.4rem 0}\
 th,td{border:1px solid #777;padding:.2rem .45rem;text-align:left;vertical-align:top}\
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}\
