@@ -261,8 +261,15 @@ pub enum TrusteeCommand {
     /// After the close, shuffle the ranked and graded answers (spec §11.12): the last
     /// shuffle's outputs (or the counted ballots, first) re-encrypted in a secret order,
     /// with its proof. At least `threshold` trustees shuffle, each once, before anyone
-    /// decrypts.
-    Shuffle(SecretArgs),
+    /// decrypts. Like `decrypt`, only once the monitors agree on the close line.
+    Shuffle {
+        #[command(flatten)]
+        args: SecretArgs,
+        /// A monitor of the board (`scrutin monitor`): the shuffle is computed only if
+        /// every monitor given holds the same close line as the record downloaded here.
+        #[arg(long = "monitor", value_name = "URL")]
+        monitors: Vec<String>,
+    },
     /// Publish this trustee's decryption share of the closed election's tally, once the
     /// monitors given agree that the close line is the one they hold.
     Decrypt {
@@ -546,9 +553,11 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             print_recorded(seq);
             println!("Trustee {index} checked its shares.");
         }
-        TrusteeCommand::Shuffle(a) => {
-            let place = a.target.place()?;
-            let (state, secrets) = (place.state()?, read_secrets(&a.secret)?);
+        TrusteeCommand::Shuffle { args, monitors } => {
+            let place = args.target.place()?;
+            let secrets = read_secrets(&args.secret)?;
+            let (state, record) = place.state_and_record()?;
+            confirm_close(&place, &state, &record, &monitors, "shuffle")?;
             let event = ceremony::trustee_shuffle(&state, &secrets, &mut os_rng())?;
             place.publish_trustee_event(&state, event)?;
             let threshold = state.definition.as_ref().map_or(0, |d| d.threshold);
@@ -562,29 +571,7 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             let place = args.target.place()?;
             let secrets = read_secrets(&args.secret)?;
             let (state, record) = place.state_and_record()?;
-            let close = state
-                .close_hash
-                .context("the election is not closed yet: nothing to decrypt")?;
-            let close_seq = crate::monitor::seq_of_hash(&record, &close)
-                .context("the close line is not in the record")?;
-            if let Place::Server(remote) = &place {
-                crate::monitor::confirm_with_monitors(
-                    remote.election(),
-                    &record,
-                    close_seq,
-                    &monitors,
-                )?;
-            } else if !monitors.is_empty() {
-                let Place::File(path) = &place else {
-                    bail!("give --record FILE or --server URL");
-                };
-                let id = state
-                    .definition
-                    .as_ref()
-                    .map(|d| d.id.clone())
-                    .with_context(|| format!("{} has no election", path.display()))?;
-                crate::monitor::confirm_with_monitors(&id, &record, close_seq, &monitors)?;
-            }
+            let close = confirm_close(&place, &state, &record, &monitors, "decrypt")?;
             let event = ceremony::trustee_decrypt(&state, &secrets, &mut os_rng())?;
             print_recorded(place.publish_trustee_event(&state, event)?);
             println!(
@@ -594,6 +581,37 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The close line's hash, once the monitors (those given, and on a server those the
+/// election names) hold the same close line as `record` (spec §14.4): a trustee shuffles
+/// or decrypts only a record everybody sees.
+fn confirm_close(
+    place: &Place,
+    state: &RecordState,
+    record: &[u8],
+    monitors: &[String],
+    action: &str,
+) -> Result<Hash32> {
+    let close = state
+        .close_hash
+        .with_context(|| format!("the election is not closed yet: nothing to {action}"))?;
+    let close_seq = crate::monitor::seq_of_hash(record, &close)
+        .context("the close line is not in the record")?;
+    if let Place::Server(remote) = place {
+        crate::monitor::confirm_with_monitors(remote.election(), record, close_seq, monitors)?;
+    } else if !monitors.is_empty() {
+        let Place::File(path) = place else {
+            bail!("give --record FILE or --server URL");
+        };
+        let id = state
+            .definition
+            .as_ref()
+            .map(|d| d.id.clone())
+            .with_context(|| format!("{} has no election", path.display()))?;
+        crate::monitor::confirm_with_monitors(&id, record, close_seq, monitors)?;
+    }
+    Ok(close)
 }
 
 fn parse_voters(text: &str) -> Result<Vec<(String, u64)>> {
