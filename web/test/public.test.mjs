@@ -195,6 +195,10 @@ async function main() {
       cli.result.questions.map((q) => ({ choices: q.choices, blank: q.blank ?? null })),
     );
     assert.deepEqual(r.result.questions, expected);
+    // The conclusions in plain sentences: the same ones as `scrutin verify`, in order.
+    const says = await desktop.locator('#says li').evaluateAll((items) => items.map((li) => li.dataset.key));
+    assert.ok(says.length > 0, 'the verifier page states its conclusions');
+    assert.deepEqual(says, cli.conclusions.map((c) => c.key));
     await checkpoint(desktop, 'public-verify-ok');
 
     // ---- receipts checked against the verified record ----
@@ -242,6 +246,10 @@ async function main() {
     assert.equal(refused.check, cm[1]);
     assert.equal(refused.seq, cm[2] === undefined ? null : Number(cm[2]));
     assert.equal(refused.seq, lines.length - 1);
+    // The failure is said in words: the page's sentence is the one the command line gives.
+    const cliRefusal = JSON.parse((await run(bin, ['verify', tamperedPath, '--json']).catch((e) => e)).stdout);
+    assert.equal(await desktop.locator('#failure-said').getAttribute('data-key'), cliRefusal.failure.key);
+    assert.ok((await desktop.locator('#failure-said').textContent()).trim().length > 0);
     await checkpoint(desktop, 'public-verify-tampered');
     log(`tampered record refused: check ${refused.check} at event ${refused.seq}`);
 
