@@ -227,11 +227,30 @@ fn render(
     subject: String,
     blocks: &[Block],
 ) -> ComposedMail {
-    let mut common = vec![
-        Block::Para(texts.t("mail.voting_page").to_owned()),
-        Block::Link(facts.voting_link()),
-        Block::Para(texts.closing(facts.closes_at)),
-    ];
+    render_for(Reader::Voter, texts, facts, subject, blocks)
+}
+
+/// Who a mail is for: a voter's mail ends with the voting link and the closing time; a
+/// trustee's has its own link and no use for either.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reader {
+    Voter,
+    Trustee,
+}
+
+fn render_for(
+    reader: Reader,
+    texts: &MailTexts,
+    facts: &ElectionFacts,
+    subject: String,
+    blocks: &[Block],
+) -> ComposedMail {
+    let mut common = Vec::new();
+    if reader == Reader::Voter {
+        common.push(Block::Para(texts.t("mail.voting_page").to_owned()));
+        common.push(Block::Link(facts.voting_link()));
+        common.push(Block::Para(texts.closing(facts.closes_at)));
+    }
     if let Some(fp) = &facts.fingerprint {
         common.push(Block::Para(texts.t("mail.fingerprint").to_owned()));
         common.push(Block::Value(fp.clone()));
@@ -386,7 +405,8 @@ pub fn trustee_turn(
     step: &str,
 ) -> ComposedMail {
     let title = [("title", facts.title.as_str())];
-    render(
+    render_for(
+        Reader::Trustee,
         texts,
         facts,
         texts.tv("mail.trustee_subject", &title),

@@ -118,6 +118,8 @@ async fn each_awaited_trustee_is_mailed_once_per_step() {
         assert!(mail.contains(&format!("/elections/{id}/trustee")), "{mail}");
         assert!(mail.contains("publish your commitment"), "{mail}");
         assert!(mail.contains("Availability"), "{mail}");
+        // A trustee's mail has its own link, not the voters' page and closing time.
+        assert!(!mail.contains("Voting page:"), "{mail}");
     }
 
     // Alice commits: Bob, already told, is not mailed again.
