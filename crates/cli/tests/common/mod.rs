@@ -124,6 +124,12 @@ pub fn roles_tables(trustees: &[(&str, String)], authority: (&str, &str)) -> Str
 /// [`DESCRIPTION`] naming trustees and authority with keys each draws with the CLI into
 /// `dir` (unless already there).
 pub fn description_with_keys(dir: &Path) -> String {
+    with_keys(dir, DESCRIPTION)
+}
+
+/// `head` (title, threshold, questions) followed by the trustees and the authority, with
+/// keys each draws with the CLI into `dir` (unless already there).
+pub fn with_keys(dir: &Path, head: &str) -> String {
     let pub_key = |role: &str, name: &str, path: PathBuf| {
         if path.exists() {
             RoleKey::from_json(&std::fs::read_to_string(&path).unwrap())
@@ -146,7 +152,7 @@ pub fn description_with_keys(dir: &Path) -> String {
         .collect();
     let authority = pub_key("credentials", "Registrar", authority_key_file(dir));
     format!(
-        "{DESCRIPTION}{}",
+        "{head}{}",
         roles_tables(&trustees, ("Registrar", &authority))
     )
 }
@@ -683,6 +689,18 @@ pub fn prepare(api: &Api, dir: &Path, n: usize) -> Setup {
 
 /// [`prepare`], calling `created` with the election's id as soon as it exists.
 pub fn prepare_then(api: &Api, dir: &Path, n: usize, created: &mut dyn FnMut(&str)) -> Setup {
+    prepare_described(api, dir, n, DESCRIPTION, created)
+}
+
+/// [`prepare_then`] for an election whose definition begins with `head` (title,
+/// threshold, questions; the roles are added).
+pub fn prepare_described(
+    api: &Api,
+    dir: &Path,
+    n: usize,
+    head: &str,
+    created: &mut dyn FnMut(&str),
+) -> Setup {
     let v = api.ok(
         "POST",
         "/api/admin/login",
@@ -694,7 +712,7 @@ pub fn prepare_then(api: &Api, dir: &Path, n: usize, created: &mut dyn FnMut(&st
         "POST",
         "/api/admin/elections",
         Some(&admin),
-        Some(&json!({ "description": description_with_keys(dir) })),
+        Some(&json!({ "description": with_keys(dir, head) })),
     );
     let id = meta["id"].as_str().unwrap().to_owned();
     assert_eq!(meta["state"], "draft");
