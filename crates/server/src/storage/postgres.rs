@@ -11,7 +11,10 @@
 //! duplicate), and the primary key `(election_id, seq)` backs that up. One-time code sends
 //! and attempts take a transaction advisory lock on `(election, login)`, so their limits
 //! hold across nodes. Every connection runs with `synchronous_commit=on`: a commit is
-//! flushed before the call returns.
+//! flushed before the call returns. Only the writes a voter can redo and that protect
+//! nothing once lost — login codes and their attempts, sessions, mail status — commit with
+//! `synchronous_commit = off` ([`RELAXED`]): a crash of the database server may undo the last
+//! of them (the voter asks for another code or signs in again), as on SQLite.
 //!
 //! The [`Storage`] trait is synchronous. The backend owns a small tokio runtime that drives
 //! the connections; each method enters that runtime and waits for its future on the calling
@@ -44,6 +47,10 @@ use super::{
     StorageError, StorageResult, UnixTime, Voter,
 };
 use crate::mail_text::Lang;
+
+/// Makes the transaction it begins commit without waiting for the write-ahead log to be
+/// flushed (nor for a synchronous standby): only for writes a voter can redo.
+const RELAXED: &str = "SET LOCAL synchronous_commit TO OFF";
 
 /// The role granted read access to the board schema only.
 pub const BOARD_READER_ROLE: &str = "scrutin_board_reader";
@@ -595,6 +602,23 @@ impl PostgresStorage {
         self.run(async {
             let client = self.client().await?;
             f(&client).await
+        })
+    }
+
+    /// Runs `f` in a transaction that commits with `synchronous_commit = off`: for the
+    /// writes a voter can redo (login codes and attempts, sessions, mail status), which a
+    /// crash of the database server may undo without harm (see the module's doc).
+    fn with_relaxed<T>(
+        &self,
+        f: impl AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> StorageResult<T>,
+    ) -> StorageResult<T> {
+        self.run(async {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await.map_err(db)?;
+            tx.batch_execute(RELAXED).await.map_err(db)?;
+            let out = f(&tx).await?;
+            tx.commit().await.map_err(db)?;
+            Ok(out)
         })
     }
 }
@@ -1293,7 +1317,7 @@ impl Storage for PostgresStorage {
     fn insert_session(&self, session: &SessionRecord) -> StorageResult<()> {
         let subject = serde_json::to_string(&session.subject)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
-        self.with_client(async |c| {
+        self.with_relaxed(async |c| {
             c.execute(
                 "INSERT INTO private.sessions (token_hash, subject, expires_at) VALUES ($1, $2, $3)",
                 &[&session.token_hash, &subject, &session.expires_at],
@@ -1327,7 +1351,7 @@ impl Storage for PostgresStorage {
     }
 
     fn delete_session(&self, token_hash: &str) -> StorageResult<()> {
-        self.with_client(async |c| {
+        self.with_relaxed(async |c| {
             c.execute(
                 "DELETE FROM private.sessions WHERE token_hash = $1",
                 &[&token_hash],
@@ -1339,7 +1363,7 @@ impl Storage for PostgresStorage {
     }
 
     fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64> {
-        self.with_client(async |c| {
+        self.with_relaxed(async |c| {
             c.execute(
                 "DELETE FROM private.sessions WHERE expires_at < $1",
                 &[&now],
@@ -1360,6 +1384,7 @@ impl Storage for PostgresStorage {
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(db)?;
+            tx.batch_execute(RELAXED).await.map_err(db)?;
             // The count and the insert below are one step for every node.
             advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
             let sent: i64 = tx
@@ -1456,6 +1481,7 @@ impl Storage for PostgresStorage {
         self.run(async {
             let mut conn = self.client().await?;
             let tx = conn.transaction().await.map_err(db)?;
+            tx.batch_execute(RELAXED).await.map_err(db)?;
             advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
             let since = now.saturating_sub(limits.window_secs);
             let counts = tx
@@ -1588,7 +1614,7 @@ impl Storage for PostgresStorage {
         kind: &str,
         now: UnixTime,
     ) -> StorageResult<i64> {
-        self.with_client(async |c| {
+        self.with_relaxed(async |c| {
             c.query_one(
                 "INSERT INTO private.mails
                  (election_id, login, kind, status, error, created_at, updated_at)
@@ -1609,7 +1635,7 @@ impl Storage for PostgresStorage {
         error: Option<&str>,
         now: UnixTime,
     ) -> StorageResult<()> {
-        self.with_client(async |c| {
+        self.with_relaxed(async |c| {
             let n = c
                 .execute(
                     "UPDATE private.mails SET status = $2, error = $3, updated_at = $4
