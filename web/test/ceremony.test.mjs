@@ -204,7 +204,7 @@ async function main() {
 
     // Trustee 1's page, left open on "waiting", moves on by itself (polling).
     await p1.locator('section[data-step="act"]:not([hidden])').waitFor({ timeout: 20_000 });
-    assert.equal((await p1.locator('#act-heading').textContent()).trim(), 'Step 2 of 4: deal your shares');
+    assert.equal((await p1.locator('#act-heading').textContent()).trim(), 'Key generation, step 2 of 3: deal your shares');
 
     // A record that does not verify: the page names the check and the event, posts nothing.
     await p1.route(`**/api/elections/${id}/record`, async (route) => {
