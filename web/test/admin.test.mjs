@@ -197,6 +197,8 @@ try {
   eq([report2.accepted, report2.rejected, report2.total, report2.weight], [1, 0, 4, 5], 'second import, from a file');
   log('voters imported');
   const logins = async () => (await admin.roll(page)).map((v) => v.login);
+  // A periodic refresh may draw the roll once more; the last drawing lists all four.
+  await page.waitForFunction(() => document.querySelectorAll('#roll-table tbody tr').length === 4, null, { timeout: 10_000 }).catch(() => {});
   eq(await logins(), ['voter1', 'voter2', 'voter3', 'voter4'], 'the roll lists the voters');
   await admin.searchRoll(page, 'VOTER2');
   eq(await logins(), ['voter2'], 'roll search');

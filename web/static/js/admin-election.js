@@ -688,6 +688,9 @@ function showReport(report, text) {
 
 const ROLL_PAGE = 100;
 
+/** How many roll requests were sent (see [`loadRoll`]). */
+let rollRequests = 0;
+
 /**
  * Loads the first page of the roll (or the next one with `more`) for the search typed (or,
  * with `keep`, for the search shown).
@@ -695,12 +698,16 @@ const ROLL_PAGE = 100;
 async function loadRoll({ more = false, keep = false } = {}) {
   const c = current;
   if (!c) return;
+  // Only the latest request draws: an answer that a later one overtook (a periodic
+  // refresh sent before an import, say) would draw the roll as it was.
+  const request = ++rollRequests;
+  const stale = () => current !== c || request !== rollRequests;
   const q = more || keep ? c.rollQuery || '' : $('#roll-q').value.trim();
   const params = new URLSearchParams({ limit: String(ROLL_PAGE) });
   if (q) params.set('q', q);
   if (more && c.rollNext) params.set('after', c.rollNext);
   const page = await adminApi(electionPath(c.id, `/roll?${params}`));
-  if (current !== c) return;
+  if (stale()) return;
   c.rollQuery = q;
   c.rollNext = page.next_after || null;
   c.rollRows = more ? [...(c.rollRows || []), ...page.voters] : page.voters;
@@ -708,7 +715,7 @@ async function loadRoll({ more = false, keep = false } = {}) {
   c.reminders = page.state === 'open'
     ? await adminApi(electionPath(c.id, '/reminders'))
     : null;
-  if (current !== c) return;
+  if (stale()) return;
   renderRoll(page.total_voters);
 }
 

@@ -194,6 +194,7 @@ export async function importVoters(page, csvText, { file = false } = {}) {
     await section.getByLabel('Or paste the lines here').fill(csvText);
   }
   await page.locator('#r-accepted').evaluate((e) => { e.removeAttribute('data-value'); });
+  const loads = (await page.locator('#roll-table').getAttribute('data-loads')) || '0';
   await section.getByRole('button', { name: 'Import the voters' }).click();
   await Promise.race([
     page.locator('#r-accepted[data-value]').waitFor({ timeout: TIMEOUT }),
@@ -202,6 +203,8 @@ export async function importVoters(page, csvText, { file = false } = {}) {
   if (await page.locator('#error').isVisible()) {
     throw new Error(`import refused: ${await page.locator('#error').innerText()}`);
   }
+  // The roll is drawn again after every import, accepted or refused.
+  await page.waitForFunction((b) => (document.querySelector('#roll-table').dataset.loads || '0') !== b, loads, { timeout: TIMEOUT });
   const value = async (id) => Number(await page.locator(`#${id}`).getAttribute('data-value'));
   const errors = [];
   for (const row of await page.locator('#r-errors tbody tr').all()) {
