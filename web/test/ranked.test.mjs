@@ -177,7 +177,7 @@ async function frenchBooth(browser, server, monitor, id, credential, shot) {
   const fs = page.locator('#q0');
   await fs.waitFor({ timeout: 30_000 });
   assert.match(await page.locator('#q0-rules').textContent(), /^Classez autant de candidats .*2 sièges sont pourvus par vote unique transférable\.$/);
-  assert.match(await page.locator('#q2-rules').textContent(), /de Excellent \(la meilleure\) à Reject \(la moins bonne\)/);
+  assert.match(await page.locator('#q2-rules').textContent(), /la meilleure est « Excellent », la moins bonne « Reject »/);
   const rows = fs.locator('.choice.rank');
   const ranks = () => rows.locator('select').evaluateAll((ss) => ss.map((x) => Number(x.value)));
   const said = () => page.locator('#q0-count').textContent();
