@@ -236,18 +236,7 @@ fn layout(
             ("aria-label", m.t("common.language")),
         ],
     );
-    for (code, name) in LANGUAGES {
-        let href = format!("?lang={code}{keep}");
-        let mut attrs = vec![
-            ("href", href.as_str()),
-            ("lang", *code),
-            ("hreflang", *code),
-        ];
-        if *code == m.lang {
-            attrs.push(("aria-current", "true"));
-        }
-        h.elem("a", &attrs, name);
-    }
+    language_links(&mut h, m, keep);
     h.close("nav");
     h.raw("</header>");
     if let Some(nav) = nav {
@@ -1246,5 +1235,22 @@ pub async fn verify(
             let lang = language(&app, &q, &headers).await;
             error_page(&lang, &e)
         }
+    }
+}
+
+/// One link per language to this page in that language (`?lang=…`, then `keep`: the rest
+/// of the query to carry over), the current one marked; for a language switch's `<nav>`.
+pub(super) fn language_links(h: &mut Html, m: &Messages, keep: &str) {
+    for (code, name) in LANGUAGES {
+        let href = format!("?lang={code}{keep}");
+        let mut attrs = vec![
+            ("href", href.as_str()),
+            ("lang", *code),
+            ("hreflang", *code),
+        ];
+        if *code == m.lang {
+            attrs.push(("aria-current", "true"));
+        }
+        h.elem("a", &attrs, name);
     }
 }

@@ -22,8 +22,8 @@ use scrutin_election::roles::fingerprint;
 use sha2::{Digest, Sha256};
 
 use super::html::Html;
-use super::i18n::{LANGUAGES, Messages, iso_time, utc_time};
-use super::public::{Lang, PageQuery, error_page, html_response, query_of};
+use super::i18n::{Messages, iso_time, utc_time};
+use super::public::{Lang, PageQuery, error_page, html_response, language_links, query_of};
 use crate::http::error::ApiError;
 use crate::http::middleware::CSP;
 use crate::state::AppState;
@@ -191,18 +191,7 @@ async fn report_page(app: &AppState, id: &str, m: &Messages) -> Result<String, A
         "nav",
         &[("class", "lang"), ("aria-label", m.t("common.language"))],
     );
-    for (code, name) in LANGUAGES {
-        let href = format!("?lang={code}");
-        let mut attrs = vec![
-            ("href", href.as_str()),
-            ("lang", *code),
-            ("hreflang", *code),
-        ];
-        if *code == m.lang {
-            attrs.push(("aria-current", "true"));
-        }
-        h.elem("a", &attrs, name);
-    }
+    language_links(&mut h, m, "");
     h.close("nav");
     h.raw("<h1>");
     h.elem("span", &[("class", "kicker")], m.t("report.kicker"));
