@@ -587,7 +587,8 @@ export function trustee_deal(record, secrets) {
 }
 
 /**
- * The trustee's decryption share: `{event_type, event_body, line}`.
+ * The trustee's decryption share: `{events: [{type, body}, …], lines}`, the parts of a
+ * long share first (§11.15).
  * @param {string} record
  * @param {string} secrets
  * @returns {string}
@@ -660,8 +661,8 @@ export function trustee_identity(record, file) {
 }
 
 /**
- * The trustee's shuffle of the ranked and graded answers (spec §11.12): `{event_type,
- * event_body, line}`.
+ * The trustee's shuffle of the ranked and graded answers (spec §11.12): `{events: [{type,
+ * body}, …], lines}`, the parts of a long shuffle first (§11.15).
  * @param {string} record
  * @param {string} secrets
  * @returns {string}

@@ -118,6 +118,22 @@ fn with_event(state: &RecordState, event: &Event, extra: &[(&str, Value)]) -> Ou
     Ok(serde_json::to_string(&out)?)
 }
 
+/// A step that may publish several events (§11.15: the parts of a long shuffle or share,
+/// then the event): `{events: [{type, body}, …], lines}`, in the order to post them.
+fn with_events(state: &RecordState, events: &[Event]) -> Outcome<String> {
+    let mut list = Vec::with_capacity(events.len());
+    for e in events {
+        list.push(json!({
+            "type": e.kind(),
+            "body": RawValue::from_string(e.body_json()?)?,
+        }));
+    }
+    let lines = ceremony::lines_after(state, events)?;
+    Ok(serde_json::to_string(
+        &json!({ "events": list, "lines": lines }),
+    )?)
+}
+
 fn read_secrets(text: &str) -> Outcome<ceremony::TrusteeSecretFile> {
     serde_json::from_str(small(text, "trustee's secret file")?).map_err(|e| {
         Failure::new(format!(
@@ -312,20 +328,21 @@ pub fn trustee_check(record: &str, secrets: &str) -> Outcome<String> {
 }
 
 /// The trustee's shuffle of the ranked and graded answers of the closed election
-/// (§11.12), signed with its key.
+/// (§11.12), signed with its key, as [`with_events`] gives it.
 pub fn trustee_shuffle(record: &str, secrets: &str) -> Outcome<String> {
     let state = state_of(record)?;
     let secrets = read_secrets(secrets)?;
-    let event = ceremony::trustee_shuffle(&state, &secrets, &mut os_rng())?;
-    with_event(&state, &event, &[])
+    let events = ceremony::trustee_shuffle(&state, &secrets, &mut os_rng())?;
+    with_events(&state, &events)
 }
 
-/// The trustee's decryption share of the closed election's tally (§7).
+/// The trustee's decryption share of the closed election's tally (§7) and of the last
+/// shuffle's rows (§11.13), as [`with_events`] gives it.
 pub fn trustee_decrypt(record: &str, secrets: &str) -> Outcome<String> {
     let state = state_of(record)?;
     let secrets = read_secrets(secrets)?;
-    let event = ceremony::trustee_decrypt(&state, &secrets, &mut os_rng())?;
-    with_event(&state, &event, &[])
+    let events = ceremony::trustee_decrypt(&state, &secrets, &mut os_rng())?;
+    with_events(&state, &events)
 }
 
 /// One voter of the credential authority's list: `"name"` or `{"name": …, "weight": …}`.
@@ -683,7 +700,8 @@ mod tests {
             ceremony::lines_after(&RecordState::empty(), &[Event::Election(def)]).unwrap();
         let step = |record: &mut String, out: &str| -> Value {
             let v: Value = serde_json::from_str(out).unwrap();
-            record.push_str(v["line"].as_str().unwrap());
+            let lines = v["line"].as_str().or(v["lines"].as_str());
+            record.push_str(lines.unwrap());
             v
         };
         // A key the definition does not name is refused, saying so.

@@ -196,14 +196,15 @@ pub fn trustee_check(record: &str, secrets: &str) -> Result<String, JsValue> {
     api::trustee_check(record, secrets).map_err(to_js)
 }
 
-/// The trustee's shuffle of the ranked and graded answers (spec §11.12): `{event_type,
-/// event_body, line}`.
+/// The trustee's shuffle of the ranked and graded answers (spec §11.12): `{events: [{type,
+/// body}, …], lines}`, the parts of a long shuffle first (§11.15).
 #[wasm_bindgen]
 pub fn trustee_shuffle(record: &str, secrets: &str) -> Result<String, JsValue> {
     api::trustee_shuffle(record, secrets).map_err(to_js)
 }
 
-/// The trustee's decryption share: `{event_type, event_body, line}`.
+/// The trustee's decryption share: `{events: [{type, body}, …], lines}`, the parts of a
+/// long share first (§11.15).
 #[wasm_bindgen]
 pub fn trustee_decrypt(record: &str, secrets: &str) -> Result<String, JsValue> {
     api::trustee_decrypt(record, secrets).map_err(to_js)

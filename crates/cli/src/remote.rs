@@ -179,13 +179,18 @@ impl Remote {
             .map_err(|e| anyhow::anyhow!("the server's record does not verify: {e}"))
     }
 
-    /// Posts a trustee's event.
-    pub fn post_trustee_event(&self, event: &Event) -> Result<serde_json::Value> {
-        let body: serde_json::Value = serde_json::from_str(&event.body_json()?)?;
-        self.post(
-            "/trustee/events",
-            &serde_json::json!({"type": event.kind(), "body": body}),
-        )
+    /// Posts a trustee's events, appended together as consecutive lines (the parts of a
+    /// long shuffle or share, then the event: spec §11.15).
+    pub fn post_trustee_events(&self, events: &[Event]) -> Result<serde_json::Value> {
+        let mut list = Vec::with_capacity(events.len());
+        for e in events {
+            let body: serde_json::Value = serde_json::from_str(&e.body_json()?)?;
+            list.push(serde_json::json!({"type": e.kind(), "body": body}));
+        }
+        match <[serde_json::Value; 1]>::try_from(list) {
+            Ok([one]) => self.post("/trustee/events", &one),
+            Err(list) => self.post("/trustee/events", &serde_json::json!({ "events": list })),
+        }
     }
 
     /// The trustee number of this client's token.

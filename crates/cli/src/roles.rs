@@ -122,10 +122,16 @@ impl Place {
     /// Appends a trustee's event to the file, or posts it to the server; on a server,
     /// returns the sequence number it was recorded as.
     fn publish_trustee_event(&self, state: &RecordState, event: Event) -> Result<Option<u64>> {
+        self.publish_trustee_events(state, &[event])
+    }
+
+    /// Publishes a trustee's events at once, in order: the parts of a long shuffle or
+    /// share and the event itself (spec §11.15) are consecutive lines of the record.
+    fn publish_trustee_events(&self, state: &RecordState, events: &[Event]) -> Result<Option<u64>> {
         match self {
-            Place::File(path) => append(path, state, &[event]).map(|()| None),
+            Place::File(path) => append(path, state, events).map(|()| None),
             Place::Server(remote) => {
-                let posted = remote.post_trustee_event(&event)?;
+                let posted = remote.post_trustee_events(events)?;
                 Ok(posted["seq"].as_u64())
             }
         }
@@ -558,8 +564,8 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             let secrets = read_secrets(&args.secret)?;
             let (state, record) = place.state_and_record()?;
             confirm_close(&place, &state, &record, &monitors, "shuffle")?;
-            let event = ceremony::trustee_shuffle(&state, &secrets, &mut os_rng())?;
-            place.publish_trustee_event(&state, event)?;
+            let events = ceremony::trustee_shuffle(&state, &secrets, &mut os_rng())?;
+            place.publish_trustee_events(&state, &events)?;
             let threshold = state.definition.as_ref().map_or(0, |d| d.threshold);
             println!(
                 "Trustee {} shuffled the ranked and graded answers (shuffle {} of at least {threshold}).",
@@ -572,8 +578,8 @@ pub fn trustee(cmd: TrusteeCommand) -> Result<()> {
             let secrets = read_secrets(&args.secret)?;
             let (state, record) = place.state_and_record()?;
             let close = confirm_close(&place, &state, &record, &monitors, "decrypt")?;
-            let event = ceremony::trustee_decrypt(&state, &secrets, &mut os_rng())?;
-            print_recorded(place.publish_trustee_event(&state, event)?);
+            let events = ceremony::trustee_decrypt(&state, &secrets, &mut os_rng())?;
+            print_recorded(place.publish_trustee_events(&state, &events)?);
             println!(
                 "Trustee {} published its decryption share of close line {close}.",
                 secrets.dkg.index

@@ -20,7 +20,8 @@
 //! and writes `mixed.jsonl` (its record, with two shuffles, §11.12–§11.14) and `mixed.json`
 //! (the rows at `close`, each shuffle's transcripts and challenges, one proof of knowledge
 //! of randomness, one decryption factor proof of a row, the Lagrange combination and the
-//! decrypted rows, and the count).
+//! decrypted rows, and the count); then `mixed-parts.jsonl`, the same election shuffled and
+//! decrypted again from its `close` with every row in a part of its own (§11.15).
 //!
 //! Every transcript is rebuilt here **from the specification** (not with the library's
 //! private builders) and the challenge obtained is checked against the library's
@@ -619,6 +620,7 @@ struct Output {
     shuffle: String,
     mixed_record: String,
     mixed: String,
+    mixed_parts_record: String,
 }
 
 const MIXED_SEED: &[u8] = b"scrutin mixed test vectors";
@@ -633,7 +635,7 @@ fn shuffle_caller(fp: &Hash32, trustee: u32, q: u64) -> Transcript {
 }
 
 /// A mixed election (§8.1, §10.7, §11.12–§11.14): its record and the intermediate values.
-fn mixed_vectors() -> (String, Value) {
+fn mixed_vectors() -> (String, Value, String) {
     use scrutin_election::crypto::knowledge::RandomnessProof;
     use scrutin_election::crypto::threshold;
     use scrutin_election::mix;
@@ -807,7 +809,115 @@ fn mixed_vectors() -> (String, Value) {
         "count": serde_json::to_value(&mixed.count).unwrap(),
     });
     check_mixed(&record, &outcome.trustees);
-    (record, values)
+    let parts = mixed_parts(&record, &outcome.trustees);
+    (record, values, parts)
+}
+
+const MIXED_PARTS_SEED: &[u8] = b"scrutin mixed test vectors, in parts";
+
+/// §11.15: the election of `mixed.jsonl` from its `close` on, with every shuffle and share
+/// written in parts of one row; its negative tests.
+fn mixed_parts(record: &str, trustees: &[ceremony::TrusteeSecretFile]) -> String {
+    use scrutin_election::parts::Layout;
+    let events = events_of(record);
+    let close_at = events.iter().position(|e| e.kind() == "close").unwrap();
+    let mut out = rechained(&events[..=close_at]);
+    let mut rng = SeededRng::new(MIXED_PARTS_SEED);
+    // Three answers a row: parts of 3 ciphertexts hold one row each.
+    let layout = Layout::Parts(3);
+    for t in trustees {
+        let state = state_of(&out);
+        let shuffle = ceremony::trustee_shuffle_laid_out(&state, t, layout, &mut rng).unwrap();
+        out.push_str(&ceremony::lines_after(&state, &shuffle).unwrap());
+    }
+    for t in trustees {
+        let state = state_of(&out);
+        let share = ceremony::trustee_decrypt_laid_out(&state, t, layout, &mut rng).unwrap();
+        out.push_str(&ceremony::lines_after(&state, &share).unwrap());
+    }
+    let state = state_of(&out);
+    out.push_str(
+        &ceremony::lines_after(&state, &[ceremony::result_event(&state).unwrap()]).unwrap(),
+    );
+    let state = state_of(&out);
+    // The same ballots, shuffled otherwise: the same count.
+    let one_line = state_of(record);
+    let count = |s: &RecordState| {
+        s.result.as_ref().unwrap().mixed.as_ref().unwrap()[0]
+            .count
+            .clone()
+    };
+    assert_eq!(count(&state), count(&one_line));
+
+    let parts = events_of(&out);
+    let kinds: Vec<&str> = parts.iter().map(Event::kind).collect();
+    let after_close: Vec<&str> = kinds[close_at + 1..].to_vec();
+    assert_eq!(
+        after_close,
+        [
+            "shuffle_rows",
+            "shuffle_rows",
+            "shuffle_rows",
+            "shuffle",
+            "shuffle_rows",
+            "shuffle_rows",
+            "shuffle_rows",
+            "shuffle",
+            "decryption_rows",
+            "decryption_rows",
+            "decryption_rows",
+            "decryption_share",
+            "decryption_rows",
+            "decryption_rows",
+            "decryption_rows",
+            "decryption_share",
+            "result",
+        ]
+    );
+    let at = |kind: &str, n: usize| {
+        kinds
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| **k == kind)
+            .nth(n)
+            .unwrap()
+            .0
+    };
+    // A part left out (the record chained again): the shuffle has a row too few, M1; the
+    // share too, D1.
+    let without = |i: usize| {
+        let mut e = parts.clone();
+        e.remove(i);
+        e
+    };
+    let second_shuffle = at("shuffle", 1);
+    expect_failure(
+        &without(at("shuffle_rows", 4)),
+        "M1",
+        second_shuffle as u64 - 1,
+    );
+    let first_share = at("decryption_share", 0);
+    expect_failure(
+        &without(at("decryption_rows", 1)),
+        "D1",
+        first_share as u64 - 1,
+    );
+    // Two parts of a shuffle swapped: the rows are out of order, M1.
+    let mut e = parts.clone();
+    e.swap(at("shuffle_rows", 0), at("shuffle_rows", 1));
+    expect_failure(&e, "M1", at("shuffle", 0) as u64);
+    // Trustee 2's first part of its share before trustee 1's share: the lines of one event
+    // are consecutive, R4.
+    let mut e = parts.clone();
+    let moved = e.remove(at("decryption_rows", 3));
+    e.insert(first_share, moved);
+    expect_failure(&e, "R4", first_share as u64);
+    // A result line right after parts: R4.
+    let mut e = parts.clone();
+    e.truncate(at("decryption_rows", 3) + 1);
+    e.push(parts.last().unwrap().clone());
+    expect_failure(&e, "R4", at("decryption_rows", 3) as u64 + 1);
+    out
 }
 
 /// The negative tests of §13 for `mixed.jsonl`.
@@ -969,7 +1079,7 @@ fn build() -> Output {
     state = push(&mut record, &[ceremony::close_event(&state).unwrap()]);
     let shares: Vec<Event> = secrets
         .iter()
-        .map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap())
+        .flat_map(|s| ceremony::trustee_decrypt(&state, s, &mut rng).unwrap())
         .collect();
     state = push(&mut record, &shares);
     state = push(&mut record, &[ceremony::result_event(&state).unwrap()]);
@@ -1383,13 +1493,14 @@ fn build() -> Output {
     });
     // §5.5: a shuffle, from the same generator, after every other draw.
     let shuffle = shuffle_vector(&mut rng, &fp, &h_key);
-    let (mixed_record, mixed) = mixed_vectors();
+    let (mixed_record, mixed, mixed_parts_record) = mixed_vectors();
     Output {
         record,
         proofs: serde_json::to_string_pretty(&sorted(proofs)).unwrap() + "\n",
         shuffle: serde_json::to_string_pretty(&sorted(shuffle)).unwrap() + "\n",
         mixed_record,
         mixed: serde_json::to_string_pretty(&sorted(mixed)).unwrap() + "\n",
+        mixed_parts_record,
     }
 }
 
@@ -1501,6 +1612,10 @@ fn main() {
         "mixed.jsonl is not deterministic"
     );
     assert_eq!(first.mixed, second.mixed, "mixed.json is not deterministic");
+    assert_eq!(
+        first.mixed_parts_record, second.mixed_parts_record,
+        "mixed-parts.jsonl is not deterministic"
+    );
     let verified =
         verify_record(first.record.as_bytes(), &NoProgress).unwrap_or_else(|e| panic!("{e}"));
     check_section_13(&first.record);
@@ -1510,9 +1625,10 @@ fn main() {
     std::fs::write(dir.join("shuffle.json"), &first.shuffle).unwrap();
     std::fs::write(dir.join("mixed.jsonl"), &first.mixed_record).unwrap();
     std::fs::write(dir.join("mixed.json"), &first.mixed).unwrap();
+    std::fs::write(dir.join("mixed-parts.jsonl"), &first.mixed_parts_record).unwrap();
     println!("{}", verified.summary());
     println!(
-        "wrote record.jsonl, proofs.json, shuffle.json, mixed.jsonl and mixed.json in {}",
+        "wrote record.jsonl, proofs.json, shuffle.json, mixed.jsonl, mixed.json and mixed-parts.jsonl in {}",
         dir.display()
     );
 }

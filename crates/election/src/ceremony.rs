@@ -25,6 +25,7 @@ use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
 use crate::mix;
+use crate::parts::{self, Layout};
 use crate::record::{Close, Event, Open, RecordWriter};
 use crate::roles::{Role, RoleKey, Signed, fingerprint};
 use crate::tally;
@@ -334,12 +335,24 @@ pub fn close_event(state: &RecordState) -> Result<Event, ElectionError> {
 }
 
 /// The trustee computes its key share from the record and its decryption share of the
-/// tally of the `close` line (§7, §11.9), signed.
+/// tally of the `close` line (§7, §11.9), and of the last shuffle's rows (§11.13), signed:
+/// the events to append in this order, the parts of a share too long for one line first
+/// (§11.15).
 pub fn trustee_decrypt<R: CryptoRng + ?Sized>(
     state: &RecordState,
     file: &TrusteeSecretFile,
     rng: &mut R,
-) -> Result<Event, ElectionError> {
+) -> Result<Vec<Event>, ElectionError> {
+    trustee_decrypt_laid_out(state, file, Layout::Reference, rng)
+}
+
+/// [`trustee_decrypt`] with the parts laid out as `layout` says.
+pub fn trustee_decrypt_laid_out<R: CryptoRng + ?Sized>(
+    state: &RecordState,
+    file: &TrusteeSecretFile,
+    layout: Layout,
+    rng: &mut R,
+) -> Result<Vec<Event>, ElectionError> {
     let params = params(state)?;
     check_trustee_file(state, file)?;
     let secrets = &file.dkg;
@@ -386,13 +399,25 @@ pub fn trustee_decrypt<R: CryptoRng + ?Sized>(
             rng,
         ));
     }
-    Ok(Event::DecryptionShare(sign(
+    let (parts, body) = parts::split_share(body, &questions, layout);
+    let mut events = Vec::with_capacity(parts.len() + 1);
+    for part in parts {
+        events.push(Event::DecryptionRows(sign(
+            state,
+            part,
+            "decryption_rows",
+            &file.role_key,
+            rng,
+        )?));
+    }
+    events.push(Event::DecryptionShare(sign(
         state,
         body,
         "decryption_share",
         &file.role_key,
         rng,
-    )?))
+    )?));
+    Ok(events)
 }
 
 /// Combines the first `k` published decryption shares into the result (§11.10).
@@ -438,14 +463,25 @@ fn shuffles_done(state: &RecordState) -> Result<bool, ElectionError> {
 
 /// The trustee holding `file` shuffles the rows of every ranked or graded question, taking
 /// as input the last shuffle's outputs, or the counted ballots' rows for the first
-/// (§11.12), and signs the event. Refused before `close`, once a decryption share is
-/// published, when there is nothing to shuffle, or if this trustee already shuffled or
-/// holds no valid key share.
+/// (§11.12), and signs the events to append, in this order: the parts of a shuffle too long
+/// for one line first (§11.15), then the `shuffle`. Refused before `close`, once a
+/// decryption share is published, when there is nothing to shuffle, or if this trustee
+/// already shuffled or holds no valid key share.
 pub fn trustee_shuffle<R: CryptoRng + ?Sized>(
     state: &RecordState,
     file: &TrusteeSecretFile,
     rng: &mut R,
-) -> Result<Event, ElectionError> {
+) -> Result<Vec<Event>, ElectionError> {
+    trustee_shuffle_laid_out(state, file, Layout::Reference, rng)
+}
+
+/// [`trustee_shuffle`] with the parts laid out as `layout` says.
+pub fn trustee_shuffle_laid_out<R: CryptoRng + ?Sized>(
+    state: &RecordState,
+    file: &TrusteeSecretFile,
+    layout: Layout,
+    rng: &mut R,
+) -> Result<Vec<Event>, ElectionError> {
     check_trustee_file(state, file)?;
     let def = definition(state)?;
     let index = file.dkg.index;
@@ -469,13 +505,25 @@ pub fn trustee_shuffle<R: CryptoRng + ?Sized>(
         return invalid(format!("trustee {index} has already shuffled"));
     }
     let body = mix::shuffle_rows(fp, &key.public_key, index, &questions, &state.mix_rows, rng)?;
-    Ok(Event::Shuffle(sign(
+    let (parts, body) = parts::split_shuffle(body, &questions, layout);
+    let mut events = Vec::with_capacity(parts.len() + 1);
+    for part in parts {
+        events.push(Event::ShuffleRows(sign(
+            state,
+            part,
+            "shuffle_rows",
+            &file.role_key,
+            rng,
+        )?));
+    }
+    events.push(Event::Shuffle(sign(
         state,
         body,
         "shuffle",
         &file.role_key,
         rng,
-    )?))
+    )?));
+    Ok(events)
 }
 
 /// What a trustee does next (§6, §11.2).

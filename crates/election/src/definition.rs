@@ -32,10 +32,18 @@ pub const MAX_TEXT: usize = 1_000;
 pub const MAX_DESCRIPTION: usize = 20_000;
 /// At most this many grades in a graded question (§8.2 rule 11).
 pub const MAX_GRADES: usize = crate::count::MAX_GRADES as usize;
-/// At most this many rows times answers-plus-one of ranked and graded questions (§9.3
-/// rule 6): the largest `shuffle` and `decryption_share` lines then stay below the 16 MiB
-/// of a record line (about 340 bytes per entry in either).
-pub const MAX_MIXED_ENTRIES: u64 = 40_000;
+/// At most this many rows times (answers + 22) of ranked and graded questions (§9.3 rule
+/// 6): the `result` line, which holds every decrypted row and the invalid ones listed
+/// (at most 5 bytes per answer and 110 per row and question), then stays within 14.5 MB
+/// of the 16 MiB of a record line. Shuffles and shares are written over several lines
+/// (§11.15) and set no bound.
+pub const MAX_MIXED_ENTRIES: u64 = 2_900_000;
+
+/// The entries of one row of a ranked or graded question with `answers` answers (§9.3
+/// rule 6): one per answer and 22 for the row.
+pub const fn mixed_row_entries(answers: u64) -> u64 {
+    answers + 22
+}
 /// At most this many monitors named in an election.
 pub const MAX_MONITORS: usize = 16;
 /// Longest monitor URL, in bytes.
@@ -777,21 +785,21 @@ impl ElectionDefinition {
         )?)
     }
 
-    /// §9.3 rule 6: with ranked or graded questions, every unit of weight is one row of
-    /// each shuffle (§11.12), and a `shuffle` or `decryption_share` holds every row in one
-    /// line of at most 16 MiB; so `W × Σ (A + 1)` over those questions (`A` answers each) is
-    /// at most [`MAX_MIXED_ENTRIES`], `W` being the total weight of the list.
+    /// §9.3 rule 6: with ranked or graded questions, every unit of weight is one row, and
+    /// the `result` holds every decrypted row in one line of at most 16 MiB; so
+    /// `W × Σ (A + 22)` over those questions (`A` answers each) is at most
+    /// [`MAX_MIXED_ENTRIES`], `W` being the total weight of the list.
     pub fn check_mix_weight(&self, total_weight: u64) -> Result<(), ElectionError> {
         let per_row: u64 = self
             .questions
             .iter()
             .filter(|q| q.is_mixed())
-            .map(|q| q.answers.len() as u64 + 1)
+            .map(|q| mixed_row_entries(q.answers.len() as u64))
             .sum();
         if total_weight.saturating_mul(per_row) > MAX_MIXED_ENTRIES {
             return invalid(format!(
-                "a total weight of {total_weight} makes {total_weight} rows to shuffle for the ranked and graded questions; \
-                 with their answers (plus one each) that is {} entries, at most {MAX_MIXED_ENTRIES} fit in a record line",
+                "a total weight of {total_weight} makes {total_weight} rows to decrypt for the ranked and graded questions; \
+                 with their answers (plus 22 each) that is {} entries, and the result holds at most {MAX_MIXED_ENTRIES} in its record line",
                 total_weight.saturating_mul(per_row)
             ));
         }

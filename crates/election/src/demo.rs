@@ -361,7 +361,7 @@ pub fn run<R: CryptoRng + ?Sized>(
         .collect();
     for s in &present {
         if ceremony::trustee_step(&state, s.dkg.index)? == ceremony::TrusteeStep::Shuffle {
-            state = b.push(&state, &[ceremony::trustee_shuffle(&state, s, rng)?])?;
+            state = b.push(&state, &ceremony::trustee_shuffle(&state, s, rng)?)?;
         }
     }
 
@@ -371,7 +371,7 @@ pub fn run<R: CryptoRng + ?Sized>(
         .iter()
         .filter(|s| !opts.absent_trustees.contains(&s.dkg.index))
     {
-        shares.push(ceremony::trustee_decrypt(&state, s, rng)?);
+        shares.extend(ceremony::trustee_decrypt(&state, s, rng)?);
     }
     state = b.push(&state, &shares)?;
     let state = b.push(&state, &[ceremony::result_event(&state)?])?;

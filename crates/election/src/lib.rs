@@ -15,6 +15,7 @@
 //! | [`verify`] | the universal verifier: every numbered check of §12 | §12 |
 //! | [`ceremony`] | the roles' steps (trustees, credential authority, administrator) on a record | §6, §9 |
 //! | [`mix`] | ranked and graded questions after `close`: the trustees' shuffles, the decryption of each row, the count | §11.12–§11.14 |
+//! | [`parts`] | shuffles and decryption shares too long for one line, written over several | §11.15 |
 //! | [`demo`] | a whole election in one process, for demos, benchmarks and tests | — |
 //! | [`count`] | counting ranked and graded ballots decrypted one by one: Schulze, IRV, Scottish STV, majority judgment; BLT files | §11.14 |
 //!
@@ -31,6 +32,7 @@ pub mod definition;
 pub mod demo;
 mod error;
 pub mod mix;
+pub mod parts;
 pub mod record;
 pub mod roles;
 pub mod tally;

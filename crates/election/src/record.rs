@@ -18,6 +18,7 @@ use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::error::{ElectionError, invalid};
 use crate::mix::Shuffle;
+use crate::parts::{DecryptionRows, ShuffleRows};
 use crate::roles::Signed;
 use crate::tally::{DecryptionShare, ElectionResult, EncryptedTally};
 use scrutin_crypto::dkg::{DealerShares, JointKey, TrusteeCheck, TrusteeCommitment};
@@ -58,8 +59,12 @@ pub enum Event {
     Open(Open),
     Ballot(Box<Ballot>),
     Close(Close),
+    /// Rows of a shuffle too long for one line, before its `shuffle` (§11.15).
+    ShuffleRows(Signed<ShuffleRows>),
     /// Signed by the trustee that shuffled (§11.12).
     Shuffle(Signed<Shuffle>),
+    /// Rows of a trustee's factors too long for one line, before its share (§11.15).
+    DecryptionRows(Signed<DecryptionRows>),
     DecryptionShare(Signed<DecryptionShare>),
     Result(ElectionResult),
 }
@@ -77,7 +82,9 @@ impl Event {
             Event::Open(_) => "open",
             Event::Ballot(_) => "ballot",
             Event::Close(_) => "close",
+            Event::ShuffleRows(_) => "shuffle_rows",
             Event::Shuffle(_) => "shuffle",
+            Event::DecryptionRows(_) => "decryption_rows",
             Event::DecryptionShare(_) => "decryption_share",
             Event::Result(_) => "result",
         }
@@ -95,7 +102,9 @@ impl Event {
             Event::Open(b) => serde_json::to_string(b),
             Event::Ballot(b) => serde_json::to_string(b),
             Event::Close(b) => serde_json::to_string(b),
+            Event::ShuffleRows(b) => return b.to_json(),
             Event::Shuffle(b) => return b.to_json(),
+            Event::DecryptionRows(b) => return b.to_json(),
             Event::DecryptionShare(b) => return b.to_json(),
             Event::Result(b) => serde_json::to_string(b),
         }?)
@@ -108,7 +117,9 @@ impl Event {
             Event::TrusteeCommitment(s) => Signer::Trustee(s.body.index),
             Event::DealerShares(s) => Signer::Trustee(s.body.dealer),
             Event::TrusteeCheck(s) => Signer::Trustee(s.body.index),
+            Event::ShuffleRows(s) => Signer::Trustee(s.body.trustee),
             Event::Shuffle(s) => Signer::Trustee(s.body.trustee),
+            Event::DecryptionRows(s) => Signer::Trustee(s.body.trustee),
             Event::DecryptionShare(s) => Signer::Trustee(s.body.trustee),
             Event::Credentials(_) => Signer::Authority,
             _ => Signer::Nobody,
@@ -127,7 +138,9 @@ impl Event {
             "open" => Event::Open(serde_json::from_str(body)?),
             "ballot" => Event::Ballot(Box::new(serde_json::from_str(body)?)),
             "close" => Event::Close(serde_json::from_str(body)?),
+            "shuffle_rows" => Event::ShuffleRows(Signed::from_json(body)?),
             "shuffle" => Event::Shuffle(Signed::from_json(body)?),
+            "decryption_rows" => Event::DecryptionRows(Signed::from_json(body)?),
             "decryption_share" => Event::DecryptionShare(Signed::from_json(body)?),
             "result" => Event::Result(serde_json::from_str(body)?),
             other => return invalid(format!("unknown event type {:?}", truncate(other))),

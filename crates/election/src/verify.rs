@@ -25,6 +25,7 @@ use crate::ballot::{self, Ballot, BallotParts, VotingContext};
 use crate::credential::CredentialList;
 use crate::definition::ElectionDefinition;
 use crate::mix::{self, Rows, Shuffle};
+use crate::parts;
 use crate::record::{self, Close, Event, GENESIS, Open, RecordLine, Signer, split_lines};
 use crate::tally::{self, DecryptionShare, ElectionResult, TallyAccumulator};
 
@@ -230,6 +231,8 @@ pub struct RecordState {
     /// ballots' (§11.12), then the last shuffle's outputs.
     pub mix_rows: Vec<Rows>,
     pub shares: Vec<DecryptionShare>,
+    /// The parts of a shuffle or decryption share whose own line has not come yet (§11.15).
+    pub pending_parts: Option<parts::Pending>,
     pub result: Option<ElectionResult>,
     /// Hash of the last line, and the number of lines.
     pub head: Hash32,
@@ -268,6 +271,7 @@ impl RecordState {
             shuffles: Vec::new(),
             mix_rows: Vec::new(),
             shares: Vec::new(),
+            pending_parts: None,
             result: None,
             head: GENESIS,
             events: 0,
@@ -541,6 +545,9 @@ fn apply<'a>(
     if state.result.is_some() {
         return fail("R4", at, "no event may follow the result");
     }
+    if let Some(waiting) = &state.pending_parts {
+        continues_parts(waiting, &p.event).or_else(|e| fail("R4", at, e))?;
+    }
     match &p.event {
         Event::Election(def) => {
             order(index == 0, "the election event comes first, once")?;
@@ -792,17 +799,25 @@ fn apply<'a>(
             state.close = Some(close.clone());
             state.close_hash = Some(p.hash);
         }
-        Event::Shuffle(signed) => {
-            order(
-                state.close.is_some()
-                    && state.shares.is_empty()
-                    && state.ballots_counted() > 0
-                    && !state.mix_rows.is_empty(),
-                "after close, before any decryption share, in an election with ranked or graded answers to shuffle",
-            )?;
-            verify_shuffle(state, index, &signed.body)?;
+        Event::ShuffleRows(signed) => {
+            order(shuffle_allowed(state), SHUFFLE_PLACE)?;
+            check_shuffler(state, at, signed.body.trustee)?;
             check_trustee_signature(state, at, &p.event)?;
-            let shuffle = signed.body.clone();
+            let (questions, inputs) = rows_shape(state);
+            parts::take_shuffle_part(
+                &mut state.pending_parts,
+                &questions,
+                &inputs,
+                signed.body.clone(),
+            )
+            .or_else(|e| part_fault("M1", at, e))?;
+        }
+        Event::Shuffle(signed) => {
+            order(shuffle_allowed(state), SHUFFLE_PLACE)?;
+            let shuffle = parts::join_shuffle(&mut state.pending_parts, &signed.body)
+                .or_else(|e| part_fault("M1", at, e))?;
+            verify_shuffle(state, index, &shuffle)?;
+            check_trustee_signature(state, at, &p.event)?;
             state.mix_rows = shuffle
                 .questions
                 .iter()
@@ -810,19 +825,28 @@ fn apply<'a>(
                 .collect();
             state.shuffles.push(shuffle);
         }
+        Event::DecryptionRows(signed) => {
+            order(state.close.is_some(), "after close")?;
+            order(shuffles_enough(state), SHUFFLES_FIRST)?;
+            check_decryptor(state, at, signed.body.trustee)?;
+            check_trustee_signature(state, at, &p.event)?;
+            let (questions, inputs) = rows_shape(state);
+            parts::take_decryption_part(
+                &mut state.pending_parts,
+                &questions,
+                &inputs,
+                signed.body.clone(),
+            )
+            .or_else(|e| part_fault("D1", at, e))?;
+        }
         Event::DecryptionShare(signed) => {
             order(state.close.is_some(), "after close")?;
-            let threshold = state
-                .definition
-                .as_ref()
-                .map_or(0, |d| d.threshold as usize);
-            order(
-                state.shuffles.len() >= threshold || state.mix_rows.iter().all(Vec::is_empty),
-                "the ranked and graded answers are decrypted after at least k shuffles",
-            )?;
-            verify_share(state, index, &signed.body)?;
+            order(shuffles_enough(state), SHUFFLES_FIRST)?;
+            let share = parts::join_share(&mut state.pending_parts, &signed.body)
+                .or_else(|e| part_fault("D1", at, e))?;
+            verify_share(state, index, &share)?;
             check_trustee_signature(state, at, &p.event)?;
-            state.shares.push(signed.body.clone());
+            state.shares.push(share);
         }
         Event::Result(result) => {
             order(state.close.is_some(), "after close")?;
@@ -833,6 +857,82 @@ fn apply<'a>(
     state.head = p.hash;
     state.events = index + 1;
     Ok(())
+}
+
+const SHUFFLE_PLACE: &str = "after close, before any decryption share, in an election with ranked or graded answers to shuffle";
+const SHUFFLES_FIRST: &str =
+    "the ranked and graded answers are decrypted after at least k shuffles";
+
+/// Whether a shuffle (or a part of one) may come now (§11.2 item 10).
+fn shuffle_allowed(state: &RecordState) -> bool {
+    state.close.is_some()
+        && state.shares.is_empty()
+        && state.ballots_counted() > 0
+        && !state.mix_rows.is_empty()
+}
+
+/// Whether the shuffles the decryption waits for are in (§11.2 item 11).
+fn shuffles_enough(state: &RecordState) -> bool {
+    let threshold = state
+        .definition
+        .as_ref()
+        .map_or(0, |d| d.threshold as usize);
+    state.shuffles.len() >= threshold || state.mix_rows.iter().all(Vec::is_empty)
+}
+
+/// The numbers of the ranked and graded questions and their rows as they stand.
+fn rows_shape(state: &RecordState) -> (Vec<usize>, Vec<usize>) {
+    let questions = state
+        .definition
+        .as_ref()
+        .map(mix::mixed_questions)
+        .unwrap_or_default();
+    (questions, state.mix_rows.iter().map(Vec::len).collect())
+}
+
+/// R4 while parts wait for their event (§11.15): the next line is another part of the same
+/// trustee's same event, or that event.
+fn continues_parts(waiting: &parts::Pending, event: &Event) -> Result<(), String> {
+    let ok = match (waiting, event) {
+        (parts::Pending::Shuffle { trustee, .. }, Event::ShuffleRows(s)) => {
+            s.body.trustee == *trustee
+        }
+        (parts::Pending::Shuffle { trustee, .. }, Event::Shuffle(s)) => s.body.trustee == *trustee,
+        (parts::Pending::Decryption { trustee, .. }, Event::DecryptionRows(s)) => {
+            s.body.trustee == *trustee
+        }
+        (parts::Pending::Decryption { trustee, .. }, Event::DecryptionShare(s)) => {
+            s.body.trustee == *trustee
+        }
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    let (what, trustee, next) = match waiting {
+        parts::Pending::Shuffle { trustee, .. } => ("shuffle", trustee, "shuffle_rows or shuffle"),
+        parts::Pending::Decryption { trustee, .. } => (
+            "decryption share",
+            trustee,
+            "decryption_rows or decryption_share",
+        ),
+    };
+    Err(format!(
+        "{} event in the middle of trustee {trustee}'s {what}: its lines are consecutive, so only a {next} line of trustee {trustee} may come here",
+        event.kind()
+    ))
+}
+
+/// A part refused: R4 if it breaks the order, `check` if it is malformed.
+fn part_fault<T>(
+    check: &'static str,
+    at: Option<u64>,
+    fault: parts::PartFault,
+) -> Result<T, VerifyError> {
+    match fault {
+        parts::PartFault::Interleaved(m) => fail("R4", at, m),
+        parts::PartFault::Malformed(m) => fail(check, at, m),
+    }
 }
 
 /// S1: a trustee's event is signed by the key the definition names for that trustee.
@@ -859,7 +959,9 @@ fn check_trustee_signature(
         Event::DealerShares(s) => s.verify(kind, &state.election_hash, key),
         Event::TrusteeCheck(s) => s.verify(kind, &state.election_hash, key),
         Event::DecryptionShare(s) => s.verify(kind, &state.election_hash, key),
+        Event::DecryptionRows(s) => s.verify(kind, &state.election_hash, key),
         Event::Shuffle(s) => s.verify(kind, &state.election_hash, key),
+        Event::ShuffleRows(s) => s.verify(kind, &state.election_hash, key),
         _ => Ok(()),
     };
     ok.or_else(|_| {
@@ -1093,6 +1195,25 @@ fn counted_rows(state: &RecordState) -> Result<Vec<Rows>, String> {
     Ok(rows)
 }
 
+/// M1: trustee `trustee` holds a valid key share and has not shuffled yet.
+fn check_shuffler(state: &RecordState, at: Option<u64>, trustee: u32) -> Result<(), VerifyError> {
+    let decryptor = state
+        .joint_key
+        .as_ref()
+        .is_some_and(|k| k.decryptors.contains(&trustee));
+    if !decryptor {
+        return fail(
+            "M1",
+            at,
+            format!("trustee {trustee} is not a trustee holding a valid key share"),
+        );
+    }
+    if state.shuffles.iter().any(|s| s.trustee == trustee) {
+        return fail("M1", at, format!("trustee {trustee} shuffled twice"));
+    }
+    Ok(())
+}
+
 /// M1: a decryptor that has not shuffled yet, and every proof of its shuffle, whose
 /// inputs are the rows as they stand (§11.12).
 fn verify_shuffle(
@@ -1105,23 +1226,7 @@ fn verify_shuffle(
         (Some(d), Some(k), Some(f)) => (d, k, f),
         _ => return fail("M1", at, "shuffle before the tally"),
     };
-    if !key.decryptors.contains(&shuffle.trustee) {
-        return fail(
-            "M1",
-            at,
-            format!(
-                "trustee {} is not a trustee holding a valid key share",
-                shuffle.trustee
-            ),
-        );
-    }
-    if state.shuffles.iter().any(|s| s.trustee == shuffle.trustee) {
-        return fail(
-            "M1",
-            at,
-            format!("trustee {} shuffled twice", shuffle.trustee),
-        );
-    }
+    check_shuffler(state, at, shuffle.trustee)?;
     let questions = mix::mixed_questions(def);
     let mut batch = BatchVerifier::new(&mut os_rng());
     mix::add_shuffle_to_batch(
@@ -1147,6 +1252,44 @@ fn verify_shuffle(
     Ok(())
 }
 
+/// D1: trustee `trustee` exists, holds a valid key share and has published no share yet;
+/// its verification key.
+fn check_decryptor(
+    state: &RecordState,
+    at: Option<u64>,
+    trustee: u32,
+) -> Result<scrutin_crypto::Point, VerifyError> {
+    let Some(key) = state.joint_key.as_ref() else {
+        return fail("D1", at, "decryption share before the tally");
+    };
+    let vk = match key
+        .verification_keys
+        .get((trustee as usize).wrapping_sub(1))
+    {
+        Some(vk) if trustee >= 1 => *vk,
+        _ => {
+            return fail("D1", at, format!("trustee {trustee} does not exist"));
+        }
+    };
+    if state.shares.iter().any(|s| s.trustee == trustee) {
+        return fail(
+            "D1",
+            at,
+            format!("trustee {trustee} published two decryption shares"),
+        );
+    }
+    if !key.decryptors.contains(&trustee) {
+        return fail(
+            "D1",
+            at,
+            format!(
+                "trustee {trustee} holds no valid key share (it complained in the key generation)"
+            ),
+        );
+    }
+    Ok(vk)
+}
+
 /// D1: the trustee exists, publishes once, and every factor's proof is valid.
 fn verify_share(
     state: &mut RecordState,
@@ -1154,45 +1297,11 @@ fn verify_share(
     share: &DecryptionShare,
 ) -> Result<(), VerifyError> {
     let at = Some(index);
-    let (def, key, fp, close) = match (
-        &state.definition,
-        &state.joint_key,
-        &state.fingerprint,
-        &state.close,
-    ) {
-        (Some(d), Some(k), Some(f), Some(c)) => (d, k, f, c),
+    let (def, fp, close) = match (&state.definition, &state.fingerprint, &state.close) {
+        (Some(d), Some(f), Some(c)) => (d, f, c),
         _ => return fail("D1", at, "decryption share before the tally"),
     };
-    let vk = match key
-        .verification_keys
-        .get((share.trustee as usize).wrapping_sub(1))
-    {
-        Some(vk) if share.trustee >= 1 => vk,
-        _ => {
-            return fail(
-                "D1",
-                at,
-                format!("trustee {} does not exist", share.trustee),
-            );
-        }
-    };
-    if state.shares.iter().any(|s| s.trustee == share.trustee) {
-        return fail(
-            "D1",
-            at,
-            format!("trustee {} published two decryption shares", share.trustee),
-        );
-    }
-    if !key.decryptors.contains(&share.trustee) {
-        return fail(
-            "D1",
-            at,
-            format!(
-                "trustee {} holds no valid key share (it complained in the key generation)",
-                share.trustee
-            ),
-        );
-    }
+    let vk = check_decryptor(state, at, share.trustee)?;
     if state.close_hash != Some(share.close_hash) {
         return fail(
             "D1",
@@ -1204,7 +1313,7 @@ fn verify_share(
         );
     }
     let mut batch = BatchVerifier::new(&mut os_rng());
-    tally::add_share_to_batch(fp, def, &close.tally, share, vk, &mut batch)
+    tally::add_share_to_batch(fp, def, &close.tally, share, &vk, &mut batch)
         .or_else(|e| fail("D1", at, e.to_string()))?;
     let questions = mix::mixed_questions(def);
     match (&share.mixed, questions.is_empty()) {
@@ -1215,7 +1324,7 @@ fn verify_share(
             &questions,
             &state.mix_rows,
             factors,
-            vk,
+            &vk,
             &mut batch,
         )
         .or_else(|e| fail("D1", at, e.to_string()))?,

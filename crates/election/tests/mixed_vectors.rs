@@ -80,3 +80,52 @@ fn the_mixed_record_verifies_and_its_values_are_recomputed() {
     }
     assert_eq!(rows, state.mix_rows[0]);
 }
+
+/// §11.15: `mixed-parts.jsonl` is the election of `mixed.jsonl` from its `close` on, every
+/// shuffle and share written in parts of one row. It verifies; joined, its shuffles have as
+/// many rows as the one-line ones, and its count is the same.
+#[test]
+fn the_record_in_parts_verifies_and_counts_the_same() {
+    let one_line = verify_record(read("mixed.jsonl").as_bytes(), &NoProgress)
+        .unwrap()
+        .state;
+    let record = read("mixed-parts.jsonl");
+    let state = verify_record(record.as_bytes(), &NoProgress).unwrap().state;
+    let kinds: Vec<String> = record
+        .lines()
+        .map(|l| {
+            scrutin_election::record::parse_line(l.as_bytes())
+                .unwrap()
+                .event
+                .kind()
+                .to_owned()
+        })
+        .collect();
+    let count = |k: &str| kinds.iter().filter(|x| *x == k).count();
+    assert_eq!(count("shuffle_rows"), 6);
+    assert_eq!(count("decryption_rows"), 6);
+    assert_eq!(count("shuffle"), 2);
+    assert!(state.pending_parts.is_none());
+    for (a, b) in state.shuffles.iter().zip(&one_line.shuffles) {
+        assert_eq!(a.questions[0].outputs.len(), b.questions[0].outputs.len());
+        assert_eq!(
+            a.questions[0].proof.s_prime.len(),
+            b.questions[0].proof.s_prime.len()
+        );
+    }
+    let mixed = |s: &scrutin_election::verify::RecordState| {
+        s.result.as_ref().unwrap().mixed.as_ref().unwrap()[0]
+            .count
+            .clone()
+    };
+    assert_eq!(mixed(&state), mixed(&one_line));
+    // A record cut in the middle of a shuffle's parts is an election in progress, waiting
+    // for the rest of that shuffle.
+    let cut: String = record
+        .lines()
+        .take(kinds.iter().position(|k| k == "shuffle").unwrap())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let waiting = verify_record(cut.as_bytes(), &NoProgress).unwrap().state;
+    assert!(waiting.pending_parts.is_some());
+}

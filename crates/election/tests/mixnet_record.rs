@@ -435,12 +435,14 @@ fn a_rank_no_booth_gives_is_counted_as_invalid_and_shown() {
     let close = ceremony::close_event(&state).unwrap();
     push(&mut state, close);
     for t in &outcome.trustees {
-        let e = ceremony::trustee_shuffle(&state, t, &mut rng).unwrap();
-        push(&mut state, e);
+        for e in ceremony::trustee_shuffle(&state, t, &mut rng).unwrap() {
+            push(&mut state, e);
+        }
     }
     for t in &outcome.trustees[..2] {
-        let e = ceremony::trustee_decrypt(&state, t, &mut rng).unwrap();
-        push(&mut state, e);
+        for e in ceremony::trustee_decrypt(&state, t, &mut rng).unwrap() {
+            push(&mut state, e);
+        }
     }
     let result = ceremony::result_event(&state).unwrap();
     push(&mut state, result);
@@ -504,8 +506,9 @@ fn an_election_nobody_voted_in_has_no_shuffle_and_empty_counts() {
     let mut rng = SeededRng::new(b"nobody shuffles");
     assert!(ceremony::trustee_shuffle(&state, &outcome.trustees[0], &mut rng).is_err());
     for t in &outcome.trustees[1..] {
-        let e = ceremony::trustee_decrypt(&state, t, &mut rng).unwrap();
-        push(&mut state, e);
+        for e in ceremony::trustee_decrypt(&state, t, &mut rng).unwrap() {
+            push(&mut state, e);
+        }
     }
     let result = ceremony::result_event(&state).unwrap();
     push(&mut state, result);
@@ -513,4 +516,159 @@ fn an_election_nobody_voted_in_has_no_shuffle_and_empty_counts() {
     let mixed = state.result.unwrap().mixed.unwrap();
     assert_eq!(mixed.len(), 3);
     assert!(mixed.iter().all(|m| m.ballots.is_empty()));
+}
+
+/// The mixed election of [`election`] from its `close` on, shuffled by trustees 1 and 2 and
+/// decrypted by them with every row in a part of its own (§11.15), and its trustees.
+fn in_parts(seed: &[u8]) -> (DemoOutcome, Vec<Event>) {
+    use scrutin_election::parts::Layout;
+    let outcome = election(seed, vec![]);
+    let ev = events(&outcome.record);
+    let close = positions(&ev, "close")[0];
+    let mut record = record_of(&ev[..=close]);
+    let mut rng = SeededRng::new(seed);
+    // The widest row has 4 answers: parts of 1 ciphertext hold one row each.
+    let layout = Layout::Parts(1);
+    for t in &outcome.trustees[..2] {
+        let st = RecordState::from_record(record.as_bytes()).unwrap();
+        let e = ceremony::trustee_shuffle_laid_out(&st, t, layout, &mut rng).unwrap();
+        record.push_str(&ceremony::lines_after(&st, &e).unwrap());
+    }
+    for t in &outcome.trustees[..2] {
+        let st = RecordState::from_record(record.as_bytes()).unwrap();
+        let e = ceremony::trustee_decrypt_laid_out(&st, t, layout, &mut rng).unwrap();
+        record.push_str(&ceremony::lines_after(&st, &e).unwrap());
+    }
+    let st = RecordState::from_record(record.as_bytes()).unwrap();
+    record.push_str(&ceremony::lines_after(&st, &[ceremony::result_event(&st).unwrap()]).unwrap());
+    (outcome, events(&record))
+}
+
+/// Signs a changed part again with its trustee's key, as a dishonest trustee would.
+fn resign_part(outcome: &DemoOutcome, events: &mut [Event], i: usize) {
+    let ctx = context(events);
+    let mut rng = SeededRng::new(b"part");
+    events[i] = match &events[i] {
+        Event::ShuffleRows(s) => {
+            let key = &outcome.trustees[s.body.trustee as usize - 1].role_key;
+            Event::ShuffleRows(
+                Signed::sign(s.body.clone(), "shuffle_rows", &ctx, key, &mut rng).unwrap(),
+            )
+        }
+        Event::DecryptionRows(s) => {
+            let key = &outcome.trustees[s.body.trustee as usize - 1].role_key;
+            Event::DecryptionRows(
+                Signed::sign(s.body.clone(), "decryption_rows", &ctx, key, &mut rng).unwrap(),
+            )
+        }
+        other => panic!("not a part: {}", other.kind()),
+    };
+}
+
+#[test]
+fn shuffles_and_shares_in_parts_verify_and_each_bad_part_is_named() {
+    let (outcome, ev) = in_parts(b"parts");
+    let st = verify(&ev).unwrap();
+    let rows = st.mix_rows[0].len();
+    assert_eq!(positions(&ev, "shuffle_rows").len(), 2 * 3 * rows);
+    assert_eq!(positions(&ev, "decryption_rows").len(), 2 * 3 * rows);
+    // The same count as the one-line election of the same ballots.
+    let one_line = verify(&events(&outcome.record)).unwrap();
+    let counts = |s: &RecordState| {
+        s.result
+            .as_ref()
+            .unwrap()
+            .mixed
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|m| m.count.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&st), counts(&one_line));
+
+    let part = positions(&ev, "shuffle_rows")[0];
+    let share_part = positions(&ev, "decryption_rows")[0];
+    let with_part = |change: &dyn Fn(&mut scrutin_election::parts::ShuffleRows)| {
+        let mut e = ev.clone();
+        let Event::ShuffleRows(s) = &mut e[part] else {
+            panic!("not a part")
+        };
+        change(&mut s.body);
+        resign_part(&outcome, &mut e, part);
+        e
+    };
+    // A part of a question that is not ranked or graded (question 1 is a single choice).
+    expect(&with_part(&|p| p.question = 0), "M1", part);
+    // A part whose lists are not of one length.
+    expect(
+        &with_part(&|p| {
+            p.s_hat.pop();
+        }),
+        "M1",
+        part,
+    );
+    // A part with no row.
+    expect(
+        &with_part(&|p| {
+            *p = scrutin_election::parts::ShuffleRows {
+                trustee: p.trustee,
+                question: p.question,
+                ..Default::default()
+            }
+        }),
+        "M1",
+        part,
+    );
+    // A part that brings its question beyond its rows.
+    expect(
+        &with_part(&|p| {
+            let extra = p.clone();
+            for _ in 0..rows {
+                p.outputs.extend(extra.outputs.clone());
+                p.permutation.extend(extra.permutation.clone());
+                p.chain.extend(extra.chain.clone());
+                p.t_hat.extend(extra.t_hat.clone());
+                p.s_hat.extend(extra.s_hat.clone());
+                p.s_prime.extend(extra.s_prime.clone());
+            }
+        }),
+        "M1",
+        part,
+    );
+    // A part of the STV question before one of the Schulze question: out of question order.
+    let mut e = ev.clone();
+    let last_part = positions(&ev, "shuffle")[0] - 1;
+    let moved = e.remove(last_part);
+    e.insert(part, moved);
+    expect(&e, "M1", part + 1);
+    // A part not signed by its trustee's key.
+    let mut e = ev.clone();
+    if let Event::ShuffleRows(s) = &mut e[part] {
+        s.body.trustee = 2;
+    }
+    expect(&e, "S1", part);
+    // A part of trustee 3, who does not shuffle here, signed by trustee 3: taken as the
+    // start of trustee 3's shuffle, it interrupts nothing, but trustee 1's parts that
+    // follow then do (R4).
+    let mut e = ev.clone();
+    if let Event::ShuffleRows(s) = &mut e[part] {
+        s.body.trustee = 3;
+    }
+    resign_part(&outcome, &mut e, part);
+    expect(&e, "R4", part + 1);
+    // A decryption part from a trustee that shares twice (its share is later): once its
+    // share is in, another part of it is refused (D1).
+    let mut e = ev.clone();
+    let second_share = positions(&ev, "decryption_share")[1];
+    let again = e[share_part].clone();
+    e.insert(second_share + 1, again);
+    expect(&e, "D1", second_share + 1);
+    // The record cut after a part is an election in progress; a part after the result is
+    // refused.
+    let cut = verify(&ev[..=part]).unwrap();
+    assert!(cut.pending_parts.is_some());
+    let mut e = ev.clone();
+    e.push(ev[share_part].clone());
+    expect(&e, "R4", ev.len());
 }

@@ -457,13 +457,51 @@ fn the_electorate_of_ranked_questions_fits_in_a_record_line() {
         .unwrap()
         .into_definition(&mut SeededRng::new(b"id"))
         .unwrap();
-    // Σ (A + 1) over the ranked and graded questions: 5 + 3 + 4 = 12 entries per row.
-    let most = scrutin_election::definition::MAX_MIXED_ENTRIES / 12;
+    // Σ (A + 22) over the ranked and graded questions: 26 + 24 + 25 = 75 entries per row.
+    let most = scrutin_election::definition::MAX_MIXED_ENTRIES / 75;
     assert!(def.check_mix_weight(most).is_ok());
     let e = def.check_mix_weight(most + 1).unwrap_err().to_string();
-    assert!(e.contains("fit in a record line"), "{e}");
+    assert!(e.contains("in its record line"), "{e}");
     // Without ranked or graded questions there is no such bound.
     let mut plain = def.clone();
     plain.questions.truncate(1);
     assert!(plain.check_mix_weight(1_000_000_000).is_ok());
+}
+
+/// §9.3 rule 6 keeps the `result` line within 16 MiB whatever the shape: at the bound, with
+/// every decrypted row out of range (each listed as an invalid ballot, the longest entry), a
+/// question's part of the result takes at most 14.5 MB, leaving room for the counts.
+#[test]
+fn the_result_at_the_electorate_bound_fits_in_a_record_line() {
+    use scrutin_election::definition::{MAX_MIXED_ENTRIES, mixed_row_entries};
+    use scrutin_election::mix::{MixedResult, count_rows};
+    let question = |answers: usize, kind: QuestionKind, method: Method| Question {
+        text: "Q".into(),
+        answers: (0..answers).map(|a| format!("A{a}")).collect(),
+        min: 0,
+        max: 0,
+        max_per_answer: 1,
+        blank: false,
+        kind: Some(kind),
+        method: Some(method),
+        seats: (method == Method::Stv).then_some(1),
+        grades: (kind == QuestionKind::Grades).then(|| vec!["Good".into(), "Bad".into()]),
+    };
+    for q in [
+        question(1, QuestionKind::Grades, Method::MajorityJudgment),
+        question(2, QuestionKind::Ranked, Method::Stv),
+        question(10, QuestionKind::Ranked, Method::Stv),
+        question(100, QuestionKind::Ranked, Method::Schulze),
+    ] {
+        let rows = MAX_MIXED_ENTRIES / mixed_row_entries(q.answers.len() as u64);
+        let ballots = vec![vec![None; q.answers.len()]; rows as usize];
+        let count = count_rows(&q, &ballots).unwrap();
+        let line = serde_json::to_string(&[MixedResult { ballots, count }]).unwrap();
+        assert!(
+            line.len() <= 14_500_000,
+            "{} answers, {rows} rows: {} bytes",
+            q.answers.len(),
+            line.len()
+        );
+    }
 }

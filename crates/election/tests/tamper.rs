@@ -1278,7 +1278,7 @@ fn bad_dealer_share_excludes_its_recipient_from_decryption() {
     );
     let shares: Vec<Event> = c.files[..2]
         .iter()
-        .map(|f| ceremony::trustee_decrypt(&c.state, f, &mut c.rng).unwrap())
+        .flat_map(|f| ceremony::trustee_decrypt(&c.state, f, &mut c.rng).unwrap())
         .collect();
     c.push(&shares);
     let e = ceremony::result_event(&c.state).unwrap();
@@ -1416,7 +1416,7 @@ fn decryption_share_of_a_trustee_that_complained_is_d1() {
     // The decryptors' shares are accepted.
     let shares: Vec<Event> = c.files[..2]
         .iter()
-        .map(|f| ceremony::trustee_decrypt(&c.state, f, &mut c.rng).unwrap())
+        .flat_map(|f| ceremony::trustee_decrypt(&c.state, f, &mut c.rng).unwrap())
         .collect();
     c.push(&shares);
     assert_eq!(c.state.shares.len(), 2);

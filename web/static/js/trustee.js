@@ -234,7 +234,12 @@ async function withWork(button, fn) {
 
 async function postEvent(out) {
   const ev = JSON.parse(out);
-  await post(`${base}/trustee/events`, token, { type: ev.event_type, body: ev.event_body });
+  // A shuffle or decryption share comes as `events`: the parts of a long one first, all
+  // appended together as consecutive lines (spec §11.15).
+  const body = ev.events
+    ? (ev.events.length === 1 ? ev.events[0] : { events: ev.events })
+    : { type: ev.event_type, body: ev.event_body };
+  await post(`${base}/trustee/events`, token, body);
   return ev;
 }
 

@@ -12,7 +12,7 @@
 //! | `POST /api/admin/elections/{id}/roles` | official | one token per trustee and one for the credential authority |
 //! | `POST /api/admin/elections/{id}/open`, `/close`, `/tally`, `/archive` | official | lifecycle |
 //! | `GET /api/elections/{id}/role` | trustee, authority | who this token is |
-//! | `POST /api/elections/{id}/trustee/events` | trustee | `{type, body}` of one of its events |
+//! | `POST /api/elections/{id}/trustee/events` | trustee | `{type, body}` of one of its events, or `{events: [{type, body}, …]}`: a long shuffle or share with its parts (§11.15) |
 //! | `GET /api/elections/{id}/authority/voters?after=&limit=` | authority | logins, mail addresses, weights, mail languages (when the line names one) |
 //! | `POST /api/elections/{id}/authority/credentials` | authority | the public credential list |
 //! | `GET /api/elections/{id}/authority/resends` | authority | officials' requests to mail a credential again: login, mail address, weight, language, when asked, when done |
@@ -352,24 +352,62 @@ async fn whoami(
     Ok(axum::Json(v))
 }
 
+/// One event a trustee posts: its `type` and `body`, the body kept as JSON text until it
+/// is parsed into its event.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EventRequest {
     #[serde(rename = "type")]
     kind: String,
-    body: serde_json::Value,
+    body: Box<serde_json::value::RawValue>,
 }
 
+/// What a trustee posts: one event (`{type, body}`), or several appended together as
+/// consecutive lines (`{events: [{type, body}, …]}`: the parts of a long shuffle or
+/// decryption share, then the event, spec §11.15).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsRequest {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    body: Option<Box<serde_json::value::RawValue>>,
+    events: Option<Vec<EventRequest>>,
+}
+
+/// Posts a trustee's event(s). The body may be as large as the election's ranked and
+/// graded rows need ([`super::trustee_events_limit`]), no larger.
 async fn trustee_event(
     State(app): State<AppState>,
     Path(id): Path<String>,
     who: RoleAuth,
-    JsonBody(req): JsonBody<EventRequest>,
+    headers: axum::http::HeaderMap,
+    body: Body,
 ) -> Result<axum::Json<Posted>, ApiError> {
     let Role::Trustee { index } = who.for_election(&id)? else {
         return Err(ApiError::forbidden("trustee token required"));
     };
-    super::post_trustee_event(&app, &id, index, &req.kind, &req.body)
+    let limit = super::trustee_events_limit(&app, &id).await?;
+    let req: EventsRequest = json_with_limit(&headers, body, limit).await?;
+    let events: Vec<(String, Box<serde_json::value::RawValue>)> = match req {
+        EventsRequest {
+            kind: Some(kind),
+            body: Some(body),
+            events: None,
+        } => vec![(kind, body)],
+        EventsRequest {
+            kind: None,
+            body: None,
+            events: Some(events),
+        } if !events.is_empty() => events.into_iter().map(|e| (e.kind, e.body)).collect(),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                "post either {\"type\", \"body\"} or {\"events\": [{\"type\", \"body\"}, …]} with at least one event",
+            ));
+        }
+    };
+    super::post_trustee_events(&app, &id, index, &events)
         .await
         .map(axum::Json)
 }

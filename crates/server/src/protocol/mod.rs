@@ -861,33 +861,94 @@ pub async fn post_trustee_event(
     kind: &str,
     body: &serde_json::Value,
 ) -> Result<Posted, ApiError> {
+    let text =
+        serde_json::value::RawValue::from_string(body.to_string()).map_err(ApiError::internal)?;
+    post_trustee_events(app, id, trustee, &[(kind.to_owned(), text)]).await
+}
+
+/// The body limit of a trustee's post to election `id`: one record line, or, once the
+/// election is closed with ranked or graded questions, a shuffle or share of as many rows
+/// as §9.3 rule 6 allows with all its parts (§11.15), counted generously (400 bytes per
+/// ciphertext or factor and 600 per row and question).
+pub async fn trustee_events_limit(app: &AppState, id: &str) -> Result<usize, ApiError> {
+    use scrutin_election::definition::{MAX_MIXED_ENTRIES, mixed_row_entries};
+    let view = app.elections.view(app, id).await?;
+    let line = scrutin_election::record::MAX_LINE + 4096;
+    let Some(def) = view.definition.as_ref() else {
+        return Ok(line);
+    };
+    let mixed: Vec<u64> = def
+        .questions
+        .iter()
+        .filter(|q| q.is_mixed())
+        .map(|q| q.answers.len() as u64)
+        .collect();
+    if mixed.is_empty() || view.stage != Stage::Closed {
+        return Ok(line);
+    }
+    let per_row: u64 = mixed.iter().map(|&a| mixed_row_entries(a)).sum();
+    let rows = MAX_MIXED_ENTRIES / per_row.max(1);
+    let bytes_per_row: u64 = mixed.iter().map(|&a| 400 * a + 600).sum();
+    let bound = rows.saturating_mul(bytes_per_row);
+    Ok(usize::try_from(bound)
+        .unwrap_or(usize::MAX)
+        .saturating_add(line))
+}
+
+/// A trustee posts its events, appended together as consecutive lines: one event, or the
+/// parts of a long shuffle or share followed by that event (§11.15). Nothing is appended
+/// unless all of them verify.
+pub async fn post_trustee_events(
+    app: &AppState,
+    id: &str,
+    trustee: u32,
+    posted: &[(String, Box<serde_json::value::RawValue>)],
+) -> Result<Posted, ApiError> {
+    let Some(((kind, _), parts)) = posted.split_last() else {
+        return Err(ApiError::bad_request("no event posted"));
+    };
+    let kind = kind.as_str();
     let meta = election_meta(app, id).await?;
-    let wanted = match kind {
-        "trustee_commitment" | "dealer_shares" | "trustee_check" => ElectionState::Draft,
-        "shuffle" | "decryption_share" => ElectionState::Closed,
+    let (wanted, part_kind) = match kind {
+        "trustee_commitment" | "dealer_shares" | "trustee_check" => (ElectionState::Draft, None),
+        "shuffle" => (ElectionState::Closed, Some("shuffle_rows")),
+        "decryption_share" => (ElectionState::Closed, Some("decryption_rows")),
         _ => {
             return Err(ApiError::bad_request(format!(
-                "a trustee posts trustee_commitment, dealer_shares, trustee_check, shuffle or decryption_share, not {:?}",
+                "a trustee posts trustee_commitment, dealer_shares, trustee_check, shuffle or decryption_share (the last event posted), not {:?}",
                 kind.chars().take(40).collect::<String>()
             )));
         }
     };
-    require_state(&meta, wanted, kind)?;
-    let text = serde_json::to_string(body).map_err(ApiError::internal)?;
-    let event = Event::parse(kind, &text).map_err(|e| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_body",
-            format!("check R5 failed: {e}"),
-        )
-    })?;
-    if trustee_of(&event) != Some(trustee) {
-        return Err(ApiError::forbidden(format!(
-            "this token is trustee {trustee}'s; the event is another trustee's"
+    if let Some((other, _)) = parts.iter().find(|(k, _)| Some(k.as_str()) != part_kind) {
+        return Err(ApiError::bad_request(format!(
+            "only the parts of a {kind} may come before it in one post ({}), not {:?}",
+            part_kind.unwrap_or("none"),
+            other.chars().take(40).collect::<String>()
         )));
     }
+    require_state(&meta, wanted, kind)?;
+    let mut events = Vec::with_capacity(posted.len());
+    for (k, body) in posted {
+        let event = Event::parse(k, body.get()).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_body",
+                format!("check R5 failed: {e}"),
+            )
+        })?;
+        if trustee_of(&event) != Some(trustee) {
+            return Err(ApiError::forbidden(format!(
+                "this token is trustee {trustee}'s; the event is another trustee's"
+            )));
+        }
+        events.push(event);
+    }
     let mut locked = app.elections.lock(app, id).await?;
-    let appended = locked.append(app, vec![event], Proofs::Verify).await?;
+    let lines = events.len() as u64;
+    let appended = locked.append(app, events, Proofs::Verify).await?;
+    // The event itself is the last line; its parts, if any, come just before it.
+    let seq = appended.first_seq + lines - 1;
     let mut followed_by = Vec::new();
     let mut head = appended.hashes.last().copied();
     let st = locked.state()?;
@@ -902,13 +963,13 @@ pub async fn post_trustee_event(
         &format!("trustee:{trustee}"),
         Some(id),
         &format!("trustee.{kind}"),
-        json!({"seq": appended.first_seq, "followed_by": followed_by}),
+        json!({"seq": seq, "parts": lines - 1, "followed_by": followed_by}),
     )
     .await?;
     drop(locked);
     crate::trustee_mail::notify(app, id).await;
     Ok(Posted {
-        seq: appended.first_seq,
+        seq,
         head: head.map(|h| h.to_hex()).unwrap_or_default(),
         followed_by,
     })
