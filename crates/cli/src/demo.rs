@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use scrutin_election::crypto::rng::{SeededRng, os_rng};
-use scrutin_election::definition::{ElectionDescription, Question};
+use scrutin_election::definition::Question;
 use scrutin_election::demo::{self, DemoOptions};
 
 use crate::output;
@@ -70,13 +70,28 @@ pub struct DemoArgs {
     pub web_dir: Option<PathBuf>,
 }
 
+/// The `[[question]]` tables of a TOML file: a whole election description, or a file of
+/// questions alone (the demo brings its own title, trustees and authority).
+pub fn questions_of(text: &str) -> Result<Vec<Question>> {
+    #[derive(serde::Deserialize)]
+    struct Questions {
+        #[serde(rename = "question", default)]
+        questions: Vec<Question>,
+    }
+    let file: Questions = toml::from_str(text).context("malformed TOML")?;
+    if file.questions.is_empty() {
+        bail!("the file has no [[question]] table");
+    }
+    Ok(file.questions)
+}
+
 pub fn run(args: &DemoArgs) -> Result<()> {
     if args.serve {
         return crate::demo_serve::run(args);
     }
     let out = args.out.clone().context("give --out FILE")?;
     let questions: Vec<Question> = match &args.questions {
-        Some(path) => ElectionDescription::from_toml(&read_small(path, 1 << 20)?)?.questions,
+        Some(path) => questions_of(&read_small(path, 1 << 20)?)?,
         None => DemoOptions::default_questions(),
     };
     let present = args.trustees as usize
