@@ -161,3 +161,22 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!("Try: scrutin verify {}", out.display());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::questions_of;
+
+    #[test]
+    fn questions_come_from_a_questions_file_or_a_whole_description() {
+        let alone = "[[question]]\ntext = \"Elect two\"\nanswers = [\"A\", \"B\", \"C\"]\nkind = \"ranked\"\nmethod = \"stv\"\nseats = 2\n";
+        let q = questions_of(alone).unwrap();
+        assert_eq!((q.len(), q[0].answers.len(), q[0].seats), (1, 3, Some(2)));
+        let whole = format!("title = \"T\"\nthreshold = 1\n{alone}");
+        assert_eq!(questions_of(&whole).unwrap(), q);
+        let e = questions_of("title = \"T\"\n").unwrap_err().to_string();
+        assert!(e.contains("no [[question]] table"), "{e}");
+        let e = questions_of("[[question]\n").unwrap_err().to_string();
+        assert!(e.contains("malformed TOML"), "{e}");
+    }
+}
