@@ -664,8 +664,9 @@ pub trait Storage: Send + Sync + 'static {
     /// The trustees' mail addresses, by index.
     fn trustee_emails(&self, election: &str) -> StorageResult<Vec<(u32, String)>>;
     /// Records that the record waits for trustee `trustee`'s `step` since `now`, unless
-    /// already recorded: `true` only for the call that recorded it (so that each trustee is
-    /// told once per step, even by several nodes).
+    /// already recorded: `true` only for the call that recorded it. The time is what the
+    /// officials' page shows as "late since"; the mail that tells the trustee goes once
+    /// per step through [`Storage::claim`].
     fn record_trustee_wait(
         &self,
         election: &str,
