@@ -390,7 +390,7 @@ fn point(bytes: &[u8; 32], what: &str) -> Result<Point, CheckpointError> {
 }
 
 fn encoded_ciphertexts(bytes: &[u8], what: &str) -> Result<(), CheckpointError> {
-    if bytes.len() % 64 != 0 {
+    if !bytes.len().is_multiple_of(64) {
         return bad(format!(
             "{what} of {} bytes, not whole ciphertexts",
             bytes.len()
