@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use scrutin_election::crypto::rng::{SeededRng, os_rng};
-use scrutin_election::definition::{ElectionDescription, Question};
+use scrutin_election::definition::Question;
 use scrutin_election::demo::{self, DemoOptions};
 
 use crate::output;
@@ -70,13 +70,28 @@ pub struct DemoArgs {
     pub web_dir: Option<PathBuf>,
 }
 
+/// The `[[question]]` tables of a TOML file: a whole election description, or a file of
+/// questions alone (the demo brings its own title, trustees and authority).
+pub fn questions_of(text: &str) -> Result<Vec<Question>> {
+    #[derive(serde::Deserialize)]
+    struct Questions {
+        #[serde(rename = "question", default)]
+        questions: Vec<Question>,
+    }
+    let file: Questions = toml::from_str(text).context("malformed TOML")?;
+    if file.questions.is_empty() {
+        bail!("the file has no [[question]] table");
+    }
+    Ok(file.questions)
+}
+
 pub fn run(args: &DemoArgs) -> Result<()> {
     if args.serve {
         return crate::demo_serve::run(args);
     }
     let out = args.out.clone().context("give --out FILE")?;
     let questions: Vec<Question> = match &args.questions {
-        Some(path) => ElectionDescription::from_toml(&read_small(path, 1 << 20)?)?.questions,
+        Some(path) => questions_of(&read_small(path, 1 << 20)?)?,
         None => DemoOptions::default_questions(),
     };
     let present = args.trustees as usize
@@ -145,4 +160,23 @@ pub fn run(args: &DemoArgs) -> Result<()> {
     println!("The decrypted result equals the plaintext count of the voters' choices.");
     println!("Try: scrutin verify {}", out.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::questions_of;
+
+    #[test]
+    fn questions_come_from_a_questions_file_or_a_whole_description() {
+        let alone = "[[question]]\ntext = \"Elect two\"\nanswers = [\"A\", \"B\", \"C\"]\nkind = \"ranked\"\nmethod = \"stv\"\nseats = 2\n";
+        let q = questions_of(alone).unwrap();
+        assert_eq!((q.len(), q[0].answers.len(), q[0].seats), (1, 3, Some(2)));
+        let whole = format!("title = \"T\"\nthreshold = 1\n{alone}");
+        assert_eq!(questions_of(&whole).unwrap(), q);
+        let e = questions_of("title = \"T\"\n").unwrap_err().to_string();
+        assert!(e.contains("no [[question]] table"), "{e}");
+        let e = questions_of("[[question]\n").unwrap_err().to_string();
+        assert!(e.contains("malformed TOML"), "{e}");
+    }
 }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use scrutin_election::ceremony;
 use scrutin_election::credential;
 use scrutin_election::crypto::rng::os_rng;
-use scrutin_election::definition::{ElectionDescription, Question, QuestionChoice};
+use scrutin_election::definition::{Question, QuestionChoice};
 use scrutin_election::demo::DemoOptions;
 use scrutin_election::record::Event;
 use scrutin_election::roles::{Role, RoleKey, Signed};
@@ -77,7 +77,7 @@ pub fn run(args: &DemoArgs) -> Result<()> {
         bail!("--voters must be 1 to 100000 with --serve");
     }
     let questions: Vec<Question> = match &args.questions {
-        Some(path) => ElectionDescription::from_toml(&read_small(path, 1 << 20)?)?.questions,
+        Some(path) => crate::demo::questions_of(&read_small(path, 1 << 20)?)?,
         None => DemoOptions::default_questions(),
     };
     // Each role's key, as each would draw it on its own machine (§8.6).

@@ -101,6 +101,12 @@ pub struct LoadtestArgs {
     /// How long to wait for a login code mail (seconds).
     #[arg(long, default_value_t = 60)]
     code_wait: u64,
+    /// Mirrors following the board during every timed run: each reads the head, then the
+    /// record's last 100 lines (`/record?from=`), again and again, as a mirror or monitor
+    /// does. Their reads are counted in the report, so that two runs, with and without
+    /// followers, show what following costs the voters.
+    #[arg(long, default_value_t = 0)]
+    followers: usize,
     /// Write every receipt the board signed (a JSON array) to this file.
     #[arg(long)]
     receipts: Option<PathBuf>,
@@ -159,6 +165,10 @@ struct RunReport {
     rate_limited_429: u64,
     overloaded_503: u64,
     network_retries: u64,
+    /// Reads of the record's tail by the followers (`--followers`) during the run, and
+    /// their rate.
+    follower_reads: u64,
+    follower_reads_per_s: f64,
     /// The first few failures.
     errors: Vec<String>,
 }
@@ -307,7 +317,11 @@ pub fn run(args: &LoadtestArgs) -> Result<()> {
                     }
                 }
             }
-            let (report, got) = drive(&shared, &prepared, r, flow, concurrency, !args.json).await;
+            let followers = Followers::start(&shared, args.followers);
+            let (mut report, got) =
+                drive(&shared, &prepared, r, flow, concurrency, !args.json).await;
+            report.follower_reads = followers.stop().await;
+            report.follower_reads_per_s = report.follower_reads as f64 / report.seconds.max(1e-9);
             log(&format!(
                 "{:<5} concurrency {:>4}: {} receipts, {} failed in {:.1} s",
                 flow.name(),
@@ -738,6 +752,31 @@ impl Shared {
     }
 
     /// Requests a login code for voter `i`, reads it from the outbox and signs in.
+    /// What a mirror does to follow the board: the head, then the last 100 lines.
+    async fn read_tail(&self) -> Result<()> {
+        #[derive(Deserialize)]
+        struct Head {
+            events: u64,
+        }
+        let head: Head = self
+            .http
+            .get(format!("{}/head", self.base))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let from = head.events.saturating_sub(100);
+        self.http
+            .get(format!("{}/record?from={from}", self.base))
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        Ok(())
+    }
+
     async fn sign_in(&self, i: usize, counters: &Counters) -> Result<()> {
         let voter = &self.voters[i];
         let used = lock(&self.sessions[i]).used_codes.clone();
@@ -919,9 +958,53 @@ async fn drive(
         rate_limited_429: counters.rate_limited.load(Ordering::Relaxed),
         overloaded_503: counters.overloaded.load(Ordering::Relaxed),
         network_retries: counters.network.load(Ordering::Relaxed),
+        follower_reads: 0,
+        follower_reads_per_s: 0.0,
         errors,
     };
     (report, receipts)
+}
+
+/// Mirrors reading the board's tail while voters cast (`--followers`).
+struct Followers {
+    stop: Arc<AtomicBool>,
+    reads: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Followers {
+    fn start(shared: &Arc<Shared>, n: usize) -> Followers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let reads = Arc::new(AtomicU64::new(0));
+        let tasks = (0..n)
+            .map(|_| {
+                let (shared, stop, reads) = (shared.clone(), stop.clone(), reads.clone());
+                // Each follower reads at least once, however short the run.
+                tokio::spawn(async move {
+                    loop {
+                        if shared.read_tail().await.is_ok() {
+                            reads.fetch_add(1, Ordering::Relaxed);
+                        } else {
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                        if stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Followers { stop, reads, tasks }
+    }
+
+    /// Stops the followers; how many tails they read.
+    async fn stop(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.reads.load(Ordering::Relaxed)
+    }
 }
 
 /// Nearest-rank percentiles, in milliseconds.
@@ -1046,6 +1129,12 @@ fn print_report(r: &Report) {
             run.overloaded_503,
             run.network_retries
         );
+        if run.follower_reads > 0 {
+            println!(
+                "      meanwhile the followers read the tail {} times ({:.1} per second)",
+                run.follower_reads, run.follower_reads_per_s
+            );
+        }
         for e in &run.errors {
             println!("    failed: {e}");
         }

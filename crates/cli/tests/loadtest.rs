@@ -70,6 +70,7 @@ fn loadtest_casts_every_ballot_and_finds_every_receipt_on_the_record() {
             &levels,
         ])
         .args(["--receipts", receipts_file.to_str().unwrap(), "--json"])
+        .args(["--followers", "2"])
         .env("SCRUTIN_ADMIN_PASSWORD", PASSWORD)
         .output()
         .unwrap();
@@ -99,6 +100,8 @@ fn loadtest_casts_every_ballot_and_finds_every_receipt_on_the_record() {
         assert_eq!(r["receipts"], VOTERS, "{r}");
         assert_eq!(r["failed"], 0, "{r}");
         assert!(r["ballots_per_s"].as_f64().unwrap() > 0.0, "{r}");
+        // Two mirrors read the board's tail all along.
+        assert!(r["follower_reads"].as_u64().unwrap() >= 2, "{r}");
         let l = &r["latency_ms"];
         let p = |k: &str| l[k].as_f64().unwrap();
         assert!(

@@ -49,6 +49,10 @@ use crate::{voter_mail, voters};
 /// The shortest time between two reminders of one election, in seconds.
 pub const REMINDER_INTERVAL_SECS: i64 = 3600;
 
+/// The name under which a reminder mailing is claimed ([`Storage::claim`]) before its first
+/// mail is queued: the claim keeps the interval across the nodes sharing the database.
+pub const REMINDER_CLAIM: &str = "reminder";
+
 /// Most voters in one page of the roll.
 pub const MAX_PAGE: usize = 1000;
 /// Longest search string, in bytes.
@@ -413,7 +417,8 @@ fn not_voted(s: &dyn Storage, election: &str) -> StorageResult<Vec<Voter>> {
 pub struct ReminderStatus {
     /// Voters on the roll with no ballot on the board (those a reminder would go to).
     pub not_voted: u64,
-    /// When the last reminder was queued.
+    /// When the last reminder mailing went (its claim, or its latest mail for a mailing
+    /// made before claims existed).
     pub last_sent_at: Option<UnixTime>,
     /// The earliest time the next reminder may go (`None`: now).
     pub next_allowed_at: Option<UnixTime>,
@@ -422,10 +427,9 @@ pub struct ReminderStatus {
 async fn reminder_counts(state: &AppState, id: &str) -> Result<ReminderStatus, ApiError> {
     let eid = id.to_owned();
     let (n, last) = blocking(&state.storage, move |s| {
-        Ok((
-            not_voted(s, &eid)?.len() as u64,
-            s.last_mail_of_kind(&eid, voter_mail::REMINDER_KIND)?,
-        ))
+        let claimed = s.claimed_at(&eid, REMINDER_CLAIM)?;
+        let mailed = s.last_mail_of_kind(&eid, voter_mail::REMINDER_KIND)?;
+        Ok((not_voted(s, &eid)?.len() as u64, claimed.max(mailed)))
     })
     .await?;
     Ok(ReminderStatus {
@@ -446,35 +450,55 @@ async fn reminder_status(
     Ok(axum::Json(reminder_counts(&state, &id).await?).into_response())
 }
 
-/// One reminder at a time on this node, so that two clicks cannot both pass the interval
-/// check before either mail is recorded.
-static REMINDING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The refusal of a reminder asked for within [`REMINDER_INTERVAL_SECS`] of the last one.
+fn reminder_too_soon(status: &ReminderStatus) -> ApiError {
+    let at = now();
+    let last = status.last_sent_at.unwrap_or(at);
+    let next = status.next_allowed_at.unwrap_or(at);
+    let minutes = (next - at).max(1).div_euclid(60).max(1);
+    ApiError::conflict(
+        "reminder_too_soon",
+        format!(
+            "a reminder was sent {} minutes ago; the next one can be sent in {minutes} minutes (at most one per hour)",
+            (at - last).max(0) / 60
+        ),
+    )
+}
 
 /// Mails a reminder to every voter who has not voted: refused while voting is not open and
 /// within [`REMINDER_INTERVAL_SECS`] of the last one; the mails go through the mail queue
 /// (each recorded, then delivered in the background), audited with their number only.
+///
+/// The interval holds across the nodes sharing the database: the mailing is claimed in
+/// storage ([`REMINDER_CLAIM`], [`Storage::claim`]) before its first mail is queued, and of
+/// two requests at once, on one node or on two, one alone gets the claim (the other is
+/// refused as too soon). With nobody left to remind nothing is claimed.
 async fn send_reminders(
     State(state): State<AppState>,
     admin: AdminAuth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     voting(&state, &id, "reminders can be sent").await?;
-    let _one = REMINDING.lock().await;
+    // Refused early without a claim; for mailings made before claims existed, the only
+    // check.
     let status = reminder_counts(&state, &id).await?;
-    if let (Some(last), Some(next)) = (status.last_sent_at, status.next_allowed_at) {
-        let minutes = (next - now()).max(1).div_euclid(60).max(1);
-        return Err(ApiError::conflict(
-            "reminder_too_soon",
-            format!(
-                "a reminder was sent {} minutes ago; the next one can be sent in {minutes} minutes (at most one per hour)",
-                (now() - last).max(0) / 60
-            ),
-        ));
+    if status.next_allowed_at.is_some() {
+        return Err(reminder_too_soon(&status));
     }
     let meta = load_election(&state, &id).await?;
     let facts = voter_mail::election_facts(&state, &meta).await;
     let eid = id.clone();
     let voters = blocking(&state.storage, move |s| not_voted(s, &eid)).await?;
+    if !voters.is_empty() {
+        let (eid, at) = (id.clone(), now());
+        let claimed = blocking(&state.storage, move |s| {
+            s.claim(&eid, REMINDER_CLAIM, at, Some(REMINDER_INTERVAL_SECS))
+        })
+        .await?;
+        if !claimed {
+            return Err(reminder_too_soon(&reminder_counts(&state, &id).await?));
+        }
+    }
     let mut queued = 0u64;
     for voter in voters {
         let mail = voter_mail::reminder(&state, &facts, voter).await?;

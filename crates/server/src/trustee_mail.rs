@@ -12,9 +12,12 @@
 //! | `GET /api/admin/elections/{id}/trustees` | each trustee: name, mail address (if given), the step awaited now and since when |
 //! | `PUT /api/admin/elections/{id}/trustees` | `{emails: [{trustee, email}]}` replaces the addresses (audited), then tells the trustees awaited now |
 //!
-//! Invariants: a trustee is mailed at most once per step on a node (the mail status of the
-//! kind `trustee_<step>` says it was told; a trustee given an address later is told of the
-//! step awaited then); the time a step is first seen waiting is kept
+//! Invariants: a trustee is mailed at most once per step, across all the nodes sharing the
+//! database: the mail is claimed in storage (`trustee-{index}-{step}`, once ever,
+//! [`crate::storage::Storage::claim`]) before it is queued, so of the nodes that find a
+//! trustee untold at once, one alone mails it; the mail status of the kind `trustee_<step>`
+//! says it was told too (elections told before claims existed); a trustee given an address
+//! later is told of the step awaited then; the time a step is first seen waiting is kept
 //! ([`crate::storage::Storage::record_trustee_wait`]); a failure to mail never fails the
 //! trustee event or lifecycle step that triggered it.
 
@@ -79,12 +82,12 @@ pub async fn notify(app: &AppState, id: &str) {
     }
 }
 
-/// One notice at a time on this node, so that two events in a row cannot both find a
-/// trustee untold and mail it twice.
-static NOTIFYING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// The name under which the mail telling trustee `index` of `step` is claimed, once ever.
+pub fn claim_name(index: u32, step: &str) -> String {
+    format!("trustee-{index}-{step}")
+}
 
 async fn try_notify(app: &AppState, id: &str) -> Result<(), ApiError> {
-    let _one = NOTIFYING.lock().await;
     let waits = {
         let locked = app.elections.lock(app, id).await?;
         awaited(locked.state()?)
@@ -138,6 +141,12 @@ async fn try_notify(app: &AppState, id: &str) -> Result<(), ApiError> {
         let Some((_, to)) = emails.iter().find(|(i, _)| *i == index) else {
             continue;
         };
+        // Another event, on this node or another, may have found this trustee untold at
+        // the same time: the one that takes the claim mails it.
+        let (eid, claim) = (id.to_owned(), claim_name(index, step));
+        if !blocking(&app.storage, move |s| s.claim(&eid, &claim, at, None)).await? {
+            continue;
+        }
         let mail = OutgoingMail {
             election: Some(id.to_owned()),
             login: format!("trustee-{index}"),

@@ -85,6 +85,8 @@ conformance!(
     drafts_are_deleted_with_their_lines_and_voters,
     resend_requests_and_trustee_emails,
     checkpoints_keep_the_latest_and_go_with_drafts,
+    claims_hold_once_per_interval,
+    concurrent_claims_from_two_nodes_make_one,
 );
 
 /// One checkpoint per election: a later one replaces it, an earlier one (another node's,
@@ -127,6 +129,88 @@ fn checkpoints_keep_the_latest_and_go_with_drafts(db: &Db) {
     s.create_election(&meta("e", 2)).unwrap();
     assert_eq!(s.checkpoint("e").unwrap(), None);
     assert_eq!(s.checkpoint("other").unwrap(), Some(cp(0, 5)));
+}
+
+/// A claim is taken once within its interval and again after it; with no interval, once
+/// ever; per election and per name; a deleted draft loses its claims.
+fn claims_hold_once_per_interval(db: &Db) {
+    let s = db.open();
+    assert_eq!(s.claimed_at("e", "reminder").unwrap(), None);
+    assert!(s.claim("e", "reminder", 1000, Some(3600)).unwrap());
+    assert_eq!(s.claimed_at("e", "reminder").unwrap(), Some(1000));
+    // Within the hour: refused, and the claim keeps its time.
+    assert!(!s.claim("e", "reminder", 1000, Some(3600)).unwrap());
+    assert!(!s.claim("e", "reminder", 4599, Some(3600)).unwrap());
+    assert_eq!(s.claimed_at("e", "reminder").unwrap(), Some(1000));
+    // A claim from a node whose clock is behind is refused too.
+    assert!(!s.claim("e", "reminder", 900, Some(3600)).unwrap());
+    // The hour over: taken again, from then on.
+    assert!(s.claim("e", "reminder", 4600, Some(3600)).unwrap());
+    assert_eq!(s.claimed_at("e", "reminder").unwrap(), Some(4600));
+    assert!(!s.claim("e", "reminder", 8000, Some(3600)).unwrap());
+    assert!(s.claim("e", "reminder", 8200, Some(3600)).unwrap());
+    // Once ever: never again, however late.
+    assert!(s.claim("e", "trustee-1-commit", 10, None).unwrap());
+    assert!(!s.claim("e", "trustee-1-commit", 10, None).unwrap());
+    assert!(!s.claim("e", "trustee-1-commit", i64::MAX, None).unwrap());
+    assert_eq!(s.claimed_at("e", "trustee-1-commit").unwrap(), Some(10));
+    // Other names and other elections are claims of their own.
+    assert!(s.claim("e", "trustee-2-commit", 10, None).unwrap());
+    assert!(s.claim("e", "trustee-1-deal", 10, None).unwrap());
+    assert!(s.claim("other", "reminder", 8300, Some(3600)).unwrap());
+    assert!(s.claim("other", "trustee-1-commit", 10, None).unwrap());
+    assert_eq!(s.claimed_at("other", "reminder").unwrap(), Some(8300));
+    assert_eq!(s.claimed_at("e", "reminder").unwrap(), Some(8200));
+    // A negative interval is refused, and claims nothing.
+    assert!(matches!(
+        s.claim("x", "reminder", 10, Some(-1)),
+        Err(StorageError::Invalid(_))
+    ));
+    assert_eq!(s.claimed_at("x", "reminder").unwrap(), None);
+    // Claims are durable: another instance sees them.
+    let again = db.open();
+    assert!(!again.claim("e", "reminder", 8300, Some(3600)).unwrap());
+    assert_eq!(again.claimed_at("e", "trustee-2-commit").unwrap(), Some(10));
+    // A deleted draft loses its claims; other elections keep theirs.
+    s.create_election(&meta("d", 1)).unwrap();
+    assert!(s.claim("d", "trustee-1-commit", 5, None).unwrap());
+    s.delete_draft_election("d").unwrap();
+    assert_eq!(s.claimed_at("d", "trustee-1-commit").unwrap(), None);
+    assert!(s.claim("d", "trustee-1-commit", 6, None).unwrap());
+    assert_eq!(s.claimed_at("other", "reminder").unwrap(), Some(8300));
+}
+
+/// Claims of one name made at once from two nodes (several threads each): exactly one is
+/// taken, in every round, whether the claim holds for an interval or for ever.
+fn concurrent_claims_from_two_nodes_make_one(db: &Db) {
+    const THREADS_PER_NODE: usize = 4;
+    const ROUNDS: i64 = 10;
+    let nodes = [db.open(), db.open()];
+    for round in 0..ROUNDS {
+        let barrier = std::sync::Barrier::new(2 * THREADS_PER_NODE);
+        let won: usize = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..2 * THREADS_PER_NODE)
+                .map(|t| {
+                    let (node, barrier) = (&nodes[t % 2], &barrier);
+                    scope.spawn(move || {
+                        let at = 1000 + round * 3600;
+                        barrier.wait();
+                        let hourly = node.claim("e", "reminder", at, Some(3600)).unwrap();
+                        let once = node
+                            .claim("e", &format!("trustee-1-step{round}"), at, None)
+                            .unwrap();
+                        usize::from(hourly) + usize::from(once)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(won, 2, "round {round}: {won} claims taken, not one of each");
+        assert_eq!(
+            nodes[1].claimed_at("e", "reminder").unwrap(),
+            Some(1000 + round * 3600)
+        );
+    }
 }
 
 /// Re-send requests are pending until marked done, renewed by a new request; reminders find

@@ -1,7 +1,9 @@
 //! Two servers on one database: storage is the one source of truth, so ballots cast to
 //! either land on one board (no fork, no gap, no duplicate), each server catches up with the
 //! other's appends instead of answering `board_moved` forever, and a lifecycle change made
-//! on one is seen by the other. On SQLite (one data folder) and on PostgreSQL (one database).
+//! on one is seen by the other; the "at most once" mail rules hold across the two (one
+//! reminder mailing when both are asked at once, one mail to a trustee per step). On SQLite
+//! (one data folder) and on PostgreSQL (one database).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -12,11 +14,55 @@ use common::{ADMIN, TestServer};
 use scrutin_election::verify::RecordState;
 use scrutin_server::storage::postgres::PostgresStorage;
 use scrutin_server::storage::{ElectionState, Storage, blocking, now};
-use scrutin_server::{AppState, protocol};
+use scrutin_server::{AppState, RunningServer, build_router, protocol, start, trustee_mail};
 
 /// A second server process on the same data folder, as a second node would be.
 fn second_node(s: &TestServer) -> AppState {
     AppState::open((*s.state.config).clone()).unwrap()
+}
+
+/// A second node answering HTTP on a port of its own: its state, server and base URL.
+async fn second_server(s: &TestServer) -> (AppState, RunningServer, String) {
+    let b = second_node(s);
+    let server = start(&b.config, build_router(b.clone(), protocol::api::routes()))
+        .await
+        .unwrap();
+    let base = format!("http://{}", server.local_addr());
+    (b, server, base)
+}
+
+/// The recipients of the mails in the outbox the nodes share, once no more arrive (at least
+/// `n` of them).
+async fn delivered(s: &TestServer, n: usize) -> Vec<String> {
+    let read = || {
+        std::fs::read_dir(s.outbox())
+            .map(|d| {
+                d.filter_map(|e| e.ok())
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    for _ in 0..400 {
+        if read().len() >= n {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    // A mail queued twice would show within this.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut to: Vec<String> = read()
+        .iter()
+        .map(|p| {
+            let raw = std::fs::read(p).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let address = m.to().and_then(|t| t.first()).and_then(|a| a.address());
+            address.unwrap().to_owned()
+        })
+        .collect();
+    to.sort();
+    to
 }
 
 /// Casts, retrying while the board moved under the request (what the booth does with a
@@ -183,4 +229,175 @@ async fn the_scheduler_runs_only_on_the_node_holding_the_lease_postgres() {
             .unwrap()
     );
     scheduler.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reminder_asked_of_two_nodes_at_once_goes_once() {
+    reminder_asked_of_two_nodes_goes_once(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_reminder_asked_of_two_nodes_at_once_goes_once_postgres() {
+    if let Some(db) =
+        TestDatabase::create("a_reminder_asked_of_two_nodes_at_once_goes_once_postgres")
+    {
+        reminder_asked_of_two_nodes_goes_once(Some(db)).await;
+    }
+}
+
+/// Two officials ask for a reminder at the same moment, one of each node: one mailing goes
+/// (202), the other is refused as too soon (409), and each voter who has not voted gets one
+/// reminder. Then both nodes refuse a third and show when the next may go.
+async fn reminder_asked_of_two_nodes_goes_once(db: Option<TestDatabase>) {
+    let a = TestServer::start_on(db, |_| {}, protocol::api::routes()).await;
+    let logins: Vec<String> = (0..6).map(|i| format!("voter{i}")).collect();
+    let names: Vec<&str> = logins.iter().map(String::as_str).collect();
+    let (id, creds) = open_election(&a, DESCRIPTION, &names).await;
+    let st = state_of(&a, &id).await;
+    cast_until_done(&a.state, &id, &logins[0], encrypt(&st, &creds[0], true)).await;
+    let (_b, b_server, b_base) = second_server(&a).await;
+    let token = a.admin_token().await;
+    let path = format!("/api/admin/elections/{id}/reminders");
+    let bases = [a.base.clone(), b_base.clone()];
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(bases.len()));
+    let tasks: Vec<_> = bases
+        .iter()
+        .map(|base| {
+            let (client, url, token) = (a.client.clone(), format!("{base}{path}"), token.clone());
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let r = client.post(url).bearer_auth(token).send().await.unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<serde_json::Value>().await.unwrap())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for t in tasks {
+        answers.push(t.await.unwrap());
+    }
+    answers.sort_by_key(|(status, _)| *status);
+    let statuses: Vec<u16> = answers.iter().map(|(status, _)| *status).collect();
+    assert_eq!(statuses, [202, 409], "{answers:?}");
+    assert_eq!(answers[0].1["queued"], 5, "{answers:?}");
+    assert_eq!(answers[1].1["error"], "reminder_too_soon", "{answers:?}");
+    assert!(
+        answers[1].1["message"]
+            .as_str()
+            .unwrap()
+            .contains("one per hour"),
+        "{answers:?}"
+    );
+    // One reminder to each voter who has not voted, whichever node sent it.
+    let expected: Vec<String> = logins[1..]
+        .iter()
+        .map(|l| format!("{l}@example.org"))
+        .collect();
+    assert_eq!(delivered(&a, expected.len()).await, expected);
+    // Both nodes refuse another and say when the next may go.
+    for base in &bases {
+        let r = a
+            .client
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 409);
+        let v: serde_json::Value = a
+            .client
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["not_voted"], 5, "{v}");
+        let (last, next) = (
+            v["last_sent_at"].as_i64().unwrap(),
+            v["next_allowed_at"].as_i64().unwrap(),
+        );
+        assert_eq!(
+            next,
+            last + scrutin_server::roll::REMINDER_INTERVAL_SECS,
+            "{v}"
+        );
+    }
+    b_server
+        .shutdown(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_trustee_awaited_on_two_nodes_at_once_is_mailed_once() {
+    trustee_awaited_on_two_nodes_is_mailed_once(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_trustee_awaited_on_two_nodes_at_once_is_mailed_once_postgres() {
+    if let Some(db) =
+        TestDatabase::create("a_trustee_awaited_on_two_nodes_at_once_is_mailed_once_postgres")
+    {
+        trustee_awaited_on_two_nodes_is_mailed_once(Some(db)).await;
+    }
+}
+
+/// Both nodes find the two trustees awaited for their commitment and untold, several times
+/// at once: each trustee is mailed once.
+async fn trustee_awaited_on_two_nodes_is_mailed_once(db: Option<TestDatabase>) {
+    let a = TestServer::start_on(db, |_| {}, protocol::api::routes()).await;
+    let (keys, authority) =
+        scrutin_election::demo::role_keys(&["Alice", "Bob"], b"two nodes trustee mail");
+    let toml = format!(
+        "{DESCRIPTION}{}",
+        scrutin_election::demo::roles_toml(&keys, &authority)
+    );
+    let id = protocol::create_election(&a.state, ADMIN, toml, None, None)
+        .await
+        .unwrap()
+        .id;
+    // The addresses go straight to storage, so that nobody is told yet.
+    let eid = id.clone();
+    blocking(&a.state.storage, move |s| {
+        s.set_trustee_emails(
+            &eid,
+            &[
+                (1, "alice@example.org".into()),
+                (2, "bob@example.org".into()),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    let b = second_node(&a);
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(8));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let node = if i % 2 == 0 {
+                a.state.clone()
+            } else {
+                b.clone()
+            };
+            let (id, barrier) = (id.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                trustee_mail::notify(&node, &id).await;
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        delivered(&a, 2).await,
+        ["alice@example.org", "bob@example.org"]
+    );
+    // And again later: already told.
+    trustee_mail::notify(&b, &id).await;
+    trustee_mail::notify(&a.state, &id).await;
+    assert_eq!(delivered(&a, 2).await.len(), 2);
 }

@@ -13,7 +13,8 @@
 //!   latest seq). Nothing in it identifies a voter;
 //! - the **private** store: voter lists (login, email, weight, mail language), each
 //!   election's default mail language, hashed one-time codes, admin
-//!   accounts, hashed session tokens, the audit log and mail delivery status.
+//!   accounts, hashed session tokens, the audit log, mail delivery status, and the claims
+//!   ([`Storage::claim`]) that keep "at most once" rules across the nodes sharing it.
 //!
 //! Invariants every backend keeps:
 //! - a method that returns `Ok` after a write has made it durable (committed and synced);
@@ -680,8 +681,9 @@ pub trait Storage: Send + Sync + 'static {
     /// The trustees' mail addresses, by index.
     fn trustee_emails(&self, election: &str) -> StorageResult<Vec<(u32, String)>>;
     /// Records that the record waits for trustee `trustee`'s `step` since `now`, unless
-    /// already recorded: `true` only for the call that recorded it (so that each trustee is
-    /// told once per step, even by several nodes).
+    /// already recorded: `true` only for the call that recorded it. The time is what the
+    /// officials' page shows as "late since"; the mail that tells the trustee goes once
+    /// per step through [`Storage::claim`].
     fn record_trustee_wait(
         &self,
         election: &str,
@@ -691,6 +693,26 @@ pub trait Storage: Send + Sync + 'static {
     ) -> StorageResult<bool>;
     /// Every recorded wait: `(trustee, step, since)`, by trustee then step.
     fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>>;
+
+    // ---- claims ----
+
+    /// Claims `name` for the election at `at`: records the claim and answers `true`, unless
+    /// a claim of that name stands — one made less than `not_within_secs` seconds before
+    /// `at`, or any earlier one when `None` — then answers `false` and changes nothing. One
+    /// atomic write: of concurrent claims of one name, from any connections or nodes sharing
+    /// the database, exactly one answers `true`. This is what keeps the "at most once" rules
+    /// (one reminder mailing an hour, one mail to a trustee per step) across nodes. A
+    /// negative `not_within_secs` is [`StorageError::Invalid`].
+    fn claim(
+        &self,
+        election: &str,
+        name: &str,
+        at: UnixTime,
+        not_within_secs: Option<i64>,
+    ) -> StorageResult<bool>;
+    /// When `name` was last claimed for the election (by a [`Storage::claim`] that answered
+    /// `true`), if ever.
+    fn claimed_at(&self, election: &str, name: &str) -> StorageResult<Option<UnixTime>>;
 
     // ---- nodes ----
 
@@ -733,6 +755,22 @@ pub fn valid_election_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The time at or before which an earlier claim no longer stands, for a claim at `at` that
+/// no claim of the last `not_within_secs` seconds may precede (`None`: every earlier claim
+/// stands). Shared by the backends' [`Storage::claim`].
+pub(crate) fn claim_cutoff(
+    at: UnixTime,
+    not_within_secs: Option<i64>,
+) -> StorageResult<Option<UnixTime>> {
+    match not_within_secs {
+        None => Ok(None),
+        Some(secs) if secs < 0 => Err(StorageError::Invalid(format!(
+            "a claim interval cannot be negative ({secs} seconds)"
+        ))),
+        Some(secs) => Ok(Some(at.saturating_sub(secs))),
+    }
 }
 
 /// Current time in Unix seconds.

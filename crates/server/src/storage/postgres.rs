@@ -238,7 +238,17 @@ CREATE TABLE private.trustee_waits (
 );
 CREATE INDEX mails_by_kind ON private.mails (election_id, kind, created_at);
 "#,
-    // 4: the latest checkpoint of each election's verified state, derived from the board's
+    // 4: claims, which keep "at most once" rules (one reminder mailing an hour, one mail to a
+    // trustee per step) across the nodes sharing the database.
+    r#"
+CREATE TABLE private.claims (
+    election_id TEXT COLLATE "C" NOT NULL,
+    name TEXT COLLATE "C" NOT NULL,
+    claimed_at BIGINT NOT NULL,
+    PRIMARY KEY (election_id, name)
+);
+"#,
+    // 5: the latest checkpoint of each election's verified state, derived from the board's
     // lines alone (a node's cache; not part of the record).
     r#"
 CREATE TABLE board.checkpoints (
@@ -744,6 +754,7 @@ impl Storage for PostgresStorage {
                 "private.credential_resends",
                 "private.trustee_emails",
                 "private.trustee_waits",
+                "private.claims",
             ] {
                 let column = if table == "board.elections" {
                     "id"
@@ -2045,6 +2056,46 @@ impl Storage for PostgresStorage {
                     Ok((index, r.try_get(1).map_err(db)?, r.try_get(2).map_err(db)?))
                 })
                 .collect()
+        })
+    }
+
+    fn claim(
+        &self,
+        election: &str,
+        name: &str,
+        at: UnixTime,
+        not_within_secs: Option<i64>,
+    ) -> StorageResult<bool> {
+        let cutoff = super::claim_cutoff(at, not_within_secs)?;
+        // One statement: a concurrent claim of the same name waits on the row the first
+        // inserts or locks, then evaluates the `WHERE` against it (and fails it). A NULL
+        // cutoff never passes, so with `None` an existing claim is never renewed.
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO private.claims AS old (election_id, name, claimed_at)
+                     VALUES ($1, $2, $3)
+                     ON CONFLICT (election_id, name)
+                     DO UPDATE SET claimed_at = EXCLUDED.claimed_at
+                     WHERE old.claimed_at <= $4",
+                    &[&election, &name, &at, &cutoff],
+                )
+                .await
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn claimed_at(&self, election: &str, name: &str) -> StorageResult<Option<UnixTime>> {
+        self.with_client(async |c| {
+            c.query_opt(
+                "SELECT claimed_at FROM private.claims WHERE election_id = $1 AND name = $2",
+                &[&election, &name],
+            )
+            .await
+            .map_err(db)?
+            .map(|r| r.try_get(0).map_err(db))
+            .transpose()
         })
     }
 

@@ -175,6 +175,12 @@ CREATE TABLE IF NOT EXISTS trustee_waits (
     since INTEGER NOT NULL,
     PRIMARY KEY (election_id, trustee, step)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS claims (
+    election_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    claimed_at INTEGER NOT NULL,
+    PRIMARY KEY (election_id, name)
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS mails_by_kind ON mails (election_id, kind, created_at);
 PRAGMA user_version = 1;
 ";
@@ -541,6 +547,7 @@ impl Storage for SqliteStorage {
             "credential_resends",
             "trustee_emails",
             "trustee_waits",
+            "claims",
         ] {
             tx.execute(&format!("DELETE FROM {table} WHERE election_id = ?1"), [id])
                 .map_err(db)?;
@@ -1703,6 +1710,44 @@ impl Storage for SqliteStorage {
             .map_err(db)?
             .collect::<Result<Vec<_>, _>>()
             .map_err(db)
+    }
+
+    fn claim(
+        &self,
+        election: &str,
+        name: &str,
+        at: UnixTime,
+        not_within_secs: Option<i64>,
+    ) -> StorageResult<bool> {
+        let cutoff = super::claim_cutoff(at, not_within_secs)?;
+        // One write transaction, taken at once: another process on the same file waits for
+        // it and then finds the claim. A NULL cutoff never passes the `WHERE`, so with
+        // `None` an existing claim is never renewed.
+        let mut conn = lock(&self.private_w);
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(db)?;
+        let n = tx
+            .execute(
+                "INSERT INTO claims (election_id, name, claimed_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (election_id, name) DO UPDATE SET claimed_at = excluded.claimed_at
+                 WHERE claims.claimed_at <= ?4",
+                params![election, name, at, cutoff],
+            )
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn claimed_at(&self, election: &str, name: &str) -> StorageResult<Option<UnixTime>> {
+        let conn = self.private_r.get();
+        conn.query_row(
+            "SELECT claimed_at FROM claims WHERE election_id = ?1 AND name = ?2",
+            [election, name],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)
     }
 
     fn scheduler_lease(&self) -> StorageResult<bool> {
