@@ -16,7 +16,7 @@
 //!   once [`CheckpointPolicy::every_lines`] lines and [`CheckpointPolicy::every_secs`]
 //!   seconds have passed since the last one, and at graceful shutdown. The election's lock
 //!   is held while the state is encoded (a linear walk, no copy of the state), not while it
-//!   is stored.
+//!   is stored (on SQLite, storing it takes the board's writer connection for that time).
 //!
 //! [`CheckpointPolicy::every_lines`]: crate::config::CheckpointPolicy::every_lines
 //! [`CheckpointPolicy::every_secs`]: crate::config::CheckpointPolicy::every_secs
