@@ -1,6 +1,7 @@
 //! `scrutin bench`: encryption and verification speed for a ballot with one approval
 //! question of 10 answers (spec §10), the time to verify a whole record, and a trustee's
-//! shuffle of ranked ballots with its proof and its verification (spec §5.5, §11.12).
+//! shuffle of ranked ballots with its proof and its verification (spec §5.5, §11.12); with
+//! `--restart-ballots`, a server node's restart instead ([`crate::bench_restart`]).
 
 use std::time::Instant;
 
@@ -29,6 +30,17 @@ pub struct BenchArgs {
     /// trustee's `shuffle` of one ten-candidate question (0 to skip).
     #[arg(long, default_value_t = 100_000)]
     shuffle_ballots: usize,
+    /// Instead of the other figures: a server node's restart on a stored election of this
+    /// many ballots, with and without its checkpoint, and its memory per ballot.
+    #[arg(long, default_value_t = 0)]
+    restart_ballots: usize,
+    /// Where the restart figure makes its data folder (removed afterwards); default: the
+    /// temporary directory.
+    #[arg(long)]
+    restart_dir: Option<std::path::PathBuf>,
+    /// One load of the restart figure, in a process of its own (run by the figure itself).
+    #[arg(long, hide = true)]
+    restart_phase: Option<String>,
 }
 
 /// Candidates of the ranked question of the shuffle figures: each ballot is a row of this
@@ -89,7 +101,7 @@ fn shuffle_figures(ballots: usize, log: &dyn Fn(&str)) -> Result<(f64, f64)> {
     Ok((shuffle_seconds, verify_seconds))
 }
 
-fn approval_question() -> Question {
+pub(crate) fn approval_question() -> Question {
     Question {
         text: "Approve any of these ten options".into(),
         answers: (1..=10).map(|i| format!("Option {i}")).collect(),
@@ -113,6 +125,18 @@ fn one_core<T: Send>(f: impl FnOnce() -> T + Send) -> Result<T> {
 }
 
 pub fn run(args: &BenchArgs) -> Result<()> {
+    match (&args.restart_phase, &args.restart_dir) {
+        (Some(phase), Some(dir)) => return crate::bench_restart::phase(dir, phase),
+        (Some(_), None) => anyhow::bail!("--restart-phase needs --restart-dir"),
+        _ => {}
+    }
+    if args.restart_ballots > 0 {
+        return crate::bench_restart::run(
+            args.restart_ballots,
+            args.restart_dir.as_deref(),
+            args.json,
+        );
+    }
     let samples = args.samples.max(10);
     let log = |s: &str| {
         if !args.json {

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod bench_restart;
 mod demo;
 mod demo_serve;
 mod loadtest;

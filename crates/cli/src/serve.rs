@@ -170,6 +170,9 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             config.data_dir.display()
         );
         scrutin_server::serve(&config, app(&state)).await?;
+        // Requests have finished: a checkpoint of each election's state lets the next
+        // start skip verifying the records again.
+        state.elections.checkpoint_all(&state).await;
         Ok::<(), anyhow::Error>(())
     })?;
     Ok(())

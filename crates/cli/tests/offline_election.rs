@@ -570,6 +570,48 @@ fn bench_json_has_the_documented_keys() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The restart figure stores an election, loads it in full in one process and from the
+/// checkpoint that load wrote in another (each phase fails unless it loaded as named), and
+/// removes its data folder.
+#[test]
+fn bench_restart_loads_from_the_checkpoint() {
+    let dir = temp_dir("bench-restart");
+    let out = scrutin(
+        &dir,
+        &[
+            "bench",
+            "--json",
+            "--restart-ballots",
+            "30",
+            "--restart-dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    for key in [
+        "full_verification_load_s",
+        "checkpoint_load_s",
+        "checkpoint_write_s",
+        "checkpoint_bytes",
+        "rss_per_ballot_after_checkpoint_load_bytes",
+    ] {
+        assert!(v[key].as_f64().unwrap() > 0.0, "{key} in {out}");
+    }
+    assert_eq!(v["checkpoint"]["ballots"], 30);
+    assert_eq!(v["full"]["events"], v["checkpoint"]["events"]);
+    let left: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("scrutin-bench-restart")
+        })
+        .collect();
+    assert!(left.is_empty(), "the data folder is removed");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// With one trustee (threshold 1), `trustee commit --all-steps` runs the whole key
 /// generation in one command; with several, it stops after the commitment and says that the
 /// other trustees must act first (spec §6.6: dealings need every commitment).

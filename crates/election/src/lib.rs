@@ -13,6 +13,7 @@
 //! | [`roles`] | role keys and their fingerprints, signed events, the board's signed heads and receipts | §8.6, §11.11, §14 |
 //! | [`tally`] | the encrypted tally, decryption shares, the result | §11.8–§11.10 |
 //! | [`verify`] | the universal verifier: every numbered check of §12 | §12 |
+//! | [`checkpoint`] | a verified state written compactly, for a server to restart without verifying its record again; anchored to the record's hash chain, never read by verifiers | §11.1, §12 |
 //! | [`ceremony`] | the roles' steps (trustees, credential authority, administrator) on a record | §6, §9 |
 //! | [`mix`] | ranked and graded questions after `close`: the trustees' shuffles, the decryption of each row, the count | §11.12–§11.14 |
 //! | [`parts`] | shuffles and decryption shares too long for one line, written over several | §11.15 |
@@ -25,6 +26,7 @@
 
 pub mod ballot;
 pub mod ceremony;
+pub mod checkpoint;
 pub mod conclusions;
 pub mod count;
 pub mod credential;

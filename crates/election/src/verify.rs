@@ -190,13 +190,13 @@ impl Stage {
 
 /// A credential's last ballot: what a re-vote must remove from the running tally.
 #[derive(Clone)]
-struct LastVote {
-    seq: u64,
+pub(crate) struct LastVote {
+    pub(crate) seq: u64,
     /// The last ballot's ciphertexts, encoded (α ‖ β, 64 bytes each).
-    ciphertexts: Vec<u8>,
+    pub(crate) ciphertexts: Vec<u8>,
     /// Its ranked and graded answers' ciphertexts, encoded the same way, question after
     /// question (§11.12).
-    mixed: Vec<u8>,
+    pub(crate) mixed: Vec<u8>,
 }
 
 /// Everything learnt from a verified record: enough for the next role to act on it.
@@ -212,15 +212,15 @@ pub struct RecordState {
     pub complained: Vec<u32>,
     pub joint_key: Option<JointKey>,
     pub credentials: Option<CredentialList>,
-    credential_weights: HashMap<[u8; 32], u64>,
+    pub(crate) credential_weights: HashMap<[u8; 32], u64>,
     pub fingerprint: Option<Hash32>,
     pub context: Option<std::sync::Arc<VotingContext>>,
     /// Ballot events in the record (re-votes included).
     pub ballots: u64,
-    last_votes: HashMap<[u8; 32], LastVote>,
-    seen_alphas: HashSet<[u8; 32]>,
-    accumulator: Option<TallyAccumulator>,
-    counted_weight: u64,
+    pub(crate) last_votes: HashMap<[u8; 32], LastVote>,
+    pub(crate) seen_alphas: HashSet<[u8; 32]>,
+    pub(crate) accumulator: Option<TallyAccumulator>,
+    pub(crate) counted_weight: u64,
     pub trackers: HashMap<Hash32, u64>,
     pub close: Option<Close>,
     /// SHA-256 of the `close` line.
@@ -247,7 +247,7 @@ impl RecordState {
         Self::new()
     }
 
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         RecordState {
             definition: None,
             election_hash: GENESIS,

@@ -67,6 +67,8 @@ pub struct ServerConfig {
     pub otp: OtpPolicy,
     /// Session lifetimes.
     pub sessions: SessionPolicy,
+    /// When a checkpoint of an election's verified state is written.
+    pub checkpoints: CheckpointPolicy,
     /// Serve the web pages from this folder (a copy of `web/`) instead of the files built
     /// into the binary: to edit pages or translations without rebuilding.
     pub web_dir: Option<PathBuf>,
@@ -210,6 +212,27 @@ pub struct SessionPolicy {
     pub voter_ttl_secs: u64,
 }
 
+/// When a node writes a checkpoint of an election's verified state (crate `scrutin_election`,
+/// module `checkpoint`): after an append, once both `every_lines` lines and `every_secs`
+/// seconds have passed since its last one, in the background; and at graceful shutdown.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CheckpointPolicy {
+    /// Lines appended since the last checkpoint (at least 1).
+    pub every_lines: u64,
+    /// Seconds since the last checkpoint.
+    pub every_secs: u64,
+}
+
+impl Default for CheckpointPolicy {
+    fn default() -> Self {
+        Self {
+            every_lines: 5000,
+            every_secs: 60,
+        }
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         Self {
@@ -225,6 +248,7 @@ impl Default for ServerConfig {
             otp: OtpPolicy::default(),
             web_dir: None,
             sessions: SessionPolicy::default(),
+            checkpoints: CheckpointPolicy::default(),
         }
     }
 }
@@ -349,6 +373,11 @@ impl ServerConfig {
         if let Err(e) = crate::ratelimit::ProxyList::parse(&self.trusted_proxies) {
             return Err(ConfigError::Invalid(format!("trusted_proxies: {e}")));
         }
+        if self.checkpoints.every_lines == 0 {
+            return Err(ConfigError::Invalid(
+                "checkpoints.every_lines must be at least 1".into(),
+            ));
+        }
         if self.sessions.admin_ttl_secs == 0 || self.sessions.voter_ttl_secs == 0 {
             return bad("session lifetimes must be positive");
         }
@@ -414,6 +443,7 @@ mod tests {
         assert_eq!(c.limits, d.limits);
         assert_eq!(c.otp, d.otp);
         assert_eq!(c.sessions, d.sessions);
+        assert_eq!(c.checkpoints, d.checkpoints);
         assert_eq!(c.data_dir, d.data_dir);
         assert!(c.tls.is_some() && c.mail.smtp.is_some());
     }

@@ -17,8 +17,8 @@ use scrutin_server::storage::sqlite::SqliteStorage;
 use scrutin_server::storage::{
     AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, ElectionMeta,
     ElectionState, MailStatus, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits, Role,
-    RoleToken, SessionRecord, SessionSubject, SharedStorage, Storage, StorageError, Voter,
-    blocking,
+    RoleToken, SessionRecord, SessionSubject, SharedStorage, Storage, StorageError,
+    StoredCheckpoint, Voter, blocking,
 };
 use sha2::{Digest, Sha256};
 
@@ -84,9 +84,52 @@ conformance!(
     a_lone_instance_holds_the_scheduler_lease,
     drafts_are_deleted_with_their_lines_and_voters,
     resend_requests_and_trustee_emails,
+    checkpoints_keep_the_latest_and_go_with_drafts,
     claims_hold_once_per_interval,
     concurrent_claims_from_two_nodes_make_one,
 );
+
+/// One checkpoint per election: a later one replaces it, an earlier one (another node's,
+/// written late) does not; it survives reopening, is per election, and goes with a deleted
+/// draft.
+fn checkpoints_keep_the_latest_and_go_with_drafts(db: &Db) {
+    let s = db.open();
+    let cp = |events: u64, fill: u8| StoredCheckpoint {
+        events,
+        head: format!("{fill:064x}"),
+        bytes: vec![fill; 3000 + events as usize],
+    };
+    assert!(matches!(
+        s.put_checkpoint("missing", &cp(1, 1)),
+        Err(StorageError::NotFound(_))
+    ));
+    s.create_election(&meta("e", 1)).unwrap();
+    s.create_election(&meta("other", 1)).unwrap();
+    assert_eq!(s.checkpoint("e").unwrap(), None);
+    s.put_checkpoint("e", &cp(10, 1)).unwrap();
+    assert_eq!(s.checkpoint("e").unwrap(), Some(cp(10, 1)));
+    s.put_checkpoint("e", &cp(20, 2)).unwrap();
+    assert_eq!(s.checkpoint("e").unwrap(), Some(cp(20, 2)));
+    // An older one, written late by another node, is not kept.
+    let node2 = db.open();
+    node2.put_checkpoint("e", &cp(15, 3)).unwrap();
+    assert_eq!(node2.checkpoint("e").unwrap(), Some(cp(20, 2)));
+    // The same number of lines: the newer bytes (a later layout version, say) are kept.
+    node2.put_checkpoint("e", &cp(20, 4)).unwrap();
+    assert_eq!(s.checkpoint("e").unwrap(), Some(cp(20, 4)));
+    assert_eq!(s.checkpoint("other").unwrap(), None);
+    s.put_checkpoint("other", &cp(0, 5)).unwrap();
+    drop((s, node2));
+    let s = db.open();
+    assert_eq!(s.checkpoint("e").unwrap(), Some(cp(20, 4)));
+    assert_eq!(s.checkpoint("other").unwrap(), Some(cp(0, 5)));
+    // A draft's checkpoint goes with it; the id can be used again without it.
+    s.delete_draft_election("e").unwrap();
+    assert_eq!(s.checkpoint("e").unwrap(), None);
+    s.create_election(&meta("e", 2)).unwrap();
+    assert_eq!(s.checkpoint("e").unwrap(), None);
+    assert_eq!(s.checkpoint("other").unwrap(), Some(cp(0, 5)));
+}
 
 /// A claim is taken once within its interval and again after it; with no interval, once
 /// ever; per election and per name; a deleted draft loses its claims.

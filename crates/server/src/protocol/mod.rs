@@ -18,9 +18,13 @@
 //!   the state is loaded, so a crash between an append and the state change heals itself;
 //! - the server holds no secret of any role: trustees and the credential authority post
 //!   public events computed on their own machines; voters' logins are bound to the public
-//!   credential that signs their ballots in `private.sqlite` only.
+//!   credential that signs their ballots in `private.sqlite` only;
+//! - a restart does not verify a large record again: the state is read from this node's
+//!   latest [`checkpoint`] of it, used only once anchored to the stored record's hash chain,
+//!   then caught up with `push_line` (any doubt: the whole record is verified instead).
 
 pub mod api;
+mod checkpoint;
 mod commit;
 mod verify_queue;
 mod view;
@@ -65,6 +69,8 @@ struct ElectionSlot {
     pending: Mutex<Vec<commit::PendingBallot>>,
     /// What public reads see ([`view`]).
     view: Mutex<Option<Arc<ElectionView>>>,
+    /// The last checkpoint of the state written or read by this node ([`checkpoint`]).
+    checkpoint: Mutex<checkpoint::Mark>,
 }
 
 impl ElectionSlot {
@@ -94,8 +100,10 @@ pub struct Elections {
     slots: Mutex<HashMap<String, Slot>>,
     /// The body limit of a ballot of each election ([`ballot_size_bound`]).
     ballot_limits: Mutex<HashMap<String, usize>>,
-    /// Records read and verified from storage so far (each is a full verification).
+    /// Records read from storage so far: verified in full, or from a checkpoint and the
+    /// lines after it (`checkpoint_loads` of them).
     loads: std::sync::atomic::AtomicU64,
+    checkpoint_loads: std::sync::atomic::AtomicU64,
     /// Group commits of ballots so far: transactions, and ballots in them ([`commit`]).
     commits: std::sync::atomic::AtomicU64,
     committed: std::sync::atomic::AtomicU64,
@@ -166,7 +174,8 @@ async fn cpu<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Resul
 }
 
 impl Elections {
-    /// How many times a record was read and verified from storage in full.
+    /// How many times a record was read from storage (in full, or from a checkpoint:
+    /// [`Self::loads_from_checkpoint`]).
     pub fn loads(&self) -> u64 {
         self.loads.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -223,13 +232,13 @@ impl Elections {
         }
         // In a task of its own: a request that gives up (timeout, disconnect) does not throw
         // the verification of a large record, or of the lines it catches up on, away.
-        let (app, eid) = (app.clone(), id.to_owned());
+        let (task_app, eid) = (app.clone(), id.to_owned());
         let (guard, loaded) = tokio::spawn(async move {
             let mut guard = guard;
             let loaded = if guard.is_some() {
-                catch_up(&app, &eid, &mut guard).await
+                catch_up(&task_app, &eid, &mut guard).await
             } else {
-                load(&app, &eid, &mut guard).await
+                load(&task_app, &eid, &mut guard).await
             };
             (guard, loaded)
         })
@@ -237,7 +246,9 @@ impl Elections {
         .map_err(ApiError::internal)?;
         loaded?;
         if let Some(st) = guard.as_ref() {
-            self.slot(id).publish(st);
+            let slot = self.slot(id);
+            slot.publish(st);
+            checkpoint::after_append(app, id, &slot, st.events);
         }
         Ok(Locked {
             id: id.to_owned(),
@@ -263,8 +274,41 @@ impl Elections {
 }
 
 /// Reads and verifies an election's record, then makes the stored lifecycle state follow
-/// the record's stage (a crash between an append and the state change heals here).
+/// the record's stage (a crash between an append and the state change heals here). Starts
+/// from the latest checkpoint when it is anchored to the stored record, verifying only the
+/// lines after it; otherwise (none, refused, or a later line refused on top of it) verifies
+/// the whole record.
 async fn load(app: &AppState, id: &str, slot: &mut Option<RecordState>) -> Result<(), ApiError> {
+    match checkpoint::restore(app, id).await {
+        Ok(Some(state)) => {
+            let events = state.events;
+            *slot = Some(state);
+            match catch_up(app, id, slot).await {
+                Ok(()) if slot.is_some() => {
+                    checkpoint::restored(&app.elections.slot(id), events);
+                    app.elections
+                        .checkpoint_loads
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let stage = slot.as_ref().map_or(Stage::Setup, RecordState::stage);
+                    return follow_stage(app, id, stage).await;
+                }
+                Ok(()) => tracing::warn!(
+                    election = %id,
+                    "state lost after its checkpoint; verifying the whole record"
+                ),
+                Err(e) => tracing::warn!(
+                    election = %id,
+                    "the lines after the checkpoint of {events} lines fail ({e}); verifying the whole record"
+                ),
+            }
+        }
+        Ok(None) => {}
+        Err(why) => tracing::warn!(
+            election = %id,
+            "checkpoint not used ({why}); verifying the whole record"
+        ),
+    }
+    *slot = None;
     let eid = id.to_owned();
     let lines = blocking(&app.storage, move |s| s.events_from(&eid, 0, usize::MAX)).await?;
     let state = cpu(move || {
@@ -414,7 +458,9 @@ impl Locked {
         if appended.is_ok()
             && let Some(st) = guard.as_ref()
         {
-            app.elections.slot(&self.id).publish(st);
+            let slot = app.elections.slot(&self.id);
+            slot.publish(st);
+            checkpoint::after_append(app, &self.id, &slot, st.events);
         }
         self.guard = Some(guard);
         appended

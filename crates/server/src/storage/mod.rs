@@ -144,6 +144,17 @@ pub struct BoardHead {
     pub last_line: Option<String>,
 }
 
+/// The latest checkpoint of an election's verified record state
+/// ([`scrutin_election::checkpoint`]): a node's cache of a verification it ran, derived from
+/// the public record only. It covers the first `events` lines; `head` is the SHA-256 (hex)
+/// of the last of them, which the loader checks against the stored line before use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub events: u64,
+    pub head: String,
+    pub bytes: Vec<u8>,
+}
+
 /// A ballot index entry written atomically with its event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BallotIndexEntry {
@@ -423,7 +434,7 @@ pub trait Storage: Send + Sync + 'static {
         to: ElectionState,
     ) -> StorageResult<()>;
     /// Replaces description and planned times; only while in `Draft`.
-    /// Deletes a draft election: its row and any lines of its record from the board, and
+    /// Deletes a draft election: its row, any lines of its record and its checkpoint from the board, and
     /// from the private store its voters, login codes, role tokens, mails, bindings,
     /// re-send requests, trustees' addresses and owner. Refused ([`StorageError::StateMismatch`]) unless the election is a draft.
     /// The audit log keeps its entries.
@@ -455,6 +466,12 @@ pub trait Storage: Send + Sync + 'static {
     ) -> StorageResult<Vec<String>>;
     /// Next seq and last line.
     fn head(&self, election: &str) -> StorageResult<BoardHead>;
+    /// Keeps `checkpoint` as the election's latest, unless the one stored already covers
+    /// more lines (two nodes may write one each). `NotFound` if the election does not exist.
+    /// A cache: not part of the record, never read by verifiers.
+    fn put_checkpoint(&self, election: &str, checkpoint: &StoredCheckpoint) -> StorageResult<()>;
+    /// The latest checkpoint of the election, if any.
+    fn checkpoint(&self, election: &str) -> StorageResult<Option<StoredCheckpoint>>;
     /// Seq of the ballot with this tracker.
     fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>>;
     /// The ballots of the board newest first: `(seq, tracker)` of at most `limit` ballots

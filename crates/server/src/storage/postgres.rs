@@ -44,7 +44,7 @@ use super::{
     AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead, ElectionMeta,
     ElectionState, MailFailure, MailStatus, MailStatusCounts, OtpAttemptLimits, OtpOutcome,
     OtpRecord, OtpSendLimits, ResendRequest, RoleToken, SessionRecord, SessionSubject, Storage,
-    StorageError, StorageResult, UnixTime, Voter,
+    StorageError, StorageResult, StoredCheckpoint, UnixTime, Voter,
 };
 use crate::mail_text::Lang;
 
@@ -246,6 +246,16 @@ CREATE TABLE private.claims (
     name TEXT COLLATE "C" NOT NULL,
     claimed_at BIGINT NOT NULL,
     PRIMARY KEY (election_id, name)
+);
+"#,
+    // 5: the latest checkpoint of each election's verified state, derived from the board's
+    // lines alone (a node's cache; not part of the record).
+    r#"
+CREATE TABLE board.checkpoints (
+    election_id TEXT COLLATE "C" PRIMARY KEY REFERENCES board.elections (id),
+    events BIGINT NOT NULL CHECK (events >= 0),
+    head TEXT NOT NULL,
+    bytes BYTEA NOT NULL
 );
 "#,
 ];
@@ -729,6 +739,7 @@ impl Storage for PostgresStorage {
             // Board and private store in one transaction: both schemas are one database.
             for table in [
                 "board.ballot_index",
+                "board.checkpoints",
                 "board.events",
                 "board.elections",
                 "private.voters",
@@ -891,6 +902,54 @@ impl Storage for PostgresStorage {
                 .await
                 .map_err(db)?;
             rows.iter().map(|r| r.try_get(0).map_err(db)).collect()
+        })
+    }
+
+    fn put_checkpoint(&self, election: &str, checkpoint: &StoredCheckpoint) -> StorageResult<()> {
+        let events = to_i64(checkpoint.events)?;
+        self.with_client(async |c| {
+            let n = c
+                .execute(
+                    "INSERT INTO board.checkpoints AS c (election_id, events, head, bytes)
+                     SELECT id, $2, $3, $4 FROM board.elections WHERE id = $1
+                     ON CONFLICT (election_id) DO UPDATE
+                     SET events = excluded.events, head = excluded.head, bytes = excluded.bytes
+                     WHERE excluded.events >= c.events",
+                    &[&election, &events, &checkpoint.head, &checkpoint.bytes],
+                )
+                .await
+                .map_err(db)?;
+            if n == 0 {
+                // Nothing written: no such election, or a later checkpoint is kept.
+                let exists = c
+                    .query_opt("SELECT 1 FROM board.elections WHERE id = $1", &[&election])
+                    .await
+                    .map_err(db)?;
+                if exists.is_none() {
+                    return Err(StorageError::NotFound(format!("election {election}")));
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn checkpoint(&self, election: &str) -> StorageResult<Option<StoredCheckpoint>> {
+        self.with_client(async |c| {
+            let row = c
+                .query_opt(
+                    "SELECT events, head, bytes FROM board.checkpoints WHERE election_id = $1",
+                    &[&election],
+                )
+                .await
+                .map_err(db)?;
+            row.map(|r| {
+                Ok(StoredCheckpoint {
+                    events: to_u64(r.try_get(0).map_err(db)?)?,
+                    head: r.try_get(1).map_err(db)?,
+                    bytes: r.try_get(2).map_err(db)?,
+                })
+            })
+            .transpose()
         })
     }
 

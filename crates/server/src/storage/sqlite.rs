@@ -24,7 +24,7 @@ use super::{
     OtpSendLimits, SessionRecord, SessionSubject, Storage, StorageError, StorageResult, UnixTime,
     Voter,
 };
-use super::{BindOutcome, ResendRequest, RoleToken};
+use super::{BindOutcome, ResendRequest, RoleToken, StoredCheckpoint};
 use crate::mail_text::Lang;
 
 const BOARD_SCHEMA: &str = "
@@ -57,6 +57,12 @@ DROP TRIGGER IF EXISTS events_no_delete;
 CREATE TRIGGER events_no_delete BEFORE DELETE ON events
     WHEN (SELECT state FROM elections WHERE id = OLD.election_id) IS NOT 'draft'
     BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    election_id TEXT PRIMARY KEY REFERENCES elections(id),
+    events INTEGER NOT NULL,
+    head TEXT NOT NULL,
+    bytes BLOB NOT NULL
+) WITHOUT ROWID;
 PRAGMA user_version = 1;
 ";
 
@@ -516,7 +522,7 @@ impl Storage for SqliteStorage {
                     actual,
                 });
             }
-            for table in ["ballot_index", "events"] {
+            for table in ["ballot_index", "checkpoints", "events"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE election_id = ?1"), [id])
                     .map_err(db)?;
             }
@@ -660,6 +666,45 @@ impl Storage for SqliteStorage {
             .map_err(db)?
             .collect::<Result<Vec<String>, _>>()
             .map_err(db)
+    }
+
+    fn put_checkpoint(&self, election: &str, checkpoint: &StoredCheckpoint) -> StorageResult<()> {
+        let conn = lock(&self.board_w);
+        current_state(&conn, election)?;
+        conn.execute(
+            "INSERT INTO checkpoints (election_id, events, head, bytes) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (election_id) DO UPDATE
+             SET events = excluded.events, head = excluded.head, bytes = excluded.bytes
+             WHERE excluded.events >= checkpoints.events",
+            params![
+                election,
+                to_i64(checkpoint.events)?,
+                checkpoint.head,
+                checkpoint.bytes
+            ],
+        )
+        .map_err(db)?;
+        Ok(())
+    }
+
+    fn checkpoint(&self, election: &str) -> StorageResult<Option<StoredCheckpoint>> {
+        let conn = self.board_r.get();
+        let row: Option<(i64, String, Vec<u8>)> = conn
+            .query_row(
+                "SELECT events, head, bytes FROM checkpoints WHERE election_id = ?1",
+                [election],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        row.map(|(events, head, bytes)| {
+            Ok(StoredCheckpoint {
+                events: to_u64(events)?,
+                head,
+                bytes,
+            })
+        })
+        .transpose()
     }
 
     fn head(&self, election: &str) -> StorageResult<BoardHead> {
