@@ -22,7 +22,7 @@ use scrutin_crypto::threshold::DecryptionFactor;
 use scrutin_crypto::{Point, Scalar};
 use serde::{Deserialize, Serialize};
 
-use crate::mix::{QuestionShuffle, Rows, Shuffle};
+use crate::mix::{Rows, Shuffle};
 use crate::tally::DecryptionShare;
 
 /// The reference writes a shuffle or a share on one line when it holds at most this many
@@ -34,7 +34,7 @@ pub const ONE_LINE_CIPHERTEXTS: usize = 16_384;
 pub const PART_CIPHERTEXTS: usize = 8_192;
 
 /// Rows of one question of a trustee's shuffle (§11.15), the row-indexed arrays of its
-/// [`QuestionShuffle`] for consecutive rows. `question` is the question's number in the
+/// [`crate::mix::QuestionShuffle`] for consecutive rows. `question` is the question's number in the
 /// definition, from 0.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,47 +136,27 @@ pub fn split_shuffle(
     for (q, entry) in questions.iter().zip(shuffle.questions.iter_mut()) {
         let width = entry.outputs.first().map_or(1, Vec::len);
         let per = rows_per_part(width, size);
-        let all = take_rows(shuffle.trustee, *q, entry);
-        let mut rest = all;
-        while rest.outputs.len() > per {
-            let tail = split_off(&mut rest, per);
-            parts.push(rest);
-            rest = tail;
-        }
-        if !rest.outputs.is_empty() {
-            parts.push(rest);
+        // Each list is taken out of the entry and cut from the front, `per` rows at a time.
+        let mut outputs = std::mem::take(&mut entry.outputs).into_iter();
+        let mut permutation = std::mem::take(&mut entry.proof.permutation).into_iter();
+        let mut chain = std::mem::take(&mut entry.proof.chain).into_iter();
+        let mut t_hat = std::mem::take(&mut entry.proof.t_hat).into_iter();
+        let mut s_hat = std::mem::take(&mut entry.proof.s_hat).into_iter();
+        let mut s_prime = std::mem::take(&mut entry.proof.s_prime).into_iter();
+        while outputs.len() > 0 {
+            parts.push(ShuffleRows {
+                trustee: shuffle.trustee,
+                question: *q as u32,
+                outputs: outputs.by_ref().take(per).collect(),
+                permutation: permutation.by_ref().take(per).collect(),
+                chain: chain.by_ref().take(per).collect(),
+                t_hat: t_hat.by_ref().take(per).collect(),
+                s_hat: s_hat.by_ref().take(per).collect(),
+                s_prime: s_prime.by_ref().take(per).collect(),
+            });
         }
     }
     (parts, shuffle)
-}
-
-/// Moves the row-indexed arrays of `entry` into a [`ShuffleRows`].
-fn take_rows(trustee: u32, question: usize, entry: &mut QuestionShuffle) -> ShuffleRows {
-    ShuffleRows {
-        trustee,
-        question: question as u32,
-        outputs: std::mem::take(&mut entry.outputs),
-        permutation: std::mem::take(&mut entry.proof.permutation),
-        chain: std::mem::take(&mut entry.proof.chain),
-        t_hat: std::mem::take(&mut entry.proof.t_hat),
-        s_hat: std::mem::take(&mut entry.proof.s_hat),
-        s_prime: std::mem::take(&mut entry.proof.s_prime),
-    }
-}
-
-/// Keeps the first `at` rows in `rows` and returns the others.
-fn split_off(rows: &mut ShuffleRows, at: usize) -> ShuffleRows {
-    let cut = |n: usize| at.min(n);
-    ShuffleRows {
-        trustee: rows.trustee,
-        question: rows.question,
-        outputs: rows.outputs.split_off(cut(rows.outputs.len())),
-        permutation: rows.permutation.split_off(cut(rows.permutation.len())),
-        chain: rows.chain.split_off(cut(rows.chain.len())),
-        t_hat: rows.t_hat.split_off(cut(rows.t_hat.len())),
-        s_hat: rows.s_hat.split_off(cut(rows.s_hat.len())),
-        s_prime: rows.s_prime.split_off(cut(rows.s_prime.len())),
-    }
 }
 
 /// Splits a decryption share's ranked and graded factors into parts and what stays on the
