@@ -378,7 +378,7 @@ pub fn trustee_decrypt_laid_out<R: CryptoRng + ?Sized>(
     let dealt = state
         .all_dealt()
         .ok_or_else(|| ElectionError::Invalid("key generation incomplete".into()))?;
-    if !shuffles_done(state)? {
+    if !state.shuffles_done() {
         return invalid(format!(
             "the ranked and graded answers must first be shuffled by at least {} trustees ({} so far)",
             definition(state)?.threshold,
@@ -452,13 +452,6 @@ pub fn result_event(state: &RecordState) -> Result<Event, ElectionError> {
         )?);
     }
     Ok(Event::Result(result))
-}
-
-/// Whether the shuffles the decryption waits for are in the record (§11.2): at least `k`
-/// when there are ranked or graded rows, none otherwise.
-fn shuffles_done(state: &RecordState) -> Result<bool, ElectionError> {
-    let k = definition(state)?.threshold as usize;
-    Ok(state.shuffles.len() >= k || state.mix_rows.iter().all(Vec::is_empty))
 }
 
 /// The trustee holding `file` shuffles the rows of every ranked or graded question, taking
@@ -609,7 +602,7 @@ pub fn trustee_step(state: &RecordState, index: u32) -> Result<TrusteeStep, Elec
     if state.shares.iter().any(|s| s.trustee == index) {
         return Ok(TrusteeStep::Done);
     }
-    if shuffles_done(state)? {
+    if state.shuffles_done() {
         Ok(TrusteeStep::Decrypt)
     } else {
         Ok(TrusteeStep::Wait)

@@ -314,6 +314,13 @@ impl RecordState {
         self.last_votes.get(credential).map(|v| v.seq)
     }
 
+    /// Whether the shuffles the decryption waits for are in the record (§11.2 item 11): at
+    /// least `k` when there are ranked or graded rows, none otherwise.
+    pub fn shuffles_done(&self) -> bool {
+        let threshold = self.definition.as_ref().map_or(0, |d| d.threshold as usize);
+        self.shuffles.len() >= threshold || self.mix_rows.iter().all(Vec::is_empty)
+    }
+
     /// The weight of a listed credential.
     pub fn credential_weight(&self, key: &[u8; 32]) -> Option<u64> {
         self.credential_weights.get(key).copied()
@@ -827,7 +834,7 @@ fn apply<'a>(
         }
         Event::DecryptionRows(signed) => {
             order(state.close.is_some(), "after close")?;
-            order(shuffles_enough(state), SHUFFLES_FIRST)?;
+            order(state.shuffles_done(), SHUFFLES_FIRST)?;
             check_decryptor(state, at, signed.body.trustee)?;
             check_trustee_signature(state, at, &p.event)?;
             let (questions, inputs) = rows_shape(state);
@@ -841,7 +848,7 @@ fn apply<'a>(
         }
         Event::DecryptionShare(signed) => {
             order(state.close.is_some(), "after close")?;
-            order(shuffles_enough(state), SHUFFLES_FIRST)?;
+            order(state.shuffles_done(), SHUFFLES_FIRST)?;
             let share = parts::join_share(&mut state.pending_parts, &signed.body)
                 .or_else(|e| part_fault("D1", at, e))?;
             verify_share(state, index, &share)?;
@@ -869,15 +876,6 @@ fn shuffle_allowed(state: &RecordState) -> bool {
         && state.shares.is_empty()
         && state.ballots_counted() > 0
         && !state.mix_rows.is_empty()
-}
-
-/// Whether the shuffles the decryption waits for are in (§11.2 item 11).
-fn shuffles_enough(state: &RecordState) -> bool {
-    let threshold = state
-        .definition
-        .as_ref()
-        .map_or(0, |d| d.threshold as usize);
-    state.shuffles.len() >= threshold || state.mix_rows.iter().all(Vec::is_empty)
 }
 
 /// The numbers of the ranked and graded questions and their rows as they stand.
