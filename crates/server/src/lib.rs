@@ -26,6 +26,7 @@ pub mod auth;
 pub mod board;
 pub mod config;
 pub mod csv;
+pub mod group_write;
 pub mod http;
 pub mod mail;
 pub mod mail_text;

@@ -4,6 +4,8 @@
 //! Invariants:
 //! - every mail is recorded in the private store as `queued` *before* delivery is tried, then
 //!   marked `sent` or `failed` (with the error), so officials can see what reached the relay;
+//!   the mails queued or delivered at the same moment are recorded together, in one commit
+//!   ([`GroupWrite`]);
 //! - at most `mail.max_concurrent_sends` deliveries run at once;
 //! - outbox file names are chosen by the server (`<mail id>.eml`), never by a user, and are
 //!   written to a temporary name first then renamed, so a reader never sees half a mail;
@@ -19,8 +21,9 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Semaphore;
 
 use crate::config::{ServerConfig, SmtpSecurity};
+use crate::group_write::GroupWrite;
 use crate::mail_text::{self, ComposedMail};
-use crate::storage::{MailStatus, SharedStorage, StorageError, blocking, now};
+use crate::storage::{MailStatus, MailStatusUpdate, NewMail, SharedStorage, StorageError, now};
 
 /// Mail errors.
 #[derive(Debug, thiserror::Error)]
@@ -63,9 +66,15 @@ enum Backend {
 pub struct Mailer {
     backend: Backend,
     from: Mailbox,
-    storage: SharedStorage,
     permits: Arc<Semaphore>,
+    /// Mails recorded as queued, in groups.
+    queued: Arc<GroupWrite<NewMail, i64>>,
+    /// Statuses recorded, in groups.
+    statuses: Arc<GroupWrite<MailStatusUpdate, ()>>,
 }
+
+/// The most mails recorded in one commit.
+const MAX_GROUP: usize = 256;
 
 fn truncate(s: &str, max: usize) -> String {
     let mut out = String::new();
@@ -114,10 +123,18 @@ impl Mailer {
             }
             (None, None) => return Err(MailError::Config("no mail backend".to_owned())),
         };
+        let queued = GroupWrite::new(Arc::clone(&storage), MAX_GROUP, |s, mails: Vec<NewMail>| {
+            s.insert_mails(&mails, now())
+        });
+        let statuses = GroupWrite::new(storage, MAX_GROUP, |s, updates: Vec<MailStatusUpdate>| {
+            let n = updates.len();
+            s.set_mail_statuses(&updates, now()).map(|()| vec![(); n])
+        });
         Ok(Self {
             backend,
             from,
-            storage,
+            queued,
+            statuses,
             permits: Arc::new(Semaphore::new(config.mail.max_concurrent_sends)),
         })
     }
@@ -165,12 +182,14 @@ impl Mailer {
         &self,
         mail: &OutgoingMail,
     ) -> Result<(i64, Result<Message, MailError>), MailError> {
-        let (election, login, kind) =
-            (mail.election.clone(), mail.login.clone(), mail.kind.clone());
-        let id = blocking(&self.storage, move |s| {
-            s.insert_mail(election.as_deref(), &login, &kind, now())
-        })
-        .await?;
+        let id = self
+            .queued
+            .write(NewMail {
+                election: mail.election.clone(),
+                login: mail.login.clone(),
+                kind: mail.kind.clone(),
+            })
+            .await?;
         let message = self.build(mail);
         if let Err(e) = &message {
             self.set_status(id, MailStatus::Failed, Some(e.to_string()))
@@ -186,10 +205,9 @@ impl Mailer {
         error: Option<String>,
     ) -> Result<(), MailError> {
         let error = error.map(|e| truncate(&e, 500));
-        blocking(&self.storage, move |s| {
-            s.set_mail_status(id, status, error.as_deref(), now())
-        })
-        .await?;
+        self.statuses
+            .write(MailStatusUpdate { id, status, error })
+            .await?;
         Ok(())
     }
 

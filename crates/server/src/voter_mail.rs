@@ -9,6 +9,8 @@
 //! in a background task after the receipt is signed, and a failure is only logged (and
 //! recorded as a failed mail when it gets that far).
 
+use std::sync::{Arc, Mutex};
+
 use scrutin_election::definition::ElectionDescription;
 use scrutin_election::roles::Receipt;
 use serde_json::json;
@@ -81,14 +83,29 @@ pub async fn set_default_language(
 }
 
 /// The mail texts of `lang`, read as the pages' translations are (from `web_dir` when set).
-async fn mail_texts(app: &AppState, lang: Lang) -> MailTexts {
-    let texts = crate::web::load(app, &mail_text::texts_path(lang)).await;
-    let fallback = crate::web::load(app, &mail_text::texts_path(Lang::En)).await;
-    MailTexts::from_json(
-        lang,
-        texts.as_deref().unwrap_or_default(),
-        fallback.as_deref().unwrap_or_default(),
-    )
+/// Each is parsed once for the bytes it is read from (a mail is sent for every code and
+/// every ballot), and again when those bytes change.
+async fn mail_texts(app: &AppState, lang: Lang) -> Arc<MailTexts> {
+    type Parsed = (Lang, Vec<u8>, Vec<u8>, Arc<MailTexts>);
+    static PARSED: Mutex<Vec<Parsed>> = Mutex::new(Vec::new());
+    let texts = crate::web::load(app, &mail_text::texts_path(lang))
+        .await
+        .unwrap_or_default();
+    let fallback = crate::web::load(app, &mail_text::texts_path(Lang::En))
+        .await
+        .unwrap_or_default();
+    let mut parsed = PARSED.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((.., t)) = parsed
+        .iter()
+        .find(|(l, t, f, _)| *l == lang && *t == texts && *f == fallback)
+    {
+        return Arc::clone(t);
+    }
+    let t = Arc::new(MailTexts::from_json(lang, &texts, &fallback));
+    // A few languages, each from one pair of files at a time.
+    parsed.retain(|(l, ..)| *l != lang);
+    parsed.push((lang, texts, fallback, Arc::clone(&t)));
+    t
 }
 
 /// The mail of a one-time login code for `voter`.

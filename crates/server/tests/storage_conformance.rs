@@ -15,10 +15,10 @@ use scrutin_server::mail_text::Lang;
 use scrutin_server::storage::postgres::{BOARD_READER_ROLE, PostgresStorage};
 use scrutin_server::storage::sqlite::SqliteStorage;
 use scrutin_server::storage::{
-    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, ElectionMeta,
-    ElectionState, MailStatus, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits, Role,
-    RoleToken, SessionRecord, SessionSubject, SharedStorage, Storage, StorageError,
-    StoredCheckpoint, Voter, blocking,
+    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, CredentialBinding,
+    ElectionMeta, ElectionState, MailStatus, MailStatusUpdate, NewMail, OtpAttemptLimits,
+    OtpOutcome, OtpRecord, OtpSendLimits, Role, RoleToken, SessionRecord, SessionSubject,
+    SharedStorage, Storage, StorageError, StoredCheckpoint, Voter, blocking,
 };
 use sha2::{Digest, Sha256};
 
@@ -74,8 +74,10 @@ conformance!(
     otp_attempts_are_limited,
     audit_log_is_filtered_and_paged,
     mails_are_tracked,
+    mails_are_tracked_in_groups,
     role_tokens_are_replaced,
     logins_bind_to_one_credential,
+    groups_of_bindings_see_the_bindings_before_them,
     admins_and_owners,
     data_survives_reopening,
     works_from_async_code_and_the_blocking_pool,
@@ -953,6 +955,114 @@ fn mails_are_tracked(db: &Db) {
     let failures = s.mail_failures("e", 10).unwrap();
     assert_eq!(failures.iter().map(|f| f.id).collect::<Vec<_>>(), [c, b, a]);
     assert_eq!(failures[1].error, "restarted");
+}
+
+/// The grouped forms the mailer uses: ids in order, statuses of each, an unknown id passed over.
+fn mails_are_tracked_in_groups(db: &Db) {
+    let s = db.open();
+    let mail = |login: &str, kind: &str| NewMail {
+        election: Some("e".to_owned()),
+        login: login.to_owned(),
+        kind: kind.to_owned(),
+    };
+    let ids = s
+        .insert_mails(
+            &[
+                mail("a", "otp"),
+                mail("b", "otp"),
+                mail("a", "confirmation"),
+            ],
+            1,
+        )
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    assert!(ids[0] < ids[1] && ids[1] < ids[2]);
+    assert!(s.insert_mails(&[], 1).unwrap().is_empty());
+    let update = |id, status, error: Option<&str>| MailStatusUpdate {
+        id,
+        status,
+        error: error.map(str::to_owned),
+    };
+    s.set_mail_statuses(
+        &[
+            update(ids[0], MailStatus::Sent, None),
+            update(ids[2] + 100, MailStatus::Sent, None),
+            update(ids[2], MailStatus::Failed, Some("bounced")),
+        ],
+        2,
+    )
+    .unwrap();
+    assert_eq!(
+        s.latest_mail_statuses("e").unwrap(),
+        [
+            (
+                "a".to_owned(),
+                "confirmation".to_owned(),
+                MailStatus::Failed
+            ),
+            ("a".to_owned(), "otp".to_owned(), MailStatus::Sent),
+            ("b".to_owned(), "otp".to_owned(), MailStatus::Queued),
+        ]
+    );
+    let failures = s.mail_failures("e", 10).unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        (failures[0].id, failures[0].error.as_str()),
+        (ids[2], "bounced")
+    );
+}
+
+/// A group of bindings is applied in order, each seeing the ones before it, in one commit.
+fn groups_of_bindings_see_the_bindings_before_them(db: &Db) {
+    let s = db.open();
+    let bind = |election: &str, login: &str, credential: &str| CredentialBinding {
+        election: election.to_owned(),
+        login: login.to_owned(),
+        credential: credential.to_owned(),
+    };
+    assert_eq!(
+        s.bind_credential("e", "z", "c9").unwrap(),
+        BindOutcome::Bound
+    );
+    let outcomes = s
+        .bind_credentials(&[
+            bind("e", "a", "c1"),
+            bind("e", "a", "c2"),
+            bind("e", "b", "c1"),
+            bind("e", "a", "c1"),
+            bind("e", "b", "c9"),
+            bind("f", "b", "c1"),
+            bind("e", "b", "c2"),
+        ])
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            BindOutcome::Bound,
+            BindOutcome::LoginUsesAnother,
+            BindOutcome::CredentialTaken,
+            BindOutcome::Bound,
+            BindOutcome::CredentialTaken,
+            BindOutcome::Bound,
+            BindOutcome::Bound,
+        ]
+    );
+    assert!(s.bind_credentials(&[]).unwrap().is_empty());
+    drop(s);
+    // Durable: another instance reads them.
+    let s = db.open();
+    assert_eq!(
+        s.credential_bindings("e").unwrap(),
+        [
+            ("a".to_owned(), "c1".to_owned()),
+            ("b".to_owned(), "c2".to_owned()),
+            ("z".to_owned(), "c9".to_owned())
+        ]
+    );
+    assert_eq!(
+        s.credential_of_login("f", "b").unwrap().as_deref(),
+        Some("c1")
+    );
 }
 
 fn role_tokens_are_replaced(db: &Db) {

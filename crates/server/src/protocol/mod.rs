@@ -53,12 +53,13 @@ use tokio::sync::OwnedMutexGuard;
 use crate::audit;
 use crate::auth;
 use crate::board::{AppendError, Batch};
+use crate::group_write::GroupWrite;
 use crate::http::error::ApiError;
 use crate::mail_text::Lang;
 use crate::state::AppState;
 use crate::storage::{
-    BallotIndexEntry, BindOutcome, ElectionMeta, ElectionState, MailStatusCounts, Role, RoleToken,
-    StorageError, UnixTime, blocking, now, valid_election_id,
+    BallotIndexEntry, BindOutcome, CredentialBinding, ElectionMeta, ElectionState,
+    MailStatusCounts, Role, RoleToken, StorageError, UnixTime, blocking, now, valid_election_id,
 };
 
 /// One election in this process: its verified state (the lock that serializes appends) and
@@ -109,7 +110,13 @@ pub struct Elections {
     committed: std::sync::atomic::AtomicU64,
     /// Ballots waiting for their proofs to be verified, in batches ([`verify_queue`]).
     verify_queue: Arc<verify_queue::VerifyQueue>,
+    /// The logins bound to their credentials at their first ballot, in groups (one durable
+    /// commit for the voters casting their first ballot at the same moment).
+    bindings: std::sync::OnceLock<Arc<GroupWrite<CredentialBinding, BindOutcome>>>,
 }
+
+/// The most bindings written in one commit.
+const MAX_BINDINGS: usize = 256;
 
 /// An upper bound on the JSON size of a ballot of `definition` (§10): every ciphertext,
 /// every proof element counted at its hex length with room for names and punctuation. A
@@ -530,7 +537,12 @@ async fn append_to(
         }
     };
     let hashes = lines.iter().map(|l| Hash32::of(l.as_bytes())).collect();
-    let to_apply = if admitted { lines.clone() } else { Vec::new() };
+    // Admitted ballots are applied from the events they were written from, once durable.
+    let to_apply: Vec<(Event, String)> = if admitted {
+        events.into_iter().zip(lines.iter().cloned()).collect()
+    } else {
+        Vec::new()
+    };
     let appended = app
         .board
         .append(id, move |head| {
@@ -564,8 +576,8 @@ async fn append_to(
         None => {
             let (state, applied) = cpu(move || {
                 let mut state = state;
-                for l in &to_apply {
-                    if let Err(e) = state.push_line(l.as_bytes(), Proofs::AlreadyVerified) {
+                for (event, line) in to_apply {
+                    if let Err(e) = state.push_written(event, line.as_bytes()) {
                         return (None, Err(e));
                     }
                 }
@@ -1370,10 +1382,24 @@ pub async fn cast_ballot(
     let ballot = Arc::new(ballot);
     let tracker = ballot.tracker();
     let credential = ballot.credential.to_hex();
-    let (eid, lg) = (id.to_owned(), login.to_owned());
-    if let Some(bound) = blocking(&app.storage, move |s| s.credential_of_login(&eid, &lg)).await?
-        && bound != credential
-    {
+    // What storage knows of this login, credential and ballot, read in one go: the
+    // credential the login is bound to, whether the ballot is already on the board (a
+    // retried request gets its receipt again), and how many ballots the credential cast.
+    let (eid, lg, cred, hex) = (
+        id.to_owned(),
+        login.to_owned(),
+        credential.clone(),
+        tracker.to_hex(),
+    );
+    let (bound, known, cast) = blocking(&app.storage, move |s| {
+        Ok((
+            s.credential_of_login(&eid, &lg)?,
+            s.ballot_by_tracker(&eid, &hex)?.is_some(),
+            s.ballots_of_credential(&eid, &cred)?,
+        ))
+    })
+    .await?;
+    if bound.as_ref().is_some_and(|b| *b != credential) {
         bind_error(BindOutcome::LoginUsesAnother)?;
     }
     // Proofs are verified against the published view, without the election's lock: the
@@ -1393,14 +1419,7 @@ pub async fn cast_ballot(
         ));
     }
     drop(view);
-    // A ballot already on the board (a retried request) gets its receipt again.
-    let (eid, hex) = (id.to_owned(), tracker.to_hex());
-    let known = blocking(&app.storage, move |s| s.ballot_by_tracker(&eid, &hex))
-        .await?
-        .is_some();
     let most = u64::from(app.config.limits.max_ballots_per_credential);
-    let (eid, cred) = (id.to_owned(), credential.clone());
-    let cast = blocking(&app.storage, move |s| s.ballots_of_credential(&eid, &cred)).await?;
     if !known && cast >= most {
         return Err(ApiError::conflict(
             "too_many_ballots",
@@ -1425,8 +1444,19 @@ pub async fn cast_ballot(
     // The binding is atomic on its own: made before the append, it keeps the election's
     // lock short (a ballot refused below leaves the login bound to a credential whose
     // signature it just proved it holds).
-    let (eid, lg, cred) = (id.to_owned(), login.to_owned(), credential.clone());
-    bind_error(blocking(&app.storage, move |s| s.bind_credential(&eid, &lg, &cred)).await?)?;
+    if bound.is_none() {
+        let bindings = app.elections.bindings.get_or_init(|| {
+            GroupWrite::new(Arc::clone(&app.storage), MAX_BINDINGS, |s, b| {
+                s.bind_credentials(&b)
+            })
+        });
+        let binding = CredentialBinding {
+            election: id.to_owned(),
+            login: login.to_owned(),
+            credential: credential.clone(),
+        };
+        bind_error(bindings.write(binding).await?)?;
+    }
     let ballot = Arc::try_unwrap(ballot).unwrap_or_else(|b| (*b).clone());
     match commit::commit(app, id, ballot).await? {
         commit::Placed::Appended { seq, head, weight } => {

@@ -320,6 +320,28 @@ pub struct AuditEntry {
 }
 
 /// Delivery status of a mail.
+/// A mail to record as queued ([`Storage::insert_mails`]).
+#[derive(Debug, Clone)]
+pub struct NewMail {
+    /// The election it concerns.
+    pub election: Option<String>,
+    /// The voter's login.
+    pub login: String,
+    /// Its kind (`"otp"`, `"confirmation"`, …).
+    pub kind: String,
+}
+
+/// A mail's new status ([`Storage::set_mail_statuses`]).
+#[derive(Debug, Clone)]
+pub struct MailStatusUpdate {
+    /// The mail.
+    pub id: i64,
+    /// Its status.
+    pub status: MailStatus,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MailStatus {
@@ -403,6 +425,17 @@ pub struct ResendRequest {
     pub requested_at: UnixTime,
     /// When the credential authority reported the credential mailed; `None` while pending.
     pub sent_at: Option<UnixTime>,
+}
+
+/// A voter login to bind to the credential that signs its ballots ([`Storage::bind_credentials`]).
+#[derive(Debug, Clone)]
+pub struct CredentialBinding {
+    /// The election.
+    pub election: String,
+    /// The voter's login.
+    pub login: String,
+    /// The credential, hex.
+    pub credential: String,
 }
 
 /// Outcome of binding a voter login to the credential that signs its ballots.
@@ -626,6 +659,25 @@ pub trait Storage: Send + Sync + 'static {
         error: Option<&str>,
         now: UnixTime,
     ) -> StorageResult<()>;
+    /// Records mails as `queued`, all in one transaction where the backend can (the mails
+    /// queued at the same moment share one commit); their ids, in order.
+    fn insert_mails(&self, mails: &[NewMail], now: UnixTime) -> StorageResult<Vec<i64>> {
+        mails
+            .iter()
+            .map(|m| self.insert_mail(m.election.as_deref(), &m.login, &m.kind, now))
+            .collect()
+    }
+    /// Updates the status of mails, all in one transaction where the backend can; an id
+    /// that names no mail is passed over.
+    fn set_mail_statuses(&self, updates: &[MailStatusUpdate], now: UnixTime) -> StorageResult<()> {
+        for u in updates {
+            match self.set_mail_status(u.id, u.status, u.error.as_deref(), now) {
+                Ok(()) | Err(StorageError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
     /// Marks every mail still `queued` as `failed` with `error`; returns how many. Called at
     /// startup: a mail queued before a crash or restart was never handed over (bodies are
     /// not stored, since they hold one-time codes).
@@ -651,6 +703,15 @@ pub trait Storage: Send + Sync + 'static {
         login: &str,
         credential: &str,
     ) -> StorageResult<BindOutcome>;
+    /// [`Storage::bind_credential`] for each of `bindings`, in order, in one durable
+    /// transaction (one commit for the voters who cast their first ballot at the same
+    /// moment); a binding sees those before it.
+    fn bind_credentials(&self, bindings: &[CredentialBinding]) -> StorageResult<Vec<BindOutcome>> {
+        bindings
+            .iter()
+            .map(|b| self.bind_credential(&b.election, &b.login, &b.credential))
+            .collect()
+    }
 
     // ---- officials' requests and trustees' addresses (private) ----
 

@@ -41,10 +41,11 @@ use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
 
 use super::{
-    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead, ElectionMeta,
-    ElectionState, MailFailure, MailStatus, MailStatusCounts, OtpAttemptLimits, OtpOutcome,
-    OtpRecord, OtpSendLimits, ResendRequest, RoleToken, SessionRecord, SessionSubject, Storage,
-    StorageError, StorageResult, StoredCheckpoint, UnixTime, Voter,
+    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead,
+    CredentialBinding, ElectionMeta, ElectionState, MailFailure, MailStatus, MailStatusCounts,
+    MailStatusUpdate, NewMail, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits,
+    ResendRequest, RoleToken, SessionRecord, SessionSubject, Storage, StorageError, StorageResult,
+    StoredCheckpoint, UnixTime, Voter,
 };
 use crate::mail_text::Lang;
 
@@ -458,6 +459,49 @@ async fn advisory_lock(tx: &deadpool_postgres::Transaction<'_>, key: &str) -> St
     .await
     .map_err(db)?;
     Ok(())
+}
+
+/// Binds `b` in `tx`, whose election's binding lock is held (see
+/// [`Storage::bind_credential`]).
+async fn bind_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    b: &CredentialBinding,
+) -> StorageResult<BindOutcome> {
+    let mine = tx
+        .query_opt(
+            "SELECT credential FROM private.credential_bindings
+             WHERE election_id = $1 AND login = $2",
+            &[&b.election, &b.login],
+        )
+        .await
+        .map_err(db)?;
+    if let Some(r) = mine {
+        let c: &str = r.try_get(0).map_err(db)?;
+        return Ok(if c == b.credential {
+            BindOutcome::Bound
+        } else {
+            BindOutcome::LoginUsesAnother
+        });
+    }
+    let other = tx
+        .query_opt(
+            "SELECT login FROM private.credential_bindings
+             WHERE election_id = $1 AND credential = $2",
+            &[&b.election, &b.credential],
+        )
+        .await
+        .map_err(db)?;
+    if other.is_some() {
+        return Ok(BindOutcome::CredentialTaken);
+    }
+    tx.execute(
+        "INSERT INTO private.credential_bindings (election_id, login, credential)
+         VALUES ($1, $2, $3)",
+        &[&b.election, &b.login, &b.credential],
+    )
+    .await
+    .map_err(db)?;
+    Ok(BindOutcome::Bound)
 }
 
 /// Inserts `voters` in `tx`; returns the index of each one whose login is already on the
@@ -1721,6 +1765,46 @@ impl Storage for PostgresStorage {
         })
     }
 
+    fn insert_mails(&self, mails: &[NewMail], now: UnixTime) -> StorageResult<Vec<i64>> {
+        self.with_relaxed(async |c| {
+            let insert = c
+                .prepare_cached(
+                    "INSERT INTO private.mails
+                     (election_id, login, kind, status, error, created_at, updated_at)
+                     VALUES ($1, $2, $3, 'queued', NULL, $4, $4) RETURNING id",
+                )
+                .await
+                .map_err(db)?;
+            let mut ids = Vec::with_capacity(mails.len());
+            for m in mails {
+                let row = c
+                    .query_one(&insert, &[&m.election, &m.login, &m.kind, &now])
+                    .await
+                    .map_err(db)?;
+                ids.push(row.try_get(0).map_err(db)?);
+            }
+            Ok(ids)
+        })
+    }
+
+    fn set_mail_statuses(&self, updates: &[MailStatusUpdate], now: UnixTime) -> StorageResult<()> {
+        self.with_relaxed(async |c| {
+            let update = c
+                .prepare_cached(
+                    "UPDATE private.mails SET status = $2, error = $3, updated_at = $4
+                     WHERE id = $1",
+                )
+                .await
+                .map_err(db)?;
+            for u in updates {
+                c.execute(&update, &[&u.id, &u.status.as_str(), &u.error, &now])
+                    .await
+                    .map_err(db)?;
+            }
+            Ok(())
+        })
+    }
+
     fn fail_queued_mails(&self, error: &str, now: UnixTime) -> StorageResult<u64> {
         self.with_client(async |c| {
             c.execute(
@@ -1849,47 +1933,36 @@ impl Storage for PostgresStorage {
         login: &str,
         credential: &str,
     ) -> StorageResult<BindOutcome> {
+        let one = CredentialBinding {
+            election: election.to_owned(),
+            login: login.to_owned(),
+            credential: credential.to_owned(),
+        };
+        let outcomes = self.bind_credentials(std::slice::from_ref(&one))?;
+        outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| StorageError::Backend("no binding outcome".to_owned()))
+    }
+
+    fn bind_credentials(&self, bindings: &[CredentialBinding]) -> StorageResult<Vec<BindOutcome>> {
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(db)?;
-            // Two nodes binding in one election at once see each other's binding.
-            advisory_lock(&tx, &format!("bind/{election}")).await?;
-            let mine = tx
-                .query_opt(
-                    "SELECT credential FROM private.credential_bindings
-                     WHERE election_id = $1 AND login = $2",
-                    &[&election, &login],
-                )
-                .await
-                .map_err(db)?;
-            if let Some(r) = mine {
-                let c: &str = r.try_get(0).map_err(db)?;
-                return Ok(if c == credential {
-                    BindOutcome::Bound
-                } else {
-                    BindOutcome::LoginUsesAnother
-                });
+            // Two nodes binding in one election at once see each other's binding; the
+            // elections' locks are taken in one order, so two groups never wait on each other.
+            let mut elections: Vec<&str> = bindings.iter().map(|b| b.election.as_str()).collect();
+            elections.sort_unstable();
+            elections.dedup();
+            for election in elections {
+                advisory_lock(&tx, &format!("bind/{election}")).await?;
             }
-            let other = tx
-                .query_opt(
-                    "SELECT login FROM private.credential_bindings
-                     WHERE election_id = $1 AND credential = $2",
-                    &[&election, &credential],
-                )
-                .await
-                .map_err(db)?;
-            if other.is_some() {
-                return Ok(BindOutcome::CredentialTaken);
+            let mut outcomes = Vec::with_capacity(bindings.len());
+            for b in bindings {
+                outcomes.push(bind_in(&tx, b).await?);
             }
-            tx.execute(
-                "INSERT INTO private.credential_bindings (election_id, login, credential)
-                 VALUES ($1, $2, $3)",
-                &[&election, &login, &credential],
-            )
-            .await
-            .map_err(db)?;
             tx.commit().await.map_err(db)?;
-            Ok(BindOutcome::Bound)
+            Ok(outcomes)
         })
     }
 

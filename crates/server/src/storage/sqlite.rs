@@ -24,7 +24,10 @@ use super::{
     OtpSendLimits, SessionRecord, SessionSubject, Storage, StorageError, StorageResult, UnixTime,
     Voter,
 };
-use super::{BindOutcome, ResendRequest, RoleToken, StoredCheckpoint};
+use super::{
+    BindOutcome, CredentialBinding, MailStatusUpdate, NewMail, ResendRequest, RoleToken,
+    StoredCheckpoint,
+};
 use crate::mail_text::Lang;
 
 const BOARD_SCHEMA: &str = "
@@ -248,15 +251,88 @@ fn relaxed<T>(
     f: impl FnOnce(&mut Connection) -> StorageResult<T>,
 ) -> StorageResult<T> {
     let mut conn = lock(writer);
-    conn.execute_batch("PRAGMA synchronous=NORMAL")
+    conn.cached_execute("PRAGMA synchronous=NORMAL", [])
         .map_err(db)?;
     let out = f(&mut conn);
-    conn.execute_batch("PRAGMA synchronous=FULL").map_err(db)?;
+    conn.cached_execute("PRAGMA synchronous=FULL", [])
+        .map_err(db)?;
     out
+}
+
+/// How many prepared statements each connection keeps: every statement of this module
+/// fits, so none is compiled again after its first use.
+const STATEMENT_CACHE: usize = 128;
+
+/// `query_row` and `execute` through the connection's cache of prepared statements:
+/// compiling a statement costs more than running the short ones of this module.
+trait CachedStatements {
+    fn cached_row<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T>;
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+}
+
+impl CachedStatements for Connection {
+    fn cached_row<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> rusqlite::Result<T> {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
+
+    fn cached_execute<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+}
+
+/// Binds `b` in `tx` (see [`Storage::bind_credential`]); whether it wrote a binding.
+fn bind_in(
+    tx: &rusqlite::Transaction<'_>,
+    b: &CredentialBinding,
+) -> StorageResult<(BindOutcome, bool)> {
+    let mine: Option<String> = tx
+        .cached_row(
+            "SELECT credential FROM credential_bindings WHERE election_id = ?1 AND login = ?2",
+            [&b.election, &b.login],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    if let Some(c) = mine {
+        let outcome = if c == b.credential {
+            BindOutcome::Bound
+        } else {
+            BindOutcome::LoginUsesAnother
+        };
+        return Ok((outcome, false));
+    }
+    let other: Option<String> = tx
+        .cached_row(
+            "SELECT login FROM credential_bindings WHERE election_id = ?1 AND credential = ?2",
+            [&b.election, &b.credential],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(db)?;
+    if other.is_some() {
+        return Ok((BindOutcome::CredentialTaken, false));
+    }
+    tx.cached_execute(
+        "INSERT INTO credential_bindings (election_id, login, credential) VALUES (?1, ?2, ?3)",
+        [&b.election, &b.login, &b.credential],
+    )
+    .map_err(db)?;
+    Ok((BindOutcome::Bound, true))
 }
 
 fn open_conn(path: &Path, schema: Option<&str>) -> StorageResult<Connection> {
     let conn = Connection::open(path).map_err(db)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.busy_timeout(std::time::Duration::from_secs(10))
         .map_err(db)?;
     let mode: String = conn
@@ -293,7 +369,7 @@ fn voter_from_row((login, email, weight, language): VoterRow) -> StorageResult<V
 /// so running it again does nothing.
 fn migrate_private(conn: &Connection) -> StorageResult<()> {
     let has_language: bool = conn
-        .query_row(
+        .cached_row(
             "SELECT COUNT(*) FROM pragma_table_info('voters') WHERE name = 'language'",
             [],
             |r| r.get::<_, i64>(0),
@@ -306,7 +382,7 @@ fn migrate_private(conn: &Connection) -> StorageResult<()> {
     }
     // Accounts made before roles existed ran everything: they stay server administrators.
     let has_role: bool = conn
-        .query_row(
+        .cached_row(
             "SELECT COUNT(*) FROM pragma_table_info('admins') WHERE name = 'role'",
             [],
             |r| r.get::<_, i64>(0),
@@ -379,7 +455,7 @@ const ELECTION_COLS: &str = "id, state, description_toml, opens_at, closes_at, c
 
 fn current_state(conn: &Connection, id: &str) -> StorageResult<ElectionState> {
     let s: Option<String> = conn
-        .query_row("SELECT state FROM elections WHERE id = ?1", [id], |r| {
+        .cached_row("SELECT state FROM elections WHERE id = ?1", [id], |r| {
             r.get(0)
         })
         .optional()
@@ -392,7 +468,7 @@ fn current_state(conn: &Connection, id: &str) -> StorageResult<ElectionState> {
 
 fn next_seq(conn: &Connection, election: &str) -> StorageResult<u64> {
     let n: i64 = conn
-        .query_row(
+        .cached_row(
             "SELECT COALESCE(MAX(seq) + 1, 0) FROM events WHERE election_id = ?1",
             [election],
             |r| r.get(0),
@@ -434,7 +510,7 @@ impl Storage for SqliteStorage {
             return Err(StorageError::Invalid("bad election id".to_owned()));
         }
         let conn = lock(&self.board_w);
-        let r = conn.execute(
+        let r = conn.cached_execute(
             "INSERT INTO elections (id, state, description_toml, opens_at, closes_at, created_at)
              VALUES (?1, 'draft', ?2, ?3, ?4, ?5)",
             params![
@@ -501,7 +577,7 @@ impl Storage for SqliteStorage {
                 actual,
             });
         }
-        tx.execute(
+        tx.cached_execute(
             "UPDATE elections SET state = ?2 WHERE id = ?1",
             params![id, to.as_str()],
         )
@@ -526,7 +602,7 @@ impl Storage for SqliteStorage {
                 tx.execute(&format!("DELETE FROM {table} WHERE election_id = ?1"), [id])
                     .map_err(db)?;
             }
-            tx.execute("DELETE FROM elections WHERE id = ?1", [id])
+            tx.cached_execute("DELETE FROM elections WHERE id = ?1", [id])
                 .map_err(db)?;
             tx.commit().map_err(db)?;
         }
@@ -573,7 +649,7 @@ impl Storage for SqliteStorage {
                 actual,
             });
         }
-        tx.execute(
+        tx.cached_execute(
             "UPDATE elections SET description_toml = ?2, opens_at = ?3, closes_at = ?4 WHERE id = ?1",
             params![id, description_toml, opens_at, closes_at],
         )
@@ -671,7 +747,7 @@ impl Storage for SqliteStorage {
     fn put_checkpoint(&self, election: &str, checkpoint: &StoredCheckpoint) -> StorageResult<()> {
         let conn = lock(&self.board_w);
         current_state(&conn, election)?;
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO checkpoints (election_id, events, head, bytes) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (election_id) DO UPDATE
              SET events = excluded.events, head = excluded.head, bytes = excluded.bytes
@@ -690,7 +766,7 @@ impl Storage for SqliteStorage {
     fn checkpoint(&self, election: &str) -> StorageResult<Option<StoredCheckpoint>> {
         let conn = self.board_r.get();
         let row: Option<(i64, String, Vec<u8>)> = conn
-            .query_row(
+            .cached_row(
                 "SELECT events, head, bytes FROM checkpoints WHERE election_id = ?1",
                 [election],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -711,7 +787,7 @@ impl Storage for SqliteStorage {
         let conn = self.board_r.get();
         current_state(&conn, election)?;
         let last: Option<(i64, String)> = conn
-            .query_row(
+            .cached_row(
                 "SELECT seq, line FROM events WHERE election_id = ?1 ORDER BY seq DESC LIMIT 1",
                 [election],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -733,7 +809,7 @@ impl Storage for SqliteStorage {
     fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>> {
         let conn = self.board_r.get();
         let seq: Option<i64> = conn
-            .query_row(
+            .cached_row(
                 "SELECT seq FROM ballot_index WHERE election_id = ?1 AND tracker = ?2",
                 [election, tracker],
                 |r| r.get(0),
@@ -777,7 +853,7 @@ impl Storage for SqliteStorage {
     fn ballots_of_credential(&self, election: &str, credential: &str) -> StorageResult<u64> {
         let conn = self.board_r.get();
         let n: i64 = conn
-            .query_row(
+            .cached_row(
                 "SELECT COUNT(*) FROM ballot_index WHERE election_id = ?1 AND credential = ?2",
                 [election, credential],
                 |r| r.get(0),
@@ -793,7 +869,7 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<Option<u64>> {
         let conn = self.board_r.get();
         let seq: Option<i64> = conn
-            .query_row(
+            .cached_row(
                 "SELECT MAX(seq) FROM ballot_index WHERE election_id = ?1 AND credential = ?2",
                 [election, credential],
                 |r| r.get(0),
@@ -815,7 +891,7 @@ impl Storage for SqliteStorage {
     fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>> {
         let conn = self.private_r.get();
         let row: Option<VoterRow> = conn
-            .query_row(
+            .cached_row(
                 "SELECT login, email, weight, language FROM voters
                  WHERE election_id = ?1 AND login = ?2",
                 [election, login],
@@ -829,7 +905,7 @@ impl Storage for SqliteStorage {
     fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)> {
         let conn = self.private_r.get();
         let (n, w): (i64, i64) = conn
-            .query_row(
+            .cached_row(
                 "SELECT COUNT(*), COALESCE(SUM(weight), 0) FROM voters WHERE election_id = ?1",
                 [election],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -912,7 +988,7 @@ impl Storage for SqliteStorage {
     fn update_voter(&self, election: &str, voter: &Voter) -> StorageResult<bool> {
         let conn = lock(&self.private_w);
         let n = conn
-            .execute(
+            .cached_execute(
                 "UPDATE voters SET email = ?3, weight = ?4, language = ?5
                  WHERE election_id = ?1 AND login = ?2",
                 params![
@@ -930,7 +1006,7 @@ impl Storage for SqliteStorage {
     fn remove_voter(&self, election: &str, login: &str) -> StorageResult<bool> {
         let conn = lock(&self.private_w);
         let n = conn
-            .execute(
+            .cached_execute(
                 "DELETE FROM voters WHERE election_id = ?1 AND login = ?2",
                 [election, login],
             )
@@ -1005,7 +1081,7 @@ impl Storage for SqliteStorage {
 
     fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()> {
         let conn = lock(&self.private_w);
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO election_mail (election_id, language) VALUES (?1, ?2)
              ON CONFLICT (election_id) DO UPDATE SET language = excluded.language",
             params![election, language.code()],
@@ -1017,7 +1093,7 @@ impl Storage for SqliteStorage {
     fn mail_language(&self, election: &str) -> StorageResult<Option<Lang>> {
         let conn = self.private_r.get();
         let code: Option<String> = conn
-            .query_row(
+            .cached_row(
                 "SELECT language FROM election_mail WHERE election_id = ?1",
                 [election],
                 |r| r.get(0),
@@ -1029,7 +1105,7 @@ impl Storage for SqliteStorage {
 
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()> {
         let conn = lock(&self.private_w);
-        let r = conn.execute(
+        let r = conn.cached_execute(
             "INSERT INTO admins (username, password_hash, created_at, role) VALUES (?1, ?2, ?3, ?4)",
             params![
                 account.username,
@@ -1055,7 +1131,7 @@ impl Storage for SqliteStorage {
     fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>> {
         let conn = self.private_r.get();
         let row: Option<(String, String, String)> = conn
-            .query_row(
+            .cached_row(
                 "SELECT username, password_hash, role FROM admins WHERE username = ?1",
                 [username],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -1095,7 +1171,7 @@ impl Storage for SqliteStorage {
 
     fn set_election_owner(&self, election: &str, username: &str) -> StorageResult<()> {
         let conn = lock(&self.private_w);
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO election_owners (election_id, username) VALUES (?1, ?2)
              ON CONFLICT (election_id) DO UPDATE SET username = excluded.username",
             params![election, username],
@@ -1106,7 +1182,7 @@ impl Storage for SqliteStorage {
 
     fn election_owner(&self, election: &str) -> StorageResult<Option<String>> {
         let conn = self.private_r.get();
-        conn.query_row(
+        conn.cached_row(
             "SELECT username FROM election_owners WHERE election_id = ?1",
             [election],
             |r| r.get(0),
@@ -1119,7 +1195,7 @@ impl Storage for SqliteStorage {
         let subject = serde_json::to_string(&session.subject)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
         relaxed(&self.private_w, |conn| {
-            conn.execute(
+            conn.cached_execute(
                 "INSERT INTO sessions (token_hash, subject, expires_at) VALUES (?1, ?2, ?3)",
                 params![session.token_hash, subject, session.expires_at],
             )
@@ -1131,7 +1207,7 @@ impl Storage for SqliteStorage {
     fn session(&self, token_hash: &str) -> StorageResult<Option<SessionRecord>> {
         let conn = self.private_r.get();
         let row: Option<(String, i64)> = conn
-            .query_row(
+            .cached_row(
                 "SELECT subject, expires_at FROM sessions WHERE token_hash = ?1",
                 [token_hash],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -1152,7 +1228,7 @@ impl Storage for SqliteStorage {
 
     fn delete_session(&self, token_hash: &str) -> StorageResult<()> {
         relaxed(&self.private_w, |conn| {
-            conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+            conn.cached_execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
                 .map_err(db)?;
             Ok(())
         })
@@ -1161,7 +1237,7 @@ impl Storage for SqliteStorage {
     fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64> {
         relaxed(&self.private_w, |conn| {
             let n = conn
-                .execute("DELETE FROM sessions WHERE expires_at < ?1", [now])
+                .cached_execute("DELETE FROM sessions WHERE expires_at < ?1", [now])
                 .map_err(db)?;
             Ok(n as u64)
         })
@@ -1180,7 +1256,7 @@ impl Storage for SqliteStorage {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(db)?;
             let sent: i64 = tx
-                .query_row(
+                .cached_row(
                     "SELECT COUNT(*) FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
                     params![election, login, now.saturating_sub(limits.window_secs)],
                     |r| r.get(0),
@@ -1197,31 +1273,31 @@ impl Storage for SqliteStorage {
             };
             let keep = limits.max_sends;
             // Expired codes go; the newest `keep - 1` live ones stay beside the new one.
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND expires_at <= ?3",
                 params![election, login, now],
             )
             .map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2 AND salt NOT IN
                  (SELECT salt FROM login_codes WHERE election_id = ?1 AND login = ?2
                   ORDER BY expires_at DESC LIMIT ?3)",
                 params![election, login, i64::from(keep.max(1)) - 1],
             )
             .map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO login_codes (election_id, login, salt, code_hash, expires_at)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![election, login, record.salt, record.code_hash, expires_at],
             )
             .map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO otp_sends (election_id, login, at) VALUES (?1, ?2, ?3)",
                 params![election, login, now],
             )
             .map_err(db)?;
             // Sends older than a day no longer matter for any hourly limit.
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at < ?3",
                 params![election, login, now.saturating_sub(86_400)],
             )
@@ -1234,7 +1310,7 @@ impl Storage for SqliteStorage {
     fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32> {
         let conn = self.private_r.get();
         let n: i64 = conn
-            .query_row(
+            .cached_row(
                 "SELECT COUNT(*) FROM otp_sends WHERE election_id = ?1 AND login = ?2 AND at >= ?3",
                 params![election, login, since],
                 |r| r.get(0),
@@ -1303,20 +1379,20 @@ impl Storage for SqliteStorage {
                 matched |= matches(c);
             }
             let outcome = if matched {
-                tx.execute(
+                tx.cached_execute(
                     "DELETE FROM login_codes WHERE election_id = ?1 AND login = ?2",
                     [election, login],
                 )
                 .map_err(db)?;
                 OtpOutcome::Accepted
             } else {
-                tx.execute(
+                tx.cached_execute(
                     "INSERT INTO login_code_failures (election_id, login, client, at)
                      VALUES (?1, ?2, ?3, ?4)",
                     params![election, login, client, now],
                 )
                 .map_err(db)?;
-                tx.execute(
+                tx.cached_execute(
                     "DELETE FROM login_code_failures WHERE election_id = ?1 AND login = ?2 AND at < ?3",
                     params![election, login, now.saturating_sub(86_400)],
                 )
@@ -1334,7 +1410,7 @@ impl Storage for SqliteStorage {
         let details = serde_json::to_string(&entry.details)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
         let conn = lock(&self.private_w);
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO audit_log (at, actor, election_id, action, details) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![entry.at, entry.actor, entry.election, entry.action, details],
         )
@@ -1393,7 +1469,7 @@ impl Storage for SqliteStorage {
         now: UnixTime,
     ) -> StorageResult<i64> {
         relaxed(&self.private_w, |conn| {
-            conn.execute(
+            conn.cached_execute(
                 "INSERT INTO mails (election_id, login, kind, status, error, created_at, updated_at)
                  VALUES (?1, ?2, ?3, 'queued', NULL, ?4, ?4)",
                 params![election, login, kind, now],
@@ -1412,7 +1488,7 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<()> {
         relaxed(&self.private_w, |conn| {
             let n = conn
-                .execute(
+                .cached_execute(
                     "UPDATE mails SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
                     params![id, status.as_str(), error, now],
                 )
@@ -1424,10 +1500,42 @@ impl Storage for SqliteStorage {
         })
     }
 
+    fn insert_mails(&self, mails: &[NewMail], now: UnixTime) -> StorageResult<Vec<i64>> {
+        relaxed(&self.private_w, |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            let mut ids = Vec::with_capacity(mails.len());
+            for m in mails {
+                tx.cached_execute(
+                    "INSERT INTO mails (election_id, login, kind, status, error, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, 'queued', NULL, ?4, ?4)",
+                    params![m.election, m.login, m.kind, now],
+                )
+                .map_err(db)?;
+                ids.push(tx.last_insert_rowid());
+            }
+            tx.commit().map_err(db)?;
+            Ok(ids)
+        })
+    }
+
+    fn set_mail_statuses(&self, updates: &[MailStatusUpdate], now: UnixTime) -> StorageResult<()> {
+        relaxed(&self.private_w, |conn| {
+            let tx = conn.transaction().map_err(db)?;
+            for u in updates {
+                tx.cached_execute(
+                    "UPDATE mails SET status = ?2, error = ?3, updated_at = ?4 WHERE id = ?1",
+                    params![u.id, u.status.as_str(), u.error, now],
+                )
+                .map_err(db)?;
+            }
+            tx.commit().map_err(db)
+        })
+    }
+
     fn fail_queued_mails(&self, error: &str, now: UnixTime) -> StorageResult<u64> {
         let conn = lock(&self.private_w);
         let n = conn
-            .execute(
+            .cached_execute(
                 "UPDATE mails SET status = 'failed', error = ?1, updated_at = ?2 WHERE status = 'queued'",
                 params![error, now],
             )
@@ -1488,12 +1596,12 @@ impl Storage for SqliteStorage {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        tx.execute("DELETE FROM role_tokens WHERE election_id = ?1", [election])
+        tx.cached_execute("DELETE FROM role_tokens WHERE election_id = ?1", [election])
             .map_err(db)?;
         for t in tokens {
             let role =
                 serde_json::to_string(&t.role).map_err(|e| StorageError::Invalid(e.to_string()))?;
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO role_tokens (token_hash, election_id, role) VALUES (?1, ?2, ?3)",
                 params![t.token_hash, election, role],
             )
@@ -1505,7 +1613,7 @@ impl Storage for SqliteStorage {
     fn role_token(&self, token_hash: &str) -> StorageResult<Option<RoleToken>> {
         let conn = self.private_r.get();
         let row: Option<(String, String)> = conn
-            .query_row(
+            .cached_row(
                 "SELECT election_id, role FROM role_tokens WHERE token_hash = ?1",
                 [token_hash],
                 |r| Ok((r.get(0)?, r.get(1)?)),
@@ -1525,7 +1633,7 @@ impl Storage for SqliteStorage {
 
     fn credential_of_login(&self, election: &str, login: &str) -> StorageResult<Option<String>> {
         let conn = self.private_r.get();
-        conn.query_row(
+        conn.cached_row(
             "SELECT credential FROM credential_bindings WHERE election_id = ?1 AND login = ?2",
             [election, login],
             |r| r.get(0),
@@ -1540,43 +1648,34 @@ impl Storage for SqliteStorage {
         login: &str,
         credential: &str,
     ) -> StorageResult<BindOutcome> {
+        let one = CredentialBinding {
+            election: election.to_owned(),
+            login: login.to_owned(),
+            credential: credential.to_owned(),
+        };
+        let outcomes = self.bind_credentials(std::slice::from_ref(&one))?;
+        outcomes
+            .into_iter()
+            .next()
+            .ok_or_else(|| StorageError::Backend("no binding outcome".to_owned()))
+    }
+
+    fn bind_credentials(&self, bindings: &[CredentialBinding]) -> StorageResult<Vec<BindOutcome>> {
         let mut conn = lock(&self.private_w);
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        let mine: Option<String> = tx
-            .query_row(
-                "SELECT credential FROM credential_bindings WHERE election_id = ?1 AND login = ?2",
-                [election, login],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?;
-        if let Some(c) = mine {
-            return Ok(if c == credential {
-                BindOutcome::Bound
-            } else {
-                BindOutcome::LoginUsesAnother
-            });
+        let mut outcomes = Vec::with_capacity(bindings.len());
+        let mut wrote = false;
+        for b in bindings {
+            let outcome = bind_in(&tx, b)?;
+            wrote |= outcome.1;
+            outcomes.push(outcome.0);
         }
-        let other: Option<String> = tx
-            .query_row(
-                "SELECT login FROM credential_bindings WHERE election_id = ?1 AND credential = ?2",
-                [election, credential],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(db)?;
-        if other.is_some() {
-            return Ok(BindOutcome::CredentialTaken);
+        if wrote {
+            tx.commit().map_err(db)?;
         }
-        tx.execute(
-            "INSERT INTO credential_bindings (election_id, login, credential) VALUES (?1, ?2, ?3)",
-            [election, login, credential],
-        )
-        .map_err(db)?;
-        tx.commit().map_err(db)?;
-        Ok(BindOutcome::Bound)
+        Ok(outcomes)
     }
 
     /// The SQLite files belong to one node (the embedded choice): it runs the scheduler.
@@ -1588,7 +1687,7 @@ impl Storage for SqliteStorage {
         now: UnixTime,
     ) -> StorageResult<()> {
         let conn = lock(&self.private_w);
-        conn.execute(
+        conn.cached_execute(
             "INSERT INTO credential_resends (election_id, login, requested_by, requested_at, sent_at)
              VALUES (?1, ?2, ?3, ?4, NULL)
              ON CONFLICT (election_id, login) DO UPDATE SET requested_by = excluded.requested_by,
@@ -1628,7 +1727,7 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<bool> {
         let conn = lock(&self.private_w);
         let n = conn
-            .execute(
+            .cached_execute(
                 "UPDATE credential_resends SET sent_at = ?3
                  WHERE election_id = ?1 AND login = ?2 AND sent_at IS NULL",
                 params![election, login, now],
@@ -1639,7 +1738,7 @@ impl Storage for SqliteStorage {
 
     fn last_mail_of_kind(&self, election: &str, kind: &str) -> StorageResult<Option<UnixTime>> {
         let conn = self.private_r.get();
-        conn.query_row(
+        conn.cached_row(
             "SELECT MAX(created_at) FROM mails WHERE election_id = ?1 AND kind = ?2",
             params![election, kind],
             |r| r.get(0),
@@ -1652,13 +1751,13 @@ impl Storage for SqliteStorage {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
-        tx.execute(
+        tx.cached_execute(
             "DELETE FROM trustee_emails WHERE election_id = ?1",
             [election],
         )
         .map_err(db)?;
         for (index, email) in emails {
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO trustee_emails (election_id, trustee, email) VALUES (?1, ?2, ?3)",
                 params![election, index, email],
             )
@@ -1689,7 +1788,7 @@ impl Storage for SqliteStorage {
     ) -> StorageResult<bool> {
         let conn = lock(&self.private_w);
         let n = conn
-            .execute(
+            .cached_execute(
                 "INSERT INTO trustee_waits (election_id, trustee, step, since)
                  VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                 params![election, trustee, step, now],
@@ -1728,7 +1827,7 @@ impl Storage for SqliteStorage {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(db)?;
         let n = tx
-            .execute(
+            .cached_execute(
                 "INSERT INTO claims (election_id, name, claimed_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT (election_id, name) DO UPDATE SET claimed_at = excluded.claimed_at
                  WHERE claims.claimed_at <= ?4",
@@ -1741,7 +1840,7 @@ impl Storage for SqliteStorage {
 
     fn claimed_at(&self, election: &str, name: &str) -> StorageResult<Option<UnixTime>> {
         let conn = self.private_r.get();
-        conn.query_row(
+        conn.cached_row(
             "SELECT claimed_at FROM claims WHERE election_id = ?1 AND name = ?2",
             [election, name],
             |r| r.get(0),
