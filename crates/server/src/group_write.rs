@@ -5,7 +5,8 @@
 //! each would queue them behind each other on the private store's single writer.
 //!
 //! Invariants:
-//! - a caller is answered only once its write has returned from storage (committed or failed);
+//! - a caller is answered only once its write has returned from storage (committed or failed),
+//!   with the storage's own error when it failed;
 //! - at most one group of a [`GroupWrite`] is being written at a time, in the order asked;
 //! - a group runs in a task of its own: a caller that goes away cancels nothing.
 
@@ -86,10 +87,11 @@ impl<T: Send + 'static, R: Send + 'static> GroupWrite<T, R> {
                     let _ = waiter.send(Err(StorageError::Backend(e.clone())));
                 }
             }
+            // Each caller gets the error as it is (an unavailable database stays one: the
+            // caller may try again).
             Err(e) => {
-                let e = e.to_string();
                 for waiter in waiters {
-                    let _ = waiter.send(Err(StorageError::Backend(e.clone())));
+                    let _ = waiter.send(Err(e.clone()));
                 }
             }
         }
@@ -169,5 +171,29 @@ mod tests {
             groups <= 10,
             "200 concurrent inserts went in {groups} groups"
         );
+    }
+
+    /// A failed group answers each caller with the storage's error, variant and all: an
+    /// unavailable database must stay a "try again" (503), not become an internal error.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_group_answers_each_caller_with_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage: SharedStorage =
+            Arc::new(SqliteStorage::open(&dir.path().join("data")).unwrap());
+        let failing = GroupWrite::new(storage, 8, |_, _: Vec<u32>| -> StorageResult<Vec<()>> {
+            Err(StorageError::Unavailable("failover".to_owned()))
+        });
+        let tasks: Vec<_> = (0..20)
+            .map(|i| {
+                let failing = Arc::clone(&failing);
+                tokio::spawn(async move { failing.write(i).await })
+            })
+            .collect();
+        for t in tasks {
+            match t.await.unwrap() {
+                Err(StorageError::Unavailable(m)) => assert_eq!(m, "failover"),
+                other => panic!("expected the storage's own error, got {other:?}"),
+            }
+        }
     }
 }

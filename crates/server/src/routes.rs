@@ -455,7 +455,7 @@ async fn voter_login(
 ) -> Result<Response, ApiError> {
     let login = req.login.trim().to_owned();
     check_login_field(&login)?;
-    open_election(&state, &id).await?;
+    let election = open_election(&state, &id).await?;
     let ip = client_address(client);
     if let Err(wait) = state
         .guards
@@ -472,7 +472,7 @@ async fn voter_login(
         .map_err(|_| ApiError::overloaded(1))?;
     tokio::spawn(async move {
         let _permit = permit;
-        if let Err(e) = send_login_code(&state, &id, &login).await {
+        if let Err(e) = send_login_code(&state, &election, &login).await {
             tracing::warn!(election = %id, error = %e, "login code not sent");
         }
     });
@@ -495,9 +495,13 @@ fn client_address(client: Option<Extension<ClientIp>>) -> IpAddr {
 
 /// Issues and mails a login code to `login` if it is on the voter list and its hourly
 /// send limit allows; says nothing to the requester either way.
-async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), ApiError> {
+async fn send_login_code(
+    state: &AppState,
+    election: &ElectionMeta,
+    login: &str,
+) -> Result<(), ApiError> {
     let policy = state.config.otp.clone();
-    let (eid, lg) = (id.to_owned(), login.to_owned());
+    let (eid, lg) = (election.id.clone(), login.to_owned());
     let issued = tokio::task::spawn_blocking({
         let storage = state.storage.clone();
         move || -> Result<_, auth::AuthError> {
@@ -519,8 +523,7 @@ async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), 
     let Some((voter, code)) = issued else {
         return Ok(());
     };
-    let election = load_election(state, id).await?;
-    let mail = crate::voter_mail::login_code(state, &election, voter, &code).await?;
+    let mail = crate::voter_mail::login_code(state, election, voter, &code).await?;
     state.mailer.queue(mail).await?;
     Ok(())
 }

@@ -274,8 +274,20 @@ impl Elections {
             return Ok(v);
         }
         // Nothing published yet: the first load is in flight; wait for it.
+        self.caught_up_view(app, id).await
+    }
+
+    /// The view once this node has caught up with the board, waiting for the election's
+    /// lock if an append holds it: for a reader that knows the board went further than the
+    /// published view (the election opened on another node, say).
+    pub async fn caught_up_view(
+        &self,
+        app: &AppState,
+        id: &str,
+    ) -> Result<Arc<ElectionView>, ApiError> {
         drop(self.lock(app, id).await?);
-        slot.published()
+        self.slot(id)
+            .published()
             .ok_or_else(|| ApiError::internal("election state not loaded"))
     }
 }
@@ -1405,7 +1417,12 @@ pub async fn cast_ballot(
     // Proofs are verified against the published view, without the election's lock: the
     // order-dependent checks (a copy of a ballot already on the board, B2, B7) are the
     // group commit's, under it.
-    let view = app.elections.view(app, id).await?;
+    let mut view = app.elections.view(app, id).await?;
+    if view.stage != Stage::Open {
+        // Storage says open: the view may be from before the open, appended by another
+        // node while this one was appending; catch up before answering.
+        view = app.elections.caught_up_view(app, id).await?;
+    }
     let (Some(fp), Some(ctx)) = (view.fingerprint, view.context.clone()) else {
         return Err(ApiError::conflict(
             "election_not_open",

@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::mail_text::Lang;
 
 /// Errors of a storage backend.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StorageError {
     /// The election (or other named object) does not exist.
     #[error("not found: {0}")]
