@@ -166,11 +166,17 @@ async fn send_confirmation(
 ) -> Result<(), ApiError> {
     let meta = crate::routes::load_election(app, election).await?;
     let (eid, lg) = (election.to_owned(), login.to_owned());
-    let Some(voter) = blocking(&app.storage, move |s| s.voter(&eid, &lg)).await? else {
+    let (voter, default) = blocking(&app.storage, move |s| {
+        Ok((s.voter(&eid, &lg)?, s.mail_language(&eid)?))
+    })
+    .await?;
+    let Some(voter) = voter else {
         return Ok(());
     };
     let facts = election_facts(app, &meta).await;
-    let texts = mail_texts(app, language_of(app, election, &voter).await?).await;
+    // The voter's language, else the election's default, else English (as `language_of`).
+    let lang = voter.language.or(default).unwrap_or_default();
+    let texts = mail_texts(app, lang).await;
     app.mailer
         .queue(OutgoingMail {
             election: Some(election.to_owned()),
