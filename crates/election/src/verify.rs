@@ -408,13 +408,7 @@ impl RecordState {
             ballot::check_shape(ctx, b).or_else(|r| fail(r.check.code(), Some(index), r.reason))?;
             ballot::verify(ctx, b).or_else(|r| fail(r.check.code(), Some(index), r.reason))?;
         }
-        let mut pending = Vec::new();
-        apply(self, index, &p, &mut pending)?;
-        for (seq, b) in pending {
-            self.trackers.insert(b.tracker(), seq);
-            self.proofs += count_proofs(b);
-        }
-        Ok(())
+        self.apply_line(index, &p)
     }
 
     /// Applies `event`, which this process itself wrote as `line` at this state's head (with
@@ -432,8 +426,14 @@ impl RecordState {
             hash: Hash32::of(line),
             event,
         };
+        self.apply_line(index, &p)
+    }
+
+    /// Applies line `index`, its ballot's proofs already checked (or not to be): the rules
+    /// of §12, then its tracker and its count of proofs.
+    fn apply_line(&mut self, index: u64, p: &RecordLine) -> Result<(), VerifyError> {
         let mut pending = Vec::new();
-        apply(self, index, &p, &mut pending)?;
+        apply(self, index, p, &mut pending)?;
         for (seq, b) in pending {
             self.trackers.insert(b.tracker(), seq);
             self.proofs += count_proofs(b);

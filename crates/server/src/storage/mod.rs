@@ -702,16 +702,21 @@ pub trait Storage: Send + Sync + 'static {
         election: &str,
         login: &str,
         credential: &str,
-    ) -> StorageResult<BindOutcome>;
+    ) -> StorageResult<BindOutcome> {
+        let one = CredentialBinding {
+            election: election.to_owned(),
+            login: login.to_owned(),
+            credential: credential.to_owned(),
+        };
+        self.bind_credentials(std::slice::from_ref(&one))?
+            .into_iter()
+            .next()
+            .ok_or_else(|| StorageError::Backend("no binding outcome".to_owned()))
+    }
     /// [`Storage::bind_credential`] for each of `bindings`, in order, in one durable
     /// transaction (one commit for the voters who cast their first ballot at the same
     /// moment); a binding sees those before it.
-    fn bind_credentials(&self, bindings: &[CredentialBinding]) -> StorageResult<Vec<BindOutcome>> {
-        bindings
-            .iter()
-            .map(|b| self.bind_credential(&b.election, &b.login, &b.credential))
-            .collect()
-    }
+    fn bind_credentials(&self, bindings: &[CredentialBinding]) -> StorageResult<Vec<BindOutcome>>;
 
     // ---- officials' requests and trustees' addresses (private) ----
 

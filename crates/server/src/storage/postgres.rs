@@ -1927,24 +1927,6 @@ impl Storage for PostgresStorage {
         })
     }
 
-    fn bind_credential(
-        &self,
-        election: &str,
-        login: &str,
-        credential: &str,
-    ) -> StorageResult<BindOutcome> {
-        let one = CredentialBinding {
-            election: election.to_owned(),
-            login: login.to_owned(),
-            credential: credential.to_owned(),
-        };
-        let outcomes = self.bind_credentials(std::slice::from_ref(&one))?;
-        outcomes
-            .into_iter()
-            .next()
-            .ok_or_else(|| StorageError::Backend("no binding outcome".to_owned()))
-    }
-
     fn bind_credentials(&self, bindings: &[CredentialBinding]) -> StorageResult<Vec<BindOutcome>> {
         self.run(async {
             let mut client = self.client().await?;
