@@ -12,7 +12,7 @@
 //! every point encoding, the state's own consistency and a SHA-256 of the whole: malformed
 //! or altered bytes are an error, never a panic nor a different state.
 //!
-//! Layout (version 1), integers little-endian, every list prefixed by its `u32` length:
+//! Layout (version 2), integers little-endian, every list prefixed by its `u32` length:
 //!
 //! | field | encoding |
 //! |---|---|
@@ -21,15 +21,16 @@
 //! | ballots, proofs, counted weight | `u64` each |
 //! | the rarely large members (definition, key generation, close, shuffles, shares, result, parts waiting, tally) | JSON, `u32` length |
 //! | credential list | flag byte, then (key 32 bytes, weight `u64`) each |
-//! | last ballots | (credential 32, seq `u64`, tallied ciphertexts, ranked and graded ciphertexts) each, sorted by credential |
-//! | ciphertext αs seen (B7) | 32 bytes each, sorted |
+//! | replaced ballots | flag byte: 1 held in the state, 0 read back from the record ([`RecordState::read_replaced_ballots_from`]) |
+//! | last ballots | (credential 32, seq `u64`, tallied ciphertexts if held, ranked and graded ciphertexts) each, sorted by credential |
+//! | ciphertext αs seen (B7) | their first 16 bytes each, sorted |
 //! | trackers | (tracker 32, seq `u64`) each, sorted |
 //! | rows being mixed | per question, rows, width, then 64 bytes a ciphertext |
 //! | checksum | SHA-256 of everything before it |
 //!
 //! Derived members (the credential weights, the voting context) are rebuilt, not stored.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use scrutin_crypto::Point;
@@ -39,8 +40,9 @@ use scrutin_crypto::threshold::DecryptionFactor;
 use serde::{Deserialize, Serialize};
 
 use crate::Hash32;
+use crate::alphas::AlphaIndex;
 use crate::ballot::VotingContext;
-use crate::credential::{CredentialList, PublicCredential};
+use crate::credential::ListedCredentials;
 use crate::definition::ElectionDefinition;
 use crate::mix::{Rows, Shuffle};
 use crate::parts::{Pending, ShuffleRows};
@@ -50,7 +52,7 @@ use crate::verify::{LastVote, RecordState};
 
 const MAGIC: &[u8; 8] = b"scrutinC";
 /// The layout's version; a checkpoint of another version is refused (and taken again).
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// At most this many bytes of JSON (the definition and trustees' events are bounded far
 /// below, §8.2; shuffles of large elections are the largest part).
 const MAX_JSON: usize = 1 << 31;
@@ -253,14 +255,11 @@ pub fn encode(state: &RecordState) -> Result<Vec<u8>, CheckpointError> {
     let per_ballot = state
         .last_votes
         .values()
-        .map(|v| 48 + v.ciphertexts.len() + v.mixed.len())
+        .map(|v| 48 + v.ciphertexts.as_ref().map_or(0, |c| c.len()) + v.mixed.len())
         .sum::<usize>()
-        + 32 * state.seen_alphas.len()
+        + 16 * state.seen_alphas.len()
         + 40 * state.trackers.len();
-    let credentials = state
-        .credentials
-        .as_ref()
-        .map_or(0, |c| c.credentials.len());
+    let credentials = state.credentials.as_ref().map_or(0, ListedCredentials::len);
     let mut out = Vec::with_capacity(200 + json.len() + per_ballot + 40 * credentials);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&VERSION.to_le_bytes());
@@ -275,27 +274,33 @@ pub fn encode(state: &RecordState) -> Result<Vec<u8>, CheckpointError> {
         None => out.push(0),
         Some(list) => {
             out.push(1);
-            put_u32(&mut out, list.credentials.len())?;
-            for c in &list.credentials {
-                out.extend_from_slice(c.key.as_bytes());
-                put_u64(&mut out, c.weight);
+            put_u32(&mut out, list.len())?;
+            for (key, weight) in list.iter() {
+                out.extend_from_slice(key);
+                put_u64(&mut out, weight);
             }
         }
     }
+    let held = state.record_lines.is_none();
+    out.push(u8::from(held));
     let mut votes: Vec<(&[u8; 32], &LastVote)> = state.last_votes.iter().collect();
     votes.sort_unstable_by_key(|(k, _)| **k);
     put_u32(&mut out, votes.len())?;
     for (credential, vote) in votes {
         out.extend_from_slice(credential);
         put_u64(&mut out, vote.seq);
-        put_bytes(&mut out, &vote.ciphertexts)?;
+        if held {
+            let Some(ciphertexts) = &vote.ciphertexts else {
+                return bad("a last ballot neither held nor readable");
+            };
+            put_bytes(&mut out, ciphertexts)?;
+        }
         put_bytes(&mut out, &vote.mixed)?;
     }
-    let mut alphas: Vec<&[u8; 32]> = state.seen_alphas.iter().collect();
-    alphas.sort_unstable();
+    let alphas = state.seen_alphas.sorted_keys();
     put_u32(&mut out, alphas.len())?;
     for a in alphas {
-        out.extend_from_slice(a);
+        out.extend_from_slice(&a.to_le_bytes());
     }
     let mut trackers: Vec<(&Hash32, &u64)> = state.trackers.iter().collect();
     trackers.sort_unstable_by_key(|(t, _)| **t);
@@ -458,48 +463,49 @@ pub fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
         0 => {}
         1 => {
             let n = r.count(40, "credential list")?;
-            let mut credentials = Vec::with_capacity(n);
-            let mut weights = HashMap::with_capacity(n);
+            let mut entries = Vec::with_capacity(n);
             for _ in 0..n {
                 let key = r.array32("credential list")?;
                 let weight = r.u64("credential list")?;
-                credentials.push(PublicCredential {
-                    key: point(&key, "credential list")?,
-                    weight,
-                });
-                weights.insert(key, weight);
+                entries.push((key, weight));
             }
-            let list = CredentialList { credentials };
-            let def = state
-                .definition
-                .as_ref()
-                .ok_or_else(|| CheckpointError("credentials without a definition".into()))?;
-            list.validate(def.max_per_answer())
+            if state.definition.is_none() {
+                return bad("credentials without a definition");
+            }
+            let list = ListedCredentials::from_sorted(entries)
                 .or_else(|e| bad(format!("the credential list: {e}")))?;
-            state.credential_weights = weights;
             state.credentials = Some(list);
         }
         other => return bad(format!("credential flag {other}")),
     }
 
-    let n = r.count(48, "last ballots")?;
+    let held = match r.take(1, "replaced ballots flag")?[0] {
+        0 => false,
+        1 => true,
+        other => return bad(format!("replaced ballots flag {other}")),
+    };
+    let n = r.count(if held { 48 } else { 44 }, "last ballots")?;
     let mut last_votes = HashMap::with_capacity(n);
     let mut weight = 0u64;
     for _ in 0..n {
         let credential = r.array32("last ballots")?;
         let seq = r.u64("last ballots")?;
-        let ciphertexts = r.bytes("last ballots")?.to_vec();
-        let mixed = r.bytes("last ballots")?.to_vec();
-        encoded_ciphertexts(&ciphertexts, "a last ballot's ciphertexts")?;
+        let ciphertexts = if held {
+            let c = r.bytes("last ballots")?;
+            encoded_ciphertexts(c, "a last ballot's ciphertexts")?;
+            Some(c.into())
+        } else {
+            None
+        };
+        let mixed: Box<[u8]> = r.bytes("last ballots")?.into();
         encoded_ciphertexts(&mixed, "a last ballot's ranked ciphertexts")?;
         if seq >= state.events {
             return bad(format!("a last ballot at line {seq}, past the checkpoint"));
         }
         let w = state
-            .credential_weights
-            .get(&credential)
+            .credential_weight(&credential)
             .ok_or_else(|| CheckpointError("a last ballot of an unlisted credential".into()))?;
-        weight = weight.saturating_add(*w);
+        weight = weight.saturating_add(w);
         let vote = LastVote {
             seq,
             ciphertexts,
@@ -514,14 +520,14 @@ pub fn decode(bytes: &[u8]) -> Result<Checkpoint, CheckpointError> {
     }
     state.last_votes = last_votes;
 
-    let n = r.count(32, "ciphertexts seen")?;
-    let mut alphas = HashSet::with_capacity(n);
+    let n = r.count(16, "ciphertexts seen")?;
+    let mut alphas = Vec::with_capacity(n);
     for _ in 0..n {
-        if !alphas.insert(r.array32("ciphertexts seen")?) {
-            return bad("a ciphertext seen twice");
-        }
+        let mut key = [0u8; 16];
+        key.copy_from_slice(r.take(16, "ciphertexts seen")?);
+        alphas.push(u128::from_le_bytes(key));
     }
-    state.seen_alphas = alphas;
+    state.seen_alphas = AlphaIndex::from_sorted_keys(alphas).or_else(bad)?;
 
     let n = r.count(40, "trackers")?;
     let mut trackers = HashMap::with_capacity(n);
@@ -702,6 +708,89 @@ max = 2
         }
     }
 
+    /// The record's lines, read back by sequence number (what a server's storage does).
+    struct Lines(Vec<String>);
+
+    impl crate::verify::RecordLines for Lines {
+        fn line(&self, seq: u64) -> Result<String, String> {
+            self.0
+                .get(seq as usize)
+                .cloned()
+                .ok_or_else(|| format!("no line {seq}"))
+        }
+    }
+
+    /// A state that reads replaced ballots back from the record instead of holding them
+    /// counts the same at every line, and so does its checkpoint (which holds no tallied
+    /// ciphertext of a last ballot).
+    #[test]
+    fn a_state_reading_replaced_ballots_back_counts_the_same() {
+        let record = demo_record(false);
+        let lines: Vec<&str> = record.lines().collect();
+        let whole = state_of(&lines);
+        let read_back = || Arc::new(Lines(lines.iter().map(|l| l.to_string()).collect()));
+        let held_bytes = encode(&whole).unwrap().len();
+        for cut in 1..=lines.len() {
+            let mut st = state_of(&lines[..cut]);
+            st.read_replaced_ballots_from(read_back());
+            let bytes = encode(&st).unwrap();
+            assert!(cut < lines.len() || bytes.len() < held_bytes);
+            let mut back = decode(&bytes)
+                .unwrap()
+                .anchored_by(Some(lines[cut - 1].as_bytes()))
+                .unwrap();
+            back.read_replaced_ballots_from(read_back());
+            assert_eq!(encode(&back).unwrap(), bytes, "same state, same bytes");
+            for l in &lines[cut..] {
+                st.push_line(l.as_bytes(), Proofs::Verify).unwrap();
+                back.push_line(l.as_bytes(), Proofs::Verify).unwrap();
+            }
+            same_behaviour(&whole, &st);
+            same_behaviour(&whole, &back);
+        }
+    }
+
+    /// A re-vote whose replaced ballot cannot be read back, or reads back as another line,
+    /// is refused (T1) rather than counted wrong.
+    #[test]
+    fn a_replaced_ballot_that_reads_back_wrong_is_refused() {
+        let record = demo_record(false);
+        let lines: Vec<&str> = record.lines().collect();
+        let first_revote = (1..=lines.len())
+            .find(|&cut| {
+                let st = state_of(&lines[..cut]);
+                st.ballots > st.ballots_counted()
+            })
+            .unwrap();
+        let before = first_revote - 1;
+        let revote = lines[before];
+        // Lines with every ballot line replaced by the line before it.
+        let shifted: Vec<String> = (0..lines.len())
+            .map(|i| lines[i.saturating_sub(1)].to_string())
+            .collect();
+        let cases: Vec<Option<Arc<dyn crate::verify::RecordLines>>> = vec![
+            Some(Arc::new(Lines(Vec::new()))),
+            Some(Arc::new(Lines(shifted))),
+            None,
+        ];
+        for lines_read in cases {
+            let mut st = state_of(&lines[..before]);
+            st.read_replaced_ballots_from(Arc::new(Lines(Vec::new())));
+            let bytes = encode(&st).unwrap();
+            let mut back = decode(&bytes)
+                .unwrap()
+                .anchored_by(Some(lines[before - 1].as_bytes()))
+                .unwrap();
+            if let Some(l) = lines_read {
+                back.read_replaced_ballots_from(l);
+            }
+            let e = back
+                .push_line(revote.as_bytes(), Proofs::Verify)
+                .unwrap_err();
+            assert_eq!(e.check, "T1", "{e}");
+        }
+    }
+
     /// A checkpoint of an open election takes ballots like the verified state: the same
     /// admission (B7 included) and the same close.
     #[test]
@@ -711,9 +800,7 @@ max = 2
         let st = state_of(&lines);
         assert_eq!(st.stage(), crate::verify::Stage::Open);
         let back = round_trip(&st, lines.last().copied());
-        for a in &st.seen_alphas {
-            assert!(back.alpha_seen(a));
-        }
+        assert_eq!(back.seen_alphas, st.seen_alphas);
         let cred = st.last_votes.keys().next().unwrap();
         assert_eq!(back.credential_weight(cred), st.credential_weight(cred));
     }
@@ -742,9 +829,9 @@ max = 2
             b
         };
         let mut b = bytes.clone();
-        b[8] = 2; // version
+        b[8] = 3; // version
         let e = decode(&resum(b)).err().unwrap();
-        assert!(e.0.contains("version 2"), "{e}");
+        assert!(e.0.contains("version 3"), "{e}");
         // A list length far past the end: refused before allocating.
         let mut b = bytes.clone();
         let json_len = u32::from_le_bytes(b[108..112].try_into().unwrap()) as usize;

@@ -307,7 +307,7 @@ pub fn conclusions(state: &RecordState) -> Vec<Sentence> {
     if let Some(list) = &state.credentials {
         out.push(sentence(
             "credentials",
-            vec![("credentials", (list.credentials.len() as u64).into())],
+            vec![("credentials", (list.len() as u64).into())],
         ));
     }
     if let Some(fingerprint) = &state.fingerprint {

@@ -167,6 +167,71 @@ impl CredentialList {
     }
 }
 
+/// The public credential list as a verified record's state keeps it (§11.6): each key's
+/// encoding and weight, sorted by key as the list is (§9.3). The decoded points are not kept:
+/// a ballot carries its own credential, checked against these bytes (B2). 40 bytes a voter.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListedCredentials {
+    entries: Vec<([u8; 32], u64)>,
+}
+
+impl ListedCredentials {
+    /// The keys and weights of a list that [`CredentialList::validate`] accepted.
+    pub fn of(list: &CredentialList) -> Self {
+        ListedCredentials {
+            entries: list
+                .credentials
+                .iter()
+                .map(|c| (*c.key.as_bytes(), c.weight))
+                .collect(),
+        }
+    }
+
+    /// Entries read back from a node's own cache (a checkpoint): sorted by key with no
+    /// repeat, weights in `1 … MAX_WEIGHT`, as [`CredentialList::validate`] requires.
+    pub fn from_sorted(entries: Vec<([u8; 32], u64)>) -> Result<Self, ElectionError> {
+        if entries.is_empty() || entries.len() > MAX_CREDENTIALS {
+            return invalid("the credential list must have 1 to MAX_CREDENTIALS entries");
+        }
+        if entries.windows(2).any(|w| w[0].0 >= w[1].0) {
+            return invalid("the credential keys are out of order or repeated");
+        }
+        if entries.iter().any(|(_, w)| *w == 0 || *w > MAX_WEIGHT) {
+            return invalid(format!("a credential weight is outside 1 to {MAX_WEIGHT}"));
+        }
+        Ok(ListedCredentials { entries })
+    }
+
+    /// Number of credentials.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True for no credential (never for a valid list).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The weight of `key` when it is listed.
+    pub fn weight(&self, key: &[u8; 32]) -> Option<u64> {
+        self.entries
+            .binary_search_by(|(k, _)| k.cmp(key))
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, w)| *w)
+    }
+
+    /// True when some credential weighs more than 1.
+    pub fn is_weighted(&self) -> bool {
+        self.entries.iter().any(|(_, w)| *w != 1)
+    }
+
+    /// Each key and its weight, in the list's order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8; 32], u64)> {
+        self.entries.iter().map(|(k, w)| (k, *w))
+    }
+}
+
 /// A credential issued to one voter, kept by the credential authority (never published).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

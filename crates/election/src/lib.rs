@@ -24,6 +24,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod alphas;
 pub mod ballot;
 pub mod ceremony;
 pub mod checkpoint;

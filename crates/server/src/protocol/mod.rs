@@ -299,7 +299,8 @@ impl Elections {
 /// the whole record.
 async fn load(app: &AppState, id: &str, slot: &mut Option<RecordState>) -> Result<(), ApiError> {
     match checkpoint::restore(app, id).await {
-        Ok(Some(state)) => {
+        Ok(Some(mut state)) => {
+            state.read_replaced_ballots_from(stored_lines(app, id));
             let events = state.events;
             *slot = Some(state);
             match catch_up(app, id, slot).await {
@@ -340,9 +341,36 @@ async fn load(app: &AppState, id: &str, slot: &mut Option<RecordState>) -> Resul
     })
     .await?
     .map_err(|e| ApiError::internal(format!("the stored record of {id} fails: {e}")))?;
+    let mut state = state;
+    state.read_replaced_ballots_from(stored_lines(app, id));
     let stage = state.stage();
     *slot = Some(state);
     follow_stage(app, id, stage).await
+}
+
+/// The stored record of one election, line by line: where its state reads back the ballot a
+/// re-vote replaces instead of holding every counted ballot in memory.
+struct StoredLines {
+    storage: crate::storage::SharedStorage,
+    election: String,
+}
+
+impl scrutin_election::verify::RecordLines for StoredLines {
+    fn line(&self, seq: u64) -> Result<String, String> {
+        self.storage
+            .events_from(&self.election, seq, 1)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .next()
+            .ok_or_else(|| format!("the stored record has no line {seq}"))
+    }
+}
+
+fn stored_lines(app: &AppState, id: &str) -> Arc<dyn scrutin_election::verify::RecordLines> {
+    Arc::new(StoredLines {
+        storage: Arc::clone(&app.storage),
+        election: id.to_owned(),
+    })
 }
 
 /// Storage is the one source of truth for the record: applies (and verifies) the lines
@@ -744,7 +772,7 @@ pub async fn admin_election(app: &AppState, id: &str) -> Result<AdminElection, A
         let st = locked.state()?;
         (
             st.stage().name().to_owned(),
-            st.credentials.as_ref().map(|c| c.credentials.len() as u64),
+            st.credentials.as_ref().map(|c| c.len() as u64),
             st.ballots,
             st.ballots_counted(),
             st.counted_weight(),
@@ -1130,11 +1158,7 @@ pub async fn open(app: &AppState, actor: &str, id: &str) -> Result<Posted, ApiEr
     let mut locked = app.elections.lock(app, id).await?;
     let st = locked.state()?;
     let event = ceremony::open_event(st).map_err(not_ready)?;
-    let credentials = st
-        .credentials
-        .as_ref()
-        .map(|c| c.credentials.len() as u64)
-        .unwrap_or(0);
+    let credentials = st.credentials.as_ref().map(|c| c.len() as u64).unwrap_or(0);
     let eid = id.to_owned();
     let (voters, _) = blocking(&app.storage, move |s| s.voter_count(&eid)).await?;
     if voters != credentials {

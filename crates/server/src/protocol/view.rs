@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use scrutin_election::Hash32;
 use scrutin_election::ballot::VotingContext;
+use scrutin_election::credential::ListedCredentials;
 use scrutin_election::definition::ElectionDefinition;
 use scrutin_election::tally::ElectionResult;
 use scrutin_election::verify::{RecordState, Stage};
@@ -69,10 +70,10 @@ impl ElectionView {
         let (credentials, weighted) = match reuse.filter(|p| p.credentials.is_some()) {
             Some(p) => (p.credentials, p.weighted),
             None => (
-                st.credentials.as_ref().map(|c| c.credentials.len() as u64),
+                st.credentials.as_ref().map(|c| c.len() as u64),
                 st.credentials
                     .as_ref()
-                    .is_some_and(|c| c.credentials.iter().any(|c| c.weight != 1)),
+                    .is_some_and(ListedCredentials::is_weighted),
             ),
         };
         let result = match previous.and_then(|p| p.result.clone()) {
