@@ -223,7 +223,7 @@ impl Mailer {
                 .await
                 .map(|_| ())
                 .map_err(|e| e.to_string()),
-            Backend::Outbox(dir) => write_outbox(dir, id, &message.formatted()).await,
+            Backend::Outbox(dir) => write_outbox(dir, id, message.formatted()).await,
         };
         match outcome {
             Ok(()) => {
@@ -240,15 +240,18 @@ impl Mailer {
     }
 }
 
-async fn write_outbox(dir: &std::path::Path, id: i64, bytes: &[u8]) -> Result<(), String> {
+/// Writes mail `id` to the outbox folder: a private file under a hidden name, then renamed,
+/// so that a reader of the folder sees whole mails only. One blocking task for both steps.
+async fn write_outbox(dir: &std::path::Path, id: i64, bytes: Vec<u8>) -> Result<(), String> {
     let tmp = dir.join(format!(".{id:012}.eml.tmp"));
     let path = dir.join(format!("{id:012}.eml"));
-    crate::private_files::write_private(&tmp, bytes)
-        .await
-        .map_err(|e| format!("outbox write: {e}"))?;
-    tokio::fs::rename(&tmp, &path)
-        .await
-        .map_err(|e| format!("outbox rename: {e}"))
+    tokio::task::spawn_blocking(move || {
+        crate::private_files::write_private_blocking(&tmp, &bytes)
+            .map_err(|e| format!("outbox write: {e}"))?;
+        std::fs::rename(&tmp, &path).map_err(|e| format!("outbox rename: {e}"))
+    })
+    .await
+    .map_err(|e| format!("outbox write: {e}"))?
 }
 
 #[cfg(test)]

@@ -82,17 +82,20 @@ pub fn ensure_private_file(path: &Path) -> io::Result<()> {
 /// Writes `bytes` to a new file `path` with mode 0600 (replacing any file there).
 pub async fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let (path, bytes) = (path.to_owned(), bytes.to_vec());
-    tokio::task::spawn_blocking(move || {
-        let _ = std::fs::remove_file(&path);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&path)?;
-        std::io::Write::write_all(&mut file, &bytes)
-    })
-    .await
-    .map_err(io::Error::other)?
+    tokio::task::spawn_blocking(move || write_private_blocking(&path, &bytes))
+        .await
+        .map_err(io::Error::other)?
+}
+
+/// [`write_private`] on the calling thread (one that may block).
+pub fn write_private_blocking(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let _ = std::fs::remove_file(path);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    std::io::Write::write_all(&mut file, bytes)
 }
 
 #[cfg(test)]

@@ -508,8 +508,13 @@ async fn send_login_code(
             let Some(voter) = storage.voter(&eid, &lg)? else {
                 return Ok(None);
             };
+            // The election's mail language, for a voter whose line names none.
+            let default = match voter.language {
+                Some(_) => None,
+                None => storage.mail_language(&eid)?,
+            };
             match auth::new_voter_code(storage.as_ref(), &policy, &eid, &lg, now()) {
-                Ok(code) => Ok(Some((voter, code))),
+                Ok(code) => Ok(Some((voter, default, code))),
                 Err(auth::AuthError::TooManySends { .. }) => {
                     tracing::info!(election = %eid, "hourly code limit of a login reached");
                     Ok(None)
@@ -520,10 +525,10 @@ async fn send_login_code(
     })
     .await
     .map_err(ApiError::internal)??;
-    let Some((voter, code)) = issued else {
+    let Some((voter, default, code)) = issued else {
         return Ok(());
     };
-    let mail = crate::voter_mail::login_code(state, election, voter, &code).await?;
+    let mail = crate::voter_mail::login_code(state, election, voter, default, &code).await;
     state.mailer.queue(mail).await?;
     Ok(())
 }

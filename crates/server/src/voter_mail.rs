@@ -26,7 +26,17 @@ use crate::storage::{ElectionMeta, Voter, blocking};
 /// the verified record; an election whose record cannot be read (or has no definition yet)
 /// is named by the title of its stored description, else by its id, and has no fingerprint.
 pub async fn election_facts(app: &AppState, meta: &ElectionMeta) -> ElectionFacts {
-    let from_record = match app.elections.view(app, &meta.id).await {
+    // Title and fingerprint are fixed once the election is open: a published view that has
+    // its fingerprint is used without reading storage again.
+    let published = app
+        .elections
+        .published_view(&meta.id)
+        .filter(|v| v.fingerprint.is_some());
+    let view = match published {
+        Some(v) => Ok(v),
+        None => app.elections.view(app, &meta.id).await,
+    };
+    let from_record = match view {
         Ok(v) => Some((
             v.definition.as_ref().map(|d| d.title.clone()),
             v.fingerprint.map(|f| f.to_hex()),
@@ -108,23 +118,25 @@ async fn mail_texts(app: &AppState, lang: Lang) -> Arc<MailTexts> {
     t
 }
 
-/// The mail of a one-time login code for `voter`.
+/// The mail of a one-time login code for `voter`, in its language, else `default` (the
+/// election's), else English.
 pub async fn login_code(
     app: &AppState,
     meta: &ElectionMeta,
     voter: Voter,
+    default: Option<Lang>,
     code: &str,
-) -> Result<OutgoingMail, ApiError> {
+) -> OutgoingMail {
     let facts = election_facts(app, meta).await;
-    let texts = mail_texts(app, language_of(app, &meta.id, &voter).await?).await;
+    let texts = mail_texts(app, voter.language.or(default).unwrap_or_default()).await;
     let minutes = app.config.otp.ttl_secs.div_ceil(60);
-    Ok(OutgoingMail {
+    OutgoingMail {
         election: Some(meta.id.clone()),
         login: voter.login,
         kind: "otp".to_owned(),
         to: voter.email,
         content: mail_text::login_code(&texts, &facts, code, minutes),
-    })
+    }
 }
 
 /// The reminder to `voter`, who has not voted yet ([`mail_text::reminder`]).
@@ -164,13 +176,16 @@ async fn send_confirmation(
     tracker: &str,
     seq: u64,
 ) -> Result<(), ApiError> {
-    let meta = crate::routes::load_election(app, election).await?;
     let (eid, lg) = (election.to_owned(), login.to_owned());
-    let (voter, default) = blocking(&app.storage, move |s| {
-        Ok((s.voter(&eid, &lg)?, s.mail_language(&eid)?))
+    let (meta, voter, default) = blocking(&app.storage, move |s| {
+        Ok((
+            s.election(&eid)?,
+            s.voter(&eid, &lg)?,
+            s.mail_language(&eid)?,
+        ))
     })
     .await?;
-    let Some(voter) = voter else {
+    let (Some(meta), Some(voter)) = (meta, voter) else {
         return Ok(());
     };
     let facts = election_facts(app, &meta).await;

@@ -3,12 +3,12 @@
 //!
 //! A ballot reaches [`commit`] with its proofs already verified (outside any lock, in
 //! parallel on all cores). It joins the election's queue of pending ballots, and a task takes
-//! the election's lock: the first such task to get it takes *every* pending ballot, admits
-//! each against the verified state (spec §12 B2, B7, R4: the order-dependent checks),
-//! appends the admitted ones in one transaction (one fsync for all), applies them to the
-//! state, and answers each ballot's waiter. The tasks of the ballots it took find the queue
-//! empty and stop at once. While one batch is being written the next one gathers, so the
-//! more voters cast at once, the larger the batches and the cheaper each ballot.
+//! the election's lock — one task for the ballots queued until it gets it, not one per
+//! ballot. It takes *every* pending ballot (up to `MAX_BATCH`), admits each against the
+//! verified state (spec §12 B2, B7, R4: the order-dependent checks), appends the admitted
+//! ones in one transaction (one fsync for all), applies them to the state, and answers each
+//! ballot's waiter. While one batch is being written the next one gathers, so the more
+//! voters cast at once, the larger the batches and the cheaper each ballot.
 //!
 //! Invariants:
 //! - a waiter is answered only after its ballot is durable on the board (or refused);
@@ -21,6 +21,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::Ordering::SeqCst;
 
 use axum::http::StatusCode;
 use scrutin_election::Hash32;
@@ -82,21 +83,37 @@ pub(super) async fn commit(app: &AppState, id: &str, ballot: Ballot) -> Result<P
             tracker,
             done,
         });
-    let (app, eid) = (app.clone(), id.to_owned());
-    tokio::spawn(async move { run_batch(&app, &eid, slot).await });
+    arm_batch(app, id, slot);
     placed
         .await
         .map_err(|_| ApiError::internal("the append of this ballot was interrupted; retry"))?
 }
 
+/// Starts a task that will take the pending ballots, unless one is on its way: one task per
+/// batch, not one per ballot queueing on the election's lock.
+fn arm_batch(app: &AppState, id: &str, slot: Arc<ElectionSlot>) {
+    if slot.batch_armed.swap(true, SeqCst) {
+        return;
+    }
+    let (app, eid) = (app.clone(), id.to_owned());
+    tokio::spawn(async move { run_batch(&app, &eid, slot).await });
+}
+
 /// Takes the election's lock, then every pending ballot, and commits them.
 async fn run_batch(app: &AppState, id: &str, slot: Arc<ElectionSlot>) {
     let guard = Arc::clone(&slot.state).lock_owned().await;
-    let batch = {
+    // Disarmed before the queue is taken: a ballot queued after this arms the next batch,
+    // one queued before it is in this one (or, past `MAX_BATCH`, re-armed just below).
+    slot.batch_armed.store(false, SeqCst);
+    let (batch, more) = {
         let mut pending = slot.pending.lock().unwrap_or_else(|p| p.into_inner());
         let n = pending.len().min(MAX_BATCH);
-        pending.drain(..n).collect::<Vec<_>>()
+        let batch = pending.drain(..n).collect::<Vec<_>>();
+        (batch, !pending.is_empty())
     };
+    if more {
+        arm_batch(app, id, Arc::clone(&slot));
+    }
     if batch.is_empty() {
         // An earlier task took this one's ballot.
         return;

@@ -68,6 +68,8 @@ use crate::storage::{
 struct ElectionSlot {
     state: Arc<tokio::sync::Mutex<Option<RecordState>>>,
     pending: Mutex<Vec<commit::PendingBallot>>,
+    /// True while a task that will take the pending ballots is on its way ([`commit`]).
+    batch_armed: std::sync::atomic::AtomicBool,
     /// What public reads see ([`view`]).
     view: Mutex<Option<Arc<ElectionView>>>,
     /// The last checkpoint of the state written or read by this node ([`checkpoint`]).
@@ -275,6 +277,19 @@ impl Elections {
         }
         // Nothing published yet: the first load is in flight; wait for it.
         self.caught_up_view(app, id).await
+    }
+
+    /// The published view of election `id` when it shows the election open, without reading
+    /// storage.
+    fn published_open(&self, id: &str) -> Option<Arc<ElectionView>> {
+        self.published_view(id).filter(|v| v.stage == Stage::Open)
+    }
+
+    /// The view of election `id` last published by this node, if any, without reading
+    /// storage: it may be behind the board (appends by other nodes), so it serves only what
+    /// does not change once published (the definition, the fingerprint).
+    pub fn published_view(&self, id: &str) -> Option<Arc<ElectionView>> {
+        self.slot(id).published()
     }
 
     /// The view once this node has caught up with the board, waiting for the election's
@@ -1408,40 +1423,50 @@ pub async fn cast_ballot(
     login: &str,
     ballot: Ballot,
 ) -> Result<Receipt, ApiError> {
-    let meta = election_meta(app, id).await?;
-    if meta.state != ElectionState::Open {
-        return Err(ApiError::conflict(
-            "election_not_open",
-            format!("this election is {}, not open", meta.state.as_str()),
-        ));
+    if !valid_election_id(id) {
+        return Err(ApiError::not_found("no such election"));
     }
     let ballot = Arc::new(ballot);
     let tracker = ballot.tracker();
     let credential = ballot.credential.to_hex();
-    // What storage knows of this login, credential and ballot, read in one go: the
-    // credential the login is bound to, whether the ballot is already on the board (a
-    // retried request gets its receipt again), and how many ballots the credential cast.
+    // What storage knows of this election, login, credential and ballot, read in one go:
+    // the election's lifecycle state, the credential the login is bound to, whether the
+    // ballot is already on the board (a retried request gets its receipt again), and how
+    // many ballots the credential cast.
     let (eid, lg, cred, hex) = (
         id.to_owned(),
         login.to_owned(),
         credential.clone(),
         tracker.to_hex(),
     );
-    let (bound, known, cast) = blocking(&app.storage, move |s| {
+    let (meta, bound, known, cast) = blocking(&app.storage, move |s| {
         Ok((
+            s.election(&eid)?,
             s.credential_of_login(&eid, &lg)?,
             s.ballot_by_tracker(&eid, &hex)?.is_some(),
             s.ballots_of_credential(&eid, &cred)?,
         ))
     })
     .await?;
+    let meta = meta.ok_or_else(|| ApiError::not_found("no such election"))?;
+    if meta.state != ElectionState::Open {
+        return Err(ApiError::conflict(
+            "election_not_open",
+            format!("this election is {}, not open", meta.state.as_str()),
+        ));
+    }
     if bound.as_ref().is_some_and(|b| *b != credential) {
         bind_error(BindOutcome::LoginUsesAnother)?;
     }
     // Proofs are verified against the published view, without the election's lock: the
     // order-dependent checks (a copy of a ballot already on the board, B2, B7) are the
-    // group commit's, under it.
-    let mut view = app.elections.view(app, id).await?;
+    // group commit's, under it. A view that shows the election open is used as it is: its
+    // voting context is fixed from the `open` on, and a `close` appended since (here or by
+    // another node) is found by the group commit, which catches up with the board first.
+    let mut view = match app.elections.published_open(id) {
+        Some(v) => v,
+        None => app.elections.view(app, id).await?,
+    };
     if view.stage != Stage::Open {
         // Storage says open: the view may be from before the open, appended by another
         // node while this one was appending; catch up before answering.
