@@ -30,15 +30,18 @@
 //! the missing migrations in one transaction under an advisory lock, so nodes starting
 //! together do not race.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
+use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 
 use super::{
     AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead,
@@ -437,7 +440,7 @@ async fn lock_election(
     id: &str,
 ) -> StorageResult<ElectionState> {
     let row = tx
-        .query_opt(
+        .cached_query_opt(
             "SELECT state FROM board.elections WHERE id = $1 FOR UPDATE",
             &[&id],
         )
@@ -452,7 +455,7 @@ async fn lock_election(
 /// Serializes, across nodes, the transactions that hold the same `key` (released at commit
 /// or rollback).
 async fn advisory_lock(tx: &deadpool_postgres::Transaction<'_>, key: &str) -> StorageResult<()> {
-    tx.execute(
+    tx.cached_execute(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
         &[&key],
     )
@@ -468,7 +471,7 @@ async fn bind_in(
     b: &CredentialBinding,
 ) -> StorageResult<BindOutcome> {
     let mine = tx
-        .query_opt(
+        .cached_query_opt(
             "SELECT credential FROM private.credential_bindings
              WHERE election_id = $1 AND login = $2",
             &[&b.election, &b.login],
@@ -484,7 +487,7 @@ async fn bind_in(
         });
     }
     let other = tx
-        .query_opt(
+        .cached_query_opt(
             "SELECT login FROM private.credential_bindings
              WHERE election_id = $1 AND credential = $2",
             &[&b.election, &b.credential],
@@ -494,7 +497,7 @@ async fn bind_in(
     if other.is_some() {
         return Ok(BindOutcome::CredentialTaken);
     }
-    tx.execute(
+    tx.cached_execute(
         "INSERT INTO private.credential_bindings (election_id, login, credential)
          VALUES ($1, $2, $3)",
         &[&b.election, &b.login, &b.credential],
@@ -615,7 +618,7 @@ impl PostgresStorage {
     async fn migrate(&self) -> StorageResult<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        tx.cached_execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
             .await
             .map_err(db)?;
         tx.batch_execute(
@@ -625,7 +628,7 @@ impl PostgresStorage {
         .await
         .map_err(db)?;
         let version: i32 = tx
-            .query_one(
+            .cached_query_one(
                 "SELECT COALESCE(MAX(version), 0) FROM private.schema_version",
                 &[],
             )
@@ -650,7 +653,7 @@ impl PostgresStorage {
                 };
                 StorageError::Backend(format!("migration {v} failed: {m}"))
             })?;
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO private.schema_version (version) VALUES ($1)",
                 &[&v],
             )
@@ -687,6 +690,39 @@ impl PostgresStorage {
     }
 }
 
+/// Queries through the connection's statement cache (deadpool's `prepare_cached`): each SQL
+/// text is parsed and planned once per connection, and a query then takes one round trip
+/// instead of two (a query given as text is first prepared by the server, then run).
+trait CachedQueries: GenericClient {
+    async fn cached_query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> PgResult<Vec<Row>> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query(&statement, params).await
+    }
+
+    async fn cached_query_opt(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> PgResult<Option<Row>> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_opt(&statement, params).await
+    }
+
+    async fn cached_query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> PgResult<Row> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_one(&statement, params).await
+    }
+
+    async fn cached_execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> PgResult<u64> {
+        let statement = self.prepare_cached(sql).await?;
+        self.execute(&statement, params).await
+    }
+}
+
+impl<C: GenericClient> CachedQueries for C {}
+
+type PgResult<T> = Result<T, tokio_postgres::Error>;
+
 impl Storage for PostgresStorage {
     fn create_election(&self, meta: &ElectionMeta) -> StorageResult<()> {
         if !super::valid_election_id(&meta.id) {
@@ -694,7 +730,7 @@ impl Storage for PostgresStorage {
         }
         self.with_client(async |c| {
             let r = c
-                .execute(
+                .cached_execute(
                     "INSERT INTO board.elections
                      (id, state, description_toml, opens_at, closes_at, created_at)
                      VALUES ($1, 'draft', $2, $3, $4, $5)",
@@ -720,7 +756,7 @@ impl Storage for PostgresStorage {
     fn election(&self, id: &str) -> StorageResult<Option<ElectionMeta>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     &format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1"),
                     &[&id],
                 )
@@ -733,7 +769,7 @@ impl Storage for PostgresStorage {
     fn list_elections(&self) -> StorageResult<Vec<ElectionMeta>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     &format!("SELECT {ELECTION_COLS} FROM board.elections ORDER BY created_at, id"),
                     &[],
                 )
@@ -759,7 +795,7 @@ impl Storage for PostgresStorage {
                     actual,
                 });
             }
-            tx.execute(
+            tx.cached_execute(
                 "UPDATE board.elections SET state = $2 WHERE id = $1",
                 &[&id, &to.as_str()],
             )
@@ -805,7 +841,7 @@ impl Storage for PostgresStorage {
                 } else {
                     "election_id"
                 };
-                tx.execute(&format!("DELETE FROM {table} WHERE {column} = $1"), &[&id])
+                tx.cached_execute(&format!("DELETE FROM {table} WHERE {column} = $1"), &[&id])
                     .await
                     .map_err(db)?;
             }
@@ -830,7 +866,7 @@ impl Storage for PostgresStorage {
                     actual,
                 });
             }
-            tx.execute(
+            tx.cached_execute(
                 "UPDATE board.elections SET description_toml = $2, opens_at = $3, closes_at = $4
                  WHERE id = $1",
                 &[&id, &description_toml, &opens_at, &closes_at],
@@ -878,7 +914,7 @@ impl Storage for PostgresStorage {
             // The election's row lock serializes appends to it across every connection.
             lock_election(&tx, election).await?;
             let actual: i64 = tx
-                .query_one(
+                .cached_query_one(
                     "SELECT COALESCE(MAX(seq) + 1, 0) FROM board.events WHERE election_id = $1",
                     &[&election],
                 )
@@ -893,7 +929,7 @@ impl Storage for PostgresStorage {
                     actual,
                 });
             }
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO board.events (election_id, seq, line)
                  SELECT $1, $2 + n - 1, line FROM unnest($3::text[]) WITH ORDINALITY AS l (line, n)",
                 &[&election, &first, &lines],
@@ -902,7 +938,7 @@ impl Storage for PostgresStorage {
             .map_err(db)?;
             if !index.is_empty() {
                 let r = tx
-                    .execute(
+                    .cached_execute(
                         "INSERT INTO board.ballot_index (election_id, tracker, credential, seq)
                          SELECT $1, t, c, s FROM unnest($2::text[], $3::text[], $4::bigint[])
                              AS i (t, c, s)",
@@ -938,7 +974,7 @@ impl Storage for PostgresStorage {
         let from = to_i64(from_seq)?;
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT line FROM board.events WHERE election_id = $1 AND seq >= $2
                      ORDER BY seq LIMIT $3",
                     &[&election, &from, &limit_of(limit)],
@@ -953,7 +989,7 @@ impl Storage for PostgresStorage {
         let events = to_i64(checkpoint.events)?;
         self.with_client(async |c| {
             let n = c
-                .execute(
+                .cached_execute(
                     "INSERT INTO board.checkpoints AS c (election_id, events, head, bytes)
                      SELECT id, $2, $3, $4 FROM board.elections WHERE id = $1
                      ON CONFLICT (election_id) DO UPDATE
@@ -966,7 +1002,7 @@ impl Storage for PostgresStorage {
             if n == 0 {
                 // Nothing written: no such election, or a later checkpoint is kept.
                 let exists = c
-                    .query_opt("SELECT 1 FROM board.elections WHERE id = $1", &[&election])
+                    .cached_query_opt("SELECT 1 FROM board.elections WHERE id = $1", &[&election])
                     .await
                     .map_err(db)?;
                 if exists.is_none() {
@@ -980,7 +1016,7 @@ impl Storage for PostgresStorage {
     fn checkpoint(&self, election: &str) -> StorageResult<Option<StoredCheckpoint>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT events, head, bytes FROM board.checkpoints WHERE election_id = $1",
                     &[&election],
                 )
@@ -1001,7 +1037,7 @@ impl Storage for PostgresStorage {
         self.with_client(async |c| {
             // One statement, one snapshot: the election exists and this is its last line.
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT e.seq, e.line FROM board.elections el
                      LEFT JOIN LATERAL (SELECT seq, line FROM board.events
                          WHERE election_id = el.id ORDER BY seq DESC LIMIT 1) e ON true
@@ -1028,7 +1064,7 @@ impl Storage for PostgresStorage {
     fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT seq FROM board.ballot_index WHERE election_id = $1 AND tracker = $2",
                     &[&election, &tracker],
                 )
@@ -1052,7 +1088,7 @@ impl Storage for PostgresStorage {
         let skip = to_i64(skip)?;
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT seq, tracker FROM board.ballot_index
                      WHERE election_id = $1 AND seq < $2
                      ORDER BY seq DESC LIMIT $3 OFFSET $4",
@@ -1074,7 +1110,7 @@ impl Storage for PostgresStorage {
     fn ballots_of_credential(&self, election: &str, credential: &str) -> StorageResult<u64> {
         self.with_client(async |c| {
             let n: i64 = c
-                .query_one(
+                .cached_query_one(
                     "SELECT COUNT(*) FROM board.ballot_index
                      WHERE election_id = $1 AND credential = $2",
                     &[&election, &credential],
@@ -1094,7 +1130,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<Option<u64>> {
         self.with_client(async |c| {
             let seq: Option<i64> = c
-                .query_one(
+                .cached_query_one(
                     "SELECT MAX(seq) FROM board.ballot_index WHERE election_id = $1 AND credential = $2",
                     &[&election, &credential],
                 )
@@ -1119,7 +1155,7 @@ impl Storage for PostgresStorage {
     fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     &format!(
                         "SELECT {VOTER_COLS} FROM private.voters
                          WHERE election_id = $1 AND login = $2"
@@ -1135,7 +1171,7 @@ impl Storage for PostgresStorage {
     fn voter_count(&self, election: &str) -> StorageResult<(u64, u64)> {
         self.with_client(async |c| {
             let row = c
-                .query_one(
+                .cached_query_one(
                     "SELECT COUNT(*), COALESCE(SUM(weight), 0)::BIGINT FROM private.voters
                      WHERE election_id = $1",
                     &[&election],
@@ -1157,7 +1193,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<Vec<Voter>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     &format!(
                         "SELECT {VOTER_COLS} FROM private.voters
                          WHERE election_id = $1 AND login > $2 ORDER BY login LIMIT $3"
@@ -1200,7 +1236,7 @@ impl Storage for PostgresStorage {
         let query = query.to_ascii_lowercase();
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     &format!(
                         "SELECT {VOTER_COLS} FROM private.voters
                          WHERE election_id = $1 AND login > $2
@@ -1220,7 +1256,7 @@ impl Storage for PostgresStorage {
         let weight = to_i64(voter.weight)?;
         self.with_client(async |c| {
             let n = c
-                .execute(
+                .cached_execute(
                     "UPDATE private.voters SET email = $3, weight = $4, language = $5
                      WHERE election_id = $1 AND login = $2",
                     &[
@@ -1240,7 +1276,7 @@ impl Storage for PostgresStorage {
     fn remove_voter(&self, election: &str, login: &str) -> StorageResult<bool> {
         self.with_client(async |c| {
             let n = c
-                .execute(
+                .cached_execute(
                     "DELETE FROM private.voters WHERE election_id = $1 AND login = $2",
                     &[&election, &login],
                 )
@@ -1253,7 +1289,7 @@ impl Storage for PostgresStorage {
     fn credential_bindings(&self, election: &str) -> StorageResult<Vec<(String, String)>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT login, credential FROM private.credential_bindings
                      WHERE election_id = $1 ORDER BY login",
                     &[&election],
@@ -1269,7 +1305,7 @@ impl Storage for PostgresStorage {
     fn credentials_with_ballots(&self, election: &str) -> StorageResult<Vec<String>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT DISTINCT credential FROM board.ballot_index WHERE election_id = $1",
                     &[&election],
                 )
@@ -1285,7 +1321,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<Vec<(String, String, MailStatus)>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT DISTINCT ON (login, kind) login, kind, status FROM private.mails
                      WHERE election_id = $1 ORDER BY login, kind, id DESC",
                     &[&election],
@@ -1306,7 +1342,7 @@ impl Storage for PostgresStorage {
 
     fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()> {
         self.with_client(async |c| {
-            c.execute(
+            c.cached_execute(
                 "INSERT INTO private.election_mail (election_id, language) VALUES ($1, $2)
                  ON CONFLICT (election_id) DO UPDATE SET language = excluded.language",
                 &[&election, &language.code()],
@@ -1320,7 +1356,7 @@ impl Storage for PostgresStorage {
     fn mail_language(&self, election: &str) -> StorageResult<Option<Lang>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT language FROM private.election_mail WHERE election_id = $1",
                     &[&election],
                 )
@@ -1336,7 +1372,7 @@ impl Storage for PostgresStorage {
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()> {
         self.with_client(async |c| {
             let r = c
-                .execute(
+                .cached_execute(
                     "INSERT INTO private.admins (username, password_hash, created_at, role)
                      VALUES ($1, $2, $3, $4)",
                     &[
@@ -1361,7 +1397,7 @@ impl Storage for PostgresStorage {
     fn admins(&self) -> StorageResult<Vec<(String, AdminRole)>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT username, role FROM private.admins ORDER BY username",
                     &[],
                 )
@@ -1381,7 +1417,7 @@ impl Storage for PostgresStorage {
 
     fn set_election_owner(&self, election: &str, username: &str) -> StorageResult<()> {
         self.with_client(async |c| {
-            c.execute(
+            c.cached_execute(
                 "INSERT INTO private.election_owners (election_id, username) VALUES ($1, $2)
                  ON CONFLICT (election_id) DO UPDATE SET username = excluded.username",
                 &[&election, &username],
@@ -1395,7 +1431,7 @@ impl Storage for PostgresStorage {
     fn election_owner(&self, election: &str) -> StorageResult<Option<String>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT username FROM private.election_owners WHERE election_id = $1",
                     &[&election],
                 )
@@ -1408,7 +1444,7 @@ impl Storage for PostgresStorage {
     fn admin(&self, username: &str) -> StorageResult<Option<AdminAccount>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT username, password_hash, role FROM private.admins WHERE username = $1",
                     &[&username],
                 )
@@ -1432,7 +1468,7 @@ impl Storage for PostgresStorage {
         let subject = serde_json::to_string(&session.subject)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
         self.with_relaxed(async |c| {
-            c.execute(
+            c.cached_execute(
                 "INSERT INTO private.sessions (token_hash, subject, expires_at) VALUES ($1, $2, $3)",
                 &[&session.token_hash, &subject, &session.expires_at],
             )
@@ -1445,7 +1481,7 @@ impl Storage for PostgresStorage {
     fn session(&self, token_hash: &str) -> StorageResult<Option<SessionRecord>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT subject, expires_at FROM private.sessions WHERE token_hash = $1",
                     &[&token_hash],
                 )
@@ -1466,7 +1502,7 @@ impl Storage for PostgresStorage {
 
     fn delete_session(&self, token_hash: &str) -> StorageResult<()> {
         self.with_relaxed(async |c| {
-            c.execute(
+            c.cached_execute(
                 "DELETE FROM private.sessions WHERE token_hash = $1",
                 &[&token_hash],
             )
@@ -1478,7 +1514,7 @@ impl Storage for PostgresStorage {
 
     fn purge_expired_sessions(&self, now: UnixTime) -> StorageResult<u64> {
         self.with_relaxed(async |c| {
-            c.execute(
+            c.cached_execute(
                 "DELETE FROM private.sessions WHERE expires_at < $1",
                 &[&now],
             )
@@ -1502,7 +1538,7 @@ impl Storage for PostgresStorage {
             // The count and the insert below are one step for every node.
             advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
             let sent: i64 = tx
-                .query_one(
+                .cached_query_one(
                     "SELECT COUNT(*) FROM private.otp_sends
                      WHERE election_id = $1 AND login = $2 AND at >= $3",
                     &[&election, &login, &now.saturating_sub(limits.window_secs)],
@@ -1521,14 +1557,14 @@ impl Storage for PostgresStorage {
                 record.expires_at
             };
             // Expired codes go; the newest `max_sends - 1` live ones stay beside the new one.
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM private.login_codes
                  WHERE election_id = $1 AND login = $2 AND expires_at <= $3",
                 &[&election, &login, &now],
             )
             .await
             .map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM private.login_codes WHERE election_id = $1 AND login = $2
                  AND salt NOT IN (SELECT salt FROM private.login_codes
                      WHERE election_id = $1 AND login = $2 ORDER BY expires_at DESC LIMIT $3)",
@@ -1536,7 +1572,7 @@ impl Storage for PostgresStorage {
             )
             .await
             .map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO private.login_codes (election_id, login, salt, code_hash, expires_at)
                  VALUES ($1, $2, $3, $4, $5)",
                 &[
@@ -1549,14 +1585,14 @@ impl Storage for PostgresStorage {
             )
             .await
             .map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "INSERT INTO private.otp_sends (election_id, login, at) VALUES ($1, $2, $3)",
                 &[&election, &login, &now],
             )
             .await
             .map_err(db)?;
             // Sends older than a day no longer matter for any hourly limit.
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM private.otp_sends WHERE election_id = $1 AND login = $2 AND at < $3",
                 &[&election, &login, &now.saturating_sub(86_400)],
             )
@@ -1570,7 +1606,7 @@ impl Storage for PostgresStorage {
     fn otp_sends_since(&self, election: &str, login: &str, since: UnixTime) -> StorageResult<u32> {
         self.with_client(async |c| {
             let n: i64 = c
-                .query_one(
+                .cached_query_one(
                     "SELECT COUNT(*) FROM private.otp_sends
                      WHERE election_id = $1 AND login = $2 AND at >= $3",
                     &[&election, &login, &since],
@@ -1599,7 +1635,7 @@ impl Storage for PostgresStorage {
             advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
             let since = now.saturating_sub(limits.window_secs);
             let counts = tx
-                .query_one(
+                .cached_query_one(
                     "SELECT COUNT(*) FILTER (WHERE client = $4), COUNT(*)
                      FROM private.login_code_failures
                      WHERE election_id = $1 AND login = $2 AND at >= $3",
@@ -1613,7 +1649,7 @@ impl Storage for PostgresStorage {
                 return Ok(OtpOutcome::Locked);
             }
             let codes = tx
-                .query(
+                .cached_query(
                     "SELECT code_hash, salt, expires_at FROM private.login_codes
                      WHERE election_id = $1 AND login = $2",
                     &[&election, &login],
@@ -1636,7 +1672,7 @@ impl Storage for PostgresStorage {
                 matched |= matches(c);
             }
             let outcome = if matched {
-                tx.execute(
+                tx.cached_execute(
                     "DELETE FROM private.login_codes WHERE election_id = $1 AND login = $2",
                     &[&election, &login],
                 )
@@ -1644,14 +1680,14 @@ impl Storage for PostgresStorage {
                 .map_err(db)?;
                 OtpOutcome::Accepted
             } else {
-                tx.execute(
+                tx.cached_execute(
                     "INSERT INTO private.login_code_failures (election_id, login, client, at)
                      VALUES ($1, $2, $3, $4)",
                     &[&election, &login, &client, &now],
                 )
                 .await
                 .map_err(db)?;
-                tx.execute(
+                tx.cached_execute(
                     "DELETE FROM private.login_code_failures
                      WHERE election_id = $1 AND login = $2 AND at < $3",
                     &[&election, &login, &now.saturating_sub(86_400)],
@@ -1671,7 +1707,7 @@ impl Storage for PostgresStorage {
         let details = serde_json::to_string(&entry.details)
             .map_err(|e| StorageError::Invalid(e.to_string()))?;
         self.with_client(async |c| {
-            c.query_one(
+            c.cached_query_one(
                 "INSERT INTO private.audit_log (at, actor, election_id, action, details)
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 &[
@@ -1697,7 +1733,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<Vec<AuditEntry>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT id, at, actor, election_id, action, details FROM private.audit_log
                      WHERE election_id IS NOT DISTINCT FROM $1 AND id > $2 ORDER BY id LIMIT $3",
                     &[&election, &after_id, &limit_of(limit)],
@@ -1729,7 +1765,7 @@ impl Storage for PostgresStorage {
         now: UnixTime,
     ) -> StorageResult<i64> {
         self.with_relaxed(async |c| {
-            c.query_one(
+            c.cached_query_one(
                 "INSERT INTO private.mails
                  (election_id, login, kind, status, error, created_at, updated_at)
                  VALUES ($1, $2, $3, 'queued', NULL, $4, $4) RETURNING id",
@@ -1751,7 +1787,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<()> {
         self.with_relaxed(async |c| {
             let n = c
-                .execute(
+                .cached_execute(
                     "UPDATE private.mails SET status = $2, error = $3, updated_at = $4
                      WHERE id = $1",
                     &[&id, &status.as_str(), &error, &now],
@@ -1775,39 +1811,45 @@ impl Storage for PostgresStorage {
                 )
                 .await
                 .map_err(db)?;
-            let mut ids = Vec::with_capacity(mails.len());
-            for m in mails {
-                let row = c
-                    .query_one(&insert, &[&m.election, &m.login, &m.kind, &now])
+            // Sent together: the connection pipelines them, one round trip for the group.
+            let params: Vec<[&(dyn ToSql + Sync); 4]> = mails
+                .iter()
+                .map(|m| [&m.election as &(dyn ToSql + Sync), &m.login, &m.kind, &now])
+                .collect();
+            let rows =
+                futures_util::future::try_join_all(params.iter().map(|p| c.query_one(&insert, p)))
                     .await
                     .map_err(db)?;
-                ids.push(row.try_get(0).map_err(db)?);
-            }
-            Ok(ids)
+            rows.iter().map(|row| row.try_get(0).map_err(db)).collect()
         })
     }
 
     fn set_mail_statuses(&self, updates: &[MailStatusUpdate], now: UnixTime) -> StorageResult<()> {
         self.with_relaxed(async |c| {
-            let update = c
-                .prepare_cached(
-                    "UPDATE private.mails SET status = $2, error = $3, updated_at = $4
-                     WHERE id = $1",
-                )
-                .await
-                .map_err(db)?;
+            // One statement for the group; a mail updated twice in it keeps its last status,
+            // as if the updates were made one by one.
+            let mut last: HashMap<i64, &MailStatusUpdate> = HashMap::with_capacity(updates.len());
             for u in updates {
-                c.execute(&update, &[&u.id, &u.status.as_str(), &u.error, &now])
-                    .await
-                    .map_err(db)?;
+                last.insert(u.id, u);
             }
+            let ids: Vec<i64> = last.keys().copied().collect();
+            let statuses: Vec<&str> = ids.iter().map(|i| last[i].status.as_str()).collect();
+            let errors: Vec<Option<&str>> = ids.iter().map(|i| last[i].error.as_deref()).collect();
+            c.cached_execute(
+                "UPDATE private.mails AS m SET status = u.status, error = u.error, updated_at = $4
+                 FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u (id, status, error)
+                 WHERE m.id = u.id",
+                &[&ids, &statuses, &errors, &now],
+            )
+            .await
+            .map_err(db)?;
             Ok(())
         })
     }
 
     fn fail_queued_mails(&self, error: &str, now: UnixTime) -> StorageResult<u64> {
         self.with_client(async |c| {
-            c.execute(
+            c.cached_execute(
                 "UPDATE private.mails SET status = 'failed', error = $1, updated_at = $2
                  WHERE status = 'queued'",
                 &[&error, &now],
@@ -1820,7 +1862,7 @@ impl Storage for PostgresStorage {
     fn mail_status_counts(&self, election: &str) -> StorageResult<MailStatusCounts> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT status, COUNT(*) FROM private.mails WHERE election_id = $1
                      GROUP BY status",
                     &[&election],
@@ -1843,7 +1885,7 @@ impl Storage for PostgresStorage {
     fn mail_failures(&self, election: &str, limit: usize) -> StorageResult<Vec<MailFailure>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT id, login, COALESCE(error, ''), updated_at FROM private.mails
                      WHERE election_id = $1 AND status = 'failed' ORDER BY id DESC LIMIT $2",
                     &[&election, &limit_of(limit)],
@@ -1873,14 +1915,14 @@ impl Storage for PostgresStorage {
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM private.role_tokens WHERE election_id = $1",
                 &[&election],
             )
             .await
             .map_err(db)?;
             for (t, role) in tokens.iter().zip(&roles) {
-                tx.execute(
+                tx.cached_execute(
                     "INSERT INTO private.role_tokens (token_hash, election_id, role)
                      VALUES ($1, $2, $3)",
                     &[&t.token_hash, &election, role],
@@ -1895,7 +1937,7 @@ impl Storage for PostgresStorage {
     fn role_token(&self, token_hash: &str) -> StorageResult<Option<RoleToken>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT election_id, role FROM private.role_tokens WHERE token_hash = $1",
                     &[&token_hash],
                 )
@@ -1916,7 +1958,7 @@ impl Storage for PostgresStorage {
     fn credential_of_login(&self, election: &str, login: &str) -> StorageResult<Option<String>> {
         self.with_client(async |c| {
             let row = c
-                .query_opt(
+                .cached_query_opt(
                     "SELECT credential FROM private.credential_bindings
                      WHERE election_id = $1 AND login = $2",
                     &[&election, &login],
@@ -1959,7 +2001,7 @@ impl Storage for PostgresStorage {
         now: UnixTime,
     ) -> StorageResult<()> {
         self.with_client(async |c| {
-            c.execute(
+            c.cached_execute(
                 "INSERT INTO private.credential_resends
                  (election_id, login, requested_by, requested_at, sent_at)
                  VALUES ($1, $2, $3, $4, NULL)
@@ -1977,7 +2019,7 @@ impl Storage for PostgresStorage {
     fn credential_resends(&self, election: &str) -> StorageResult<Vec<ResendRequest>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT login, requested_by, requested_at, sent_at
                      FROM private.credential_resends WHERE election_id = $1 ORDER BY login",
                     &[&election],
@@ -2005,7 +2047,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<bool> {
         self.with_client(async |c| {
             let n = c
-                .execute(
+                .cached_execute(
                     "UPDATE private.credential_resends SET sent_at = $3
                      WHERE election_id = $1 AND login = $2 AND sent_at IS NULL",
                     &[&election, &login, &now],
@@ -2018,7 +2060,7 @@ impl Storage for PostgresStorage {
 
     fn last_mail_of_kind(&self, election: &str, kind: &str) -> StorageResult<Option<UnixTime>> {
         self.with_client(async |c| {
-            c.query_one(
+            c.cached_query_one(
                 "SELECT MAX(created_at) FROM private.mails WHERE election_id = $1 AND kind = $2",
                 &[&election, &kind],
             )
@@ -2033,14 +2075,14 @@ impl Storage for PostgresStorage {
         self.run(async {
             let mut client = self.client().await?;
             let tx = client.transaction().await.map_err(db)?;
-            tx.execute(
+            tx.cached_execute(
                 "DELETE FROM private.trustee_emails WHERE election_id = $1",
                 &[&election],
             )
             .await
             .map_err(db)?;
             for (index, email) in emails {
-                tx.execute(
+                tx.cached_execute(
                     "INSERT INTO private.trustee_emails (election_id, trustee, email)
                      VALUES ($1, $2, $3)",
                     &[&election, &i64::from(*index), email],
@@ -2055,7 +2097,7 @@ impl Storage for PostgresStorage {
     fn trustee_emails(&self, election: &str) -> StorageResult<Vec<(u32, String)>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT trustee, email FROM private.trustee_emails
                      WHERE election_id = $1 ORDER BY trustee",
                     &[&election],
@@ -2082,7 +2124,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<bool> {
         self.with_client(async |c| {
             let n = c
-                .execute(
+                .cached_execute(
                     "INSERT INTO private.trustee_waits (election_id, trustee, step, since)
                      VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
                     &[&election, &i64::from(trustee), &step, &now],
@@ -2096,7 +2138,7 @@ impl Storage for PostgresStorage {
     fn trustee_waits(&self, election: &str) -> StorageResult<Vec<(u32, String, UnixTime)>> {
         self.with_client(async |c| {
             let rows = c
-                .query(
+                .cached_query(
                     "SELECT trustee, step, since FROM private.trustee_waits
                      WHERE election_id = $1 ORDER BY trustee, step",
                     &[&election],
@@ -2127,7 +2169,7 @@ impl Storage for PostgresStorage {
         // cutoff never passes, so with `None` an existing claim is never renewed.
         self.with_client(async |c| {
             let n = c
-                .execute(
+                .cached_execute(
                     "INSERT INTO private.claims AS old (election_id, name, claimed_at)
                      VALUES ($1, $2, $3)
                      ON CONFLICT (election_id, name)
@@ -2143,7 +2185,7 @@ impl Storage for PostgresStorage {
 
     fn claimed_at(&self, election: &str, name: &str) -> StorageResult<Option<UnixTime>> {
         self.with_client(async |c| {
-            c.query_opt(
+            c.cached_query_opt(
                 "SELECT claimed_at FROM private.claims WHERE election_id = $1 AND name = $2",
                 &[&election, &name],
             )
