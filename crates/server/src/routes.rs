@@ -427,12 +427,13 @@ struct VoterLoginRequest {
 async fn open_election(state: &AppState, id: &str) -> Result<ElectionMeta, ApiError> {
     let election = load_election(state, id).await?;
     if election.state != ElectionState::Open {
-        return Err(ApiError::conflict(
-            "election_not_open",
-            "this election is not open for voting",
-        ));
+        return Err(not_open());
     }
     Ok(election)
+}
+
+fn not_open() -> ApiError {
+    ApiError::conflict("election_not_open", "this election is not open for voting")
 }
 
 fn check_login_field(login: &str) -> Result<(), ApiError> {
@@ -565,45 +566,65 @@ async fn verify_code(
     if req.code.len() > 64 {
         return Err(ApiError::bad_request("invalid code"));
     }
-    open_election(&state, &id).await?;
+    if !valid_election_id(&id) {
+        return Err(ApiError::not_found("no such election"));
+    }
     let policy = state.config.otp.clone();
     let ttl = state.config.sessions.voter_ttl_secs;
     let (eid, lg, code) = (id.clone(), login.clone(), req.code);
     let ip = client_address(client).to_string();
-    let result = tokio::task::spawn_blocking({
+    // The election's state, the code and the new session, in one blocking task.
+    enum Checked {
+        NoElection,
+        NotOpen,
+        Refused(OtpOutcome),
+        Session(auth::IssuedToken),
+    }
+    let checked = tokio::task::spawn_blocking({
         let storage = state.storage.clone();
-        move || -> Result<_, auth::AuthError> {
+        move || -> Result<Checked, auth::AuthError> {
+            let Some(meta) = storage.election(&eid)? else {
+                return Ok(Checked::NoElection);
+            };
+            if meta.state != ElectionState::Open {
+                return Ok(Checked::NotOpen);
+            }
             let t = now();
             let outcome =
                 auth::check_voter_code(storage.as_ref(), &policy, &eid, &lg, &ip, &code, t)?;
             if outcome != OtpOutcome::Accepted {
-                return Ok(Err(outcome));
+                return Ok(Checked::Refused(outcome));
             }
             let subject = SessionSubject::Voter {
                 election: eid,
                 login: lg,
             };
-            Ok(Ok(auth::issue_session(storage.as_ref(), subject, t, ttl)?))
+            let session = auth::issue_session(storage.as_ref(), subject, t, ttl)?;
+            Ok(Checked::Session(session))
         }
     })
     .await
     .map_err(ApiError::internal)??;
-    match result {
-        Ok(t) => Ok(axum::Json(TokenResponse {
+    match checked {
+        Checked::Session(t) => Ok(axum::Json(TokenResponse {
             token: t.token,
             expires_at: t.expires_at,
         })
         .into_response()),
-        Err(OtpOutcome::Rejected { remaining }) => Err(ApiError::new(
+        Checked::NoElection => Err(ApiError::not_found("no such election")),
+        Checked::NotOpen => Err(not_open()),
+        Checked::Refused(OtpOutcome::Rejected { remaining }) => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_code",
             format!("wrong or expired code; {remaining} attempts left"),
         )),
-        Err(OtpOutcome::Locked) => Err(ApiError::new(
+        Checked::Refused(OtpOutcome::Locked) => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "code_locked",
             "too many wrong codes were typed for this login; retry within the hour",
         )),
-        Err(OtpOutcome::Accepted) => Err(ApiError::internal("accepted code without a session")),
+        Checked::Refused(OtpOutcome::Accepted) => {
+            Err(ApiError::internal("accepted code without a session"))
+        }
     }
 }
