@@ -456,7 +456,15 @@ async fn voter_login(
 ) -> Result<Response, ApiError> {
     let login = req.login.trim().to_owned();
     check_login_field(&login)?;
-    let election = open_election(&state, &id).await?;
+    if !valid_election_id(&id) {
+        return Err(ApiError::not_found("no such election"));
+    }
+    // An election this node has published as open answers without a storage read; if it
+    // was closed since (by another node), the code's own read below finds it and sends
+    // nothing.
+    if state.elections.published_open(&id).is_none() {
+        open_election(&state, &id).await?;
+    }
     let ip = client_address(client);
     if let Err(wait) = state
         .guards
@@ -473,7 +481,7 @@ async fn voter_login(
         .map_err(|_| ApiError::overloaded(1))?;
     tokio::spawn(async move {
         let _permit = permit;
-        if let Err(e) = send_login_code(&state, &election, &login).await {
+        if let Err(e) = send_login_code(&state, &id, &login).await {
             tracing::warn!(election = %id, error = %e, "login code not sent");
         }
     });
@@ -494,18 +502,21 @@ fn client_address(client: Option<Extension<ClientIp>>) -> IpAddr {
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
 }
 
-/// Issues and mails a login code to `login` if it is on the voter list and its hourly
-/// send limit allows; says nothing to the requester either way.
-async fn send_login_code(
-    state: &AppState,
-    election: &ElectionMeta,
-    login: &str,
-) -> Result<(), ApiError> {
+/// Issues and mails a login code to `login` if election `id` is open, the login is on its
+/// voter list and its hourly send limit allows; says nothing to the requester either way.
+/// The reads and the code's write are one blocking task.
+async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), ApiError> {
     let policy = state.config.otp.clone();
-    let (eid, lg) = (election.id.clone(), login.to_owned());
+    let (eid, lg) = (id.to_owned(), login.to_owned());
     let issued = tokio::task::spawn_blocking({
         let storage = state.storage.clone();
         move || -> Result<_, auth::AuthError> {
+            let Some(election) = storage.election(&eid)? else {
+                return Ok(None);
+            };
+            if election.state != ElectionState::Open {
+                return Ok(None);
+            }
             let Some(voter) = storage.voter(&eid, &lg)? else {
                 return Ok(None);
             };
@@ -515,7 +526,7 @@ async fn send_login_code(
                 None => storage.mail_language(&eid)?,
             };
             match auth::new_voter_code(storage.as_ref(), &policy, &eid, &lg, now()) {
-                Ok(code) => Ok(Some((voter, default, code))),
+                Ok(code) => Ok(Some((election, voter, default, code))),
                 Err(auth::AuthError::TooManySends { .. }) => {
                     tracing::info!(election = %eid, "hourly code limit of a login reached");
                     Ok(None)
@@ -526,10 +537,10 @@ async fn send_login_code(
     })
     .await
     .map_err(ApiError::internal)??;
-    let Some((voter, default, code)) = issued else {
+    let Some((election, voter, default, code)) = issued else {
         return Ok(());
     };
-    let mail = crate::voter_mail::login_code(state, election, voter, default, &code).await;
+    let mail = crate::voter_mail::login_code(state, &election, voter, default, &code).await;
     state.mailer.queue(mail).await?;
     Ok(())
 }

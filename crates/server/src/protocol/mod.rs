@@ -281,7 +281,7 @@ impl Elections {
 
     /// The published view of election `id` when it shows the election open, without reading
     /// storage.
-    fn published_open(&self, id: &str) -> Option<Arc<ElectionView>> {
+    pub fn published_open(&self, id: &str) -> Option<Arc<ElectionView>> {
         self.published_view(id).filter(|v| v.stage == Stage::Open)
     }
 
