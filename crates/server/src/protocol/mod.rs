@@ -288,8 +288,15 @@ impl Elections {
     /// The view of election `id` last published by this node, if any, without reading
     /// storage: it may be behind the board (appends by other nodes), so it serves only what
     /// does not change once published (the definition, the fingerprint).
+    /// Creates no slot: any request can name any election.
     pub fn published_view(&self, id: &str) -> Option<Arc<ElectionView>> {
-        self.slot(id).published()
+        let slot = self
+            .slots
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned();
+        slot.and_then(|s| s.published())
     }
 
     /// The view once this node has caught up with the board, waiting for the election's
@@ -1589,4 +1596,22 @@ pub fn spawn_scheduler(app: AppState, every: Duration) -> tokio::task::JoinHandl
             }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// Asking for the published view of elections that do not exist (what any code request
+    /// can do) keeps nothing in memory.
+    #[test]
+    fn published_views_of_unknown_elections_create_no_slot() {
+        let elections = Elections::default();
+        for i in 0..1000 {
+            assert!(elections.published_open(&format!("e{i}")).is_none());
+            assert!(elections.published_view(&format!("e{i}")).is_none());
+        }
+        assert!(elections.slots.lock().unwrap().is_empty());
+    }
 }
