@@ -28,7 +28,7 @@
 //! | rows being mixed | per question, rows, width, then 64 bytes a ciphertext |
 //! | checksum | SHA-256 of everything before it |
 //!
-//! Derived members (the credential weights, the voting context) are rebuilt, not stored.
+//! The voting context, a derived member, is rebuilt, not stored.
 
 use std::collections::HashMap;
 use std::sync::Arc;

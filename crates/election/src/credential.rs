@@ -135,27 +135,14 @@ impl CredentialList {
     /// neutral element, weights in `1 … MAX_WEIGHT`, and a total weight small enough for
     /// the tally to be decrypted (`total × max_per_answer ≤ 2⁴⁰`).
     pub fn validate(&self, max_per_answer: u64) -> Result<u64, ElectionError> {
-        let n = self.credentials.len();
-        if n == 0 || n > MAX_CREDENTIALS {
-            return invalid(format!(
-                "the credential list must have 1 to {MAX_CREDENTIALS} entries, has {n}"
-            ));
-        }
+        check_count(self.credentials.len())?;
         let mut total: u64 = 0;
         for (i, c) in self.credentials.iter().enumerate() {
             if c.key.is_identity() {
                 return invalid(format!("credential {} is the neutral element", i + 1));
             }
-            if c.weight == 0 || c.weight > MAX_WEIGHT {
-                return invalid(format!(
-                    "credential {} has weight {}, allowed 1 to {MAX_WEIGHT}",
-                    i + 1,
-                    c.weight
-                ));
-            }
-            if i > 0 && self.credentials[i - 1].key.as_bytes() >= c.key.as_bytes() {
-                return invalid(format!("credential {} is out of order or repeated", i + 1));
-            }
+            let before = i.checked_sub(1).map(|b| self.credentials[b].key.as_bytes());
+            check_entry(i, before, c.key.as_bytes(), c.weight)?;
             total += c.weight;
         }
         if total.saturating_mul(max_per_answer) > MAX_BOUND {
@@ -165,6 +152,36 @@ impl CredentialList {
         }
         Ok(total)
     }
+}
+
+/// §9.3: a list has 1 to [`MAX_CREDENTIALS`] entries.
+fn check_count(n: usize) -> Result<(), ElectionError> {
+    if n == 0 || n > MAX_CREDENTIALS {
+        return invalid(format!(
+            "the credential list must have 1 to {MAX_CREDENTIALS} entries, has {n}"
+        ));
+    }
+    Ok(())
+}
+
+/// §9.3 for entry `i` (from 0) of a list, `before` the key of the entry before it: a weight
+/// in `1 … MAX_WEIGHT`, keys strictly increasing.
+fn check_entry(
+    i: usize,
+    before: Option<&[u8; 32]>,
+    key: &[u8; 32],
+    weight: u64,
+) -> Result<(), ElectionError> {
+    if weight == 0 || weight > MAX_WEIGHT {
+        return invalid(format!(
+            "credential {} has weight {weight}, allowed 1 to {MAX_WEIGHT}",
+            i + 1
+        ));
+    }
+    if before.is_some_and(|b| b >= key) {
+        return invalid(format!("credential {} is out of order or repeated", i + 1));
+    }
+    Ok(())
 }
 
 /// The public credential list as a verified record's state keeps it (§11.6): each key's
@@ -190,14 +207,13 @@ impl ListedCredentials {
     /// Entries read back from a node's own cache (a checkpoint): sorted by key with no
     /// repeat, weights in `1 … MAX_WEIGHT`, as [`CredentialList::validate`] requires.
     pub fn from_sorted(entries: Vec<([u8; 32], u64)>) -> Result<Self, ElectionError> {
-        if entries.is_empty() || entries.len() > MAX_CREDENTIALS {
-            return invalid("the credential list must have 1 to MAX_CREDENTIALS entries");
-        }
-        if entries.windows(2).any(|w| w[0].0 >= w[1].0) {
-            return invalid("the credential keys are out of order or repeated");
-        }
-        if entries.iter().any(|(_, w)| *w == 0 || *w > MAX_WEIGHT) {
-            return invalid(format!("a credential weight is outside 1 to {MAX_WEIGHT}"));
+        check_count(entries.len())?;
+        for (i, (key, weight)) in entries.iter().enumerate() {
+            let before = i
+                .checked_sub(1)
+                .and_then(|b| entries.get(b))
+                .map(|(k, _)| k);
+            check_entry(i, before, key, *weight)?;
         }
         Ok(ListedCredentials { entries })
     }

@@ -1083,19 +1083,17 @@ fn precheck_ballot(state: &mut RecordState, index: u64, b: &Ballot) -> Result<()
         seq: at,
         message: "no tally".into(),
     })?;
-    let encoded: Option<Box<[u8]>> = state.record_lines.is_none().then(|| {
-        b.tallied_ciphertexts(&questions.definition.questions)
-            .flat_map(|c| c.alpha.as_bytes().iter().chain(c.beta.as_bytes()).copied())
-            .collect()
-    });
-    let mixed: Box<[u8]> = b
-        .answers
-        .iter()
-        .zip(&questions.definition.questions)
-        .filter(|(_, q)| q.is_mixed())
-        .flat_map(|(a, _)| &a.choices)
-        .flat_map(|c| c.alpha.as_bytes().iter().chain(c.beta.as_bytes()).copied())
-        .collect();
+    let encoded = state
+        .record_lines
+        .is_none()
+        .then(|| encode_ciphertexts(b.tallied_ciphertexts(&questions.definition.questions)));
+    let mixed = encode_ciphertexts(
+        b.answers
+            .iter()
+            .zip(&questions.definition.questions)
+            .filter(|(_, q)| q.is_mixed())
+            .flat_map(|(a, _)| &a.choices),
+    );
     match state.last_votes.insert(
         cred,
         LastVote {
@@ -1151,6 +1149,12 @@ fn replaced_ballot(
             "the line read back is not the ballot that the re-vote replaces",
         ),
     }
+}
+
+/// Ciphertexts encoded α ‖ β, 64 bytes each ([`decode_ciphertexts`] reads them back).
+fn encode_ciphertexts<'a>(cts: impl Iterator<Item = &'a Ciphertext>) -> Box<[u8]> {
+    cts.flat_map(|c| c.alpha.as_bytes().iter().chain(c.beta.as_bytes()).copied())
+        .collect()
 }
 
 fn decode_ciphertexts(bytes: &[u8]) -> Result<Vec<Ciphertext>, scrutin_crypto::CryptoError> {
