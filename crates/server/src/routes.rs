@@ -71,13 +71,20 @@ pub fn routes(config: &ServerConfig) -> Router<AppState> {
 
 /// Loads an election or answers 404 (also for ids that are not well-formed).
 pub async fn load_election(state: &AppState, id: &str) -> Result<ElectionMeta, ApiError> {
-    if !valid_election_id(id) {
-        return Err(ApiError::not_found("no such election"));
-    }
+    check_election_id(id)?;
     let id = id.to_owned();
     blocking(&state.storage, move |s| s.election(&id))
         .await?
         .ok_or_else(|| ApiError::not_found("no such election"))
+}
+
+/// 404 for an id no election can have ([`valid_election_id`]), before any storage read.
+pub fn check_election_id(id: &str) -> Result<(), ApiError> {
+    if valid_election_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found("no such election"))
+    }
 }
 
 async fn health() -> impl IntoResponse {
@@ -456,9 +463,7 @@ async fn voter_login(
 ) -> Result<Response, ApiError> {
     let login = req.login.trim().to_owned();
     check_login_field(&login)?;
-    if !valid_election_id(&id) {
-        return Err(ApiError::not_found("no such election"));
-    }
+    check_election_id(&id)?;
     // An election this node has published as open answers without a storage read; if it
     // was closed since (by another node), the code's own read below finds it and sends
     // nothing.
@@ -520,13 +525,9 @@ async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), 
             let Some(voter) = storage.voter(&eid, &lg)? else {
                 return Ok(None);
             };
-            // The election's mail language, for a voter whose line names none.
-            let default = match voter.language {
-                Some(_) => None,
-                None => storage.mail_language(&eid)?,
-            };
+            let lang = crate::voter_mail::mail_language_of(storage.as_ref(), &eid, &voter)?;
             match auth::new_voter_code(storage.as_ref(), &policy, &eid, &lg, now()) {
-                Ok(code) => Ok(Some((election, voter, default, code))),
+                Ok(code) => Ok(Some((election, voter, lang, code))),
                 Err(auth::AuthError::TooManySends { .. }) => {
                     tracing::info!(election = %eid, "hourly code limit of a login reached");
                     Ok(None)
@@ -537,10 +538,10 @@ async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), 
     })
     .await
     .map_err(ApiError::internal)??;
-    let Some((election, voter, default, code)) = issued else {
+    let Some((election, voter, lang, code)) = issued else {
         return Ok(());
     };
-    let mail = crate::voter_mail::login_code(state, &election, voter, default, &code).await;
+    let mail = crate::voter_mail::login_code(state, &election, voter, lang, &code).await;
     state.mailer.queue(mail).await?;
     Ok(())
 }
@@ -577,9 +578,7 @@ async fn verify_code(
     if req.code.len() > 64 {
         return Err(ApiError::bad_request("invalid code"));
     }
-    if !valid_election_id(&id) {
-        return Err(ApiError::not_found("no such election"));
-    }
+    check_election_id(&id)?;
     let policy = state.config.otp.clone();
     let ttl = state.config.sessions.voter_ttl_secs;
     let (eid, lg, code) = (id.clone(), login.clone(), req.code);

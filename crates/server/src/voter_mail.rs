@@ -20,7 +20,7 @@ use crate::http::error::ApiError;
 use crate::mail::OutgoingMail;
 use crate::mail_text::{self, ElectionFacts, Lang, MailTexts};
 use crate::state::AppState;
-use crate::storage::{ElectionMeta, Voter, blocking};
+use crate::storage::{ElectionMeta, Storage, StorageResult, Voter, blocking};
 
 /// The facts every mail of election `meta` states. The title and fingerprint come from
 /// the verified record; an election whose record cannot be read (or has no definition yet)
@@ -60,14 +60,22 @@ pub async fn election_facts(app: &AppState, meta: &ElectionMeta) -> ElectionFact
     }
 }
 
-/// The language of `voter`'s mails: its own, else the election's default, else English.
+/// The language of `voter`'s mails: its own, else the election's default, else English. For
+/// a caller already on a blocking thread; [`language_of`] for async code.
+pub fn mail_language_of(s: &dyn Storage, election: &str, voter: &Voter) -> StorageResult<Lang> {
+    match voter.language {
+        Some(lang) => Ok(lang),
+        None => Ok(s.mail_language(election)?.unwrap_or_default()),
+    }
+}
+
+/// [`mail_language_of`], reading storage only for a voter whose line names no language.
 pub async fn language_of(app: &AppState, election: &str, voter: &Voter) -> Result<Lang, ApiError> {
     if let Some(lang) = voter.language {
         return Ok(lang);
     }
-    let eid = election.to_owned();
-    let default = blocking(&app.storage, move |s| s.mail_language(&eid)).await?;
-    Ok(default.unwrap_or_default())
+    let (eid, voter) = (election.to_owned(), voter.clone());
+    Ok(blocking(&app.storage, move |s| mail_language_of(s, &eid, &voter)).await?)
 }
 
 /// Sets the language of the election's mails for voters whose line names none (at any
@@ -118,17 +126,16 @@ async fn mail_texts(app: &AppState, lang: Lang) -> Arc<MailTexts> {
     t
 }
 
-/// The mail of a one-time login code for `voter`, in its language, else `default` (the
-/// election's), else English.
+/// The mail of a one-time login code for `voter`, in `lang` ([`mail_language_of`]).
 pub async fn login_code(
     app: &AppState,
     meta: &ElectionMeta,
     voter: Voter,
-    default: Option<Lang>,
+    lang: Lang,
     code: &str,
 ) -> OutgoingMail {
     let facts = election_facts(app, meta).await;
-    let texts = mail_texts(app, voter.language.or(default).unwrap_or_default()).await;
+    let texts = mail_texts(app, lang).await;
     let minutes = app.config.otp.ttl_secs.div_ceil(60);
     OutgoingMail {
         election: Some(meta.id.clone()),
@@ -177,20 +184,18 @@ async fn send_confirmation(
     seq: u64,
 ) -> Result<(), ApiError> {
     let (eid, lg) = (election.to_owned(), login.to_owned());
-    let (meta, voter, default) = blocking(&app.storage, move |s| {
-        Ok((
-            s.election(&eid)?,
-            s.voter(&eid, &lg)?,
-            s.mail_language(&eid)?,
-        ))
+    let read = blocking(&app.storage, move |s| {
+        let (Some(meta), Some(voter)) = (s.election(&eid)?, s.voter(&eid, &lg)?) else {
+            return Ok(None);
+        };
+        let lang = mail_language_of(s, &eid, &voter)?;
+        Ok(Some((meta, voter, lang)))
     })
     .await?;
-    let (Some(meta), Some(voter)) = (meta, voter) else {
+    let Some((meta, voter, lang)) = read else {
         return Ok(());
     };
     let facts = election_facts(app, &meta).await;
-    // The voter's language, else the election's default, else English (as `language_of`).
-    let lang = voter.language.or(default).unwrap_or_default();
     let texts = mail_texts(app, lang).await;
     app.mailer
         .queue(OutgoingMail {

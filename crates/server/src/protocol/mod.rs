@@ -1430,9 +1430,7 @@ pub async fn cast_ballot(
     login: &str,
     ballot: Ballot,
 ) -> Result<Receipt, ApiError> {
-    if !valid_election_id(id) {
-        return Err(ApiError::not_found("no such election"));
-    }
+    crate::routes::check_election_id(id)?;
     let ballot = Arc::new(ballot);
     let tracker = ballot.tracker();
     let credential = ballot.credential.to_hex();
