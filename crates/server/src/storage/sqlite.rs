@@ -7,9 +7,11 @@
 //! survive a kill of the server, a power loss may undo the last of them (the voter then
 //! asks for another code or signs in again), and the next durable commit on the file
 //! makes them durable too, since the write-ahead log is written in order. That takes most
-//! fsyncs out of the login flow. Each file has one writer
-//! connection and one reader connection (WAL lets readers proceed during a write), each behind
-//! a mutex. Triggers make the event table and the audit log append-only at the database level
+//! fsyncs out of the login flow. Each file has one writer behind a mutex (for
+//! `private.sqlite`, two connections under that one mutex, [`PrivateWriter`]: `synchronous`
+//! is a connection's setting, and switching it back and forth would compile two pragmas
+//! again at every write) and a few reader connections (WAL lets readers proceed during a
+//! write). Triggers make the event table and the audit log append-only at the database level
 //! (the lines of a draft election, which never opened, go when the draft is deleted).
 
 use std::path::Path;
@@ -192,8 +194,30 @@ PRAGMA user_version = 1;
 pub struct SqliteStorage {
     board_w: Mutex<Connection>,
     board_r: ReaderPool,
-    private_w: Mutex<Connection>,
+    private_w: Mutex<PrivateWriter>,
     private_r: ReaderPool,
+}
+
+/// The writer of `private.sqlite`: two connections to the file behind one mutex, so they
+/// never wait on each other's write lock. `durable` commits with `synchronous=FULL`,
+/// `relaxed` with `synchronous=NORMAL` ([`relaxed`]); a `durable` commit also makes every
+/// earlier `relaxed` one durable, the write-ahead log being written in order.
+struct PrivateWriter {
+    durable: Connection,
+    relaxed: Connection,
+}
+
+impl std::ops::Deref for PrivateWriter {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.durable
+    }
+}
+
+impl std::ops::DerefMut for PrivateWriter {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.durable
+    }
 }
 
 /// A few read-only connections: a reader takes a free one, or waits on one in turn.
@@ -238,25 +262,20 @@ fn to_u64(v: i64) -> StorageResult<u64> {
     u64::try_from(v).map_err(|_| StorageError::Backend("negative number in database".to_owned()))
 }
 
-fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave a half-done transaction behind (rusqlite
     // rolls back on drop), so a poisoned connection is still usable.
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Runs `f` on the private writer with `synchronous=NORMAL` (see the module's doc): for
-/// writes that a power loss may undo without harm. The connection is `FULL` again after.
+/// Runs `f` on the private writer's connection with `synchronous=NORMAL` (see the module's
+/// doc): for writes that a power loss may undo without harm.
 fn relaxed<T>(
-    writer: &Mutex<Connection>,
+    writer: &Mutex<PrivateWriter>,
     f: impl FnOnce(&mut Connection) -> StorageResult<T>,
 ) -> StorageResult<T> {
-    let mut conn = lock(writer);
-    conn.cached_execute("PRAGMA synchronous=NORMAL", [])
-        .map_err(db)?;
-    let out = f(&mut conn);
-    conn.cached_execute("PRAGMA synchronous=FULL", [])
-        .map_err(db)?;
-    out
+    let mut writer = lock(writer);
+    f(&mut writer.relaxed)
 }
 
 /// How many prepared statements each connection keeps: every statement of this module
@@ -494,11 +513,18 @@ impl SqliteStorage {
         let board_r = ReaderPool::open(&board, 4)?;
         let private_w = open_conn(&private, Some(PRIVATE_SCHEMA))?;
         migrate_private(&private_w)?;
+        let private_relaxed = open_conn(&private, None)?;
+        private_relaxed
+            .execute_batch("PRAGMA synchronous=NORMAL;")
+            .map_err(db)?;
         let private_r = ReaderPool::open(&private, 2)?;
         Ok(Self {
             board_w: Mutex::new(board_w),
             board_r,
-            private_w: Mutex::new(private_w),
+            private_w: Mutex::new(PrivateWriter {
+                durable: private_w,
+                relaxed: private_relaxed,
+            }),
             private_r,
         })
     }
@@ -535,7 +561,7 @@ impl Storage for SqliteStorage {
     fn election(&self, id: &str) -> StorageResult<Option<ElectionMeta>> {
         let conn = self.board_r.get();
         let row = conn
-            .query_row(
+            .cached_row(
                 &format!("SELECT {ELECTION_COLS} FROM elections WHERE id = ?1"),
                 [id],
                 read_election,
@@ -1842,6 +1868,27 @@ impl Storage for SqliteStorage {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    /// The private writer's two connections keep their own `synchronous` setting: the
+    /// durable one FULL (2), the relaxed one NORMAL (1), after relaxed writes too.
+    #[test]
+    fn the_private_writer_keeps_one_durable_and_one_relaxed_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStorage::open(&dir.path().join("data")).unwrap();
+        let level = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap()
+        };
+        for _ in 0..2 {
+            relaxed(&s.private_w, |c| {
+                assert_eq!(level(c), 1);
+                Ok(())
+            })
+            .unwrap();
+            let w = lock(&s.private_w);
+            assert_eq!(level(&w.durable), 2);
+            assert_eq!(level(&w), 2, "the writer derefs to the durable connection");
+        }
+    }
 
     fn meta(id: &str) -> ElectionMeta {
         ElectionMeta {
