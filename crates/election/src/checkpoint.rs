@@ -750,6 +750,27 @@ max = 2
         }
     }
 
+    /// A state fed with `push_written` (each line's event, with and without the ballot's
+    /// tracker given) is the state of `push_line`, line for line.
+    #[test]
+    fn pushing_written_events_is_pushing_their_lines() {
+        let record = demo_record(false);
+        let lines: Vec<&str> = record.lines().collect();
+        let whole = state_of(&lines);
+        for give_tracker in [false, true] {
+            let mut st = RecordState::new();
+            for l in &lines {
+                let event = crate::record::parse_line(l.as_bytes()).unwrap().event;
+                let tracker = match (&event, give_tracker) {
+                    (crate::record::Event::Ballot(b), true) => Some(b.tracker()),
+                    _ => None,
+                };
+                st.push_written(event, l.as_bytes(), tracker).unwrap();
+            }
+            same_behaviour(&whole, &st);
+        }
+    }
+
     /// A re-vote whose replaced ballot cannot be read back, or reads back as another line,
     /// is refused (T1) rather than counted wrong.
     #[test]

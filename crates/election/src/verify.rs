@@ -432,7 +432,7 @@ impl RecordState {
             ballot::check_shape(ctx, b).or_else(|r| fail(r.check.code(), Some(index), r.reason))?;
             ballot::verify(ctx, b).or_else(|r| fail(r.check.code(), Some(index), r.reason))?;
         }
-        self.apply_line(index, &p)
+        self.apply_line(index, &p, None)
     }
 
     /// Applies `event`, which this process itself wrote as `line` at this state's head (with
@@ -442,7 +442,14 @@ impl RecordState {
     /// JSON, decoding every point and checking its canonical form are most of the cost of
     /// applying a ballot, and they would only find again the event the line was written from.
     /// Every check of §12 that does not need the proofs (R2–R4, B2, B7, …) still runs.
-    pub fn push_written(&mut self, event: Event, line: &[u8]) -> Result<(), VerifyError> {
+    /// `tracker`, when given, is the tracker of the event's ballot (§10.5) as the caller
+    /// computed it from the same ballot; it is not computed again.
+    pub fn push_written(
+        &mut self,
+        event: Event,
+        line: &[u8],
+        tracker: Option<Hash32>,
+    ) -> Result<(), VerifyError> {
         let index = self.events;
         let p = RecordLine {
             seq: index,
@@ -450,16 +457,25 @@ impl RecordState {
             hash: Hash32::of(line),
             event,
         };
-        self.apply_line(index, &p)
+        self.apply_line(index, &p, tracker)
     }
 
     /// Applies line `index`, its ballot's proofs already checked (or not to be): the rules
-    /// of §12, then its tracker and its count of proofs.
-    fn apply_line(&mut self, index: u64, p: &RecordLine) -> Result<(), VerifyError> {
+    /// of §12, then its tracker (`tracker` if given) and its count of proofs.
+    fn apply_line(
+        &mut self,
+        index: u64,
+        p: &RecordLine,
+        tracker: Option<Hash32>,
+    ) -> Result<(), VerifyError> {
         let mut pending = Vec::new();
         apply(self, index, p, &mut pending)?;
         for (seq, b) in pending {
-            self.trackers.insert(b.tracker(), seq);
+            let tracker = match tracker {
+                Some(t) if seq == index => t,
+                _ => b.tracker(),
+            };
+            self.trackers.insert(tracker, seq);
             self.proofs += count_proofs(b);
         }
         Ok(())

@@ -26,8 +26,6 @@ use std::sync::atomic::Ordering::SeqCst;
 use axum::http::StatusCode;
 use scrutin_election::Hash32;
 use scrutin_election::ballot::Ballot;
-use scrutin_election::record::Event;
-use scrutin_election::verify::Proofs;
 use tokio::sync::oneshot;
 
 use super::{ElectionSlot, verify_error};
@@ -69,12 +67,16 @@ pub(super) enum Placed {
     },
 }
 
-/// Appends `ballot` (whose proofs were verified) to election `id` with the ballots cast at
-/// the same moment, durably; answers where it stands.
-pub(super) async fn commit(app: &AppState, id: &str, ballot: Ballot) -> Result<Placed, ApiError> {
+/// Appends `ballot` (whose proofs were verified, and whose tracker is `tracker`) to
+/// election `id` with the ballots cast at the same moment, durably; answers where it stands.
+pub(super) async fn commit(
+    app: &AppState,
+    id: &str,
+    ballot: Ballot,
+    tracker: Hash32,
+) -> Result<Placed, ApiError> {
     let slot = app.elections.slot(id);
     let (done, placed) = oneshot::channel();
-    let tracker = ballot.tracker();
     slot.pending
         .lock()
         .unwrap_or_else(|p| p.into_inner())
@@ -145,11 +147,8 @@ async fn run_batch(app: &AppState, id: &str, slot: Arc<ElectionSlot>) {
         if ballots.is_empty() {
             return;
         }
-        let events = ballots
-            .iter()
-            .map(|(b, _, _)| Event::Ballot(Box::new(b.clone())))
-            .collect();
-        match locked.append(app, events, Proofs::AlreadyVerified).await {
+        let admitted = ballots.iter().map(|(b, t, _)| (b.clone(), *t)).collect();
+        match locked.append_admitted(app, admitted).await {
             Ok(appended) => {
                 use std::sync::atomic::Ordering::Relaxed;
                 app.elections.commits.fetch_add(1, Relaxed);

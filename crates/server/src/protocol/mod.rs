@@ -512,6 +512,31 @@ impl Locked {
         events: Vec<Event>,
         proofs: Proofs,
     ) -> Result<Appended, ApiError> {
+        self.append_events(app, events, proofs, None).await
+    }
+
+    /// Appends ballots admitted against the state (their proofs verified), each with its
+    /// tracker as the cast computed it; otherwise as [`Locked::append`].
+    pub(crate) async fn append_admitted(
+        &mut self,
+        app: &AppState,
+        ballots: Vec<(Ballot, Hash32)>,
+    ) -> Result<Appended, ApiError> {
+        let (events, trackers) = ballots
+            .into_iter()
+            .map(|(b, t)| (Event::Ballot(Box::new(b)), t))
+            .unzip();
+        self.append_events(app, events, Proofs::AlreadyVerified, Some(trackers))
+            .await
+    }
+
+    async fn append_events(
+        &mut self,
+        app: &AppState,
+        events: Vec<Event>,
+        proofs: Proofs,
+        trackers: Option<Vec<Hash32>>,
+    ) -> Result<Appended, ApiError> {
         let guard = self
             .guard
             .take()
@@ -519,7 +544,7 @@ impl Locked {
         let (task_app, id) = (app.clone(), self.id.clone());
         let (guard, appended) = tokio::spawn(async move {
             let mut guard = guard;
-            let appended = append_to(&task_app, &id, &mut guard, events, proofs).await;
+            let appended = append_to(&task_app, &id, &mut guard, events, proofs, trackers).await;
             (guard, appended)
         })
         .await
@@ -545,12 +570,16 @@ impl Locked {
 ///
 /// If another server appended meanwhile, nothing is written and the state is kept; the next
 /// [`Elections::lock`] catches up with the board.
+///
+/// `trackers`, when given, has one entry per event: the tracker of that event's ballot
+/// (not computed again here).
 async fn append_to(
     app: &AppState,
     id: &str,
     slot: &mut Option<RecordState>,
     events: Vec<Event>,
     proofs: Proofs,
+    trackers: Option<Vec<Hash32>>,
 ) -> Result<Appended, ApiError> {
     let state = slot
         .take()
@@ -565,11 +594,17 @@ async fn append_to(
     };
     let lines: Vec<String> = text.lines().map(str::to_owned).collect();
     let mut index = Vec::new();
+    let tracker_of = |i: usize, b: &Ballot| {
+        trackers
+            .as_ref()
+            .and_then(|t| t.get(i).copied())
+            .unwrap_or_else(|| b.tracker())
+    };
     for (i, e) in events.iter().enumerate() {
         if let Event::Ballot(b) = e {
             index.push(BallotIndexEntry {
                 seq: first_seq + i as u64,
-                tracker: b.tracker().to_hex(),
+                tracker: tracker_of(i, b).to_hex(),
                 credential: b.credential.to_hex(),
             });
         }
@@ -600,8 +635,13 @@ async fn append_to(
     };
     let hashes = lines.iter().map(|l| Hash32::of(l.as_bytes())).collect();
     // Admitted ballots are applied from the events they were written from, once durable.
-    let to_apply: Vec<(Event, String)> = if admitted {
-        events.into_iter().zip(lines.iter().cloned()).collect()
+    let to_apply: Vec<(Event, String, Option<Hash32>)> = if admitted {
+        events
+            .into_iter()
+            .zip(lines.iter().cloned())
+            .enumerate()
+            .map(|(i, (e, l))| (e, l, trackers.as_ref().and_then(|t| t.get(i).copied())))
+            .collect()
     } else {
         Vec::new()
     };
@@ -638,8 +678,8 @@ async fn append_to(
         None => {
             let (state, applied) = cpu(move || {
                 let mut state = state;
-                for (event, line) in to_apply {
-                    if let Err(e) = state.push_written(event, line.as_bytes()) {
+                for (event, line, tracker) in to_apply {
+                    if let Err(e) = state.push_written(event, line.as_bytes(), tracker) {
                         return (None, Err(e));
                     }
                 }
@@ -1432,7 +1472,10 @@ pub async fn cast_ballot(
 ) -> Result<Receipt, ApiError> {
     crate::routes::check_election_id(id)?;
     let ballot = Arc::new(ballot);
-    let tracker = ballot.tracker();
+    // The content digest is computed once: the tracker, the batch of proofs and the
+    // commit all take it from here.
+    let digest = ballot.content_digest();
+    let tracker = ballot.tracker_from_digest(&digest);
     let credential = ballot.credential.to_hex();
     // What storage knows of this election, login, credential and ballot, read in one go:
     // the election's lifecycle state, the credential the login is bound to, whether the
@@ -1502,7 +1545,7 @@ pub async fn cast_ballot(
     if !known {
         app.elections
             .verify_queue
-            .verify(ctx, Arc::clone(&ballot))
+            .verify(ctx, Arc::clone(&ballot), digest)
             .await?
             .map_err(|r| {
                 ApiError::new(
@@ -1529,7 +1572,7 @@ pub async fn cast_ballot(
         bind_error(bindings.write(binding).await?)?;
     }
     let ballot = Arc::try_unwrap(ballot).unwrap_or_else(|b| (*b).clone());
-    match commit::commit(app, id, ballot).await? {
+    match commit::commit(app, id, ballot, tracker).await? {
         commit::Placed::Appended { seq, head, weight } => {
             Ok(sign_receipt(app, fp, seq, tracker, head, weight))
         }

@@ -27,6 +27,8 @@ type Outcome = Result<(), BallotRejection>;
 struct Job {
     ctx: Arc<VotingContext>,
     ballot: Arc<Ballot>,
+    /// The ballot's content digest (§10.4), computed once by the caller.
+    digest: [u8; 64],
     done: oneshot::Sender<Outcome>,
 }
 
@@ -47,18 +49,25 @@ impl Default for VerifyQueue {
 }
 
 impl VerifyQueue {
-    /// Verifies `ballot` completely against `ctx` (shape, signature, every proof), with
-    /// the other ballots waiting at the same moment.
+    /// Verifies `ballot`, whose content digest is `digest` ([`Ballot::content_digest`]),
+    /// completely against `ctx` (shape, signature, every proof), with the other ballots
+    /// waiting at the same moment.
     pub(super) async fn verify(
         self: &Arc<Self>,
         ctx: Arc<VotingContext>,
         ballot: Arc<Ballot>,
+        digest: [u8; 64],
     ) -> Result<Outcome, ApiError> {
         let (done, outcome) = oneshot::channel();
         self.pending
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push(Job { ctx, ballot, done });
+            .push(Job {
+                ctx,
+                ballot,
+                digest,
+                done,
+            });
         let queue = Arc::clone(self);
         tokio::spawn(async move { queue.run().await });
         outcome
@@ -115,7 +124,15 @@ fn verify_group(ctx: &VotingContext, group: Vec<Job>) {
         let mut batch = BatchVerifier::new(&mut os_rng());
         let bases = ctx.register_bases(&mut batch);
         let added = shaped.iter().all(|job| {
-            ballot::add_to_batch(ctx, &job.ballot, &mut batch, &bases, BallotParts::ALL).is_ok()
+            ballot::add_to_batch_with_digest(
+                ctx,
+                &job.ballot,
+                &job.digest,
+                &mut batch,
+                &bases,
+                BallotParts::ALL,
+            )
+            .is_ok()
         });
         if added && batch.verify() {
             for job in shaped {
