@@ -66,6 +66,7 @@ conformance!(
     state_is_compare_and_set,
     appends_are_atomic_and_check_the_seq,
     ballot_index_answers_queries,
+    cast_facts_are_the_single_reads,
     voters_are_added_listed_and_counted,
     import_is_all_or_nothing,
     voters_are_searched_updated_and_removed,
@@ -571,6 +572,47 @@ fn ballot_index_answers_queries(db: &Db) {
     assert_eq!(page(Some(4), 0, 10), ["2t2", "1t1"]);
     assert_eq!(page(Some(4), 1, usize::MAX), ["1t1"]);
     assert!(page(Some(1), 0, 10).is_empty());
+}
+
+/// `cast_facts` answers what the four single reads answer, for an election that exists or
+/// not, a bound login or not, a known ballot or not.
+fn cast_facts_are_the_single_reads(db: &Db) {
+    let s = db.open();
+    s.create_election(&meta("e", 1)).unwrap();
+    let lines: Vec<String> = (0..3).map(|i| format!("l{i}")).collect();
+    s.append_events(
+        "e",
+        0,
+        &lines,
+        &[entry(1, "t1", "cA"), entry(2, "t2", "cA")],
+    )
+    .unwrap();
+    assert_eq!(
+        s.bind_credential("e", "alice", "cA").unwrap(),
+        BindOutcome::Bound
+    );
+    for (election, login, tracker, credential) in [
+        ("e", "alice", "t2", "cA"),
+        ("e", "bob", "t9", "cB"),
+        ("nope", "alice", "t1", "cA"),
+    ] {
+        let facts = s.cast_facts(election, login, tracker, credential).unwrap();
+        assert_eq!(facts.election, s.election(election).unwrap());
+        assert_eq!(facts.bound, s.credential_of_login(election, login).unwrap());
+        assert_eq!(
+            facts.known,
+            s.ballot_by_tracker(election, tracker).unwrap().is_some()
+        );
+        assert_eq!(
+            facts.cast,
+            s.ballots_of_credential(election, credential).unwrap()
+        );
+    }
+    let facts = s.cast_facts("e", "alice", "t2", "cA").unwrap();
+    assert_eq!(facts.election.map(|m| m.id), Some("e".to_owned()));
+    assert_eq!(facts.bound.as_deref(), Some("cA"));
+    assert!(facts.known);
+    assert_eq!(facts.cast, 2);
 }
 
 fn voters_are_added_listed_and_counted(db: &Db) {
@@ -1363,6 +1405,32 @@ fn a_lone_instance_holds_the_scheduler_lease(db: &Db) {
 
 /// Of the instances on one database, one holds the scheduler lease until it goes; then
 /// another takes it, and keeps it.
+/// Durable writes go through connections with `synchronous_commit=on`, the writes a voter
+/// can redo through the relaxed pool's, with `off`; a code sent and tried through the
+/// relaxed pool is there for the durable one to see.
+#[test]
+fn postgres_relaxed_writes_have_a_pool_of_their_own() {
+    let Some(db) = TestDatabase::create("postgres_relaxed_writes_have_a_pool_of_their_own") else {
+        return;
+    };
+    let s = PostgresStorage::open(&db.url).unwrap();
+    assert_eq!(
+        s.synchronous_commit_settings().unwrap(),
+        ("on".to_owned(), "off".to_owned())
+    );
+    s.create_election(&meta("e", 1)).unwrap();
+    s.insert_session(&SessionRecord {
+        token_hash: "t".to_owned(),
+        subject: SessionSubject::Voter {
+            election: "e".to_owned(),
+            login: "alice".to_owned(),
+        },
+        expires_at: 100,
+    })
+    .unwrap();
+    assert!(s.session("t").unwrap().is_some());
+}
+
 #[test]
 fn postgres_one_instance_holds_the_scheduler_lease() {
     let Some(db) = TestDatabase::create("postgres_one_instance_holds_the_scheduler_lease") else {

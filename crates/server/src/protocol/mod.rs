@@ -1487,15 +1487,12 @@ pub async fn cast_ballot(
         credential.clone(),
         tracker.to_hex(),
     );
-    let (meta, bound, known, cast) = blocking(&app.storage, move |s| {
-        Ok((
-            s.election(&eid)?,
-            s.credential_of_login(&eid, &lg)?,
-            s.ballot_by_tracker(&eid, &hex)?.is_some(),
-            s.ballots_of_credential(&eid, &cred)?,
-        ))
-    })
-    .await?;
+    let crate::storage::CastFacts {
+        election: meta,
+        bound,
+        known,
+        cast,
+    } = blocking(&app.storage, move |s| s.cast_facts(&eid, &lg, &hex, &cred)).await?;
     let meta = meta.ok_or_else(|| ApiError::not_found("no such election"))?;
     if meta.state != ElectionState::Open {
         return Err(ApiError::conflict(

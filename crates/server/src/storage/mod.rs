@@ -155,6 +155,19 @@ pub struct StoredCheckpoint {
     pub bytes: Vec<u8>,
 }
 
+/// What a cast reads of storage ([`Storage::cast_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CastFacts {
+    /// The election, if there is one by that id.
+    pub election: Option<ElectionMeta>,
+    /// The credential (hex) the login is bound to, if any.
+    pub bound: Option<String>,
+    /// Whether the ballot is already on the board (a retried request).
+    pub known: bool,
+    /// How many ballots the credential cast.
+    pub cast: u64,
+}
+
 /// A ballot index entry written atomically with its event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BallotIndexEntry {
@@ -517,14 +530,32 @@ pub trait Storage: Send + Sync + 'static {
         skip: u64,
         limit: usize,
     ) -> StorageResult<Vec<(u64, String)>>;
-    /// Seq of the latest ballot of this credential.
     /// Number of ballots cast with `credential` (hex) in the election.
     fn ballots_of_credential(&self, election: &str, credential: &str) -> StorageResult<u64>;
+    /// Seq of the latest ballot of this credential.
     fn latest_ballot_of_credential(
         &self,
         election: &str,
         credential: &str,
     ) -> StorageResult<Option<u64>>;
+
+    /// What a cast reads of storage, at once: the election, the credential `login` is bound
+    /// to, whether the ballot `tracker` (hex) is on the board, and how many ballots
+    /// `credential` (hex) cast. A backend may answer in one round trip.
+    fn cast_facts(
+        &self,
+        election: &str,
+        login: &str,
+        tracker: &str,
+        credential: &str,
+    ) -> StorageResult<CastFacts> {
+        Ok(CastFacts {
+            election: self.election(election)?,
+            bound: self.credential_of_login(election, login)?,
+            known: self.ballot_by_tracker(election, tracker)?.is_some(),
+            cast: self.ballots_of_credential(election, credential)?,
+        })
+    }
 
     // ---- private ----
 

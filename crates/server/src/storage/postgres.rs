@@ -13,8 +13,10 @@
 //! hold across nodes. Every connection runs with `synchronous_commit=on`: a commit is
 //! flushed before the call returns. Only the writes a voter can redo and that protect
 //! nothing once lost — login codes and their attempts, sessions, mail status — commit with
-//! `synchronous_commit = off` ([`RELAXED`]): a crash of the database server may undo the last
-//! of them (the voter asks for another code or signs in again), as on SQLite.
+//! `synchronous_commit = off`, through a second, smaller pool of connections set so
+//! ([`PostgresStorage::with_relaxed`]): a crash of the database server may undo the last of
+//! them (the voter asks for another code or signs in again), as on SQLite. A single write
+//! there is one round trip, with no transaction to open and no setting to change.
 //!
 //! The [`Storage`] trait is synchronous. The backend owns a small tokio runtime that drives
 //! the connections; each method enters that runtime and waits for its future on the calling
@@ -44,7 +46,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 
 use super::{
-    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead,
+    AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead, CastFacts,
     CredentialBinding, ElectionMeta, ElectionState, MailFailure, MailStatus, MailStatusCounts,
     MailStatusUpdate, NewMail, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits,
     ResendRequest, RoleToken, SessionRecord, SessionSubject, Storage, StorageError, StorageResult,
@@ -54,7 +56,11 @@ use crate::mail_text::Lang;
 
 /// Makes the transaction it begins commit without waiting for the write-ahead log to be
 /// flushed (nor for a synchronous standby): only for writes a voter can redo.
-const RELAXED: &str = "SET LOCAL synchronous_commit TO OFF";
+/// Connections of the relaxed pool (`synchronous_commit = off`), per node.
+const RELAXED_POOL_SIZE: usize = 8;
+
+/// The statement of a transaction advisory lock on a text key.
+const ADVISORY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 
 /// The role granted read access to the board schema only.
 pub const BOARD_READER_ROLE: &str = "scrutin_board_reader";
@@ -288,6 +294,9 @@ END $$;
 /// PostgreSQL implementation of [`Storage`].
 pub struct PostgresStorage {
     pool: Pool,
+    /// Connections whose commits use `synchronous_commit = off`, for the writes a voter can
+    /// redo ([`PostgresStorage::with_relaxed`]).
+    relaxed: Pool,
     /// For the connection of the scheduler lease (outside the pool: the lease is a session
     /// advisory lock, held as long as that connection lives).
     config: tokio_postgres::Config,
@@ -301,6 +310,7 @@ pub struct PostgresStorage {
 impl Drop for PostgresStorage {
     fn drop(&mut self) {
         self.pool.close();
+        self.relaxed.close();
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
@@ -455,12 +465,9 @@ async fn lock_election(
 /// Serializes, across nodes, the transactions that hold the same `key` (released at commit
 /// or rollback).
 async fn advisory_lock(tx: &deadpool_postgres::Transaction<'_>, key: &str) -> StorageResult<()> {
-    tx.cached_execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-        &[&key],
-    )
-    .await
-    .map_err(db)?;
+    tx.cached_execute(ADVISORY_LOCK, &[&key])
+        .await
+        .map_err(db)?;
     Ok(())
 }
 
@@ -555,16 +562,21 @@ impl PostgresStorage {
                     .to_owned(),
             )
         })?;
-        let options = match config.get_options() {
-            Some(o) => format!("{o} -c synchronous_commit=on"),
-            None => "-c synchronous_commit=on".to_owned(),
+        let given = config.get_options().map(str::to_owned);
+        let with_sync = |value: &str| match &given {
+            Some(o) => format!("{o} -c synchronous_commit={value}"),
+            None => format!("-c synchronous_commit={value}"),
         };
-        config.options(options);
-        if config.get_application_name().is_none() {
-            config.application_name("scrutin");
-        }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
+        let mut relaxed_config = config.clone();
+        config.options(with_sync("on"));
+        relaxed_config.options(with_sync("off"));
+        for c in [&mut config, &mut relaxed_config] {
+            if c.get_application_name().is_none() {
+                c.application_name("scrutin");
+            }
+            if c.get_connect_timeout().is_none() {
+                c.connect_timeout(Duration::from_secs(10));
+            }
         }
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -574,22 +586,27 @@ impl PostgresStorage {
             .map_err(|e| {
                 StorageError::Backend(format!("cannot start the database runtime: {e}"))
             })?;
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .wait_timeout(Some(Duration::from_secs(30)))
-            .create_timeout(Some(Duration::from_secs(15)))
-            .build()
-            .map_err(|e| StorageError::Backend(format!("cannot build the connection pool: {e}")))?;
+        let pool = |config: &tokio_postgres::Config, size: usize| {
+            let manager = Manager::from_config(
+                config.clone(),
+                NoTls,
+                ManagerConfig {
+                    recycling_method: RecyclingMethod::Fast,
+                },
+            );
+            Pool::builder(manager)
+                .max_size(size)
+                .runtime(deadpool_postgres::Runtime::Tokio1)
+                .wait_timeout(Some(Duration::from_secs(30)))
+                .create_timeout(Some(Duration::from_secs(15)))
+                .build()
+                .map_err(|e| {
+                    StorageError::Backend(format!("cannot build the connection pool: {e}"))
+                })
+        };
         let storage = Self {
-            pool,
+            pool: pool(&config, POOL_SIZE)?,
+            relaxed: pool(&relaxed_config, RELAXED_POOL_SIZE)?,
             config,
             lease: tokio::sync::Mutex::new(Lease::default()),
             handle: runtime.handle().clone(),
@@ -597,6 +614,25 @@ impl PostgresStorage {
         };
         storage.run(storage.migrate())?;
         Ok(storage)
+    }
+
+    /// The `synchronous_commit` setting of a connection of each pool: the durable one
+    /// (every write but the relaxed ones; `on` unless the URL's options say otherwise) and
+    /// the relaxed one (`off`).
+    pub fn synchronous_commit_settings(&self) -> StorageResult<(String, String)> {
+        self.run(async {
+            let show = async |c: Object| -> StorageResult<String> {
+                c.cached_query_one("SHOW synchronous_commit", &[])
+                    .await
+                    .map_err(db)?
+                    .try_get(0)
+                    .map_err(db)
+            };
+            Ok((
+                show(self.client().await?).await?,
+                show(self.relaxed_client().await?).await?,
+            ))
+        })
     }
 
     /// Runs `fut` to completion on the calling thread, in the context of the backend's
@@ -608,7 +644,16 @@ impl PostgresStorage {
     }
 
     async fn client(&self) -> StorageResult<Object> {
-        self.pool.get().await.map_err(|e| match e {
+        Self::client_of(&self.pool).await
+    }
+
+    /// A connection of the relaxed pool (`synchronous_commit = off`).
+    async fn relaxed_client(&self) -> StorageResult<Object> {
+        Self::client_of(&self.relaxed).await
+    }
+
+    async fn client_of(pool: &Pool) -> StorageResult<Object> {
+        pool.get().await.map_err(|e| match e {
             deadpool_postgres::PoolError::Backend(e) => db(e),
             // A connection could not be made or waited for in time.
             e => StorageError::Unavailable(format!("PostgreSQL connection: {e}")),
@@ -672,17 +717,28 @@ impl PostgresStorage {
         })
     }
 
-    /// Runs `f` in a transaction that commits with `synchronous_commit = off`: for the
-    /// writes a voter can redo (login codes and attempts, sessions, mail status), which a
-    /// crash of the database server may undo without harm (see the module's doc).
+    /// Runs `f` on a connection of the relaxed pool, whose commits use
+    /// `synchronous_commit = off`: for the writes a voter can redo (login codes and attempts,
+    /// sessions, mail status), which a crash of the database server may undo without harm
+    /// (see the module's doc). Each statement commits on its own.
     fn with_relaxed<T>(
+        &self,
+        f: impl AsyncFnOnce(&Object) -> StorageResult<T>,
+    ) -> StorageResult<T> {
+        self.run(async {
+            let client = self.relaxed_client().await?;
+            f(&client).await
+        })
+    }
+
+    /// [`PostgresStorage::with_relaxed`] in one transaction, for writes that go together.
+    fn with_relaxed_transaction<T>(
         &self,
         f: impl AsyncFnOnce(&deadpool_postgres::Transaction<'_>) -> StorageResult<T>,
     ) -> StorageResult<T> {
         self.run(async {
-            let mut client = self.client().await?;
+            let mut client = self.relaxed_client().await?;
             let tx = client.transaction().await.map_err(db)?;
-            tx.batch_execute(RELAXED).await.map_err(db)?;
             let out = f(&tx).await?;
             tx.commit().await.map_err(db)?;
             Ok(out)
@@ -717,6 +773,40 @@ trait CachedQueries: GenericClient {
         let statement = self.prepare_cached(sql).await?;
         self.execute(&statement, params).await
     }
+
+    /// Runs `statements` in their order in one round trip, and answers the rows of each.
+    /// All are prepared first (from the cache; a round trip only for those not prepared
+    /// yet on this connection), then all are sent before the first answer is read: the
+    /// connection pipelines requests polled together, and the server runs them in the
+    /// order sent. A failed statement fails the ones after it in a transaction.
+    async fn pipelined(&self, statements: &[Sql<'_>]) -> PgResult<Vec<Vec<Row>>> {
+        let prepared = futures_util::future::try_join_all(
+            statements.iter().map(|(sql, _)| self.prepare_cached(sql)),
+        )
+        .await?;
+        futures_util::future::try_join_all(
+            prepared
+                .iter()
+                .zip(statements)
+                .map(|(statement, (_, params))| self.query(statement, params)),
+        )
+        .await
+    }
+}
+
+/// A statement and its parameters, for [`CachedQueries::pipelined`].
+type Sql<'a> = (&'a str, &'a [&'a (dyn ToSql + Sync)]);
+
+/// The first column of the first row of a statement's answer (a `COUNT`, say).
+fn first_value<T: for<'r> tokio_postgres::types::FromSql<'r>>(
+    rows: &[Vec<Row>],
+    i: usize,
+) -> StorageResult<T> {
+    rows.get(i)
+        .and_then(|r| r.first())
+        .ok_or_else(|| StorageError::Backend("a statement answered no row".to_owned()))?
+        .try_get(0)
+        .map_err(db)
 }
 
 impl<C: GenericClient> CachedQueries for C {}
@@ -1120,6 +1210,45 @@ impl Storage for PostgresStorage {
                 .try_get(0)
                 .map_err(db)?;
             to_u64(n)
+        })
+    }
+
+    fn cast_facts(
+        &self,
+        election: &str,
+        login: &str,
+        tracker: &str,
+        credential: &str,
+    ) -> StorageResult<CastFacts> {
+        self.with_client(async |c| {
+            let election_sql = format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1");
+            let rows = c
+                .pipelined(&[
+                    (&election_sql, &[&election]),
+                    (
+                        "SELECT credential FROM private.credential_bindings
+                         WHERE election_id = $1 AND login = $2",
+                        &[&election, &login],
+                    ),
+                    (
+                        "SELECT seq FROM board.ballot_index WHERE election_id = $1 AND tracker = $2",
+                        &[&election, &tracker],
+                    ),
+                    (
+                        "SELECT COUNT(*) FROM board.ballot_index
+                         WHERE election_id = $1 AND credential = $2",
+                        &[&election, &credential],
+                    ),
+                ])
+                .await
+                .map_err(db)?;
+            let first = |i: usize| rows.get(i).and_then(|r| r.first());
+            Ok(CastFacts {
+                election: first(0).map(election_from_row).transpose()?,
+                bound: first(1).map(|r| r.try_get(0).map_err(db)).transpose()?,
+                known: first(2).is_some(),
+                cast: to_u64(first_value(&rows, 3)?)?,
+            })
         })
     }
 
@@ -1531,22 +1660,22 @@ impl Storage for PostgresStorage {
         now: UnixTime,
         limits: &OtpSendLimits,
     ) -> StorageResult<bool> {
-        self.run(async {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await.map_err(db)?;
-            tx.batch_execute(RELAXED).await.map_err(db)?;
+        self.with_relaxed_transaction(async |tx| {
             // The count and the insert below are one step for every node.
-            advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
-            let sent: i64 = tx
-                .cached_query_one(
-                    "SELECT COUNT(*) FROM private.otp_sends
-                     WHERE election_id = $1 AND login = $2 AND at >= $3",
-                    &[&election, &login, &now.saturating_sub(limits.window_secs)],
-                )
+            let key = format!("otp/{election}/{login}");
+            let since = now.saturating_sub(limits.window_secs);
+            let rows = tx
+                .pipelined(&[
+                    (ADVISORY_LOCK, &[&key]),
+                    (
+                        "SELECT COUNT(*) FROM private.otp_sends
+                         WHERE election_id = $1 AND login = $2 AND at >= $3",
+                        &[&election, &login, &since],
+                    ),
+                ])
                 .await
-                .map_err(db)?
-                .try_get(0)
                 .map_err(db)?;
+            let sent: i64 = first_value(&rows, 1)?;
             let max = i64::from(limits.max_sends);
             if sent >= max {
                 return Ok(false);
@@ -1556,49 +1685,44 @@ impl Storage for PostgresStorage {
             } else {
                 record.expires_at
             };
-            // Expired codes go; the newest `max_sends - 1` live ones stay beside the new one.
-            tx.cached_execute(
-                "DELETE FROM private.login_codes
-                 WHERE election_id = $1 AND login = $2 AND expires_at <= $3",
-                &[&election, &login, &now],
-            )
+            let keep = i64::from(limits.max_sends.max(1)) - 1;
+            let a_day_ago = now.saturating_sub(86_400);
+            tx.pipelined(&[
+                // Expired codes go; the newest `max_sends - 1` live ones stay beside the new one.
+                (
+                    "DELETE FROM private.login_codes
+                     WHERE election_id = $1 AND login = $2 AND expires_at <= $3",
+                    &[&election, &login, &now],
+                ),
+                (
+                    "DELETE FROM private.login_codes WHERE election_id = $1 AND login = $2
+                     AND salt NOT IN (SELECT salt FROM private.login_codes
+                         WHERE election_id = $1 AND login = $2 ORDER BY expires_at DESC LIMIT $3)",
+                    &[&election, &login, &keep],
+                ),
+                (
+                    "INSERT INTO private.login_codes (election_id, login, salt, code_hash, expires_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &election,
+                        &login,
+                        &record.salt,
+                        &record.code_hash,
+                        &expires_at,
+                    ],
+                ),
+                (
+                    "INSERT INTO private.otp_sends (election_id, login, at) VALUES ($1, $2, $3)",
+                    &[&election, &login, &now],
+                ),
+                // Sends older than a day no longer matter for any hourly limit.
+                (
+                    "DELETE FROM private.otp_sends WHERE election_id = $1 AND login = $2 AND at < $3",
+                    &[&election, &login, &a_day_ago],
+                ),
+            ])
             .await
             .map_err(db)?;
-            tx.cached_execute(
-                "DELETE FROM private.login_codes WHERE election_id = $1 AND login = $2
-                 AND salt NOT IN (SELECT salt FROM private.login_codes
-                     WHERE election_id = $1 AND login = $2 ORDER BY expires_at DESC LIMIT $3)",
-                &[&election, &login, &(i64::from(limits.max_sends.max(1)) - 1)],
-            )
-            .await
-            .map_err(db)?;
-            tx.cached_execute(
-                "INSERT INTO private.login_codes (election_id, login, salt, code_hash, expires_at)
-                 VALUES ($1, $2, $3, $4, $5)",
-                &[
-                    &election,
-                    &login,
-                    &record.salt,
-                    &record.code_hash,
-                    &expires_at,
-                ],
-            )
-            .await
-            .map_err(db)?;
-            tx.cached_execute(
-                "INSERT INTO private.otp_sends (election_id, login, at) VALUES ($1, $2, $3)",
-                &[&election, &login, &now],
-            )
-            .await
-            .map_err(db)?;
-            // Sends older than a day no longer matter for any hourly limit.
-            tx.cached_execute(
-                "DELETE FROM private.otp_sends WHERE election_id = $1 AND login = $2 AND at < $3",
-                &[&election, &login, &now.saturating_sub(86_400)],
-            )
-            .await
-            .map_err(db)?;
-            tx.commit().await.map_err(db)?;
             Ok(true)
         })
     }
@@ -1628,34 +1752,40 @@ impl Storage for PostgresStorage {
         limits: &OtpAttemptLimits,
         matches: &mut dyn FnMut(&OtpRecord) -> bool,
     ) -> StorageResult<OtpOutcome> {
-        self.run(async {
-            let mut conn = self.client().await?;
-            let tx = conn.transaction().await.map_err(db)?;
-            tx.batch_execute(RELAXED).await.map_err(db)?;
-            advisory_lock(&tx, &format!("otp/{election}/{login}")).await?;
+        self.with_relaxed_transaction(async |tx| {
+            let key = format!("otp/{election}/{login}");
             let since = now.saturating_sub(limits.window_secs);
-            let counts = tx
-                .cached_query_one(
-                    "SELECT COUNT(*) FILTER (WHERE client = $4), COUNT(*)
-                     FROM private.login_code_failures
-                     WHERE election_id = $1 AND login = $2 AND at >= $3",
-                    &[&election, &login, &since, &client],
-                )
+            // The lock first, then the failures and the codes under it, in one round trip.
+            let rows = tx
+                .pipelined(&[
+                    (ADVISORY_LOCK, &[&key]),
+                    (
+                        "SELECT COUNT(*) FILTER (WHERE client = $4), COUNT(*)
+                         FROM private.login_code_failures
+                         WHERE election_id = $1 AND login = $2 AND at >= $3",
+                        &[&election, &login, &since, &client],
+                    ),
+                    (
+                        "SELECT code_hash, salt, expires_at FROM private.login_codes
+                         WHERE election_id = $1 AND login = $2",
+                        &[&election, &login],
+                    ),
+                ])
                 .await
                 .map_err(db)?;
+            let counts = rows
+                .get(1)
+                .and_then(|r| r.first())
+                .ok_or_else(|| StorageError::Backend("no count of failures".to_owned()))?;
             let by_client = count_u32(counts.try_get(0).map_err(db)?);
             let by_login = count_u32(counts.try_get(1).map_err(db)?);
             if by_client >= limits.per_client || by_login >= limits.per_login {
                 return Ok(OtpOutcome::Locked);
             }
-            let codes = tx
-                .cached_query(
-                    "SELECT code_hash, salt, expires_at FROM private.login_codes
-                     WHERE election_id = $1 AND login = $2",
-                    &[&election, &login],
-                )
-                .await
-                .map_err(db)?
+            let codes = rows
+                .get(2)
+                .map(Vec::as_slice)
+                .unwrap_or_default()
                 .iter()
                 .map(|r| {
                     Ok(OtpRecord {
@@ -1671,35 +1801,33 @@ impl Storage for PostgresStorage {
             for c in codes.iter().filter(|c| now < c.expires_at) {
                 matched |= matches(c);
             }
-            let outcome = if matched {
+            if matched {
                 tx.cached_execute(
                     "DELETE FROM private.login_codes WHERE election_id = $1 AND login = $2",
                     &[&election, &login],
                 )
                 .await
                 .map_err(db)?;
-                OtpOutcome::Accepted
-            } else {
-                tx.cached_execute(
+                return Ok(OtpOutcome::Accepted);
+            }
+            let a_day_ago = now.saturating_sub(86_400);
+            tx.pipelined(&[
+                (
                     "INSERT INTO private.login_code_failures (election_id, login, client, at)
                      VALUES ($1, $2, $3, $4)",
                     &[&election, &login, &client, &now],
-                )
-                .await
-                .map_err(db)?;
-                tx.cached_execute(
+                ),
+                (
                     "DELETE FROM private.login_code_failures
                      WHERE election_id = $1 AND login = $2 AND at < $3",
-                    &[&election, &login, &now.saturating_sub(86_400)],
-                )
-                .await
-                .map_err(db)?;
-                OtpOutcome::Rejected {
-                    remaining: limits.per_client.saturating_sub(by_client + 1),
-                }
-            };
-            tx.commit().await.map_err(db)?;
-            Ok(outcome)
+                    &[&election, &login, &a_day_ago],
+                ),
+            ])
+            .await
+            .map_err(db)?;
+            Ok(OtpOutcome::Rejected {
+                remaining: limits.per_client.saturating_sub(by_client + 1),
+            })
         })
     }
 
@@ -1802,7 +1930,7 @@ impl Storage for PostgresStorage {
     }
 
     fn insert_mails(&self, mails: &[NewMail], now: UnixTime) -> StorageResult<Vec<i64>> {
-        self.with_relaxed(async |c| {
+        self.with_relaxed_transaction(async |c| {
             let insert = c
                 .prepare_cached(
                     "INSERT INTO private.mails
