@@ -516,16 +516,14 @@ async fn send_login_code(state: &AppState, id: &str, login: &str) -> Result<(), 
     let issued = tokio::task::spawn_blocking({
         let storage = state.storage.clone();
         move || -> Result<_, auth::AuthError> {
-            let Some(election) = storage.election(&eid)? else {
+            let facts = storage.mail_facts(&eid, &lg)?;
+            let lang = facts.language();
+            let (Some(election), Some(voter)) = (facts.election, facts.voter) else {
                 return Ok(None);
             };
             if election.state != ElectionState::Open {
                 return Ok(None);
             }
-            let Some(voter) = storage.voter(&eid, &lg)? else {
-                return Ok(None);
-            };
-            let lang = crate::voter_mail::mail_language_of(storage.as_ref(), &eid, &voter)?;
             match auth::new_voter_code(storage.as_ref(), &policy, &eid, &lg, now()) {
                 Ok(code) => Ok(Some((election, voter, lang, code))),
                 Err(auth::AuthError::TooManySends { .. }) => {

@@ -184,15 +184,9 @@ async fn send_confirmation(
     seq: u64,
 ) -> Result<(), ApiError> {
     let (eid, lg) = (election.to_owned(), login.to_owned());
-    let read = blocking(&app.storage, move |s| {
-        let (Some(meta), Some(voter)) = (s.election(&eid)?, s.voter(&eid, &lg)?) else {
-            return Ok(None);
-        };
-        let lang = mail_language_of(s, &eid, &voter)?;
-        Ok(Some((meta, voter, lang)))
-    })
-    .await?;
-    let Some((meta, voter, lang)) = read else {
+    let facts = blocking(&app.storage, move |s| s.mail_facts(&eid, &lg)).await?;
+    let lang = facts.language();
+    let (Some(meta), Some(voter)) = (facts.election, facts.voter) else {
         return Ok(());
     };
     let facts = election_facts(app, &meta).await;

@@ -67,6 +67,7 @@ conformance!(
     appends_are_atomic_and_check_the_seq,
     ballot_index_answers_queries,
     cast_facts_are_the_single_reads,
+    mail_facts_are_the_single_reads,
     voters_are_added_listed_and_counted,
     import_is_all_or_nothing,
     voters_are_searched_updated_and_removed,
@@ -613,6 +614,32 @@ fn cast_facts_are_the_single_reads(db: &Db) {
     assert_eq!(facts.bound.as_deref(), Some("cA"));
     assert!(facts.known);
     assert_eq!(facts.cast, 2);
+}
+
+/// `mail_facts` answers the election, the voter and the language its mails are in: the
+/// voter's own, else the election's, else English.
+fn mail_facts_are_the_single_reads(db: &Db) {
+    let s = db.open();
+    s.create_election(&meta("e", 1)).unwrap();
+    let mut french = voter("fr", 1);
+    french.language = Some(Lang::Fr);
+    assert!(
+        s.add_voters("e", &[voter("plain", 1), french])
+            .unwrap()
+            .is_empty()
+    );
+    let language = |login: &str| s.mail_facts("e", login).unwrap().language();
+    assert_eq!(language("plain"), Lang::En);
+    assert_eq!(language("fr"), Lang::Fr);
+    s.set_mail_language("e", Lang::Fr).unwrap();
+    assert_eq!(language("plain"), Lang::Fr);
+    let facts = s.mail_facts("e", "plain").unwrap();
+    assert_eq!(facts.election, s.election("e").unwrap());
+    assert_eq!(facts.voter, s.voter("e", "plain").unwrap());
+    let unlisted = s.mail_facts("e", "nobody").unwrap();
+    assert!(unlisted.election.is_some() && unlisted.voter.is_none());
+    let nowhere = s.mail_facts("nope", "plain").unwrap();
+    assert!(nowhere.election.is_none() && nowhere.voter.is_none());
 }
 
 fn voters_are_added_listed_and_counted(db: &Db) {

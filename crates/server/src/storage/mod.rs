@@ -155,6 +155,28 @@ pub struct StoredCheckpoint {
     pub bytes: Vec<u8>,
 }
 
+/// What a mail to a voter reads of storage ([`Storage::mail_facts`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailFacts {
+    /// The election, if there is one by that id.
+    pub election: Option<ElectionMeta>,
+    /// The voter, if listed.
+    pub voter: Option<Voter>,
+    /// The election's mail language, if set (read at least when the voter names none).
+    pub election_language: Option<Lang>,
+}
+
+impl MailFacts {
+    /// The language of the voter's mails: its own, else the election's, else English.
+    pub fn language(&self) -> Lang {
+        self.voter
+            .as_ref()
+            .and_then(|v| v.language)
+            .or(self.election_language)
+            .unwrap_or_default()
+    }
+}
+
 /// What a cast reads of storage ([`Storage::cast_facts`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CastFacts {
@@ -613,6 +635,23 @@ pub trait Storage: Send + Sync + 'static {
     fn set_mail_language(&self, election: &str, language: Lang) -> StorageResult<()>;
     /// The default language of an election's mails, if set.
     fn mail_language(&self, election: &str) -> StorageResult<Option<Lang>>;
+
+    /// What a mail to voter `login` needs, read at once: the election, the voter, and the
+    /// election's mail language when the voter's line names none. A backend may answer in
+    /// one round trip.
+    fn mail_facts(&self, election: &str, login: &str) -> StorageResult<MailFacts> {
+        let meta = self.election(election)?;
+        let voter = self.voter(election, login)?;
+        let election_language = match &voter {
+            Some(v) if v.language.is_none() => self.mail_language(election)?,
+            _ => None,
+        };
+        Ok(MailFacts {
+            election: meta,
+            voter,
+            election_language,
+        })
+    }
 
     /// Creates an admin; `AlreadyExists` if the name is taken.
     fn create_admin(&self, account: &AdminAccount) -> StorageResult<()>;

@@ -47,10 +47,10 @@ use tokio_postgres::types::ToSql;
 
 use super::{
     AdminAccount, AdminRole, AuditEntry, BallotIndexEntry, BindOutcome, BoardHead, CastFacts,
-    CredentialBinding, ElectionMeta, ElectionState, MailFailure, MailStatus, MailStatusCounts,
-    MailStatusUpdate, NewMail, OtpAttemptLimits, OtpOutcome, OtpRecord, OtpSendLimits,
-    ResendRequest, RoleToken, SessionRecord, SessionSubject, Storage, StorageError, StorageResult,
-    StoredCheckpoint, UnixTime, Voter,
+    CredentialBinding, ElectionMeta, ElectionState, MailFacts, MailFailure, MailStatus,
+    MailStatusCounts, MailStatusUpdate, NewMail, OtpAttemptLimits, OtpOutcome, OtpRecord,
+    OtpSendLimits, ResendRequest, RoleToken, SessionRecord, SessionSubject, Storage, StorageError,
+    StorageResult, StoredCheckpoint, UnixTime, Voter,
 };
 use crate::mail_text::Lang;
 
@@ -1495,6 +1495,36 @@ impl Storage for PostgresStorage {
                 Some(r) => Ok(Lang::parse(r.try_get(0).map_err(db)?)),
                 None => Ok(None),
             }
+        })
+    }
+
+    fn mail_facts(&self, election: &str, login: &str) -> StorageResult<MailFacts> {
+        self.with_client(async |c| {
+            let election_sql = format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1");
+            let voter_sql = format!(
+                "SELECT {VOTER_COLS} FROM private.voters WHERE election_id = $1 AND login = $2"
+            );
+            let rows = c
+                .pipelined(&[
+                    (&election_sql, &[&election]),
+                    (&voter_sql, &[&election, &login]),
+                    (
+                        "SELECT language FROM private.election_mail WHERE election_id = $1",
+                        &[&election],
+                    ),
+                ])
+                .await
+                .map_err(db)?;
+            let first = |i: usize| rows.get(i).and_then(|r| r.first());
+            let election_language = match first(2) {
+                Some(r) => Lang::parse(r.try_get(0).map_err(db)?),
+                None => None,
+            };
+            Ok(MailFacts {
+                election: first(0).map(election_from_row).transpose()?,
+                voter: first(1).map(voter_from_row).transpose()?,
+                election_language,
+            })
         })
     }
 
