@@ -54,13 +54,36 @@ use super::{
 };
 use crate::mail_text::Lang;
 
-/// Makes the transaction it begins commit without waiting for the write-ahead log to be
-/// flushed (nor for a synchronous standby): only for writes a voter can redo.
 /// Connections of the relaxed pool (`synchronous_commit = off`), per node.
 const RELAXED_POOL_SIZE: usize = 8;
 
 /// The statement of a transaction advisory lock on a text key.
 const ADVISORY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
+
+// The reads that a single method makes and that `cast_facts` or `mail_facts` pipeline: one
+// text each, so both share the connection's prepared statement.
+
+/// The credential a login is bound to (`$1` election, `$2` login).
+const CREDENTIAL_OF_LOGIN: &str =
+    "SELECT credential FROM private.credential_bindings WHERE election_id = $1 AND login = $2";
+/// The seq of a ballot by its tracker (`$1` election, `$2` tracker).
+const BALLOT_BY_TRACKER: &str =
+    "SELECT seq FROM board.ballot_index WHERE election_id = $1 AND tracker = $2";
+/// The number of ballots of a credential (`$1` election, `$2` credential).
+const BALLOTS_OF_CREDENTIAL: &str =
+    "SELECT COUNT(*) FROM board.ballot_index WHERE election_id = $1 AND credential = $2";
+/// An election's mail language (`$1` election).
+const MAIL_LANGUAGE: &str = "SELECT language FROM private.election_mail WHERE election_id = $1";
+
+/// An election by id (`$1`).
+fn election_by_id() -> String {
+    format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1")
+}
+
+/// A voter by login (`$1` election, `$2` login).
+fn voter_by_login() -> String {
+    format!("SELECT {VOTER_COLS} FROM private.voters WHERE election_id = $1 AND login = $2")
+}
 
 /// The role granted read access to the board schema only.
 pub const BOARD_READER_ROLE: &str = "scrutin_board_reader";
@@ -478,11 +501,7 @@ async fn bind_in(
     b: &CredentialBinding,
 ) -> StorageResult<BindOutcome> {
     let mine = tx
-        .cached_query_opt(
-            "SELECT credential FROM private.credential_bindings
-             WHERE election_id = $1 AND login = $2",
-            &[&b.election, &b.login],
-        )
+        .cached_query_opt(CREDENTIAL_OF_LOGIN, &[&b.election, &b.login])
         .await
         .map_err(db)?;
     if let Some(r) = mine {
@@ -846,10 +865,7 @@ impl Storage for PostgresStorage {
     fn election(&self, id: &str) -> StorageResult<Option<ElectionMeta>> {
         self.with_client(async |c| {
             let row = c
-                .cached_query_opt(
-                    &format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1"),
-                    &[&id],
-                )
+                .cached_query_opt(&election_by_id(), &[&id])
                 .await
                 .map_err(db)?;
             row.as_ref().map(election_from_row).transpose()
@@ -1154,10 +1170,7 @@ impl Storage for PostgresStorage {
     fn ballot_by_tracker(&self, election: &str, tracker: &str) -> StorageResult<Option<u64>> {
         self.with_client(async |c| {
             let row = c
-                .cached_query_opt(
-                    "SELECT seq FROM board.ballot_index WHERE election_id = $1 AND tracker = $2",
-                    &[&election, &tracker],
-                )
+                .cached_query_opt(BALLOT_BY_TRACKER, &[&election, &tracker])
                 .await
                 .map_err(db)?;
             row.map(|r| to_u64(r.try_get(0).map_err(db)?)).transpose()
@@ -1200,11 +1213,7 @@ impl Storage for PostgresStorage {
     fn ballots_of_credential(&self, election: &str, credential: &str) -> StorageResult<u64> {
         self.with_client(async |c| {
             let n: i64 = c
-                .cached_query_one(
-                    "SELECT COUNT(*) FROM board.ballot_index
-                     WHERE election_id = $1 AND credential = $2",
-                    &[&election, &credential],
-                )
+                .cached_query_one(BALLOTS_OF_CREDENTIAL, &[&election, &credential])
                 .await
                 .map_err(db)?
                 .try_get(0)
@@ -1221,24 +1230,13 @@ impl Storage for PostgresStorage {
         credential: &str,
     ) -> StorageResult<CastFacts> {
         self.with_client(async |c| {
-            let election_sql = format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1");
+            let election_sql = election_by_id();
             let rows = c
                 .pipelined(&[
                     (&election_sql, &[&election]),
-                    (
-                        "SELECT credential FROM private.credential_bindings
-                         WHERE election_id = $1 AND login = $2",
-                        &[&election, &login],
-                    ),
-                    (
-                        "SELECT seq FROM board.ballot_index WHERE election_id = $1 AND tracker = $2",
-                        &[&election, &tracker],
-                    ),
-                    (
-                        "SELECT COUNT(*) FROM board.ballot_index
-                         WHERE election_id = $1 AND credential = $2",
-                        &[&election, &credential],
-                    ),
+                    (CREDENTIAL_OF_LOGIN, &[&election, &login]),
+                    (BALLOT_BY_TRACKER, &[&election, &tracker]),
+                    (BALLOTS_OF_CREDENTIAL, &[&election, &credential]),
                 ])
                 .await
                 .map_err(db)?;
@@ -1284,13 +1282,7 @@ impl Storage for PostgresStorage {
     fn voter(&self, election: &str, login: &str) -> StorageResult<Option<Voter>> {
         self.with_client(async |c| {
             let row = c
-                .cached_query_opt(
-                    &format!(
-                        "SELECT {VOTER_COLS} FROM private.voters
-                         WHERE election_id = $1 AND login = $2"
-                    ),
-                    &[&election, &login],
-                )
+                .cached_query_opt(&voter_by_login(), &[&election, &login])
                 .await
                 .map_err(db)?;
             row.as_ref().map(voter_from_row).transpose()
@@ -1485,10 +1477,7 @@ impl Storage for PostgresStorage {
     fn mail_language(&self, election: &str) -> StorageResult<Option<Lang>> {
         self.with_client(async |c| {
             let row = c
-                .cached_query_opt(
-                    "SELECT language FROM private.election_mail WHERE election_id = $1",
-                    &[&election],
-                )
+                .cached_query_opt(MAIL_LANGUAGE, &[&election])
                 .await
                 .map_err(db)?;
             match row {
@@ -1500,18 +1489,12 @@ impl Storage for PostgresStorage {
 
     fn mail_facts(&self, election: &str, login: &str) -> StorageResult<MailFacts> {
         self.with_client(async |c| {
-            let election_sql = format!("SELECT {ELECTION_COLS} FROM board.elections WHERE id = $1");
-            let voter_sql = format!(
-                "SELECT {VOTER_COLS} FROM private.voters WHERE election_id = $1 AND login = $2"
-            );
+            let (election_sql, voter_sql) = (election_by_id(), voter_by_login());
             let rows = c
                 .pipelined(&[
                     (&election_sql, &[&election]),
                     (&voter_sql, &[&election, &login]),
-                    (
-                        "SELECT language FROM private.election_mail WHERE election_id = $1",
-                        &[&election],
-                    ),
+                    (MAIL_LANGUAGE, &[&election]),
                 ])
                 .await
                 .map_err(db)?;
@@ -2116,11 +2099,7 @@ impl Storage for PostgresStorage {
     fn credential_of_login(&self, election: &str, login: &str) -> StorageResult<Option<String>> {
         self.with_client(async |c| {
             let row = c
-                .cached_query_opt(
-                    "SELECT credential FROM private.credential_bindings
-                     WHERE election_id = $1 AND login = $2",
-                    &[&election, &login],
-                )
+                .cached_query_opt(CREDENTIAL_OF_LOGIN, &[&election, &login])
                 .await
                 .map_err(db)?;
             row.map(|r| r.try_get(0).map_err(db)).transpose()
