@@ -17,6 +17,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import {
   repo, scrutinBinary, startServer, launchBrowser, newPage, checkpoint, latestCode, adminToken, startFakeMonitor,
+  removeUnlessKept,
 } from './lib/harness.mjs';
 import * as admin from './drivers/admin.mjs';
 
@@ -518,5 +519,6 @@ try {
   await browser.close();
   await server.stop();
   await monitor.stop();
+  await removeUnlessKept(work);
 }
 process.exit(failed ? 1 : 0);

@@ -28,6 +28,7 @@ import {
   checkpoint,
   latestCode,
   startDemo,
+  keepByDefault,
 } from './lib/harness.mjs';
 import { vote, checkAudit, signIn } from './drivers/booth.mjs';
 
@@ -431,10 +432,8 @@ async function main() {
     console.error(e && e.stack ? e.stack : e);
   } finally {
     await browser.close().catch(() => {});
-    await demo.stop();
+    await demo.stop({ keep: failed || keepByDefault() });
     await rm(work, { recursive: true, force: true });
-    if (!failed) await rm(demo.data, { recursive: true, force: true });
-    else console.error(`server data kept in ${demo.data}`);
   }
   process.exit(failed ? 1 : 0);
 }

@@ -12,13 +12,14 @@
 //   saved; `scrutin verify` on the record; the result is the two ballots.
 // Run: cd web/test && node ceremony.test.mjs   (exits non-zero on failure)
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, writeFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import {
   repo, startServer, launchBrowser, newPage, checkpoint, adminToken, latestCode, scrutinBinary,
+  removeUnlessKept,
 } from './lib/harness.mjs';
 import { trusteeNextStep, trusteeTryKey, authorityGenerate, visibleStep } from './drivers/ceremony.mjs';
 import { generateKey, checkKeyFile } from './drivers/keys.mjs';
@@ -412,7 +413,7 @@ async function main() {
   } finally {
     await browser.close();
     await server.stop();
-    if (!process.env.KEEP) await rm(work, { recursive: true, force: true });
+    await removeUnlessKept(work);
   }
 }
 

@@ -32,7 +32,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, newPage, checkpoint, scrutinBinary, startFakeMonitor,
+  startServer, launchBrowser, newPage, checkpoint, scrutinBinary, startFakeMonitor, removeUnlessKept,
 } from './lib/harness.mjs';
 import * as admin from './drivers/admin.mjs';
 import { trusteeNextStep, trusteeTryKey, authorityGenerate } from './drivers/ceremony.mjs';
@@ -369,6 +369,7 @@ async function main() {
     await browser.close();
     await server.stop();
     await monitor.stop();
+    await removeUnlessKept(work);
   }
 }
 

@@ -32,6 +32,7 @@ import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import {
   startServer, launchBrowser, newPage, checkpoint, scrutinBinary, startFakeMonitor, latestCode,
+  removeUnlessKept,
 } from './lib/harness.mjs';
 import * as admin from './drivers/admin.mjs';
 import { trusteeNextStep, authorityGenerate } from './drivers/ceremony.mjs';
@@ -403,6 +404,7 @@ async function main() {
     await browser.close();
     await server.stop();
     await monitor.stop();
+    await removeUnlessKept(work);
   }
 }
 

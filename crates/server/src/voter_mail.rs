@@ -20,7 +20,9 @@ use crate::http::error::ApiError;
 use crate::mail::OutgoingMail;
 use crate::mail_text::{self, ElectionFacts, Lang, MailTexts};
 use crate::state::AppState;
-use crate::storage::{ElectionMeta, Storage, StorageResult, Voter, blocking};
+use crate::storage::{
+    ElectionMeta, Storage, StorageResult, Voter, blocking, election_language_for, mail_language,
+};
 
 /// The facts every mail of election `meta` states. The title and fingerprint come from
 /// the verified record; an election whose record cannot be read (or has no definition yet)
@@ -60,13 +62,12 @@ pub async fn election_facts(app: &AppState, meta: &ElectionMeta) -> ElectionFact
     }
 }
 
-/// The language of `voter`'s mails: its own, else the election's default, else English. For
-/// a caller already on a blocking thread; [`language_of`] for async code.
+/// The language of `voter`'s mails ([`mail_language`]), reading storage as
+/// [`election_language_for`] does. For a caller already on a blocking thread;
+/// [`language_of`] for async code.
 pub fn mail_language_of(s: &dyn Storage, election: &str, voter: &Voter) -> StorageResult<Lang> {
-    match voter.language {
-        Some(lang) => Ok(lang),
-        None => Ok(s.mail_language(election)?.unwrap_or_default()),
-    }
+    let election_language = election_language_for(s, election, Some(voter))?;
+    Ok(mail_language(voter.language, election_language))
 }
 
 /// [`mail_language_of`], reading storage only for a voter whose line names no language.

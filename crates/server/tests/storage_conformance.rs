@@ -629,10 +629,27 @@ fn mail_facts_are_the_single_reads(db: &Db) {
             .is_empty()
     );
     let language = |login: &str| s.mail_facts("e", login).unwrap().language();
+    // One rule for every mail: the facts read at once, and the voter's line then the
+    // election's language read apart (`voter_mail::mail_language_of`).
+    let read_apart = |login: &str| {
+        let voter = s.voter("e", login).unwrap().unwrap();
+        scrutin_server::voter_mail::mail_language_of(&*s, "e", &voter).unwrap()
+    };
     assert_eq!(language("plain"), Lang::En);
     assert_eq!(language("fr"), Lang::Fr);
     s.set_mail_language("e", Lang::Fr).unwrap();
     assert_eq!(language("plain"), Lang::Fr);
+    s.set_mail_language("e", Lang::En).unwrap();
+    assert_eq!(language("plain"), Lang::En);
+    assert_eq!(language("fr"), Lang::Fr);
+    for login in ["plain", "fr"] {
+        assert_eq!(read_apart(login), language(login), "{login}");
+    }
+    s.set_mail_language("e", Lang::Fr).unwrap();
+    assert_eq!(language("plain"), Lang::Fr);
+    for login in ["plain", "fr"] {
+        assert_eq!(read_apart(login), language(login), "{login}");
+    }
     let facts = s.mail_facts("e", "plain").unwrap();
     assert_eq!(facts.election, s.election("e").unwrap());
     assert_eq!(facts.voter, s.voter("e", "plain").unwrap());

@@ -7,7 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,9 +42,21 @@ export async function freePort() {
   });
 }
 
+/** Temporary folders are kept for a look after the run when `KEEP` is set in the environment. */
+export function keepByDefault() {
+  return Boolean(process.env.KEEP);
+}
+
+/** Removes a test's temporary folder, or says where it is kept. */
+export async function removeUnlessKept(folder, keep = keepByDefault()) {
+  if (keep) console.error(`kept: ${folder}`);
+  else await rm(folder, { recursive: true, force: true });
+}
+
 /**
  * Starts `scrutin serve` on a fresh data folder with an administrator account.
- * Returns {url, data, outbox, admin: {username, password}, stop()}.
+ * Returns {url, data, outbox, admin: {username, password}, stop()}; `stop({ keep })` stops
+ * the server and removes the data folder unless `keep` (default: `KEEP` is set).
  * `webDir`: serve the pages from this folder (default: the copy built into the binary).
  */
 export async function startServer({ webDir, adminPassword = 'correct horse battery staple' } = {}) {
@@ -75,11 +87,11 @@ export async function startServer({ webDir, adminPassword = 'correct horse batte
     outbox: path.join(data, 'outbox'),
     admin: { username: 'admin', password: adminPassword },
     log: () => log,
-    stop: () => new Promise((resolve) => {
+    stop: ({ keep = keepByDefault() } = {}) => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.on('exit', resolve);
       child.kill('SIGTERM');
-    }),
+    }).then(() => removeUnlessKept(data, keep)),
   };
 }
 
@@ -87,7 +99,7 @@ export async function startServer({ webDir, adminPassword = 'correct horse batte
  * Starts `scrutin demo --serve` (an open election with 5 voters, pages read from `web/`)
  * on a fresh data folder. Returns {url, id, adminPassword, data, outbox, bin, stop()}; the
  * data folder holds credentials.json, role-tokens.json and trustee*.json (see
- * crates/cli/src/demo_serve.rs).
+ * crates/cli/src/demo_serve.rs). `stop({ keep })` as for `startServer`.
  */
 export async function startDemo({ voters = 5, webDir = path.join(repo, 'web') } = {}) {
   const bin = await scrutinBinary();
@@ -103,12 +115,12 @@ export async function startDemo({ voters = 5, webDir = path.join(repo, 'web') } 
   let err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
-  const stop = () => new Promise((resolve) => {
+  const stop = ({ keep = keepByDefault() } = {}) => new Promise((resolve) => {
     if (child.exitCode !== null) return resolve();
     child.on('exit', resolve);
     child.kill('SIGINT');
     setTimeout(() => child.kill('SIGKILL'), 8000);
-  });
+  }).then(() => removeUnlessKept(data, keep));
   const deadline = Date.now() + 120_000;
   while (!/Press Ctrl-C/.test(out)) {
     if (child.exitCode !== null || Date.now() > deadline) {

@@ -167,13 +167,30 @@ pub struct MailFacts {
 }
 
 impl MailFacts {
-    /// The language of the voter's mails: its own, else the election's, else English.
+    /// The language of the voter's mails ([`mail_language`]).
     pub fn language(&self) -> Lang {
-        self.voter
-            .as_ref()
-            .and_then(|v| v.language)
-            .or(self.election_language)
-            .unwrap_or_default()
+        mail_language(
+            self.voter.as_ref().and_then(|v| v.language),
+            self.election_language,
+        )
+    }
+}
+
+/// The language of a voter's mails: the voter's own, else the election's, else English.
+pub fn mail_language(voter: Option<Lang>, election: Option<Lang>) -> Lang {
+    voter.or(election).unwrap_or_default()
+}
+
+/// The election's mail language as a mail to `voter` needs it: read from storage only when
+/// the voter is listed with no language of their own ([`mail_language`]).
+pub fn election_language_for<S: Storage + ?Sized>(
+    s: &S,
+    election: &str,
+    voter: Option<&Voter>,
+) -> StorageResult<Option<Lang>> {
+    match voter {
+        Some(v) if v.language.is_none() => s.mail_language(election),
+        _ => Ok(None),
     }
 }
 
@@ -642,10 +659,7 @@ pub trait Storage: Send + Sync + 'static {
     fn mail_facts(&self, election: &str, login: &str) -> StorageResult<MailFacts> {
         let meta = self.election(election)?;
         let voter = self.voter(election, login)?;
-        let election_language = match &voter {
-            Some(v) if v.language.is_none() => self.mail_language(election)?,
-            _ => None,
-        };
+        let election_language = election_language_for(self, election, voter.as_ref())?;
         Ok(MailFacts {
             election: meta,
             voter,

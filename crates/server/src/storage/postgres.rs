@@ -60,6 +60,12 @@ const RELAXED_POOL_SIZE: usize = 8;
 /// The statement of a transaction advisory lock on a text key.
 const ADVISORY_LOCK: &str = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))";
 
+/// The [`ADVISORY_LOCK`] key under which a login's codes are issued and checked, so that the
+/// count and the write of a request or a check are one step for every node.
+fn otp_lock_key(election: &str, login: &str) -> String {
+    format!("otp/{election}/{login}")
+}
+
 // The reads that a single method makes and that `cast_facts` or `mail_facts` pipeline: one
 // text each, so both share the connection's prepared statement.
 
@@ -1675,7 +1681,7 @@ impl Storage for PostgresStorage {
     ) -> StorageResult<bool> {
         self.with_relaxed_transaction(async |tx| {
             // The count and the insert below are one step for every node.
-            let key = format!("otp/{election}/{login}");
+            let key = otp_lock_key(election, login);
             let since = now.saturating_sub(limits.window_secs);
             let rows = tx
                 .pipelined(&[
@@ -1766,7 +1772,7 @@ impl Storage for PostgresStorage {
         matches: &mut dyn FnMut(&OtpRecord) -> bool,
     ) -> StorageResult<OtpOutcome> {
         self.with_relaxed_transaction(async |tx| {
-            let key = format!("otp/{election}/{login}");
+            let key = otp_lock_key(election, login);
             let since = now.saturating_sub(limits.window_secs);
             // The lock first, then the failures and the codes under it, in one round trip.
             let rows = tx
