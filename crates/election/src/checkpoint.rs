@@ -812,6 +812,58 @@ max = 2
         }
     }
 
+    /// What a re-vote reads back of the ballot it replaces (its tallied ciphertexts only,
+    /// the ranked question's left out) is what the whole parse of the line gives; other
+    /// lines and damaged ones are refused with a reason, never a panic.
+    #[test]
+    fn a_ballot_line_read_for_its_tallied_ciphertexts_matches_its_parse() {
+        use crate::record::{Event, parse_line, tallied_ciphertexts_of_line};
+        let record = demo_record(false);
+        let st = state_of(&record.lines().collect::<Vec<_>>());
+        let questions = &st.definition.as_ref().unwrap().questions;
+        assert!(questions.iter().any(|q| q.is_mixed()) && questions.iter().any(|q| !q.is_mixed()));
+        let mut ballots = 0;
+        for line in record.lines() {
+            let parsed = parse_line(line.as_bytes()).unwrap();
+            let read = tallied_ciphertexts_of_line(line.as_bytes(), questions);
+            let Event::Ballot(b) = &parsed.event else {
+                assert!(
+                    read.is_err(),
+                    "a {} line is not a ballot",
+                    parsed.event.kind()
+                );
+                continue;
+            };
+            ballots += 1;
+            let read = read.unwrap();
+            assert_eq!(read.seq, parsed.seq);
+            assert_eq!(&read.credential, b.credential.as_bytes());
+            let whole: Vec<_> = b.tallied_ciphertexts(questions).cloned().collect();
+            assert!(!whole.is_empty());
+            assert_eq!(read.ciphertexts, whole);
+        }
+        assert!(ballots > 12, "re-votes included");
+        let ballot = record
+            .lines()
+            .find(|l| l.contains(r#""type":"ballot""#))
+            .unwrap();
+        // The last α is one of the homomorphic question's (the ranked one's are not read).
+        let last_alpha = ballot.rfind(r#""alpha":""#).unwrap() + r#""alpha":""#.len();
+        let damaged = [
+            ballot[..ballot.len() / 2].to_owned(),
+            ballot.replacen(r#""credential":""#, r#""credential":"zz"#, 1),
+            format!("{}ff{}", &ballot[..last_alpha], &ballot[last_alpha..]),
+            ballot.replacen(r#""answers":["#, r#""answers":[{"choices":[]},"#, 1),
+        ];
+        for line in &damaged {
+            assert!(
+                tallied_ciphertexts_of_line(line.as_bytes(), questions).is_err(),
+                "{line}"
+            );
+        }
+        assert!(tallied_ciphertexts_of_line(&[0xff, b'{'], questions).is_err());
+    }
+
     /// A checkpoint of an open election takes ballots like the verified state: the same
     /// admission (B7 included) and the same close.
     #[test]

@@ -233,6 +233,75 @@ pub fn parse_line(line: &[u8]) -> Result<RecordLine, LineError> {
     })
 }
 
+/// A ballot line read back for its tallied ciphertexts only ([`tallied_ciphertexts_of_line`]).
+pub(crate) struct TalliedBallotLine {
+    pub seq: u64,
+    /// The credential's 32 bytes, as written (not decoded as a point).
+    pub credential: [u8; 32],
+    /// The ciphertexts of the homomorphic questions' answers and blanks, in the order of
+    /// [`Ballot::tallied_ciphertexts`].
+    pub ciphertexts: Vec<scrutin_crypto::elgamal::Ciphertext>,
+}
+
+/// Reads, from a ballot line this verifier already applied, only what a re-vote must take
+/// out of the running tally (§11.8): its number, its credential and the ciphertexts of its
+/// homomorphic answers. The proofs, the signature and the credential are not decoded and
+/// the canonical form is not checked again: [`parse_line`] did all of that when the line
+/// was first applied. About half the work of [`parse_line`] for the ballots of `scrutin
+/// demo`.
+pub(crate) fn tallied_ciphertexts_of_line(
+    line: &[u8],
+    questions: &[crate::definition::Question],
+) -> Result<TalliedBallotLine, String> {
+    #[derive(Deserialize)]
+    struct Body<'a> {
+        credential: &'a str,
+        #[serde(borrow)]
+        answers: Vec<&'a RawValue>,
+    }
+    #[derive(Deserialize)]
+    struct Tallied {
+        choices: Vec<scrutin_crypto::elgamal::Ciphertext>,
+        #[serde(default)]
+        blank: Option<scrutin_crypto::elgamal::Ciphertext>,
+    }
+    let text = std::str::from_utf8(line).map_err(|_| "the line is not UTF-8".to_owned())?;
+    let env: Envelope<'_> =
+        serde_json::from_str(text).map_err(|e| format!("not a record line: {e}"))?;
+    if env.kind != "ballot" {
+        return Err(format!("a {} line, not a ballot", truncate(env.kind)));
+    }
+    let body: Body<'_> =
+        serde_json::from_str(env.body.get()).map_err(|e| format!("not a ballot: {e}"))?;
+    let mut credential = [0u8; 32];
+    hex::decode_to_slice(body.credential, &mut credential)
+        .map_err(|e| format!("the ballot's credential: {e}"))?;
+    if body.answers.len() != questions.len() {
+        return Err(format!(
+            "the ballot answers {} questions, the election has {}",
+            body.answers.len(),
+            questions.len()
+        ));
+    }
+    let mut ciphertexts = Vec::new();
+    for (answer, _) in body
+        .answers
+        .iter()
+        .zip(questions)
+        .filter(|(_, q)| !q.is_mixed())
+    {
+        let a: Tallied =
+            serde_json::from_str(answer.get()).map_err(|e| format!("an answer: {e}"))?;
+        ciphertexts.extend(a.choices);
+        ciphertexts.extend(a.blank);
+    }
+    Ok(TalliedBallotLine {
+        seq: env.seq,
+        credential,
+        ciphertexts,
+    })
+}
+
 /// Writes events as lines of the hash chain.
 #[derive(Clone, Debug)]
 pub struct RecordWriter {

@@ -1153,18 +1153,16 @@ fn replaced_ballot(
     let line = lines
         .line(seq)
         .or_else(|e| fail("T1", at, format!("cannot read the replaced ballot: {e}")))?;
-    let (p, _) = parse(line.as_bytes(), seq)?;
-    match &p.event {
-        Event::Ballot(b) if p.seq == seq && b.credential.as_bytes() == credential => Ok(b
-            .tallied_ciphertexts(&definition.questions)
-            .cloned()
-            .collect()),
-        _ => fail(
+    let read = record::tallied_ciphertexts_of_line(line.as_bytes(), &definition.questions)
+        .or_else(|e| fail("T1", at, format!("cannot read the replaced ballot: {e}")))?;
+    if read.seq != seq || read.credential != *credential {
+        return fail(
             "T1",
             at,
             "the line read back is not the ballot that the re-vote replaces",
-        ),
+        );
     }
+    Ok(read.ciphertexts)
 }
 
 /// Ciphertexts encoded α ‖ β, 64 bytes each ([`decode_ciphertexts`] reads them back).
