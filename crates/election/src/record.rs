@@ -247,8 +247,8 @@ pub(crate) struct TalliedBallotLine {
 /// out of the running tally (§11.8): its number, its credential and the ciphertexts of its
 /// homomorphic answers. The proofs, the signature and the credential are not decoded and
 /// the canonical form is not checked again: [`parse_line`] did all of that when the line
-/// was first applied. About half the work of [`parse_line`] for the ballots of `scrutin
-/// demo`.
+/// was first applied (docs/PERFORMANCE.md: "A re-vote reads less of the ballot it
+/// replaces").
 pub(crate) fn tallied_ciphertexts_of_line(
     line: &[u8],
     questions: &[crate::definition::Question],
