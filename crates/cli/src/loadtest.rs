@@ -48,6 +48,8 @@ const MAX_CONCURRENCY: usize = 4096;
 const MAX_VOTERS: usize = 1_000_000;
 /// Retries of one request after a network error.
 const NETWORK_RETRIES: u32 = 5;
+/// A voter whose login code has not come after this long asks for another.
+const ASK_AGAIN_AFTER: Duration = Duration::from_secs(15);
 /// Retries of one request answered 429 or 503.
 const BUSY_RETRIES: u32 = 100;
 
@@ -165,6 +167,8 @@ struct RunReport {
     rate_limited_429: u64,
     overloaded_503: u64,
     network_retries: u64,
+    /// Voters whose session was refused when they cast, who signed in again.
+    signed_in_again: u64,
     /// Reads of the record's tail by the followers (`--followers`) during the run, and
     /// their rate.
     follower_reads: u64,
@@ -647,18 +651,45 @@ struct Counters {
     rate_limited: AtomicU64,
     overloaded: AtomicU64,
     network: AtomicU64,
+    signed_in_again: AtomicU64,
 }
 
 fn refusal(status: StatusCode, body: &[u8]) -> anyhow::Error {
     match serde_json::from_slice::<serde_json::Value>(body) {
-        Ok(v) => anyhow::anyhow!(
-            "the server refused ({}, {}): {}",
-            status.as_u16(),
-            v["error"].as_str().unwrap_or("error"),
-            v["message"].as_str().unwrap_or("")
-        ),
+        Ok(v) => Refused {
+            status: status.as_u16(),
+            code: v["error"].as_str().unwrap_or("error").to_owned(),
+            message: v["message"].as_str().unwrap_or("").to_owned(),
+        }
+        .into(),
         Err(_) => anyhow::anyhow!("the server answered {status}"),
     }
+}
+
+/// A request the server answered with an error of its API (`{error, message}`).
+#[derive(Debug)]
+struct Refused {
+    status: u16,
+    code: String,
+    message: String,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the server refused ({}, {}): {}",
+            self.status, self.code, self.message
+        )
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// Whether `e` is the server's refusal with error code `code`.
+fn refused_with(e: &anyhow::Error, code: &str) -> bool {
+    e.chain()
+        .any(|c| c.downcast_ref::<Refused>().is_some_and(|r| r.code == code))
 }
 
 impl Shared {
@@ -751,7 +782,6 @@ impl Shared {
         }
     }
 
-    /// Requests a login code for voter `i`, reads it from the outbox and signs in.
     /// What a mirror does to follow the board: the head, then the last 100 lines.
     async fn read_tail(&self) -> Result<()> {
         #[derive(Deserialize)]
@@ -777,21 +807,57 @@ impl Shared {
         Ok(())
     }
 
+    /// Requests a login code for voter `i`, reads it from the outbox and signs in. As a
+    /// voter does, asks for another code when none came ([`ASK_AGAIN_AFTER`]) or when the
+    /// one that came is refused (a database that crashed loses the codes of its last
+    /// moments: a voter can ask again).
     async fn sign_in(&self, i: usize, counters: &Counters) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.code_wait;
+        loop {
+            match self.sign_in_once(i, counters, deadline).await {
+                Err(e)
+                    if refused_with(&e, "invalid_code")
+                        && tokio::time::Instant::now() < deadline => {}
+                done => return done,
+            }
+        }
+    }
+
+    async fn sign_in_once(
+        &self,
+        i: usize,
+        counters: &Counters,
+        deadline: tokio::time::Instant,
+    ) -> Result<()> {
         let voter = &self.voters[i];
         let used = lock(&self.sessions[i]).used_codes.clone();
-        let mut changes = self.outbox.changes();
-        self.post(
-            "/login",
-            None,
-            &serde_json::to_vec(&json!({ "login": voter.login }))?,
-            counters,
-        )
-        .await?;
-        let code = self
-            .outbox
-            .wait_code(&mut changes, &voter.email, &used, self.code_wait)
+        // A voter whose code has not come asks for another, as the page offers; the codes
+        // asked for earlier stay valid.
+        let code = loop {
+            let mut changes = self.outbox.changes();
+            self.post(
+                "/login",
+                None,
+                &serde_json::to_vec(&json!({ "login": voter.login }))?,
+                counters,
+            )
             .await?;
+            let until = deadline.min(tokio::time::Instant::now() + ASK_AGAIN_AFTER);
+            if let Some(code) = self
+                .outbox
+                .wait_code(&mut changes, &voter.email, &used, until)
+                .await?
+            {
+                break code;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                bail!(
+                    "no login code for {} reached the outbox within {} s (is --outbox the server's dry-run outbox?)",
+                    voter.email,
+                    self.code_wait.as_secs()
+                );
+            }
+        };
         lock(&self.sessions[i]).used_codes.push(code.clone());
         let answer = self
             .post(
@@ -903,7 +969,16 @@ async fn drive(
                     if flow == Flow::Login {
                         shared.sign_in(i, &counters).await?;
                     }
-                    shared.cast(i, ballot, &counters).await
+                    match shared.cast(i, ballot, &counters).await {
+                        // The session is gone (a database that crashed loses the sessions
+                        // of its last moments): the voter signs in again and casts again.
+                        Err(e) if refused_with(&e, "unauthorized") => {
+                            counters.signed_in_again.fetch_add(1, Ordering::Relaxed);
+                            shared.sign_in(i, &counters).await?;
+                            shared.cast(i, ballot, &counters).await
+                        }
+                        cast => cast,
+                    }
                 }
                 .await;
                 out.push(
@@ -958,6 +1033,7 @@ async fn drive(
         rate_limited_429: counters.rate_limited.load(Ordering::Relaxed),
         overloaded_503: counters.overloaded.load(Ordering::Relaxed),
         network_retries: counters.network.load(Ordering::Relaxed),
+        signed_in_again: counters.signed_in_again.load(Ordering::Relaxed),
         follower_reads: 0,
         follower_reads_per_s: 0.0,
         errors,
@@ -1129,6 +1205,12 @@ fn print_report(r: &Report) {
             run.overloaded_503,
             run.network_retries
         );
+        if run.signed_in_again > 0 {
+            println!(
+                "      {} voters signed in again: their session was refused when they cast",
+                run.signed_in_again
+            );
+        }
         if run.follower_reads > 0 {
             println!(
                 "      meanwhile the followers read the tail {} times ({:.1} per second)",
@@ -1273,30 +1355,26 @@ impl Outbox {
         self.changed.subscribe()
     }
 
-    /// Waits for a code mailed to `email` that is not one of `used`.
+    /// Waits until `deadline` for a code mailed to `email` that is not one of `used`.
     async fn wait_code(
         &self,
         changes: &mut watch::Receiver<u64>,
         email: &str,
         used: &[String],
-        wait: Duration,
-    ) -> Result<String> {
-        let deadline = tokio::time::Instant::now() + wait;
+        deadline: tokio::time::Instant,
+    ) -> Result<Option<String>> {
         loop {
             changes.borrow_and_update();
             let found = lock(&self.codes)
                 .get(email)
                 .and_then(|codes| codes.iter().rev().find(|c| !used.contains(c)).cloned());
             if let Some(code) = found {
-                return Ok(code);
+                return Ok(Some(code));
             }
             match tokio::time::timeout_at(deadline, changes.changed()).await {
                 Ok(Ok(())) => {}
                 Ok(Err(_)) => bail!("the outbox is no longer watched"),
-                Err(_) => bail!(
-                    "no login code for {email} reached the outbox within {} s (is --outbox the server's dry-run outbox?)",
-                    wait.as_secs()
-                ),
+                Err(_) => return Ok(None),
             }
         }
     }

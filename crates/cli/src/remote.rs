@@ -14,6 +14,8 @@ use serde::de::DeserializeOwned;
 
 /// The longest `Retry-After` waited for before sending a refused request again (seconds).
 const MAX_WAIT: u64 = 10;
+/// Downloads of the record tried after a network error, the first included.
+const RECORD_TRIES: u32 = 5;
 /// How many times a request refused with 503 and `Retry-After` is sent again.
 const MAX_WAITS: u32 = 20;
 
@@ -85,15 +87,16 @@ impl Remote {
                 .and_then(|v| v.trim().parse::<u64>().ok());
             let text = resp.text().unwrap_or_default();
             // Not done, and to be tried again shortly: another node of the same database
-            // appended first (`board_moved`), the node is saturated (`overloaded`) or its
-            // database is failing over (`unavailable`). A request that timed out may have
-            // been done, so it is not sent again.
+            // appended first (`board_moved`), the node is saturated (`overloaded`), its
+            // database is failing over (`unavailable`), or the ballot is on the board and the
+            // node is reading its state again (`state_reloading`: the retry gets the receipt).
+            // A request that timed out may have been done, so it is not sent again.
             let code = serde_json::from_str::<serde_json::Value>(&text)
                 .ok()
                 .and_then(|v| v["error"].as_str().map(str::to_owned));
             let again = matches!(
                 code.as_deref(),
-                Some("board_moved" | "overloaded" | "unavailable")
+                Some("board_moved" | "overloaded" | "unavailable" | "state_reloading")
             );
             match (status.as_u16(), retry, retry_after) {
                 (503, Some(r), Some(secs)) if again && secs <= MAX_WAIT && waits < MAX_WAITS => {
@@ -163,13 +166,24 @@ impl Remote {
             .context("unexpected answer from the server")
     }
 
-    /// Downloads the whole record.
+    /// Downloads the whole record. A download that fails on the network (cut short by a
+    /// node restarting) is started again, up to [`RECORD_TRIES`] times in all.
     pub fn record(&self) -> Result<Vec<u8>> {
-        let bytes = self
-            .send(self.http.get(self.url("/record")))?
-            .bytes()
-            .context("cannot download the record")?;
-        Ok(bytes.to_vec())
+        let mut tries = 1;
+        loop {
+            let got = self
+                .send(self.http.get(self.url("/record")))
+                .and_then(|r| r.bytes().context("cannot download the record"));
+            match got {
+                Ok(bytes) => return Ok(bytes.to_vec()),
+                Err(e) if tries < RECORD_TRIES && e.chain().any(|c| c.is::<reqwest::Error>()) => {
+                    tracing::debug!("record download failed ({e:#}); trying again");
+                    std::thread::sleep(Duration::from_millis(200 << tries));
+                    tries += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Downloads the record and verifies it here; the server is not trusted.

@@ -42,14 +42,24 @@ fn nginx_bin(test: &str) -> Option<PathBuf> {
 /// dry-run outbox, nginx's address trusted for `X-Forwarded-For`. Creates the
 /// administrator. Returns the configuration file and the outbox.
 fn configure(dir: &Path, database: &str) -> (PathBuf, PathBuf) {
+    configure_with(
+        dir,
+        &format!("database = {database:?}\n"),
+        "per_ip_rate_per_sec = 1.0\nper_ip_burst = 300\n",
+    )
+}
+
+/// [`configure`] with `backend` (a `database = …` line, or nothing for SQLite in the data
+/// folder) and `limits` (lines of the `[limits]` table).
+fn configure_with(dir: &Path, backend: &str, limits: &str) -> (PathBuf, PathBuf) {
     let config = dir.join("server.toml");
     let outbox = dir.join("outbox");
     std::fs::write(
         &config,
         format!(
-            "data_dir = {:?}\ndatabase = {database:?}\ntrusted_proxies = [\"127.0.0.1\"]\n\
+            "data_dir = {:?}\n{backend}trusted_proxies = [\"127.0.0.1\"]\n\
              [mail]\noutbox = {:?}\n\
-             [limits]\nper_ip_rate_per_sec = 1.0\nper_ip_burst = 300\n\
+             [limits]\n{limits}\
              [otp]\nmax_sends_per_hour = 1000\nmax_sends_per_client_per_hour = 1000\n",
             dir.join("data"),
             outbox
@@ -245,21 +255,59 @@ fn loadtest(
     flows: &str,
     levels: &str,
 ) -> Child {
+    loadtest_command(dir, server, outbox, voters, flows, levels)
+        .spawn()
+        .unwrap()
+}
+
+fn loadtest_command(
+    dir: &Path,
+    server: &str,
+    outbox: &Path,
+    voters: usize,
+    flows: &str,
+    levels: &str,
+) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scrutin"));
+    c.args([
+        "loadtest",
+        "--server",
+        server,
+        "--voters",
+        &voters.to_string(),
+    ])
+    .args(["--admin-user", ADMIN, "--dir"])
+    .arg(dir.join("election"))
+    .arg("--outbox")
+    .arg(outbox)
+    .args(["--flows", flows, "--concurrency", levels, "--json"])
+    .args(["--max-wait", "10", "--code-wait", "60"])
+    .env("SCRUTIN_ADMIN_PASSWORD", PASSWORD)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
+    c
+}
+
+/// `scrutin loadtest` of the voters of election `id` (whose private credentials the first
+/// load test kept in `dir`), writing the receipts it was given to `receipts`.
+fn loadtest_again(
+    dir: &Path,
+    server: &str,
+    id: &str,
+    outbox: &Path,
+    levels: &str,
+    receipts: &Path,
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_scrutin"))
-        .args([
-            "loadtest",
-            "--server",
-            server,
-            "--voters",
-            &voters.to_string(),
-        ])
-        .args(["--admin-user", ADMIN, "--dir"])
-        .arg(dir.join("election"))
+        .args(["loadtest", "--server", server, "--election", id])
+        .arg("--private")
+        .arg(dir.join("election").join("credentials.json"))
         .arg("--outbox")
         .arg(outbox)
-        .args(["--flows", flows, "--concurrency", levels, "--json"])
+        .args(["--flows", "cast", "--concurrency", levels, "--json"])
         .args(["--max-wait", "10", "--code-wait", "60"])
-        .env("SCRUTIN_ADMIN_PASSWORD", PASSWORD)
+        .arg("--receipts")
+        .arg(receipts)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -650,3 +698,150 @@ fn failover_to_a_synchronous_standby_loses_no_acknowledged_ballot() {
         "false"
     );
 }
+
+/// Kills in the crash tests under load (issue 10: "20 kills at random moments").
+const KILLS: usize = 20;
+
+/// Drives voters through `server` while `kill_and_restart` is called [`KILLS`] times, each
+/// at a random moment once the board has taken a ballot since the last restart: one
+/// `scrutin loadtest` after another (each must succeed: every voter got a receipt, every
+/// receipt is on the record it downloads, which verifies), each keeping the receipts it was
+/// given. Then every receipt of every load test must be on the final record, which must
+/// verify. Returns the number of receipts.
+fn kills_under_load(
+    dir: &Path,
+    server: &str,
+    outbox: &Path,
+    mut kill_and_restart: impl FnMut(),
+) -> usize {
+    const VOTERS: usize = 24;
+    const LEVELS: &str = "6,6,6,6,6";
+    let receipts = |n: usize| dir.join(format!("receipts-{n}.json"));
+    let mut load = loadtest_command(dir, server, outbox, VOTERS, "cast", LEVELS)
+        .arg("--receipts")
+        .arg(receipts(0))
+        .spawn()
+        .unwrap();
+    let id = open_election(server, Duration::from_secs(120));
+    let mut loads = 1;
+    let ballots = |server: &str| -> Option<u64> {
+        client(None)
+            .get(format!("{server}/api/elections/{id}"))
+            .send()
+            .ok()?
+            .json::<Value>()
+            .ok()?["ballots"]
+            .as_u64()
+    };
+    let mut last = 0;
+    for kill in 0..KILLS {
+        // Under load: the board takes a ballot after the last restart before the next kill.
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            if load.try_wait().unwrap().is_some() {
+                finished(load);
+                load = loadtest_again(dir, server, &id, outbox, LEVELS, &receipts(loads));
+                loads += 1;
+            }
+            if let Some(now) = ballots(server)
+                && now > last
+            {
+                last = now;
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no ballot taken before kill {kill}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(random_below(400)));
+        kill_and_restart();
+    }
+    finished(load);
+    let record = record(server, &id);
+    let verified =
+        scrutin_election::verify::verify_record(&record, &scrutin_election::verify::NoProgress)
+            .unwrap_or_else(|e| panic!("the record after {KILLS} kills does not verify: {e}"));
+    let lines = scrutin_election::record::split_lines(&record).unwrap();
+    let mut total = 0;
+    for n in 0..loads {
+        let text = std::fs::read_to_string(receipts(n)).unwrap();
+        let given: Vec<scrutin_election::roles::Receipt> = serde_json::from_str(&text).unwrap();
+        for r in &given {
+            let check = scrutin_election::roles::check_receipt_in_lines(&lines, &verified.state, r)
+                .unwrap();
+            assert!(
+                matches!(
+                    check,
+                    scrutin_election::roles::ReceiptCheck::OnRecord { .. }
+                ),
+                "receipt {} at {} after {KILLS} kills: {check:?}",
+                r.tracker,
+                r.seq
+            );
+        }
+        total += given.len();
+    }
+    assert_eq!(total, loads * VOTERS * LEVELS.split(',').count());
+    eprintln!("{KILLS} kills under load: {loads} load tests, {total} receipts, all on the record");
+    total
+}
+
+/// A random number below `n` (std's randomly keyed hasher: no dependency for a delay).
+fn random_below(n: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish()
+        % n
+}
+
+/// A node on SQLite (the embedded default) killed with SIGKILL at 20 random moments while
+/// voters cast, and started again on the same data folder each time: every receipt given
+/// before or after any kill is on the record, which verifies.
+#[test]
+fn twenty_kills_of_a_node_on_sqlite_under_load_lose_no_acknowledged_ballot() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, outbox) = configure_with(dir.path(), "", CRASH_LIMITS);
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut node = Node::start_on(&config, listen.clone());
+    let url = node.url();
+    kills_under_load(dir.path(), &url, &outbox, || {
+        node.kill9();
+        node = Node::start_on(&config, listen.clone());
+    });
+}
+
+/// PostgreSQL's server (postmaster and backends) killed with SIGKILL at 20 random moments
+/// while voters cast through a node, and started again each time (crash recovery); the
+/// node reconnects: every receipt given before or after any kill is on the record, which
+/// verifies.
+#[test]
+fn twenty_kills_of_postgresql_under_load_lose_no_acknowledged_ballot() {
+    const TEST: &str = "twenty_kills_of_postgresql_under_load_lose_no_acknowledged_ballot";
+    let Some(bin) = cluster::bin_dir(TEST) else {
+        return;
+    };
+    let root = cluster::scratch();
+    let mut pg = cluster::Cluster::init(&bin, root.path(), "primary");
+    pg.start();
+    admin_sql(&pg.url("postgres"), "CREATE DATABASE scrutin").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (config, outbox) = configure_with(
+        dir.path(),
+        &format!("database = {:?}\n", pg.url("scrutin")),
+        CRASH_LIMITS,
+    );
+    let node = Node::start(&config);
+    kills_under_load(dir.path(), &node.url(), &outbox, || {
+        pg.kill9();
+        pg.start();
+    });
+}
+
+/// The crash tests' limits: one client address plays every voter, and each voter casts
+/// once per run of many load tests.
+const CRASH_LIMITS: &str = "per_ip_rate_per_sec = 100000.0\nper_ip_burst = 100000\n\
+    max_connections_per_ip = 4096\nmax_ballots_per_credential = 1000\n\
+    max_ballots_per_session_per_hour = 1000\n";

@@ -22,6 +22,8 @@
 //! (the roll is frozen at opening); the voter login answer is the same whether or not the
 //! login is listed, so it cannot be used to enumerate voters.
 
+use std::time::Duration;
+
 use std::net::IpAddr;
 
 use axum::body::Bytes;
@@ -486,9 +488,7 @@ async fn voter_login(
         .map_err(|_| ApiError::overloaded(1))?;
     tokio::spawn(async move {
         let _permit = permit;
-        if let Err(e) = send_login_code(&state, &id, &login).await {
-            tracing::warn!(election = %id, error = %e, "login code not sent");
-        }
+        send_login_code_despite_outages(&state, &id, &login).await;
     });
     Ok((
         StatusCode::ACCEPTED,
@@ -505,6 +505,31 @@ fn client_address(client: Option<Extension<ClientIp>>) -> IpAddr {
     client
         .map(|Extension(ClientIp(ip))| client_key(ip))
         .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+}
+
+/// How long a login code is retried while the database is unavailable (a restart, a
+/// failover): the voter was told it was sent, and has no other way to learn it was not.
+const CODE_RETRY_FOR: Duration = Duration::from_secs(30);
+
+/// [`send_login_code`], tried again while the database answers that it is unavailable, for
+/// up to [`CODE_RETRY_FOR`]. A try that failed after the code was issued issues another one
+/// (each stays valid until it expires or is used).
+async fn send_login_code_despite_outages(state: &AppState, id: &str, login: &str) {
+    let started = tokio::time::Instant::now();
+    let mut pause = Duration::from_millis(250);
+    loop {
+        match send_login_code(state, id, login).await {
+            Ok(()) => return,
+            Err(e) if e.code == "unavailable" && started.elapsed() + pause < CODE_RETRY_FOR => {
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(4));
+            }
+            Err(e) => {
+                tracing::warn!(election = %id, error = %e, "login code not sent");
+                return;
+            }
+        }
+    }
 }
 
 /// Issues and mails a login code to `login` if election `id` is open, the login is on its

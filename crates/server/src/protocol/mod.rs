@@ -377,14 +377,33 @@ struct StoredLines {
     election: String,
 }
 
+/// How long [`StoredLines`] keeps trying a read while the database is unavailable (a
+/// restart, a failover), before the state that asked for the line is given up.
+const READ_BACK_RETRY_FOR: Duration = Duration::from_secs(10);
+
 impl scrutin_election::verify::RecordLines for StoredLines {
+    /// Called on a blocking thread, with the election's lock held: a database that is
+    /// briefly unavailable is waited for, as every cast waits for it anyway.
     fn line(&self, seq: u64) -> Result<String, String> {
-        self.storage
-            .events_from(&self.election, seq, 1)
-            .map_err(|e| e.to_string())?
-            .into_iter()
-            .next()
-            .ok_or_else(|| format!("the stored record has no line {seq}"))
+        let started = std::time::Instant::now();
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.storage.events_from(&self.election, seq, 1) {
+                Ok(lines) => {
+                    return lines
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| format!("the stored record has no line {seq}"));
+                }
+                Err(StorageError::Unavailable(_))
+                    if started.elapsed() + pause < READ_BACK_RETRY_FOR =>
+                {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                Err(e) => return Err(e.to_string()),
+            }
+        }
     }
 }
 
@@ -686,9 +705,20 @@ async fn append_to(
                 (Some(state), Ok(()))
             })
             .await?;
-            // An admitted ballot the state cannot apply: the state is dropped and read again
-            // from storage by the next caller (which will say what is wrong).
-            applied.map_err(verify_error)?;
+            // An admitted ballot the state cannot apply (the ballot a re-vote replaces could
+            // not be read back): the state is dropped and read again from storage by the next
+            // caller, which will say what is wrong. The ballots are on the board already, so
+            // their voters are told to retry, not refused: a retry finds its ballot there and
+            // gets its receipt.
+            applied.map_err(|e| {
+                tracing::warn!(election = %id, "appended ballots not applied to the state ({e}); it is read again");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "state_reloading",
+                    "the ballot is on the board; retry to get its receipt",
+                )
+                .with_retry_after(1)
+            })?;
             state.ok_or_else(|| ApiError::internal("verified state lost"))?
         }
     };
