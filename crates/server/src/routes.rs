@@ -22,9 +22,8 @@
 //! (the roll is frozen at opening); the voter login answer is the same whether or not the
 //! login is listed, so it cannot be used to enumerate voters.
 
-use std::time::Duration;
-
 use std::net::IpAddr;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
