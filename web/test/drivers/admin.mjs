@@ -348,6 +348,9 @@ export async function waitForKey(page, { timeout = 60_000 } = {}) {
 
 /** Clicks Refresh on the election page and waits for it to finish. */
 export async function refresh(page) {
+  // The status may still say "Updated." from an earlier refresh: cleared first, the wait
+  // below is for this one's answer.
+  await page.locator('#status').evaluate((s) => { s.textContent = ''; });
   await page.locator('#sec-overview').getByRole('button', { name: 'Refresh' }).click();
   await page.locator('#status:has-text("Updated")').waitFor({ timeout: TIMEOUT });
 }
