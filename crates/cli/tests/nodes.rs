@@ -289,26 +289,28 @@ fn loadtest_command(
 }
 
 /// `scrutin loadtest` of the voters of election `id` (whose private credentials the first
-/// load test kept in `dir`), writing the receipts it was given to `receipts`.
+/// load test kept in `dir`), casting; writes the receipts it was given to `receipts`, if
+/// given.
 fn loadtest_again(
     dir: &Path,
     server: &str,
     id: &str,
     outbox: &Path,
     levels: &str,
-    receipts: &Path,
+    receipts: Option<&Path>,
 ) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_scrutin"))
-        .args(["loadtest", "--server", server, "--election", id])
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scrutin"));
+    c.args(["loadtest", "--server", server, "--election", id])
         .arg("--private")
         .arg(dir.join("election").join("credentials.json"))
         .arg("--outbox")
         .arg(outbox)
         .args(["--flows", "cast", "--concurrency", levels, "--json"])
-        .args(["--max-wait", "10", "--code-wait", "60"])
-        .arg("--receipts")
-        .arg(receipts)
-        .stdout(Stdio::piped())
+        .args(["--max-wait", "10", "--code-wait", "60"]);
+    if let Some(file) = receipts {
+        c.arg("--receipts").arg(file);
+    }
+    c.stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
@@ -613,17 +615,7 @@ fn a_node_killed_under_load_loses_no_ballot_postgres() {
     // The restarted node caught up: it serves the same record, and takes every voter's
     // next ballot itself (admitting each against the board the other node extended).
     assert_eq!(record(&nodes[1].url(), &id), record(&nodes[0].url(), &id));
-    let again = Command::new(env!("CARGO_BIN_EXE_scrutin"))
-        .args(["loadtest", "--server", &nodes[1].url(), "--election", &id])
-        .arg("--private")
-        .arg(dir.path().join("election").join("credentials.json"))
-        .arg("--outbox")
-        .arg(&outbox)
-        .args(["--flows", "cast", "--concurrency", "8", "--json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let again = loadtest_again(dir.path(), &nodes[1].url(), &id, &outbox, "8", None);
     let report = finished(again);
     assert_eq!(report["receipts"]["total"], VOTERS, "{report:#}");
     assert_eq!(
@@ -707,13 +699,8 @@ const KILLS: usize = 20;
 /// `scrutin loadtest` after another (each must succeed: every voter got a receipt, every
 /// receipt is on the record it downloads, which verifies), each keeping the receipts it was
 /// given. Then every receipt of every load test must be on the final record, which must
-/// verify. Returns the number of receipts.
-fn kills_under_load(
-    dir: &Path,
-    server: &str,
-    outbox: &Path,
-    mut kill_and_restart: impl FnMut(),
-) -> usize {
+/// verify.
+fn kills_under_load(dir: &Path, server: &str, outbox: &Path, mut kill_and_restart: impl FnMut()) {
     const VOTERS: usize = 24;
     const LEVELS: &str = "6,6,6,6,6";
     let receipts = |n: usize| dir.join(format!("receipts-{n}.json"));
@@ -740,7 +727,7 @@ fn kills_under_load(
         loop {
             if load.try_wait().unwrap().is_some() {
                 finished(load);
-                load = loadtest_again(dir, server, &id, outbox, LEVELS, &receipts(loads));
+                load = loadtest_again(dir, server, &id, outbox, LEVELS, Some(&receipts(loads)));
                 loads += 1;
             }
             if let Some(now) = ballots(server)
@@ -785,7 +772,6 @@ fn kills_under_load(
     }
     assert_eq!(total, loads * VOTERS * LEVELS.split(',').count());
     eprintln!("{KILLS} kills under load: {loads} load tests, {total} receipts, all on the record");
-    total
 }
 
 /// A random number below `n` (std's randomly keyed hasher: no dependency for a delay).
